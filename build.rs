@@ -1,0 +1,33 @@
+//! Compiles the `tariff.v1` protos with the pure-Rust `protox` compiler (no system `protoc`),
+//! generates prost messages and tonic services, proto3-JSON serde impls (pbjson) so catalog
+//! files, grpcurl output and inline requests share one format, and writes the encoded
+//! descriptor set for server reflection.
+
+use prost::Message;
+use std::{env, fs, path::PathBuf};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let protos = [
+        "proto/tariff/v1/common.proto",
+        "proto/tariff/v1/bom.proto",
+        "proto/tariff/v1/price_deck.proto",
+        "proto/tariff/v1/tariff_schedule.proto",
+        "proto/tariff/v1/cost_impact_service.proto",
+        "proto/tariff/v1/catalog_service.proto",
+    ];
+    println!("cargo:rerun-if-changed=proto");
+    let fds = protox::compile(protos, ["proto"])?;
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    let descriptor_bytes = fds.encode_to_vec();
+    fs::write(out_dir.join("tariff_descriptor.bin"), &descriptor_bytes)?;
+
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(fds)?;
+
+    pbjson_build::Builder::new()
+        .register_descriptors(&descriptor_bytes)?
+        .build(&[".tariff.v1"])?;
+    Ok(())
+}

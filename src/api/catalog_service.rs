@@ -1,0 +1,134 @@
+//! `tariff.v1.CatalogService`: lists and returns the presets as stored, so a user can edit one
+//! and send it back inline.
+
+use crate::catalog::{Catalog, Entry};
+use crate::pb;
+use crate::pb::catalog_service_server::CatalogService;
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// The catalog service.
+#[derive(Debug, Clone)]
+pub struct CatalogApi {
+    catalog: Arc<Catalog>,
+}
+
+impl CatalogApi {
+    /// A service listing `catalog`.
+    pub fn new(catalog: Arc<Catalog>) -> Self {
+        Self { catalog }
+    }
+}
+
+fn not_found(kind: &'static str, id: &str, list_rpc: &'static str) -> Status {
+    crate::api::ApiError::NotFound {
+        field: "id".to_string(),
+        kind,
+        id: id.to_string(),
+        list_rpc,
+    }
+    .into()
+}
+
+fn summaries<'a, P: 'a, D: 'a>(
+    entries: impl Iterator<Item = &'a Entry<P, D>>,
+    summary: impl Fn(&P) -> pb::PresetSummary,
+) -> Vec<pb::PresetSummary> {
+    entries.map(|e| summary(&e.proto)).collect()
+}
+
+#[tonic::async_trait]
+impl CatalogService for CatalogApi {
+    async fn list_boms(
+        &self,
+        _: Request<pb::ListBomsRequest>,
+    ) -> Result<Response<pb::ListBomsResponse>, Status> {
+        let boms = summaries(self.catalog.boms(), |b: &pb::Bom| pb::PresetSummary {
+            id: b.id.clone(),
+            name: b.name.clone(),
+            description: b.description.clone(),
+            source: b.source.clone(),
+            as_of_date: String::new(),
+        });
+        Ok(Response::new(pb::ListBomsResponse { boms }))
+    }
+
+    async fn get_bom(
+        &self,
+        req: Request<pb::GetBomRequest>,
+    ) -> Result<Response<pb::GetBomResponse>, Status> {
+        let id = req.into_inner().id;
+        let e = self
+            .catalog
+            .bom(&id)
+            .ok_or_else(|| not_found("BOM", &id, "tariff.v1.CatalogService/ListBoms"))?;
+        Ok(Response::new(pb::GetBomResponse {
+            bom: Some(e.proto.as_ref().clone()),
+        }))
+    }
+
+    async fn list_price_decks(
+        &self,
+        _: Request<pb::ListPriceDecksRequest>,
+    ) -> Result<Response<pb::ListPriceDecksResponse>, Status> {
+        let price_decks = summaries(self.catalog.price_decks(), |d: &pb::PriceDeck| {
+            pb::PresetSummary {
+                id: d.id.clone(),
+                name: d.name.clone(),
+                description: d.description.clone(),
+                source: d.source.clone(),
+                as_of_date: d.as_of_date.clone(),
+            }
+        });
+        Ok(Response::new(pb::ListPriceDecksResponse { price_decks }))
+    }
+
+    async fn get_price_deck(
+        &self,
+        req: Request<pb::GetPriceDeckRequest>,
+    ) -> Result<Response<pb::GetPriceDeckResponse>, Status> {
+        let id = req.into_inner().id;
+        let e = self.catalog.price_deck(&id).ok_or_else(|| {
+            not_found("price deck", &id, "tariff.v1.CatalogService/ListPriceDecks")
+        })?;
+        Ok(Response::new(pb::GetPriceDeckResponse {
+            price_deck: Some(e.proto.as_ref().clone()),
+        }))
+    }
+
+    async fn list_tariff_schedules(
+        &self,
+        _: Request<pb::ListTariffSchedulesRequest>,
+    ) -> Result<Response<pb::ListTariffSchedulesResponse>, Status> {
+        let tariff_schedules =
+            summaries(self.catalog.tariff_schedules(), |s: &pb::TariffSchedule| {
+                pb::PresetSummary {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    description: s.description.clone(),
+                    source: s.source.clone(),
+                    as_of_date: s.as_of_date.clone(),
+                }
+            });
+        Ok(Response::new(pb::ListTariffSchedulesResponse {
+            tariff_schedules,
+        }))
+    }
+
+    async fn get_tariff_schedule(
+        &self,
+        req: Request<pb::GetTariffScheduleRequest>,
+    ) -> Result<Response<pb::GetTariffScheduleResponse>, Status> {
+        let id = req.into_inner().id;
+        let e = self.catalog.tariff_schedule(&id).ok_or_else(|| {
+            not_found(
+                "tariff schedule",
+                &id,
+                "tariff.v1.CatalogService/ListTariffSchedules",
+            )
+        })?;
+        Ok(Response::new(pb::GetTariffScheduleResponse {
+            tariff_schedule: Some(e.proto.as_ref().clone()),
+        }))
+    }
+}

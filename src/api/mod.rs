@@ -1,0 +1,12 @@
+//! The gRPC layer: thin services that resolve presets, convert protobuf into domain values,
+//! call the engine and convert results and errors back. No costing rule lives here.
+
+pub mod catalog_service;
+pub mod cost_impact_service;
+pub mod error;
+pub mod resolve;
+pub mod response;
+
+pub use catalog_service::CatalogApi;
+pub use cost_impact_service::CostImpactApi;
+pub use error::ApiError;

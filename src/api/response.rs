@@ -1,0 +1,175 @@
+//! Converts an engine [`Impact`] into the protobuf response. Amounts are printed with exactly
+//! the currency's minor-unit decimals ("405.00"), so displayed lines add up visibly.
+
+use super::resolve::Resolved;
+use crate::convert::enums::{fee_kind_to_pb, program_to_pb, rounding_mode_to_pb, unit_to_pb};
+use crate::engine::Impact;
+use crate::engine::costing::{Charge, LineCost, LineKind, Totals};
+use crate::engine::currency::Currency;
+use crate::engine::model::Options;
+use crate::engine::money::{amount_text, plain};
+use crate::pb;
+use rust_decimal::Decimal;
+
+struct Fmt {
+    currency: Currency,
+}
+
+impl Fmt {
+    fn text(&self, d: Decimal) -> String {
+        let mut d = d;
+        d.rescale(self.currency.minor_units);
+        d.to_string()
+    }
+    fn money(&self, d: Decimal) -> Option<pb::Money> {
+        Some(pb::Money {
+            amount: self.text(d),
+            currency: self.currency.code.to_string(),
+            exact: String::new(),
+        })
+    }
+    fn money_exact(&self, d: Decimal, exact: Decimal) -> Option<pb::Money> {
+        Some(pb::Money {
+            amount: self.text(d),
+            currency: self.currency.code.to_string(),
+            exact: plain(exact),
+        })
+    }
+    /// An exact (unrounded) amount such as a price or a customs value.
+    fn exact(&self, d: Decimal) -> Option<pb::Money> {
+        Some(pb::Money {
+            amount: amount_text(d, self.currency.minor_units),
+            currency: self.currency.code.to_string(),
+            exact: String::new(),
+        })
+    }
+    fn totals(&self, t: &Totals) -> Option<pb::CostTotals> {
+        Some(pb::CostTotals {
+            materials: self.money(t.materials),
+            components: self.money(t.components),
+            duties: self.money(t.duties),
+            fees: self.money(t.fees),
+            total: self.money_exact(t.total, t.exact_total),
+        })
+    }
+    fn charge(&self, c: &Charge) -> pb::Charge {
+        pb::Charge {
+            measure_id: c.id.clone(),
+            program: c.program.map_or(0, |p| program_to_pb(p) as i32),
+            fee_kind: c.fee_kind.map_or(0, |k| fee_kind_to_pb(k) as i32),
+            base: self.exact(c.base),
+            amount: self.money_exact(c.amount, c.exact),
+            formula: c.formula.clone(),
+        }
+    }
+    fn side(&self, l: &LineCost) -> Option<pb::LineSide> {
+        Some(pb::LineSide {
+            goods: self.money(l.goods),
+            duties: self.money(l.duties()),
+            fees: self.money(l.fees()),
+            total: self.money(l.total()),
+            customs_value: l.customs_value.and_then(|v| self.exact(v)),
+            charges: l.charges.iter().map(|c| self.charge(c)).collect(),
+        })
+    }
+}
+
+/// Builds the response for `impact`, computed from `inputs` with `options`.
+pub fn impact_response(
+    impact: &Impact,
+    inputs: &Resolved,
+    options: &Options,
+) -> pb::CalculateImpactResponse {
+    let f = Fmt {
+        currency: impact.currency,
+    };
+    let b = &impact.baseline;
+    let s = &impact.scenario;
+    let lines = b
+        .lines
+        .iter()
+        .zip(&s.lines)
+        .map(|(bl, sl)| pb::LineResult {
+            path: bl.path.clone(),
+            field_path: bl.field_path.clone(),
+            description: bl.description.clone(),
+            kind: match bl.kind {
+                LineKind::Material { .. } => pb::ItemKind::Material,
+                LineKind::Component => pb::ItemKind::Component,
+                LineKind::Assembly => pb::ItemKind::Assembly,
+            } as i32,
+            material_id: match &bl.kind {
+                LineKind::Material { material_id } => material_id.clone(),
+                _ => String::new(),
+            },
+            quantity_per_unit: plain(bl.quantity_per_unit),
+            unit: unit_to_pb(bl.unit) as i32,
+            baseline: f.side(bl),
+            scenario: f.side(sl),
+            delta: f.money(sl.total() - bl.total()),
+        })
+        .collect();
+    let measures = impact
+        .measures
+        .iter()
+        .map(|m| pb::MeasureResult {
+            measure_id: m.id.clone(),
+            name: m.name.clone(),
+            program: m.program.map_or(0, |p| program_to_pb(p) as i32),
+            fee_kind: m.fee_kind.map_or(0, |k| fee_kind_to_pb(k) as i32),
+            baseline_amount: f.money(m.baseline),
+            scenario_amount: f.money(m.scenario),
+            delta: f.money(m.scenario - m.baseline),
+        })
+        .collect();
+    let materials = impact
+        .materials
+        .iter()
+        .map(|m| pb::MaterialResult {
+            material_id: m.material_id.clone(),
+            name: m.name.clone(),
+            quantity_per_unit: plain(m.quantity),
+            unit: unit_to_pb(m.unit) as i32,
+            baseline_price: f.exact(m.baseline_price),
+            scenario_price: f.exact(m.scenario_price),
+            baseline_cost: f.money(m.baseline_cost),
+            scenario_cost: f.money(m.scenario_cost),
+            delta: f.money(m.scenario_cost - m.baseline_cost),
+        })
+        .collect();
+    pb::CalculateImpactResponse {
+        currency: f.currency.code.to_string(),
+        baseline_unit_cost: f.money_exact(b.totals.total, b.totals.exact_total),
+        scenario_unit_cost: f.money_exact(s.totals.total, s.totals.exact_total),
+        delta: f.money_exact(impact.delta, s.totals.exact_total - b.totals.exact_total),
+        delta_percent: impact
+            .delta_percent
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        effects: Some(pb::EffectSplit {
+            price_effect: f.money(impact.price_effect),
+            tariff_effect: f.money(impact.tariff_effect),
+            interaction: f.money(impact.interaction),
+        }),
+        baseline_totals: f.totals(&b.totals),
+        scenario_totals: f.totals(&s.totals),
+        lines,
+        measures,
+        materials,
+        annual_impact: impact.annual_impact.and_then(|a| f.money(a)),
+        inputs: Some(pb::InputsUsed {
+            bom_id: inputs.bom.id.clone(),
+            baseline_prices: Some(inputs.baseline_prices.1.clone()),
+            scenario_prices: Some(inputs.scenario_prices.1.clone()),
+            baseline_schedule: Some(inputs.baseline_schedule.1.clone()),
+            scenario_schedule: Some(inputs.scenario_schedule.1.clone()),
+            entry_date: options.entry_date.to_string(),
+            scenario_entry_date: options.scenario_entry_date.to_string(),
+            units_per_entry: plain(options.units_per_entry),
+            rounding_mode: rounding_mode_to_pb(options.rounding) as i32,
+            baseline_measures_in_force: b.measures_in_force.clone(),
+            scenario_measures_in_force: s.measures_in_force.clone(),
+        }),
+        notes: impact.notes.clone(),
+    }
+}

@@ -1,0 +1,331 @@
+//! BOM conversion: decides each item's kind, expands shared assemblies (rejecting cycles),
+//! and enforces the depth and size limits so no BOM can exhaust the stack or memory.
+
+use super::check::{Check, Limits, Range, join};
+use super::enums;
+use crate::engine::model::{Bom, Import, Item, ItemKind};
+use crate::engine::units::Unit;
+use crate::engine::{InputError, Reason};
+use crate::pb;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// Validates a BOM found at field path `root` (`bom` in requests, empty in catalog files).
+pub fn bom(b: &pb::Bom, root: &str, limits: &Limits) -> Result<Bom, Vec<InputError>> {
+    let mut c = Check::default();
+    let currency = c.currency(&b.currency, &join(root, "currency"));
+    if b.items.is_empty() {
+        c.push(
+            join(root, "items"),
+            Reason::Required,
+            "a BOM needs at least one item",
+        );
+    }
+    let mut shared = HashMap::with_capacity(b.shared_assemblies.len());
+    for (i, s) in b.shared_assemblies.iter().enumerate() {
+        let f = join(root, &format!("shared_assemblies[{i}]"));
+        if s.id.is_empty() {
+            c.push(join(&f, "id"), Reason::Required, "id is required");
+        } else if shared.insert(s.id.as_str(), (f.clone(), s)).is_some() {
+            c.push(
+                join(&f, "id"),
+                Reason::Duplicate,
+                format!("shared assembly id {:?} is defined twice", s.id),
+            );
+        }
+        if s.children.is_empty() {
+            c.push(
+                join(&f, "children"),
+                Reason::Required,
+                "a shared assembly needs at least one child",
+            );
+        }
+    }
+    let mut expander = Expander {
+        c,
+        shared,
+        limits: *limits,
+        count: 0,
+        refs: Vec::new(),
+        root: root.to_string(),
+    };
+    let items = expander.items(&b.items, &join(root, "items"), 1);
+    let Expander { c, .. } = expander;
+    let Some(currency) = currency else {
+        return Err(c.into_errors());
+    };
+    c.finish(Bom {
+        id: b.id.clone(),
+        currency,
+        items,
+    })
+}
+
+struct Expander<'a> {
+    c: Check,
+    shared: HashMap<&'a str, (String, &'a pb::SharedAssembly)>,
+    limits: Limits,
+    count: usize,
+    /// Shared assemblies being expanded, outermost first, for cycle detection.
+    refs: Vec<&'a str>,
+    root: String,
+}
+
+impl<'a> Expander<'a> {
+    /// Converts sibling items listed at field path `list` (e.g. `bom.items`) at `depth`.
+    fn items(&mut self, items: &'a [pb::BomItem], list: &str, depth: usize) -> Vec<Item> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut ids: Vec<&str> = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let f = format!("{list}[{i}]");
+            if !item.id.is_empty() {
+                if ids.contains(&item.id.as_str()) {
+                    self.c.push(
+                        join(&f, "id"),
+                        Reason::Duplicate,
+                        format!("id {:?} is used by a sibling", item.id),
+                    );
+                }
+                ids.push(&item.id);
+            }
+            if let Some(converted) = self.item(item, i, &f, depth) {
+                out.push(converted);
+            }
+        }
+        out
+    }
+
+    fn item(&mut self, it: &'a pb::BomItem, index: usize, f: &str, depth: usize) -> Option<Item> {
+        if depth > self.limits.max_depth {
+            self.c.push(
+                f,
+                Reason::InvalidStructure,
+                format!(
+                    "the BOM is nested deeper than {} levels",
+                    self.limits.max_depth
+                ),
+            );
+            return None;
+        }
+        self.count += 1;
+        if self.count > self.limits.max_items {
+            if self.count == self.limits.max_items + 1 {
+                self.c.push(
+                    join(&self.root, "items"),
+                    Reason::InvalidStructure,
+                    format!(
+                        "the BOM expands to more than {} items",
+                        self.limits.max_items
+                    ),
+                );
+            }
+            return None;
+        }
+        if it.id.contains('/') {
+            self.c.push(
+                join(f, "id"),
+                Reason::InvalidValue,
+                "ids must not contain '/' (the path separator)",
+            );
+        }
+        let set = [
+            !it.material_id.is_empty(),
+            !it.unit_price.is_empty(),
+            !it.children.is_empty(),
+            !it.assembly_ref.is_empty(),
+        ];
+        if set.iter().filter(|s| **s).count() != 1 {
+            self.c.push(
+                f,
+                Reason::InvalidStructure,
+                "an item must set exactly one of material_id (material line), unit_price (component), \
+                 children (assembly) or assembly_ref (shared assembly)",
+            );
+            return None;
+        }
+        let is_material = set[0];
+        if !is_material && !it.content_factor.is_empty() {
+            self.c.push(
+                join(f, "content_factor"),
+                Reason::InvalidValue,
+                "content_factor applies to material lines only",
+            );
+        }
+        if !set[1] && !it.scenario_unit_price.is_empty() {
+            self.c.push(
+                join(f, "scenario_unit_price"),
+                Reason::InvalidValue,
+                "scenario_unit_price applies to purchased components only",
+            );
+        }
+        let q_field = join(f, "quantity");
+        let quantity = if is_material || !it.quantity.is_empty() {
+            self.c.decimal(&it.quantity, &q_field, Range::NonNegative)
+        } else {
+            Some(Decimal::ONE)
+        };
+        let unit_field = join(f, "unit");
+        let unit = if is_material {
+            self.c.enum_value(
+                enums::unit(it.unit),
+                it.unit,
+                &unit_field,
+                "unit of measure",
+            )
+        } else {
+            match enums::unit(it.unit) {
+                None if it.unit == 0 => Some(Unit::Piece),
+                Some(Unit::Piece) => Some(Unit::Piece),
+                _ => {
+                    self.c.push(
+                        unit_field,
+                        Reason::UnitMismatch,
+                        "components and assemblies are counted in pieces",
+                    );
+                    None
+                }
+            }
+        };
+        let import = it
+            .import
+            .as_ref()
+            .and_then(|i| self.import(i, &join(f, "import")));
+        let kind = if is_material {
+            let content_factor = if it.content_factor.is_empty() {
+                Some(Decimal::ONE)
+            } else {
+                self.c.decimal(
+                    &it.content_factor,
+                    &join(f, "content_factor"),
+                    Range::NonNegative,
+                )
+            };
+            ItemKind::Material {
+                material_id: it.material_id.clone(),
+                content_factor: content_factor?,
+            }
+        } else if set[1] {
+            let baseline_price =
+                self.c
+                    .decimal(&it.unit_price, &join(f, "unit_price"), Range::NonNegative);
+            let scenario_price = if it.scenario_unit_price.is_empty() {
+                baseline_price
+            } else {
+                self.c.decimal(
+                    &it.scenario_unit_price,
+                    &join(f, "scenario_unit_price"),
+                    Range::NonNegative,
+                )
+            };
+            ItemKind::Component {
+                baseline_price: baseline_price?,
+                scenario_price: scenario_price?,
+            }
+        } else if set[2] {
+            ItemKind::Assembly {
+                children: self.items(&it.children, &join(f, "children"), depth + 1),
+            }
+        } else {
+            ItemKind::Assembly {
+                children: self.shared_ref(&it.assembly_ref, &join(f, "assembly_ref"), depth)?,
+            }
+        };
+        if it.import.is_some() && import.is_none() {
+            return None;
+        }
+        Some(Item {
+            id: if it.id.is_empty() {
+                index.to_string()
+            } else {
+                it.id.clone()
+            },
+            description: it.description.clone(),
+            field_path: f.to_string(),
+            quantity: quantity?,
+            unit: unit?,
+            kind,
+            import,
+        })
+    }
+
+    fn shared_ref(&mut self, id: &'a str, f: &str, depth: usize) -> Option<Vec<Item>> {
+        let Some((def_path, def)) = self.shared.get(id).map(|(p, d)| (p.clone(), *d)) else {
+            self.c.push(
+                f,
+                Reason::InvalidValue,
+                format!("no shared assembly has id {id:?}"),
+            );
+            return None;
+        };
+        if self.refs.contains(&id) {
+            let mut chain: Vec<&str> = self.refs.clone();
+            chain.push(id);
+            self.c.push(
+                f,
+                Reason::InvalidStructure,
+                format!(
+                    "shared assemblies reference each other in a cycle: {}",
+                    chain.join(" -> ")
+                ),
+            );
+            return None;
+        }
+        self.refs.push(id);
+        let children = self.items(&def.children, &join(&def_path, "children"), depth + 1);
+        self.refs.pop();
+        Some(children)
+    }
+
+    fn import(&mut self, i: &pb::ImportDeclaration, f: &str) -> Option<Import> {
+        let c = &mut self.c;
+        let hts_field = join(f, "hts_code");
+        let hts_digits = if i.hts_code.is_empty() {
+            c.push(
+                &hts_field,
+                Reason::Required,
+                "an HTS code is required on an import",
+            );
+            None
+        } else {
+            c.hts(&i.hts_code, &hts_field, 4)
+        };
+        let origin_field = join(f, "origin");
+        let origin = if i.origin.is_empty() {
+            c.push(
+                &origin_field,
+                Reason::Required,
+                "a country of origin is required on an import",
+            );
+            None
+        } else {
+            c.country(&i.origin, &origin_field)
+        };
+        let transport_mode = c.enum_value(
+            enums::transport_mode(i.transport_mode),
+            i.transport_mode,
+            &join(f, "transport_mode"),
+            "transport mode",
+        );
+        let customs_value = c.optional_decimal(
+            &i.customs_value,
+            &join(f, "customs_value"),
+            Range::NonNegative,
+        );
+        let metal_content_share = c.optional_decimal(
+            &i.metal_content_share,
+            &join(f, "metal_content_share"),
+            Range::Share,
+        );
+        let net_mass_kg =
+            c.optional_decimal(&i.net_mass_kg, &join(f, "net_mass_kg"), Range::NonNegative);
+        Some(Import {
+            hts_code: i.hts_code.clone(),
+            hts_digits: hts_digits?,
+            origin: origin?,
+            transport_mode: transport_mode?,
+            customs_value,
+            metal_content_share,
+            net_mass_kg,
+        })
+    }
+}

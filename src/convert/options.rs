@@ -1,0 +1,56 @@
+//! Calculation options: entry dates, units per entry, annual volume, rounding.
+
+use super::check::{Check, Range, join};
+use super::enums;
+use crate::engine::model::Options;
+use crate::engine::{InputError, Reason};
+use crate::pb;
+
+/// Validates the request's options (at field path `options`).
+pub fn options(o: Option<&pb::CalculationOptions>) -> Result<Options, Vec<InputError>> {
+    let default = pb::CalculationOptions::default();
+    let o = o.unwrap_or(&default);
+    let mut c = Check::default();
+    let entry_date = c.date(&o.entry_date, "options.entry_date");
+    let scenario_entry_date = c
+        .optional_date(&o.scenario_entry_date, "options.scenario_entry_date")
+        .or(entry_date);
+    let upe_field = join("options", "units_per_entry");
+    let units_per_entry = if o.units_per_entry.is_empty() {
+        Some(rust_decimal::Decimal::ONE)
+    } else {
+        c.decimal(&o.units_per_entry, &upe_field, Range::Positive)
+    };
+    if let Some(u) = units_per_entry {
+        if u.fract() != rust_decimal::Decimal::ZERO {
+            c.push(
+                &upe_field,
+                Reason::OutOfRange,
+                "units per entry must be a whole number",
+            );
+        }
+    }
+    let annual_volume = c.optional_decimal(
+        &o.annual_volume,
+        "options.annual_volume",
+        Range::NonNegative,
+    );
+    let rounding = c.enum_value(
+        enums::rounding_mode(o.rounding_mode),
+        o.rounding_mode,
+        "options.rounding_mode",
+        "rounding mode",
+    );
+    let (Some(entry_date), Some(scenario_entry_date), Some(units_per_entry), Some(rounding)) =
+        (entry_date, scenario_entry_date, units_per_entry, rounding)
+    else {
+        return Err(c.into_errors());
+    };
+    c.finish(Options {
+        entry_date,
+        scenario_entry_date,
+        units_per_entry,
+        annual_volume,
+        rounding,
+    })
+}

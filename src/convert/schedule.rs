@@ -1,0 +1,320 @@
+//! Tariff schedule conversion, including the check that pre-emption between programs has no
+//! cycle (a cycle would leave it undefined which measure applies).
+
+use super::check::{Check, Range, join};
+use super::enums;
+use crate::engine::model::{Fee, Measure, Program, Rate, Schedule};
+use crate::engine::{InputError, Reason};
+use crate::pb;
+use std::collections::HashSet;
+
+/// Largest ad valorem or fee rate accepted, in percent: far above any real duty, low enough
+/// to catch a rate typed as a fraction's reciprocal.
+const MAX_PERCENT: u32 = 10_000;
+
+/// Validates a tariff schedule found at field path `root` (e.g. `scenario_schedule`).
+pub fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, Vec<InputError>> {
+    let mut c = Check::default();
+    let currency_field = join(root, "currency");
+    let currency = c.currency(&s.currency, &currency_field);
+    c.optional_date(&s.as_of_date, &join(root, "as_of_date"));
+    let mut ids = HashSet::new();
+    let mut measures = Vec::with_capacity(s.measures.len());
+    for (i, m) in s.measures.iter().enumerate() {
+        let f = join(root, &format!("measures[{i}]"));
+        unique_id(&mut c, &mut ids, &m.id, &f);
+        if let Some(m) = measure(&mut c, m, &f) {
+            measures.push(m);
+        }
+    }
+    let mut fees = Vec::with_capacity(s.fees.len());
+    for (i, fee_pb) in s.fees.iter().enumerate() {
+        let f = join(root, &format!("fees[{i}]"));
+        unique_id(&mut c, &mut ids, &fee_pb.id, &f);
+        if let Some(fee) = fee(&mut c, fee_pb, &f) {
+            fees.push(fee);
+        }
+    }
+    if let Some(cycle) = preemption_cycle(&measures) {
+        c.push(
+            join(root, "measures"),
+            Reason::InvalidStructure,
+            format!("pre-emption between programs forms a cycle: {cycle}"),
+        );
+    }
+    let de_minimis_threshold = c.optional_decimal(
+        &s.de_minimis_threshold,
+        &join(root, "de_minimis_threshold"),
+        Range::NonNegative,
+    );
+    let Some(currency) = currency else {
+        return Err(c.into_errors());
+    };
+    c.finish(Schedule {
+        id: s.id.clone(),
+        currency,
+        currency_field,
+        measures,
+        fees,
+        de_minimis_threshold,
+    })
+}
+
+fn unique_id(c: &mut Check, ids: &mut HashSet<String>, id: &str, f: &str) {
+    if id.is_empty() {
+        c.push(join(f, "id"), Reason::Required, "id is required");
+    } else if !ids.insert(id.to_string()) {
+        c.push(
+            join(f, "id"),
+            Reason::Duplicate,
+            format!("id {id:?} is used twice among this schedule's measures and fees"),
+        );
+    }
+}
+
+fn percent(c: &mut Check, s: &str, field: &str, required: bool) -> Option<rust_decimal::Decimal> {
+    let v = if required {
+        c.decimal(s, field, Range::NonNegative)
+    } else {
+        c.optional_decimal(s, field, Range::NonNegative)
+    };
+    match v {
+        Some(p) if p > rust_decimal::Decimal::from(MAX_PERCENT) => {
+            c.push(
+                field,
+                Reason::OutOfRange,
+                format!("{s}% is above the {MAX_PERCENT}% limit"),
+            );
+            None
+        }
+        other => other,
+    }
+}
+
+fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
+    let program = c.enum_value(
+        enums::program(m.program),
+        m.program,
+        &join(f, "program"),
+        "program",
+    );
+    let hts_prefixes = m
+        .hts_prefixes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| c.hts(p, &join(f, &format!("hts_prefixes[{i}]")), 1))
+        .collect();
+    let origins = c.countries(&m.origins, &join(f, "origins"));
+    let excluded_origins = c.countries(&m.excluded_origins, &join(f, "excluded_origins"));
+    let window = c.window(&m.effective_from, &m.effective_to, f);
+    let basis = c.enum_value(
+        enums::duty_basis(m.basis),
+        m.basis,
+        &join(f, "basis"),
+        "duty basis",
+    );
+    let preempts: Vec<Program> = m
+        .preempts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            c.enum_value(
+                enums::program(*p),
+                *p,
+                &join(f, &format!("preempts[{i}]")),
+                "program",
+            )
+        })
+        .collect();
+    let rate_field = join(f, "rate");
+    let rate = match &m.rate {
+        Some(r) => rate(c, r, &rate_field),
+        None => {
+            c.push(rate_field, Reason::Required, "a rate is required");
+            None
+        }
+    };
+    Some(Measure {
+        id: m.id.clone(),
+        name: if m.name.is_empty() {
+            m.id.clone()
+        } else {
+            m.name.clone()
+        },
+        program: program?,
+        hts_prefixes,
+        origins,
+        excluded_origins,
+        window,
+        rate: rate?,
+        basis: basis?,
+        preempts,
+    })
+}
+
+fn rate(c: &mut Check, r: &pb::Rate, f: &str) -> Option<Rate> {
+    let ad_valorem_percent = percent(
+        c,
+        &r.ad_valorem_percent,
+        &join(f, "ad_valorem_percent"),
+        false,
+    );
+    let specific_amount = c.optional_decimal(
+        &r.specific_amount,
+        &join(f, "specific_amount"),
+        Range::NonNegative,
+    );
+    let specific = match specific_amount {
+        Some(a) => c
+            .enum_value(
+                enums::unit(r.specific_unit),
+                r.specific_unit,
+                &join(f, "specific_unit"),
+                "unit of measure",
+            )
+            .map(|u| (a, u)),
+        None => None,
+    };
+    if r.ad_valorem_percent.is_empty() && r.specific_amount.is_empty() {
+        c.push(
+            join(f, "ad_valorem_percent"),
+            Reason::Required,
+            "a rate needs ad_valorem_percent, specific_amount or both",
+        );
+        return None;
+    }
+    let minimum = c.optional_decimal(
+        &r.minimum_amount,
+        &join(f, "minimum_amount"),
+        Range::NonNegative,
+    );
+    let maximum = c.optional_decimal(
+        &r.maximum_amount,
+        &join(f, "maximum_amount"),
+        Range::NonNegative,
+    );
+    let limit_unit = if r.minimum_amount.is_empty() && r.maximum_amount.is_empty() {
+        None
+    } else {
+        c.enum_value(
+            enums::unit(r.limit_unit),
+            r.limit_unit,
+            &join(f, "limit_unit"),
+            "unit of measure",
+        )
+    };
+    if let (Some(lo), Some(hi)) = (minimum, maximum) {
+        if lo > hi {
+            c.push(
+                join(f, "maximum_amount"),
+                Reason::OutOfRange,
+                "maximum_amount is below minimum_amount",
+            );
+        }
+    }
+    Some(Rate {
+        ad_valorem_percent,
+        specific,
+        minimum,
+        maximum,
+        limit_unit,
+    })
+}
+
+fn fee(c: &mut Check, fee: &pb::Fee, f: &str) -> Option<Fee> {
+    let kind = c.enum_value(
+        enums::fee_kind(fee.kind),
+        fee.kind,
+        &join(f, "kind"),
+        "fee kind",
+    );
+    let rate_percent = percent(c, &fee.rate_percent, &join(f, "rate_percent"), true);
+    let minimum = c.optional_decimal(
+        &fee.minimum_per_entry,
+        &join(f, "minimum_per_entry"),
+        Range::NonNegative,
+    );
+    let maximum = c.optional_decimal(
+        &fee.maximum_per_entry,
+        &join(f, "maximum_per_entry"),
+        Range::NonNegative,
+    );
+    if let (Some(lo), Some(hi)) = (minimum, maximum) {
+        if lo > hi {
+            c.push(
+                join(f, "maximum_per_entry"),
+                Reason::OutOfRange,
+                "maximum_per_entry is below minimum_per_entry",
+            );
+        }
+    }
+    let transport_modes = fee
+        .transport_modes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            c.enum_value(
+                enums::transport_mode(*m),
+                *m,
+                &join(f, &format!("transport_modes[{i}]")),
+                "transport mode",
+            )
+        })
+        .collect();
+    let exempt_origins = c.countries(&fee.exempt_origins, &join(f, "exempt_origins"));
+    let window = c.window(&fee.effective_from, &fee.effective_to, f);
+    Some(Fee {
+        id: fee.id.clone(),
+        name: if fee.name.is_empty() {
+            fee.id.clone()
+        } else {
+            fee.name.clone()
+        },
+        kind: kind?,
+        rate_percent: rate_percent?,
+        minimum_per_entry: minimum,
+        maximum_per_entry: maximum,
+        transport_modes,
+        exempt_origins,
+        window,
+    })
+}
+
+/// A cycle in the graph "program A pre-empts program B" over all measures, as text
+/// ("Section 232 -> IEEPA -> Section 232"), if there is one. Self-pre-emption is a cycle.
+fn preemption_cycle(measures: &[Measure]) -> Option<String> {
+    let edges: HashSet<(Program, Program)> = measures
+        .iter()
+        .flat_map(|m| m.preempts.iter().map(move |p| (m.program, *p)))
+        .collect();
+    fn visit(
+        p: Program,
+        edges: &HashSet<(Program, Program)>,
+        stack: &mut Vec<Program>,
+        done: &mut HashSet<Program>,
+    ) -> Option<String> {
+        if let Some(start) = stack.iter().position(|q| *q == p) {
+            let mut names: Vec<&str> = stack[start..].iter().map(|q| q.label()).collect();
+            names.push(p.label());
+            return Some(names.join(" -> "));
+        }
+        if done.contains(&p) {
+            return None;
+        }
+        stack.push(p);
+        for next in Program::ALL {
+            if edges.contains(&(p, next)) {
+                if let Some(c) = visit(next, edges, stack, done) {
+                    return Some(c);
+                }
+            }
+        }
+        stack.pop();
+        done.insert(p);
+        None
+    }
+    let mut done = HashSet::new();
+    Program::ALL
+        .into_iter()
+        .find_map(|p| visit(p, &edges, &mut Vec::new(), &mut done))
+}

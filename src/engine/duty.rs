@@ -1,0 +1,314 @@
+//! Duties on one imported item: which part of its value each measure applies to (full value,
+//! metal content, non-metal remainder), pre-emption between programs, ad valorem, specific and
+//! compound rates with optional minimum and maximum, and a readable formula for each.
+
+use super::costing::{Charge, ImportedLine};
+use super::currency::Currency;
+use super::error::{CheckedAt, InputError, Reason};
+use super::model::{DutyBasis, Measure};
+use super::money::{RoundingMode, amount_text, plain};
+use super::units::{self, Unit};
+use rust_decimal::Decimal;
+
+/// An imported item as duty sees it.
+pub(crate) struct Dutiable<'a, 'b> {
+    pub(crate) imported: &'b ImportedLine<'a>,
+    pub(crate) currency: Currency,
+    pub(crate) rounding: RoundingMode,
+}
+
+/// The two portions of a customs value that measures can cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Cover {
+    metal: bool,
+    non_metal: bool,
+}
+
+impl Cover {
+    fn of(basis: DutyBasis) -> Cover {
+        match basis {
+            DutyBasis::FullValue => Cover {
+                metal: true,
+                non_metal: true,
+            },
+            DutyBasis::MetalContent => Cover {
+                metal: true,
+                non_metal: false,
+            },
+            DutyBasis::NonMetalRemainder => Cover {
+                metal: false,
+                non_metal: true,
+            },
+        }
+    }
+    fn minus(self, other: Cover) -> Cover {
+        Cover {
+            metal: self.metal && !other.metal,
+            non_metal: self.non_metal && !other.non_metal,
+        }
+    }
+    fn intersect(self, other: Cover) -> Cover {
+        Cover {
+            metal: self.metal && other.metal,
+            non_metal: self.non_metal && other.non_metal,
+        }
+    }
+    fn union(self, other: Cover) -> Cover {
+        Cover {
+            metal: self.metal || other.metal,
+            non_metal: self.non_metal || other.non_metal,
+        }
+    }
+    fn is_empty(self) -> bool {
+        !self.metal && !self.non_metal
+    }
+}
+
+/// Duties of every measure in `measures` (already filtered to those in force and matching
+/// the item's HTS code and origin) on `target`.
+pub(crate) fn charges(
+    target: &Dutiable<'_, '_>,
+    measures: &[&Measure],
+) -> Result<Vec<Charge>, InputError> {
+    let imported = target.imported;
+    let field = imported.field_path;
+    let value = imported.customs_value;
+    let metal_applies = measures.iter().any(|m| m.basis == DutyBasis::MetalContent);
+    let metal = if metal_applies {
+        match imported.import.metal_content_share {
+            Some(share) => value.mul_at(
+                share,
+                &format!("{field}.import.metal_content_share"),
+                "metal content value",
+            )?,
+            None => value,
+        }
+    } else {
+        Decimal::ZERO
+    };
+    let non_metal = value.sub_at(metal, field, "non-metal value")?;
+    let portions = Portions {
+        value,
+        metal,
+        non_metal,
+        metal_applies,
+    };
+
+    let mut out = Vec::with_capacity(measures.len());
+    for measure in measures {
+        let nominal = Cover::of(measure.basis);
+        let mut removed = Cover::default();
+        let mut by: Vec<&str> = Vec::new();
+        for other in measures {
+            if other.id != measure.id && other.preempts.contains(&measure.program) {
+                let overlap = nominal.intersect(Cover::of(other.basis));
+                if !overlap.is_empty() {
+                    removed = removed.union(overlap);
+                    by.push(other.id.as_str());
+                }
+            }
+        }
+        let effective = nominal.minus(removed);
+        out.push(charge(target, measure, &portions, effective, &by)?);
+    }
+    Ok(out)
+}
+
+struct Portions {
+    value: Decimal,
+    metal: Decimal,
+    non_metal: Decimal,
+    metal_applies: bool,
+}
+
+fn charge(
+    target: &Dutiable<'_, '_>,
+    measure: &Measure,
+    portions: &Portions,
+    effective: Cover,
+    preempted_by: &[&str],
+) -> Result<Charge, InputError> {
+    let imported = target.imported;
+    let field = imported.field_path;
+    let ccy = target.currency.code;
+    let mu = target.currency.minor_units;
+    let context = format!(
+        "{}, HTS {}, origin {}",
+        measure.program.label(),
+        imported.import.hts_code,
+        imported.import.origin
+    );
+    let mut base = Decimal::ZERO;
+    if effective.metal {
+        base += portions.metal;
+    }
+    if effective.non_metal {
+        base = base.add_at(portions.non_metal, field, "dutiable value")?;
+    }
+    if effective.is_empty() {
+        return Ok(Charge {
+            id: measure.id.clone(),
+            name: measure.name.clone(),
+            program: Some(measure.program),
+            fee_kind: None,
+            base: Decimal::ZERO,
+            exact: Decimal::ZERO,
+            amount: target.rounding.round(Decimal::ZERO, mu),
+            formula: format!(
+                "pre-empted by {} on the value it covers, {context}",
+                preempted_by.join(", ")
+            ),
+        });
+    }
+
+    let rate = &measure.rate;
+    let mut parts: Vec<String> = Vec::new();
+    let mut exact = Decimal::ZERO;
+    if let Some(pct) = rate.ad_valorem_percent {
+        let duty = pct.mul_at(base, field, "ad valorem duty")?.div_at(
+            Decimal::ONE_HUNDRED,
+            field,
+            "ad valorem duty",
+        )?;
+        exact = duty;
+        parts.push(format!(
+            "{}% x {} {ccy} {}",
+            plain(pct),
+            amount_text(base, mu),
+            basis_text(
+                measure.basis,
+                portions,
+                imported.import.metal_content_share,
+                ccy,
+                mu,
+                preempted_by
+            )
+        ));
+    }
+    if let Some((amount, unit)) = rate.specific {
+        let qty = quantity_in(imported, unit, "rate.specific_unit")?;
+        let duty = amount.mul_at(qty, field, "specific duty")?;
+        exact = exact.add_at(duty, field, "compound duty")?;
+        parts.push(format!(
+            "{} {ccy}/{unit} x {} {unit}",
+            amount_text(amount, mu),
+            plain(qty)
+        ));
+    }
+    let mut formula = parts.join(" + ");
+    if rate.minimum.is_some() || rate.maximum.is_some() {
+        let unit = rate.limit_unit.unwrap_or(Unit::Piece);
+        let qty = quantity_in(imported, unit, "rate.limit_unit")?;
+        if let Some(min) = rate.minimum {
+            let floor = min.mul_at(qty, field, "minimum duty")?;
+            if exact < floor {
+                formula = format!(
+                    "{formula} = {} {ccy}, raised to the minimum {} {ccy}/{unit} x {} {unit}",
+                    amount_text(exact, mu),
+                    amount_text(min, mu),
+                    plain(qty)
+                );
+                exact = floor;
+            }
+        }
+        if let Some(max) = rate.maximum {
+            let cap = max.mul_at(qty, field, "maximum duty")?;
+            if exact > cap {
+                formula = format!(
+                    "{formula} = {} {ccy}, capped at the maximum {} {ccy}/{unit} x {} {unit}",
+                    amount_text(exact, mu),
+                    amount_text(max, mu),
+                    plain(qty)
+                );
+                exact = cap;
+            }
+        }
+    }
+    Ok(Charge {
+        id: measure.id.clone(),
+        name: measure.name.clone(),
+        program: Some(measure.program),
+        fee_kind: None,
+        base,
+        exact,
+        amount: target.rounding.round(exact, mu),
+        formula: format!("{formula}, {context}"),
+    })
+}
+
+fn basis_text(
+    basis: DutyBasis,
+    p: &Portions,
+    share: Option<Decimal>,
+    ccy: &str,
+    mu: u32,
+    preempted_by: &[&str],
+) -> String {
+    let text = match basis {
+        DutyBasis::FullValue => "customs value".to_string(),
+        DutyBasis::MetalContent => match share {
+            Some(s) => format!(
+                "metal content ({}% of {} {ccy})",
+                plain(s * Decimal::ONE_HUNDRED),
+                amount_text(p.value, mu)
+            ),
+            None => "metal content (share not declared: full customs value)".to_string(),
+        },
+        DutyBasis::NonMetalRemainder if p.metal_applies => format!(
+            "non-metal remainder ({} - {} {ccy} metal content)",
+            amount_text(p.value, mu),
+            amount_text(p.metal, mu)
+        ),
+        DutyBasis::NonMetalRemainder => {
+            "non-metal remainder (no metal-content measure applies: full customs value)".to_string()
+        }
+    };
+    if preempted_by.is_empty() {
+        text
+    } else {
+        format!(
+            "{text}, less the value pre-empted by {}",
+            preempted_by.join(", ")
+        )
+    }
+}
+
+/// The imported quantity per unit of product in `unit`: the line's own quantity when it is
+/// in a compatible unit, else its declared net mass.
+fn quantity_in(
+    imported: &ImportedLine<'_>,
+    unit: Unit,
+    rate_field: &str,
+) -> Result<Decimal, InputError> {
+    let field = imported.field_path;
+    if let Ok(q) = units::convert(imported.quantity, imported.unit, unit) {
+        return Ok(q);
+    }
+    if unit != Unit::Piece {
+        if let Some(mass) = imported.import.net_mass_kg {
+            let kg = imported.quantity.mul_at(
+                mass,
+                &format!("{field}.import.net_mass_kg"),
+                "net mass",
+            )?;
+            return units::convert(kg, Unit::Kg, unit).map_err(|_| {
+                InputError::overflow(format!("{field}.import.net_mass_kg"), "net mass")
+            });
+        }
+        return Err(InputError::new(
+            format!("{field}.import.net_mass_kg"),
+            Reason::MissingQuantity,
+            format!(
+                "a measure charges per {unit} ({rate_field}) but this item declares no net mass"
+            ),
+        ));
+    }
+    Err(InputError::new(
+        format!("{field}.unit"),
+        Reason::MissingQuantity,
+        format!(
+            "a measure charges per piece ({rate_field}) but this item is counted in {}",
+            imported.unit
+        ),
+    ))
+}

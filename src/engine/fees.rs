@@ -1,0 +1,119 @@
+//! Per-entry ad valorem fees (MPF, HMF): computed per line, summed per entry, clamped to the
+//! entry minimum and maximum, divided by the units per entry and spread back over the lines
+//! in proportion to their unclamped fee. One entry carries `units_per_entry` units' imports
+//! from one origin.
+
+use super::costing::{Charge, ImportedLine};
+use super::currency::Currency;
+use super::date::Date;
+use super::error::{CheckedAt, InputError};
+use super::model::{Fee, Options};
+use super::money::{amount_text, plain};
+use rust_decimal::Decimal;
+
+/// The fee `fee` on each line of `lines` it applies to on `date`: `(line index, charge)`.
+pub(crate) fn charges(
+    fee: &Fee,
+    lines: &[&ImportedLine<'_>],
+    date: Date,
+    options: &Options,
+    currency: Currency,
+) -> Result<Vec<(usize, Charge)>, InputError> {
+    let ccy = currency.code;
+    let mu = currency.minor_units;
+    let upe = options.units_per_entry;
+    let mut origins: Vec<&str> = Vec::new();
+    for l in lines.iter().filter(|l| fee.applies(l.import, date)) {
+        if !origins.contains(&l.import.origin.as_str()) {
+            origins.push(&l.import.origin);
+        }
+    }
+    let mut out = Vec::new();
+    for origin in origins {
+        let entry_lines: Vec<&ImportedLine<'_>> = lines
+            .iter()
+            .copied()
+            .filter(|l| l.import.origin == origin && fee.applies(l.import, date))
+            .collect();
+        let mut raw = Vec::with_capacity(entry_lines.len());
+        let mut sum = Decimal::ZERO;
+        for l in &entry_lines {
+            let r = fee
+                .rate_percent
+                .mul_at(l.customs_value, l.field_path, "fee")?
+                .div_at(Decimal::ONE_HUNDRED, l.field_path, "fee")?;
+            sum = sum.add_at(r, l.field_path, "fee per entry")?;
+            raw.push(r);
+        }
+        let field = entry_lines[0].field_path;
+        let entry_raw = sum.mul_at(upe, field, "fee per entry")?;
+        let mut entry = entry_raw;
+        let mut clamp_note = String::new();
+        if let Some(min) = fee.minimum_per_entry.filter(|m| entry < *m) {
+            entry = min;
+            clamp_note = format!(
+                "raised to the {} {ccy} minimum per entry",
+                amount_text(min, mu)
+            );
+        }
+        if let Some(max) = fee.maximum_per_entry.filter(|m| entry > *m) {
+            entry = max;
+            clamp_note = format!(
+                "capped at the {} {ccy} maximum per entry",
+                amount_text(max, mu)
+            );
+        }
+        let per_unit = entry.div_at(upe, field, "fee per unit")?;
+        let n = Decimal::from(entry_lines.len());
+        for (l, r) in entry_lines.iter().zip(&raw) {
+            let rate_text = format!(
+                "{}% x {} {ccy} customs value",
+                plain(fee.rate_percent),
+                amount_text(l.customs_value, mu)
+            );
+            let (exact, formula) = if clamp_note.is_empty() {
+                (*r, format!("{rate_text}, {}, origin {origin}", fee.name))
+            } else {
+                let exact = if sum.is_zero() {
+                    per_unit.div_at(n, l.field_path, "fee share")?
+                } else {
+                    per_unit.mul_at(*r, l.field_path, "fee share")?.div_at(
+                        sum,
+                        l.field_path,
+                        "fee share",
+                    )?
+                };
+                let share = if sum.is_zero() {
+                    format!("1/{} of the lines", entry_lines.len())
+                } else {
+                    format!("{} / {} of the entry's fee", plain(*r), plain(sum))
+                };
+                (
+                    exact,
+                    format!(
+                        "{rate_text} = {}; entry of {} units from {origin}: {} {ccy}, {clamp_note}; / {} units x {share}, {}",
+                        plain(*r),
+                        plain(upe),
+                        amount_text(entry_raw, mu),
+                        plain(upe),
+                        fee.name
+                    ),
+                )
+            };
+            out.push((
+                l.line,
+                Charge {
+                    id: fee.id.clone(),
+                    name: fee.name.clone(),
+                    program: None,
+                    fee_kind: Some(fee.kind),
+                    base: l.customs_value,
+                    exact,
+                    amount: options.rounding.round(exact, mu),
+                    formula,
+                },
+            ));
+        }
+    }
+    Ok(out)
+}

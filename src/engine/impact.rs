@@ -1,0 +1,254 @@
+//! A whole calculation: the baseline and scenario costings, the exact effect split from the
+//! two crossed costings, and the per-measure and per-material summaries.
+
+use super::costing::{self, Costing, LineKind, Side};
+use super::currency::Currency;
+use super::error::{CheckedAt, InputError, Reason};
+use super::model::{FeeKind, Program, Scenario};
+use super::units::{self, Unit};
+use rust_decimal::Decimal;
+
+/// One measure or fee summed over all lines, on both sides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeasureSummary {
+    /// Measure or fee id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Program of a duty.
+    pub program: Option<Program>,
+    /// Kind of a fee.
+    pub fee_kind: Option<FeeKind>,
+    /// Rounded sum under the baseline.
+    pub baseline: Decimal,
+    /// Rounded sum under the scenario.
+    pub scenario: Decimal,
+}
+
+/// One material summed over all lines that use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaterialSummary {
+    /// Material id.
+    pub material_id: String,
+    /// Name from the scenario deck.
+    pub name: String,
+    /// Priced quantity per unit of product, in `unit`.
+    pub quantity: Decimal,
+    /// Unit of the baseline price.
+    pub unit: Unit,
+    /// Baseline price per `unit`.
+    pub baseline_price: Decimal,
+    /// Scenario price per `unit`.
+    pub scenario_price: Decimal,
+    /// Rounded goods cost under the baseline.
+    pub baseline_cost: Decimal,
+    /// Rounded goods cost under the scenario.
+    pub scenario_cost: Decimal,
+}
+
+/// The result of a calculation, every amount per unit of product.
+#[derive(Debug, Clone)]
+pub struct Impact {
+    /// Currency of every amount.
+    pub currency: Currency,
+    /// Baseline prices under the baseline schedule.
+    pub baseline: Costing,
+    /// Scenario prices under the scenario schedule.
+    pub scenario: Costing,
+    /// scenario total - baseline total (rounded totals).
+    pub delta: Decimal,
+    /// C(P1,T0) - C(P0,T0).
+    pub price_effect: Decimal,
+    /// C(P0,T1) - C(P0,T0).
+    pub tariff_effect: Decimal,
+    /// delta - price effect - tariff effect.
+    pub interaction: Decimal,
+    /// delta / baseline x 100, rounded to 2 decimals; `None` if the baseline is zero.
+    pub delta_percent: Option<Decimal>,
+    /// delta x annual volume, rounded, if a volume was given.
+    pub annual_impact: Option<Decimal>,
+    /// Measures and fees that charged on either side, in order of first appearance.
+    pub measures: Vec<MeasureSummary>,
+    /// Materials in order of first appearance.
+    pub materials: Vec<MaterialSummary>,
+    /// Remarks from both sides, without repeats.
+    pub notes: Vec<String>,
+}
+
+/// Costs `s.bom` under the baseline and the scenario and explains the difference.
+pub fn calculate(s: &Scenario<'_>) -> Result<Impact, InputError> {
+    let currency = s.bom.currency;
+    for (code, field) in [
+        (
+            s.baseline_prices.currency,
+            &s.baseline_prices.currency_field,
+        ),
+        (
+            s.scenario_prices.currency,
+            &s.scenario_prices.currency_field,
+        ),
+        (
+            s.baseline_schedule.currency,
+            &s.baseline_schedule.currency_field,
+        ),
+        (
+            s.scenario_schedule.currency,
+            &s.scenario_schedule.currency_field,
+        ),
+    ] {
+        if code != currency {
+            return Err(InputError::new(
+                field.clone(),
+                Reason::CurrencyMismatch,
+                format!(
+                    "currency {} differs from the BOM's {}; currency conversion is not supported",
+                    code.code, currency.code
+                ),
+            ));
+        }
+    }
+    let o = s.options;
+    let side = |prices, schedule, entry_date, scenario_component_prices| Side {
+        prices,
+        schedule,
+        entry_date,
+        scenario_component_prices,
+    };
+    let base_side = side(s.baseline_prices, s.baseline_schedule, o.entry_date, false);
+    let scen_side = side(
+        s.scenario_prices,
+        s.scenario_schedule,
+        o.scenario_entry_date,
+        true,
+    );
+    let price_only = side(s.scenario_prices, s.baseline_schedule, o.entry_date, true);
+    let tariff_only = side(
+        s.baseline_prices,
+        s.scenario_schedule,
+        o.scenario_entry_date,
+        false,
+    );
+
+    let baseline = costing::cost(s.bom, base_side, o)?;
+    let scenario = costing::cost(s.bom, scen_side, o)?;
+    let p1t0 = costing::cost(s.bom, price_only, o)?.totals.total;
+    let p0t1 = costing::cost(s.bom, tariff_only, o)?.totals.total;
+
+    let b = baseline.totals.total;
+    let delta = scenario.totals.total.sub_at(b, "bom", "delta")?;
+    let price_effect = p1t0.sub_at(b, "bom", "price effect")?;
+    let tariff_effect = p0t1.sub_at(b, "bom", "tariff effect")?;
+    let interaction = delta.sub_at(price_effect, "bom", "interaction")?.sub_at(
+        tariff_effect,
+        "bom",
+        "interaction",
+    )?;
+    let delta_percent = if b.is_zero() {
+        None
+    } else {
+        let pct = delta
+            .mul_at(Decimal::ONE_HUNDRED, "bom", "delta percent")?
+            .div_at(b, "bom", "delta percent")?;
+        Some(o.rounding.round(pct, 2))
+    };
+    let annual_impact = match o.annual_volume {
+        Some(v) => Some(o.rounding.round(
+            delta.mul_at(v, "options.annual_volume", "annual impact")?,
+            currency.minor_units,
+        )),
+        None => None,
+    };
+    let measures = measure_summaries(&baseline, &scenario);
+    let materials = material_summaries(&baseline, &scenario)?;
+    let mut notes: Vec<String> = Vec::new();
+    for n in baseline.notes.iter().chain(&scenario.notes) {
+        if !notes.contains(n) {
+            notes.push(n.clone());
+        }
+    }
+    Ok(Impact {
+        currency,
+        baseline,
+        scenario,
+        delta,
+        price_effect,
+        tariff_effect,
+        interaction,
+        delta_percent,
+        annual_impact,
+        measures,
+        materials,
+        notes,
+    })
+}
+
+fn measure_summaries(baseline: &Costing, scenario: &Costing) -> Vec<MeasureSummary> {
+    let mut out: Vec<MeasureSummary> = Vec::new();
+    for (is_scenario, costing) in [(false, baseline), (true, scenario)] {
+        for charge in costing.lines.iter().flat_map(|l| &l.charges) {
+            let idx = match out.iter().position(|m| m.id == charge.id) {
+                Some(i) => i,
+                None => {
+                    out.push(MeasureSummary {
+                        id: charge.id.clone(),
+                        name: charge.name.clone(),
+                        program: charge.program,
+                        fee_kind: charge.fee_kind,
+                        baseline: Decimal::ZERO,
+                        scenario: Decimal::ZERO,
+                    });
+                    out.len() - 1
+                }
+            };
+            // Sums of rounded atoms already summed without overflow into the totals.
+            let m = &mut out[idx];
+            if is_scenario {
+                m.scenario += charge.amount;
+            } else {
+                m.baseline += charge.amount;
+            }
+        }
+    }
+    out
+}
+
+fn material_summaries(
+    baseline: &Costing,
+    scenario: &Costing,
+) -> Result<Vec<MaterialSummary>, InputError> {
+    let mut out: Vec<MaterialSummary> = Vec::new();
+    for (b, s) in baseline.lines.iter().zip(&scenario.lines) {
+        let (LineKind::Material { material_id }, Some(bp), Some(sp)) =
+            (&b.kind, &b.priced, &s.priced)
+        else {
+            continue;
+        };
+        let field = b.field_path.as_str();
+        let idx = match out.iter().position(|m| &m.material_id == material_id) {
+            Some(i) => i,
+            None => {
+                // Scenario price expressed per the baseline's unit so the two compare.
+                let scenario_price = units::convert(sp.price, bp.unit, sp.unit)
+                    .map_err(|_| InputError::overflow(field, "scenario price"))?;
+                out.push(MaterialSummary {
+                    material_id: material_id.clone(),
+                    name: sp.name.clone(),
+                    quantity: Decimal::ZERO,
+                    unit: bp.unit,
+                    baseline_price: bp.price,
+                    scenario_price,
+                    baseline_cost: Decimal::ZERO,
+                    scenario_cost: Decimal::ZERO,
+                });
+                out.len() - 1
+            }
+        };
+        let m = &mut out[idx];
+        m.quantity = m
+            .quantity
+            .add_at(bp.priced_quantity, field, "material quantity")?;
+        m.baseline_cost += b.goods;
+        m.scenario_cost += s.goods;
+    }
+    Ok(out)
+}

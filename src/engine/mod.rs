@@ -1,0 +1,22 @@
+//! The pure calculation engine: domain types and the costing rules. It knows nothing of gRPC,
+//! protobuf or the catalog, so it can be tested, benchmarked and reused (CLI, batch) on its own.
+//!
+//! Flow: [`calculate`] costs the BOM four times, at (baseline prices, baseline schedule),
+//! (scenario, scenario) and the two crossings used by the exact effect split; each costing
+//! ([`costing`]) walks the tree, prices goods, applies the measures and fees in force
+//! ([`duty`], [`fees`]) and rounds every atomic amount once ([`money`]). Results are assembled
+//! in [`impact`].
+
+pub mod costing;
+pub mod currency;
+pub mod date;
+pub mod duty;
+pub mod error;
+pub mod fees;
+pub mod impact;
+pub mod model;
+pub mod money;
+pub mod units;
+
+pub use error::{InputError, Reason};
+pub use impact::{Impact, calculate};

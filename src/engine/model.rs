@@ -1,0 +1,329 @@
+//! Domain types of a calculation, already validated: a BOM tree, price decks, tariff schedules
+//! and options. Field paths are kept on the nodes so that errors found while costing (unknown
+//! material, overflow) still point at the input field that caused them.
+
+use super::currency::Currency;
+use super::date::{Date, Window};
+use super::money::RoundingMode;
+use super::units::Unit;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// A bill of materials for one unit of product, with shared assemblies already expanded.
+#[derive(Debug, Clone)]
+pub struct Bom {
+    /// Identifier (preset id or the inline BOM's id).
+    pub id: String,
+    /// Currency of every price and value in the calculation.
+    pub currency: Currency,
+    /// Top-level items.
+    pub items: Vec<Item>,
+}
+
+/// One node of the BOM tree.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Id shown in readable paths.
+    pub id: String,
+    /// Description shown in results.
+    pub description: String,
+    /// Field path of the item in its input, e.g. `bom.items[0].children[1]`.
+    pub field_path: String,
+    /// Quantity per parent.
+    pub quantity: Decimal,
+    /// Unit of the quantity (pieces for components and assemblies).
+    pub unit: Unit,
+    /// What the item is.
+    pub kind: ItemKind,
+    /// Import declaration, if the item is imported.
+    pub import: Option<Import>,
+}
+
+/// What a BOM item is.
+#[derive(Debug, Clone)]
+pub enum ItemKind {
+    /// Priced from the deck: quantity x content factor x price.
+    Material {
+        /// Material id in the price decks.
+        material_id: String,
+        /// Share of the quantity that is the priced material.
+        content_factor: Decimal,
+    },
+    /// Purchased at its own price per piece.
+    Component {
+        /// Baseline price per piece.
+        baseline_price: Decimal,
+        /// Scenario price per piece.
+        scenario_price: Decimal,
+    },
+    /// Children per one piece of the assembly.
+    Assembly {
+        /// Child items.
+        children: Vec<Item>,
+    },
+}
+
+/// How a transport crosses the border.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportMode {
+    /// Vessel.
+    Ocean,
+    /// Air freight.
+    Air,
+    /// Road.
+    Truck,
+    /// Rail.
+    Rail,
+    /// Anything else.
+    Other,
+}
+
+/// An import declaration on a BOM item.
+#[derive(Debug, Clone)]
+pub struct Import {
+    /// HTS code as declared (shown in formulas).
+    pub hts_code: String,
+    /// HTS digits only (matched against measure prefixes).
+    pub hts_digits: String,
+    /// ISO 3166-1 alpha-2 origin.
+    pub origin: String,
+    /// Transport mode.
+    pub transport_mode: TransportMode,
+    /// Declared customs value per unit of the item's quantity.
+    pub customs_value: Option<Decimal>,
+    /// Share of the value that is metal content, in [0, 1].
+    pub metal_content_share: Option<Decimal>,
+    /// Net mass in kg per unit of the item's quantity.
+    pub net_mass_kg: Option<Decimal>,
+}
+
+/// A priced material.
+#[derive(Debug, Clone)]
+pub struct MaterialPrice {
+    /// Display name.
+    pub name: String,
+    /// Price per `unit`.
+    pub price: Decimal,
+    /// Unit the price is per.
+    pub unit: Unit,
+}
+
+/// A price deck: material id -> price.
+#[derive(Debug, Clone)]
+pub struct PriceDeck {
+    /// Identifier.
+    pub id: String,
+    /// Currency of the prices.
+    pub currency: Currency,
+    /// Field path of the deck's currency, for mismatch errors.
+    pub currency_field: String,
+    /// Prices by material id.
+    pub prices: HashMap<String, MaterialPrice>,
+}
+
+/// A trade program; measures pre-empt each other by program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Program {
+    /// Most-favoured-nation duty.
+    Mfn,
+    /// Section 232.
+    Section232,
+    /// Section 301.
+    Section301,
+    /// Section 122.
+    Section122,
+    /// IEEPA.
+    Ieepa,
+    /// Antidumping / countervailing.
+    AdCvd,
+    /// Safeguard.
+    Safeguard,
+    /// Other.
+    Other,
+}
+
+impl Program {
+    /// Every program, for checks over the pre-emption graph.
+    pub const ALL: [Program; 8] = [
+        Program::Mfn,
+        Program::Section232,
+        Program::Section301,
+        Program::Section122,
+        Program::Ieepa,
+        Program::AdCvd,
+        Program::Safeguard,
+        Program::Other,
+    ];
+
+    /// The name shown in formulas.
+    pub fn label(self) -> &'static str {
+        match self {
+            Program::Mfn => "MFN",
+            Program::Section232 => "Section 232",
+            Program::Section301 => "Section 301",
+            Program::Section122 => "Section 122",
+            Program::Ieepa => "IEEPA",
+            Program::AdCvd => "AD/CVD",
+            Program::Safeguard => "Safeguard",
+            Program::Other => "Other",
+        }
+    }
+}
+
+/// The part of the customs value an ad valorem rate applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DutyBasis {
+    /// The full customs value.
+    FullValue,
+    /// The metal content value.
+    MetalContent,
+    /// The value not covered by an applicable metal-content measure.
+    NonMetalRemainder,
+}
+
+/// A duty rate.
+#[derive(Debug, Clone, Default)]
+pub struct Rate {
+    /// Ad valorem percent.
+    pub ad_valorem_percent: Option<Decimal>,
+    /// Specific amount and the unit it is per.
+    pub specific: Option<(Decimal, Unit)>,
+    /// Minimum duty per `limit_unit`.
+    pub minimum: Option<Decimal>,
+    /// Maximum duty per `limit_unit`.
+    pub maximum: Option<Decimal>,
+    /// Unit the minimum and maximum are per.
+    pub limit_unit: Option<Unit>,
+}
+
+/// A duty measure.
+#[derive(Debug, Clone)]
+pub struct Measure {
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Program.
+    pub program: Program,
+    /// HTS prefixes (digits only); empty = all.
+    pub hts_prefixes: Vec<String>,
+    /// Origins covered; empty = all.
+    pub origins: Vec<String>,
+    /// Origins excluded.
+    pub excluded_origins: Vec<String>,
+    /// Entry dates in force.
+    pub window: Window,
+    /// Rate.
+    pub rate: Rate,
+    /// Value basis.
+    pub basis: DutyBasis,
+    /// Programs pre-empted on the value this measure covers.
+    pub preempts: Vec<Program>,
+}
+
+impl Measure {
+    /// Whether the measure covers goods of this HTS code and origin entered on `date`.
+    pub fn applies(&self, import: &Import, date: Date) -> bool {
+        self.window.contains(date)
+            && (self.hts_prefixes.is_empty()
+                || self
+                    .hts_prefixes
+                    .iter()
+                    .any(|p| import.hts_digits.starts_with(p.as_str())))
+            && (self.origins.is_empty() || self.origins.contains(&import.origin))
+            && !self.excluded_origins.contains(&import.origin)
+    }
+}
+
+/// Kind of per-entry fee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeeKind {
+    /// Merchandise processing fee.
+    Mpf,
+    /// Harbor maintenance fee.
+    Hmf,
+    /// Other.
+    Other,
+}
+
+/// An ad valorem fee per customs entry.
+#[derive(Debug, Clone)]
+pub struct Fee {
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: FeeKind,
+    /// Rate in percent of customs value.
+    pub rate_percent: Decimal,
+    /// Minimum per entry.
+    pub minimum_per_entry: Option<Decimal>,
+    /// Maximum per entry.
+    pub maximum_per_entry: Option<Decimal>,
+    /// Modes charged; empty = all.
+    pub transport_modes: Vec<TransportMode>,
+    /// Exempt origins.
+    pub exempt_origins: Vec<String>,
+    /// Entry dates in force.
+    pub window: Window,
+}
+
+impl Fee {
+    /// Whether the fee is charged on an import of this origin and mode entered on `date`.
+    pub fn applies(&self, import: &Import, date: Date) -> bool {
+        self.window.contains(date)
+            && (self.transport_modes.is_empty()
+                || self.transport_modes.contains(&import.transport_mode))
+            && !self.exempt_origins.contains(&import.origin)
+    }
+}
+
+/// A tariff schedule.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// Identifier.
+    pub id: String,
+    /// Currency of specific rates and fees.
+    pub currency: Currency,
+    /// Field path of the schedule's currency, for mismatch errors.
+    pub currency_field: String,
+    /// Measures.
+    pub measures: Vec<Measure>,
+    /// Fees.
+    pub fees: Vec<Fee>,
+    /// De minimis threshold per entry, if in force.
+    pub de_minimis_threshold: Option<Decimal>,
+}
+
+/// Options of a calculation.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Baseline entry date.
+    pub entry_date: Date,
+    /// Scenario entry date.
+    pub scenario_entry_date: Date,
+    /// Units of product per customs entry (positive integer).
+    pub units_per_entry: Decimal,
+    /// Units per year, if given.
+    pub annual_volume: Option<Decimal>,
+    /// Rounding mode.
+    pub rounding: RoundingMode,
+}
+
+/// Everything one calculation needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Scenario<'a> {
+    /// The product.
+    pub bom: &'a Bom,
+    /// Baseline prices.
+    pub baseline_prices: &'a PriceDeck,
+    /// Scenario prices.
+    pub scenario_prices: &'a PriceDeck,
+    /// Baseline schedule.
+    pub baseline_schedule: &'a Schedule,
+    /// Scenario schedule.
+    pub scenario_schedule: &'a Schedule,
+    /// Options.
+    pub options: &'a Options,
+}

@@ -1,0 +1,84 @@
+//! Rounding to the currency's minor unit and the display of exact decimals.
+//!
+//! The policy: every atomic amount (a line's goods cost, one measure's duty on one line, one
+//! fee's share on one line) is computed exactly and rounded once, with the requested mode, to
+//! the currency's minor unit. Every subtotal and total is the sum of those rounded atoms, so
+//! every displayed list adds up to its displayed total exactly.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// How exact amounts are rounded to the minor unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RoundingMode {
+    /// Half away from zero: 0.125 -> 0.13, -0.125 -> -0.13.
+    #[default]
+    HalfUp,
+    /// Half to even (banker's): 0.125 -> 0.12, 0.135 -> 0.14.
+    HalfEven,
+}
+
+impl RoundingMode {
+    /// Rounds `value` to `dp` decimals and pins the scale, so "405" displays as "405.00".
+    pub fn round(self, value: Decimal, dp: u32) -> Decimal {
+        let strategy = match self {
+            RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+            RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+        };
+        let mut r = value.round_dp_with_strategy(dp, strategy);
+        r.rescale(dp);
+        r
+    }
+
+    /// The name shown in notes and formulas.
+    pub fn name(self) -> &'static str {
+        match self {
+            RoundingMode::HalfUp => "half-up",
+            RoundingMode::HalfEven => "half-even",
+        }
+    }
+}
+
+/// An exact decimal without trailing zeros, for formulas and exact totals ("0.3464", "120").
+pub fn plain(value: Decimal) -> String {
+    value.normalize().to_string()
+}
+
+/// An amount for a formula: exact, but never fewer decimals than the minor unit ("120.00").
+pub fn amount_text(value: Decimal, minor_units: u32) -> String {
+    let mut v = value.normalize();
+    if v.scale() < minor_units {
+        v.rescale(minor_units);
+    }
+    v.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn half_up_and_half_even_differ_only_on_ties() {
+        let up = RoundingMode::HalfUp;
+        let even = RoundingMode::HalfEven;
+        assert_eq!(up.round(d("0.125"), 2).to_string(), "0.13");
+        assert_eq!(even.round(d("0.125"), 2).to_string(), "0.12");
+        assert_eq!(even.round(d("0.135"), 2).to_string(), "0.14");
+        assert_eq!(up.round(d("-0.125"), 2).to_string(), "-0.13");
+        assert_eq!(up.round(d("0.1251"), 2).to_string(), "0.13");
+        assert_eq!(even.round(d("0.1251"), 2).to_string(), "0.13");
+        assert_eq!(up.round(d("405"), 2).to_string(), "405.00");
+        assert_eq!(up.round(d("2.5"), 0).to_string(), "3");
+        assert_eq!(even.round(d("2.5"), 0).to_string(), "2");
+    }
+
+    #[test]
+    fn amount_text_keeps_exact_digits_and_pads_to_minor_units() {
+        assert_eq!(amount_text(d("120"), 2), "120.00");
+        assert_eq!(amount_text(d("0.41568"), 2), "0.41568");
+        assert_eq!(plain(d("25.000")), "25");
+    }
+}

@@ -1,0 +1,35 @@
+//! # tariff-impact
+//!
+//! A gRPC service that computes exactly how much one unit of a product's cost moves when
+//! material prices and tariff schedules change, and explains every amount.
+//!
+//! Components and how data flows between them:
+//!
+//! - [`pb`]: the `tariff.v1` contract generated from `proto/` (prost messages, tonic services,
+//!   proto3-JSON serde impls).
+//! - [`convert`]: protobuf -> validated domain values; every violation carries its field path.
+//! - [`engine`]: the pure calculation: BOM walk, duty stacking, fees, rounding, effect split.
+//!   Knows nothing of gRPC.
+//! - [`catalog`]: the built-in presets (JSON data files compiled in) and `--catalog DIR`
+//!   extras, validated with [`convert`] at start-up.
+//! - [`api`]: the tonic services; they resolve presets, convert, call the engine and map
+//!   results and errors to protobuf.
+//! - [`server`]: wiring: services, reflection (v1 and v1alpha), health, graceful shutdown.
+//!
+//! A request flows `api` -> `catalog`/`convert` -> `engine` -> `api`.
+
+pub mod api;
+pub mod catalog;
+pub mod convert;
+pub mod engine;
+pub mod server;
+
+/// The generated `tariff.v1` protobuf types and services.
+pub mod pb {
+    #![allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+    tonic::include_proto!("tariff.v1");
+    include!(concat!(env!("OUT_DIR"), "/tariff.v1.serde.rs"));
+
+    /// Encoded descriptor set of `tariff.v1`, for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("tariff_descriptor");
+}
