@@ -83,15 +83,24 @@ pub(crate) fn charges(
                         "fee share",
                     )?
                 };
-                let share = if sum.is_zero() {
-                    format!("1/{} of the lines", entry_lines.len())
+                let share = if entry_lines.len() == 1 {
+                    String::new()
+                } else if sum.is_zero() {
+                    format!(
+                        " x 1/{} (equal share of the entry's lines)",
+                        entry_lines.len()
+                    )
                 } else {
-                    format!("{} / {} of the entry's fee", plain(*r), plain(sum))
+                    format!(
+                        " x {} / {} (this line's share of the entry)",
+                        plain(*r),
+                        plain(sum)
+                    )
                 };
                 (
                     exact,
                     format!(
-                        "{rate_text} = {}; entry of {} units from {origin}: {} {ccy}, {clamp_note}; / {} units x {share}, {}",
+                        "{rate_text} = {}; entry of {} units from {origin}: {} {ccy}, {clamp_note}; / {} units{share}, {}",
                         plain(*r),
                         plain(upe),
                         amount_text(entry_raw, mu),

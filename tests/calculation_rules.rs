@@ -1,0 +1,532 @@
+//! The calculation rules, each as a specification with numbers worked out by hand, checked
+//! through the real server over gRPC.
+
+mod common;
+
+use common::{TestServer, amount, calculate, charge, deck, line};
+use serde_json::{Value, json};
+
+fn schedule(measures: Value, fees: Value) -> Value {
+    json!({"id": "test", "currency": "USD", "asOfDate": "2026-01-01", "measures": measures, "fees": fees})
+}
+
+fn opts(entry_date: &str) -> Value {
+    json!({"entryDate": entry_date})
+}
+
+/// The acceptance example: 1.8 kg Nd oxide and 0.2 kg Dy oxide per vehicle at the seed
+/// prices, no tariff change: 1.8 x (225 - 87) + 0.2 x (485 - 152) = 248.40 + 66.60 = 315.00.
+#[tokio::test]
+async fn ev_with_seed_prices_and_no_tariff_change_costs_315_more_all_price_effect() {
+    let server = TestServer::start().await;
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "ev", "currency": "USD", "items": [
+                {"id": "nd", "materialId": "nd-oxide", "quantity": "1.8", "unit": "UNIT_OF_MEASURE_KG"},
+                {"id": "dy", "materialId": "dy-oxide", "quantity": "0.2", "unit": "UNIT_OF_MEASURE_KG"}]},
+            "baselinePricesId": "ree-pre-restriction",
+            "scenarioPricesId": "ree-post-restriction",
+            "baselineScheduleId": "us-2026",
+            "options": {"entryDate": "2026-03-02", "annualVolume": "100000"}
+        }),
+    )
+    .await;
+    // Baseline: 1.8 x 87 + 0.2 x 152 = 156.60 + 30.40 = 187.00; scenario 405.00 + 97.00 = 502.00.
+    assert_eq!(amount(&r.baseline_unit_cost), "187.00");
+    assert_eq!(amount(&r.scenario_unit_cost), "502.00");
+    assert_eq!(amount(&r.delta), "315.00");
+    let e = r.effects.as_ref().unwrap();
+    assert_eq!(amount(&e.price_effect), "315.00");
+    assert_eq!(amount(&e.tariff_effect), "0.00");
+    assert_eq!(amount(&e.interaction), "0.00");
+    assert_eq!(amount(&line(&r, "nd").delta), "248.40");
+    assert_eq!(amount(&line(&r, "dy").delta), "66.60");
+    // 315 / 187 = 168.449...%
+    assert_eq!(r.delta_percent, "168.45");
+    // 315.00 x 100,000 vehicles.
+    assert_eq!(amount(&r.annual_impact), "31500000.00");
+    let nd = &r.materials[0];
+    assert_eq!(
+        (nd.material_id.as_str(), nd.quantity_per_unit.as_str()),
+        ("nd-oxide", "1.8")
+    );
+    assert_eq!(amount(&nd.delta), "248.40");
+    let inputs = r.inputs.as_ref().unwrap();
+    assert_eq!(
+        inputs.baseline_prices.as_ref().unwrap().id,
+        "ree-pre-restriction"
+    );
+    assert!(inputs.baseline_prices.as_ref().unwrap().preset);
+    assert_eq!(
+        inputs.scenario_schedule.as_ref().unwrap().id,
+        "us-2026",
+        "scenario schedule defaults to the baseline"
+    );
+}
+
+/// An assembly imported whole is dutied on its own value, and the import declared on its
+/// child is not dutied again. Motor (2 per unit) = 0.5 kg Nd oxide x 100 + windings 30 = 80.
+#[tokio::test]
+async fn assembly_imported_whole_is_dutied_on_its_value_and_its_children_are_not() {
+    let server = TestServer::start().await;
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "two-level", "currency": "USD", "items": [
+                {"id": "motor", "quantity": "2",
+                 "import": {"htsCode": "8501.32", "origin": "CN", "transportMode": "TRANSPORT_MODE_AIR"},
+                 "children": [
+                    {"id": "magnet", "materialId": "nd-oxide", "quantity": "0.5", "unit": "UNIT_OF_MEASURE_KG",
+                     "import": {"htsCode": "8505.11", "origin": "CN", "transportMode": "TRANSPORT_MODE_AIR"}},
+                    {"id": "windings", "unitPrice": "30"}]}]},
+            "baselinePrices": deck("p0", &[("nd-oxide", "100")]),
+            "scenarioPrices": deck("p1", &[("nd-oxide", "200")]),
+            "baselineSchedule": schedule(json!([
+                {"id": "mfn-motors", "program": "PROGRAM_MFN", "htsPrefixes": ["8501"], "rate": {"adValoremPercent": "5"}},
+                {"id": "magnets-25", "program": "PROGRAM_SECTION_301", "htsPrefixes": ["8505"], "rate": {"adValoremPercent": "25"}}
+            ]), json!([])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    // Baseline customs value per unit: 2 x (0.5 x 100 + 30) = 160; duty 5% = 8.00; total 168.00.
+    let motor = line(&r, "motor");
+    assert_eq!(
+        amount(&motor.baseline.as_ref().unwrap().customs_value),
+        "160.00"
+    );
+    assert_eq!(
+        amount(&charge(&motor.baseline, "mfn-motors").amount),
+        "8.00"
+    );
+    assert_eq!(amount(&r.baseline_unit_cost), "168.00");
+    // Scenario: 2 x (0.5 x 200 + 30) = 260; duty 13.00; total 273.00.
+    assert_eq!(
+        amount(&charge(&motor.scenario, "mfn-motors").amount),
+        "13.00"
+    );
+    assert_eq!(amount(&r.scenario_unit_cost), "273.00");
+    // Quantities multiply down: 2 motors x 0.5 kg.
+    assert_eq!(line(&r, "motor/magnet").quantity_per_unit, "1");
+    // The magnet's own import is inside the imported motor: no 301 charge anywhere.
+    assert!(
+        line(&r, "motor/magnet")
+            .baseline
+            .as_ref()
+            .unwrap()
+            .charges
+            .is_empty()
+    );
+    assert!(r.measures.iter().all(|m| m.measure_id != "magnets-25"));
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("motor/magnet: import declaration ignored")),
+        "{:?}",
+        r.notes
+    );
+    // Same schedule: the whole 105.00 is price effect, including 5.00 more duty on the value.
+    assert_eq!(amount(&r.delta), "105.00");
+    assert_eq!(amount(&r.effects.as_ref().unwrap().price_effect), "105.00");
+}
+
+/// Section 232 on the metal content, a reciprocal-type measure on the non-metal remainder,
+/// MFN on the full value; without a declared share the full value is metal content.
+#[tokio::test]
+async fn section_232_on_metal_content_and_reciprocal_on_the_remainder() {
+    let server = TestServer::start().await;
+    let kr = |share: Option<&str>| {
+        let mut i = json!({"htsCode": "7326.90.8688", "origin": "KR", "transportMode": "TRANSPORT_MODE_AIR"});
+        if let Some(s) = share {
+            i["metalContentShare"] = json!(s);
+        }
+        i
+    };
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "brackets", "currency": "USD", "items": [
+                {"id": "declared", "unitPrice": "1000", "import": kr(Some("0.4"))},
+                {"id": "undeclared", "unitPrice": "1000", "import": kr(None)}]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(json!([
+                {"id": "mfn", "program": "PROGRAM_MFN", "htsPrefixes": ["7326.90.86"], "rate": {"adValoremPercent": "2.9"}},
+                {"id": "s232", "program": "PROGRAM_SECTION_232", "htsPrefixes": ["7326"], "basis": "DUTY_BASIS_METAL_CONTENT", "rate": {"adValoremPercent": "50"}},
+                {"id": "recip", "program": "PROGRAM_IEEPA", "origins": ["KR"], "basis": "DUTY_BASIS_NON_METAL_REMAINDER", "rate": {"adValoremPercent": "15"}}
+            ]), json!([])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    // Declared 40% metal: 232 = 50% x 400 = 200.00; reciprocal = 15% x 600 = 90.00; MFN 29.00.
+    let declared = line(&r, "declared");
+    assert_eq!(amount(&charge(&declared.baseline, "s232").amount), "200.00");
+    assert_eq!(amount(&charge(&declared.baseline, "recip").amount), "90.00");
+    assert_eq!(amount(&charge(&declared.baseline, "mfn").amount), "29.00");
+    assert_eq!(
+        charge(&declared.baseline, "s232").formula,
+        "50% x 400.00 USD metal content (40% of 1000.00 USD), Section 232, HTS 7326.90.8688, origin KR"
+    );
+    assert_eq!(
+        charge(&declared.baseline, "recip").formula,
+        "15% x 600.00 USD non-metal remainder (1000.00 - 400.00 USD metal content), IEEPA, HTS 7326.90.8688, origin KR"
+    );
+    // Undeclared: 232 on the full 1000 = 500.00; remainder 0 -> 0.00; MFN 29.00.
+    let undeclared = line(&r, "undeclared");
+    assert_eq!(
+        amount(&charge(&undeclared.baseline, "s232").amount),
+        "500.00"
+    );
+    assert_eq!(
+        amount(&charge(&undeclared.baseline, "recip").amount),
+        "0.00"
+    );
+    // Duties: 319 + 529 = 848; unit cost 2000 + 848 = 2848.00.
+    assert_eq!(
+        amount(&r.baseline_totals.as_ref().unwrap().duties),
+        "848.00"
+    );
+    assert_eq!(amount(&r.baseline_unit_cost), "2848.00");
+}
+
+/// A measure pre-empts the programs it names on the value it covers: fully (autos-232 style on
+/// the full value) or partly (232 on metal content pre-empting 122 on that content only).
+#[tokio::test]
+async fn a_measure_pre_empts_another_on_the_value_it_covers() {
+    let server = TestServer::start().await;
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "preempt", "currency": "USD", "items": [
+                {"id": "car-part", "unitPrice": "1000",
+                 "import": {"htsCode": "8708.29", "origin": "JP", "transportMode": "TRANSPORT_MODE_AIR"}},
+                {"id": "steel-part", "unitPrice": "1000",
+                 "import": {"htsCode": "7326.90", "origin": "JP", "transportMode": "TRANSPORT_MODE_AIR", "metalContentShare": "0.3"}}]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(json!([
+                {"id": "autos-232", "program": "PROGRAM_SECTION_232", "htsPrefixes": ["8708"], "rate": {"adValoremPercent": "25"},
+                 "preempts": ["PROGRAM_IEEPA"]},
+                {"id": "ieepa", "program": "PROGRAM_IEEPA", "rate": {"adValoremPercent": "10"}},
+                {"id": "steel-232", "program": "PROGRAM_SECTION_232", "htsPrefixes": ["7326"], "basis": "DUTY_BASIS_METAL_CONTENT",
+                 "rate": {"adValoremPercent": "50"}, "preempts": ["PROGRAM_SECTION_122"]},
+                {"id": "s122", "program": "PROGRAM_SECTION_122", "htsPrefixes": ["7326"], "rate": {"adValoremPercent": "10"}}
+            ]), json!([])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    // car-part: autos 232 = 25% x 1000 = 250.00; IEEPA pre-empted entirely: 0.00.
+    let car = line(&r, "car-part");
+    assert_eq!(amount(&charge(&car.baseline, "autos-232").amount), "250.00");
+    assert_eq!(amount(&charge(&car.baseline, "ieepa").amount), "0.00");
+    assert!(
+        charge(&car.baseline, "ieepa")
+            .formula
+            .starts_with("pre-empted by autos-232")
+    );
+    // steel-part: 232 = 50% x 300 = 150.00; 122 only on the 700 not covered = 70.00;
+    // IEEPA is not pre-empted here (steel-232 names only 122): 10% x 1000 = 100.00.
+    let steel = line(&r, "steel-part");
+    assert_eq!(
+        amount(&charge(&steel.baseline, "steel-232").amount),
+        "150.00"
+    );
+    assert_eq!(amount(&charge(&steel.baseline, "s122").amount), "70.00");
+    assert_eq!(amount(&charge(&steel.baseline, "s122").base), "700.00");
+    assert_eq!(amount(&charge(&steel.baseline, "ieepa").amount), "100.00");
+    assert_eq!(
+        amount(&r.baseline_totals.as_ref().unwrap().duties),
+        "570.00"
+    );
+}
+
+/// Specific duty per kg, compound with ad valorem, quantities in lb converted exactly, a
+/// component's declared net mass, and a minimum per piece.
+#[tokio::test]
+async fn specific_duty_per_kg_compound_and_minimum() {
+    let server = TestServer::start().await;
+    let cn =
+        |hts: &str| json!({"htsCode": hts, "origin": "CN", "transportMode": "TRANSPORT_MODE_AIR"});
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "specific", "currency": "USD", "items": [
+                {"id": "tungsten", "materialId": "w", "quantity": "2.5", "unit": "UNIT_OF_MEASURE_KG", "import": cn("8101.94")},
+                {"id": "wire", "materialId": "cu", "quantity": "10", "unit": "UNIT_OF_MEASURE_LB", "import": cn("7408.11")},
+                {"id": "casting", "unitPrice": "50", "import": {"htsCode": "7325.99", "origin": "CN", "transportMode": "TRANSPORT_MODE_AIR", "netMassKg": "3.2"}},
+                {"id": "bolt", "unitPrice": "10", "quantity": "1", "import": cn("7318.15")}]},
+            "baselinePrices": deck("p", &[("w", "40"), ("cu", "9")]),
+            "baselineSchedule": schedule(json!([
+                {"id": "w-compound", "program": "PROGRAM_MFN", "htsPrefixes": ["8101"],
+                 "rate": {"adValoremPercent": "3", "specificAmount": "1.50", "specificUnit": "UNIT_OF_MEASURE_KG"}},
+                {"id": "cu-per-kg", "program": "PROGRAM_MFN", "htsPrefixes": ["7408"],
+                 "rate": {"specificAmount": "2", "specificUnit": "UNIT_OF_MEASURE_KG"}},
+                {"id": "casting-per-kg", "program": "PROGRAM_MFN", "htsPrefixes": ["7325"],
+                 "rate": {"specificAmount": "0.25", "specificUnit": "UNIT_OF_MEASURE_KG"}},
+                {"id": "bolt-min", "program": "PROGRAM_MFN", "htsPrefixes": ["7318"],
+                 "rate": {"adValoremPercent": "5", "minimumAmount": "1.00", "limitUnit": "UNIT_OF_MEASURE_PIECE"}}
+            ]), json!([])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    // Tungsten: value 2.5 x 40 = 100; 3% x 100 + 1.50 x 2.5 kg = 3.00 + 3.75 = 6.75.
+    let w = charge(&line(&r, "tungsten").baseline, "w-compound");
+    assert_eq!(amount(&w.amount), "6.75");
+    assert_eq!(
+        w.formula,
+        "3% x 100.00 USD customs value + 1.50 USD/kg x 2.5 kg, MFN, HTS 8101.94, origin CN"
+    );
+    // Wire: 10 lb = 4.5359237 kg exactly; 2 x 4.5359237 = 9.0718474 -> 9.07. Goods: 4.5359237 x 9 = 40.8233133 -> 40.82.
+    assert_eq!(
+        amount(&charge(&line(&r, "wire").baseline, "cu-per-kg").amount),
+        "9.07"
+    );
+    assert_eq!(
+        amount(&line(&r, "wire").baseline.as_ref().unwrap().goods),
+        "40.82"
+    );
+    // Casting: declared 3.2 kg x 0.25 = 0.80.
+    assert_eq!(
+        amount(&charge(&line(&r, "casting").baseline, "casting-per-kg").amount),
+        "0.80"
+    );
+    // Bolt: 5% x 10 = 0.50, raised to the 1.00 minimum per piece.
+    let bolt = charge(&line(&r, "bolt").baseline, "bolt-min");
+    assert_eq!(amount(&bolt.amount), "1.00");
+    assert!(
+        bolt.formula
+            .contains("raised to the minimum 1.00 USD/piece x 1 piece"),
+        "{}",
+        bolt.formula
+    );
+}
+
+fn mpf() -> Value {
+    json!([{"id": "mpf", "name": "MPF", "kind": "FEE_KIND_MPF", "ratePercent": "0.3464",
+            "minimumPerEntry": "33.58", "maximumPerEntry": "651.50"}])
+}
+
+async fn mpf_case(
+    server: &TestServer,
+    items: Value,
+    units_per_entry: &str,
+) -> tariff_impact::pb::CalculateImpactResponse {
+    calculate(
+        server,
+        json!({
+            "bom": {"id": "mpf", "currency": "USD", "items": items},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(json!([]), mpf()),
+            "options": {"entryDate": "2026-03-02", "unitsPerEntry": units_per_entry}
+        }),
+    )
+    .await
+}
+
+fn part(id: &str, price: &str, origin: &str) -> Value {
+    json!({"id": id, "unitPrice": price, "import": {"htsCode": "8501.32", "origin": origin, "transportMode": "TRANSPORT_MODE_AIR"}})
+}
+
+/// MPF is computed per line, summed per entry (units per entry, per origin), clamped to the
+/// entry minimum and maximum, then divided by the units per entry.
+#[tokio::test]
+async fn mpf_clamps_at_its_minimum_and_maximum_per_entry() {
+    let server = TestServer::start().await;
+    // 10 units of a 100.00 part: 10 x 0.3464 = 3.464 < 33.58 -> 33.58 / 10 = 3.358 -> 3.36.
+    let r = mpf_case(&server, json!([part("p", "100", "CN")]), "10").await;
+    assert_eq!(
+        amount(&charge(&line(&r, "p").baseline, "mpf").amount),
+        "3.36"
+    );
+    // 1000 units: 346.40 per entry, inside the bounds: 0.3464 per unit -> 0.35.
+    let r = mpf_case(&server, json!([part("p", "100", "CN")]), "1000").await;
+    assert_eq!(
+        amount(&charge(&line(&r, "p").baseline, "mpf").amount),
+        "0.35"
+    );
+    // 10 units of a 100,000.00 part: 3464.00 > 651.50 -> 651.50 / 10 = 65.15.
+    let r = mpf_case(&server, json!([part("p", "100000", "CN")]), "10").await;
+    assert_eq!(
+        amount(&charge(&line(&r, "p").baseline, "mpf").amount),
+        "65.15"
+    );
+    // Two lines in one entry at the minimum share it by their unclamped fee:
+    // raw 0.3464 and 1.0392 (sum 1.3856); 3.358 x 0.3464/1.3856 = 0.8395 -> 0.84, 3.358 x 0.75 = 2.5185 -> 2.52.
+    let r = mpf_case(
+        &server,
+        json!([part("a", "100", "CN"), part("b", "300", "CN")]),
+        "10",
+    )
+    .await;
+    assert_eq!(
+        amount(&charge(&line(&r, "a").baseline, "mpf").amount),
+        "0.84"
+    );
+    assert_eq!(
+        amount(&charge(&line(&r, "b").baseline, "mpf").amount),
+        "2.52"
+    );
+    // Different origins are different entries: each pays the minimum, 3.358 -> 3.36 each.
+    let r = mpf_case(
+        &server,
+        json!([part("a", "100", "CN"), part("b", "100", "JP")]),
+        "10",
+    )
+    .await;
+    assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().fees), "6.72");
+}
+
+/// The harbor maintenance fee is charged on ocean shipments only: 0.125% x 1000 = 1.25.
+#[tokio::test]
+async fn hmf_applies_to_ocean_shipments_only() {
+    let server = TestServer::start().await;
+    let item = |id: &str, mode: &str| json!({"id": id, "unitPrice": "1000", "import": {"htsCode": "8501.32", "origin": "DE", "transportMode": mode}});
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "hmf", "currency": "USD", "items": [item("by-sea", "TRANSPORT_MODE_OCEAN"), item("by-air", "TRANSPORT_MODE_AIR")]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(json!([]), json!([
+                {"id": "hmf", "kind": "FEE_KIND_HMF", "ratePercent": "0.125", "transportModes": ["TRANSPORT_MODE_OCEAN"]}])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    assert_eq!(
+        amount(&charge(&line(&r, "by-sea").baseline, "hmf").amount),
+        "1.25"
+    );
+    assert!(
+        line(&r, "by-air")
+            .baseline
+            .as_ref()
+            .unwrap()
+            .charges
+            .is_empty()
+    );
+    assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().fees), "1.25");
+}
+
+/// The entry date selects the measures in force: the same dated schedule before and after a
+/// measure's effective date. 301 at 25% from 2026-01-01 on a 100.00 magnet: 0.00 -> 25.00.
+#[tokio::test]
+async fn entry_date_switches_a_measure_on() {
+    let server = TestServer::start().await;
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "magnet", "currency": "USD", "items": [
+                {"id": "magnet", "unitPrice": "100", "import": {"htsCode": "8505.11.0070", "origin": "CN", "transportMode": "TRANSPORT_MODE_AIR"}}]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(json!([
+                {"id": "s301-magnets", "program": "PROGRAM_SECTION_301", "htsPrefixes": ["8505.11"], "origins": ["CN"],
+                 "effectiveFrom": "2026-01-01", "rate": {"adValoremPercent": "25"}}]), json!([])),
+            "options": {"entryDate": "2025-12-31", "scenarioEntryDate": "2026-01-01"}
+        }),
+    )
+    .await;
+    assert_eq!(amount(&r.baseline_unit_cost), "100.00");
+    assert_eq!(amount(&r.scenario_unit_cost), "125.00");
+    assert_eq!(amount(&r.effects.as_ref().unwrap().tariff_effect), "25.00");
+    assert_eq!(amount(&r.effects.as_ref().unwrap().price_effect), "0.00");
+    let inputs = r.inputs.as_ref().unwrap();
+    assert!(inputs.baseline_measures_in_force.is_empty());
+    assert_eq!(
+        inputs.scenario_measures_in_force,
+        vec!["s301-magnets".to_string()]
+    );
+    assert_eq!(
+        charge(&line(&r, "magnet").scenario, "s301-magnets").formula,
+        "25% x 100.00 USD customs value, Section 301, HTS 8505.11.0070, origin CN"
+    );
+}
+
+/// Each atom is rounded once; totals are sums of rounded atoms, so lines add up to totals
+/// under either mode. Three lines of 20.10 at 5% = 1.005 each (exact total 3.015):
+/// half-up 1.01 x 3 = 3.03, half-even 1.00 x 3 = 3.00.
+#[tokio::test]
+async fn rounding_rounds_each_line_once_and_lines_sum_to_totals() {
+    let server = TestServer::start().await;
+    for (mode, each, total, unit) in [
+        ("ROUNDING_MODE_HALF_UP", "1.01", "3.03", "63.33"),
+        ("ROUNDING_MODE_HALF_EVEN", "1.00", "3.00", "63.30"),
+    ] {
+        let item = |id: &str| json!({"id": id, "unitPrice": "20.10", "import": {"htsCode": "8501.32", "origin": "CN", "transportMode": "TRANSPORT_MODE_AIR"}});
+        let r = calculate(
+            &server,
+            json!({
+                "bom": {"id": "rounding", "currency": "USD", "items": [item("a"), item("b"), item("c")]},
+                "baselinePrices": deck("p", &[]),
+                "baselineSchedule": schedule(json!([{"id": "d5", "program": "PROGRAM_MFN", "rate": {"adValoremPercent": "5"}}]), json!([])),
+                "options": {"entryDate": "2026-03-02", "roundingMode": mode}
+            }),
+        )
+        .await;
+        for id in ["a", "b", "c"] {
+            let c = charge(&line(&r, id).baseline, "d5");
+            assert_eq!(
+                (amount(&c.amount), c.amount.as_ref().unwrap().exact.as_str()),
+                (each, "1.005"),
+                "{mode}"
+            );
+        }
+        assert_eq!(amount(&r.measures[0].baseline_amount), total, "{mode}");
+        assert_eq!(
+            amount(&r.baseline_totals.as_ref().unwrap().duties),
+            total,
+            "{mode}"
+        );
+        // 3 x 20.10 = 60.30 goods + duties; the exact total keeps 63.315.
+        assert_eq!(amount(&r.baseline_unit_cost), unit, "{mode}");
+        assert_eq!(
+            r.baseline_unit_cost.as_ref().unwrap().exact,
+            "63.315",
+            "{mode}"
+        );
+    }
+}
+
+/// The README's preset example, worked by hand: EV high-REE, pre -> post restriction prices,
+/// us-2025 carried forward -> us-2026, entered 2026-03-02, 500 vehicles per entry.
+#[tokio::test]
+async fn preset_ev_under_price_shock_and_2026_tariffs_worked_by_hand() {
+    let server = TestServer::start().await;
+    let r = calculate(
+        &server,
+        json!({
+            "bomId": "ev-high-ree",
+            "baselinePricesId": "ree-pre-restriction", "scenarioPricesId": "ree-post-restriction",
+            "baselineScheduleId": "us-2025", "scenarioScheduleId": "us-2026",
+            "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500", "annualVolume": "100000"}
+        }),
+    )
+    .await;
+    // Magnets (CN, ocean): value 1.8 x 87 + 0.2 x 152 + 45 = 232 -> 1.8 x 225 + 0.2 x 485 + 45 = 547.
+    // Baseline (us-2025): MFN 2.1% 4.872 -> 4.87, IEEPA fentanyl 10% 23.20, reciprocal 10% 23.20.
+    // Scenario (us-2026 after 24 Feb): MFN 11.487 -> 11.49, 301 25% 136.75, 122 10% 54.70.
+    let magnets = line(&r, "drive-unit/rotor-magnets");
+    assert_eq!(amount(&magnets.baseline.as_ref().unwrap().duties), "51.27");
+    assert_eq!(amount(&magnets.scenario.as_ref().unwrap().duties), "202.94");
+    // MPF: 500 x 0.3464% x 547 = 947.40 per entry > 651.50 -> 1.303 per vehicle -> 1.30.
+    assert_eq!(
+        amount(&charge(&magnets.scenario, "us-mpf-fy2026").amount),
+        "1.30"
+    );
+    // Brackets (KR, 120, 60% steel): MFN 2.9% 3.48, 232 50% x 72 = 36.00, then reciprocal
+    // 15% x 48 = 7.20 (baseline) or 122 10% x 48 = 4.80 (scenario).
+    let brackets = line(&r, "motor-brackets");
+    assert_eq!(amount(&brackets.baseline.as_ref().unwrap().duties), "46.68");
+    assert_eq!(amount(&brackets.scenario.as_ref().unwrap().duties), "44.28");
+    // Fees: baseline 0.80 + 0.29 (magnets) + 0.42 + 0.15 (brackets) = 1.66;
+    // scenario 1.30 + 0.68 + 0.42 + 0.15 = 2.55.
+    assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().fees), "1.66");
+    assert_eq!(amount(&r.scenario_totals.as_ref().unwrap().fees), "2.55");
+    // 38,545 components + 187 materials + 97.95 duties + 1.66 fees = 38,831.61;
+    // 38,545 + 502 + 247.22 + 2.55 = 39,296.77; delta 465.16.
+    assert_eq!(amount(&r.baseline_unit_cost), "38831.61");
+    assert_eq!(amount(&r.scenario_unit_cost), "39296.77");
+    assert_eq!(amount(&r.delta), "465.16");
+    assert_eq!(amount(&r.annual_impact), "46516000.00");
+}

@@ -1,0 +1,250 @@
+//! Test harness: starts the real server on 127.0.0.1:0 in-process and talks to it with real
+//! tonic clients; builds requests from proto3 JSON (the format users send with grpcurl); and
+//! checks that every displayed list adds up to its displayed total.
+#![allow(dead_code, unreachable_pub)]
+
+use rust_decimal::Decimal;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tariff_impact::catalog::Catalog;
+use tariff_impact::convert::Limits;
+use tariff_impact::pb;
+use tariff_impact::pb::catalog_service_client::CatalogServiceClient;
+use tariff_impact::pb::cost_impact_service_client::CostImpactServiceClient;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+
+/// A running server; dropping it stops the server.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let catalog = Arc::new(Catalog::builtin().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            tariff_impact::server::run(listener, catalog, Limits::default(), async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestServer {
+            addr,
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    pub async fn costs(&self) -> CostImpactServiceClient<Channel> {
+        CostImpactServiceClient::new(self.channel().await)
+    }
+
+    pub async fn catalog(&self) -> CatalogServiceClient<Channel> {
+        CatalogServiceClient::new(self.channel().await)
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A request from proto3 JSON, exactly as a grpcurl user would write it.
+pub fn request(json: serde_json::Value) -> pb::CalculateImpactRequest {
+    serde_json::from_value(json).expect("test request is valid proto3 JSON")
+}
+
+/// Calls CalculateImpact and checks the response adds up.
+pub async fn calculate(
+    server: &TestServer,
+    json: serde_json::Value,
+) -> pb::CalculateImpactResponse {
+    let resp = server
+        .costs()
+        .await
+        .calculate_impact(request(json))
+        .await
+        .unwrap_or_else(|s| panic!("CalculateImpact failed: {s:?}"))
+        .into_inner();
+    assert_adds_up(&resp);
+    resp
+}
+
+/// Calls CalculateImpact and returns its error.
+pub async fn calculate_err(server: &TestServer, req: pb::CalculateImpactRequest) -> tonic::Status {
+    match server.costs().await.calculate_impact(req).await {
+        Ok(r) => panic!("expected an error, got {:?}", r.into_inner().delta),
+        Err(s) => s,
+    }
+}
+
+pub fn dec(s: &str) -> Decimal {
+    s.parse()
+        .unwrap_or_else(|_| panic!("{s:?} is not a decimal"))
+}
+
+pub fn amount(m: &Option<pb::Money>) -> &str {
+    &m.as_ref().expect("money present").amount
+}
+
+fn d(m: &Option<pb::Money>) -> Decimal {
+    dec(amount(m))
+}
+
+/// The guarantee of the rounding policy: every displayed list adds up exactly to its total.
+pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
+    for (name, totals, unit_cost, pick) in [
+        (
+            "baseline",
+            r.baseline_totals.as_ref().unwrap(),
+            &r.baseline_unit_cost,
+            0,
+        ),
+        (
+            "scenario",
+            r.scenario_totals.as_ref().unwrap(),
+            &r.scenario_unit_cost,
+            1,
+        ),
+    ] {
+        let side = |l: &pb::LineResult| {
+            if pick == 0 {
+                l.baseline.clone().unwrap()
+            } else {
+                l.scenario.clone().unwrap()
+            }
+        };
+        assert_eq!(
+            d(&totals.materials) + d(&totals.components) + d(&totals.duties) + d(&totals.fees),
+            d(&totals.total),
+            "{name}: subtotals add up"
+        );
+        assert_eq!(
+            d(&totals.total),
+            d(unit_cost),
+            "{name}: unit cost is the total"
+        );
+        let lines: Decimal = r.lines.iter().map(|l| d(&side(l).total)).sum();
+        assert_eq!(lines, d(&totals.total), "{name}: lines add up to the total");
+        for l in &r.lines {
+            let s = side(l);
+            assert_eq!(
+                d(&s.goods) + d(&s.duties) + d(&s.fees),
+                d(&s.total),
+                "{name} {}: line adds up",
+                l.path
+            );
+            let charges: Decimal = s.charges.iter().map(|c| d(&c.amount)).sum();
+            assert_eq!(
+                charges,
+                d(&s.duties) + d(&s.fees),
+                "{name} {}: charges add up",
+                l.path
+            );
+        }
+        let measures: Decimal = r
+            .measures
+            .iter()
+            .map(|m| {
+                if pick == 0 {
+                    d(&m.baseline_amount)
+                } else {
+                    d(&m.scenario_amount)
+                }
+            })
+            .sum();
+        assert_eq!(
+            measures,
+            d(&totals.duties) + d(&totals.fees),
+            "{name}: measures add up"
+        );
+        let materials: Decimal = r
+            .materials
+            .iter()
+            .map(|m| {
+                if pick == 0 {
+                    d(&m.baseline_cost)
+                } else {
+                    d(&m.scenario_cost)
+                }
+            })
+            .sum();
+        assert_eq!(materials, d(&totals.materials), "{name}: materials add up");
+    }
+    assert_eq!(
+        d(&r.scenario_unit_cost) - d(&r.baseline_unit_cost),
+        d(&r.delta),
+        "delta"
+    );
+    let e = r.effects.as_ref().unwrap();
+    assert_eq!(
+        d(&e.price_effect) + d(&e.tariff_effect) + d(&e.interaction),
+        d(&r.delta),
+        "effects add up"
+    );
+    let line_deltas: Decimal = r.lines.iter().map(|l| d(&l.delta)).sum();
+    assert_eq!(line_deltas, d(&r.delta), "line deltas add up");
+}
+
+/// A price deck in proto3 JSON with the given `(material, price per kg)` pairs.
+pub fn deck(id: &str, prices: &[(&str, &str)]) -> serde_json::Value {
+    let prices: Vec<_> = prices
+        .iter()
+        .map(|(m, p)| serde_json::json!({"materialId": m, "price": p, "unit": "UNIT_OF_MEASURE_KG", "basis": "PRICE_BASIS_MARKET"}))
+        .collect();
+    serde_json::json!({"id": id, "currency": "USD", "asOfDate": "2026-01-01", "prices": prices})
+}
+
+/// The line at readable `path`.
+pub fn line<'a>(r: &'a pb::CalculateImpactResponse, path: &str) -> &'a pb::LineResult {
+    r.lines.iter().find(|l| l.path == path).unwrap_or_else(|| {
+        panic!(
+            "no line {path}; lines: {:?}",
+            r.lines.iter().map(|l| &l.path).collect::<Vec<_>>()
+        )
+    })
+}
+
+/// The charge of `measure` on a line side.
+pub fn charge<'a>(side: &'a Option<pb::LineSide>, measure: &str) -> &'a pb::Charge {
+    let side = side.as_ref().unwrap();
+    side.charges
+        .iter()
+        .find(|c| c.measure_id == measure)
+        .unwrap_or_else(|| {
+            panic!(
+                "no charge {measure}; charges: {:?}",
+                side.charges
+                    .iter()
+                    .map(|c| &c.measure_id)
+                    .collect::<Vec<_>>()
+            )
+        })
+}
