@@ -1,0 +1,345 @@
+//! Bad input of every kind gets INVALID_ARGUMENT (or NOT_FOUND for presets) with a
+//! `google.rpc` detail pointing at the field, and the server keeps serving.
+
+mod common;
+
+use common::{TestServer, calculate, calculate_err, deck, request};
+use serde_json::{Value, json};
+use tariff_impact::pb;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+fn with_items(items: Value) -> pb::CalculateImpactRequest {
+    request(json!({
+        "bom": {"id": "bad", "currency": "USD", "items": items},
+        "baselinePrices": deck("p", &[("nd-oxide", "87")]),
+        "baselineScheduleId": "us-2026",
+        "options": {"entryDate": "2026-03-02"}
+    }))
+}
+
+/// `(field, reason)` of every violation in an INVALID_ARGUMENT status.
+fn violations(status: &tonic::Status) -> Vec<(String, String)> {
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let br = status
+        .get_details_bad_request()
+        .expect("a google.rpc.BadRequest detail");
+    br.field_violations
+        .iter()
+        .map(|v| (v.field.clone(), v.reason.clone()))
+        .collect()
+}
+
+fn one(field: &str, reason: &str) -> Vec<(String, String)> {
+    vec![(field.to_string(), reason.to_string())]
+}
+
+fn nd(quantity: &str) -> Value {
+    json!({"materialId": "nd-oxide", "quantity": quantity, "unit": "UNIT_OF_MEASURE_KG"})
+}
+
+#[tokio::test]
+async fn malformed_decimal_deep_in_the_tree_is_named_by_its_field_path() {
+    let server = TestServer::start().await;
+    let req = with_items(json!([nd("1"), nd("1"), {"id": "asm", "children": [nd("1,5")]}]));
+    let status = calculate_err(&server, req).await;
+    assert_eq!(
+        violations(&status),
+        one("bom.items[2].children[0].quantity", "MALFORMED_DECIMAL")
+    );
+    assert!(
+        status
+            .message()
+            .contains("bom.items[2].children[0].quantity"),
+        "{}",
+        status.message()
+    );
+}
+
+#[tokio::test]
+async fn each_kind_of_bad_number_has_its_reason() {
+    let server = TestServer::start().await;
+    for (q, reason) in [
+        ("0.1234567890123", "EXCESS_PRECISION"),
+        ("12345678901234567", "EXCESS_PRECISION"),
+        ("-1", "OUT_OF_RANGE"),
+        ("1e3", "MALFORMED_DECIMAL"),
+        ("NaN", "MALFORMED_DECIMAL"),
+        ("", "REQUIRED"),
+    ] {
+        let status = calculate_err(&server, with_items(json!([nd(q)]))).await;
+        assert_eq!(
+            violations(&status),
+            one("bom.items[0].quantity", reason),
+            "{q:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_unit_and_unknown_material_are_rejected() {
+    let server = TestServer::start().await;
+    let mut req = with_items(json!([nd("1")]));
+    if let Some(pb::calculate_impact_request::BomSource::Bom(b)) = &mut req.bom_source {
+        b.items[0].unit = 99;
+    }
+    assert_eq!(
+        violations(&calculate_err(&server, req).await),
+        one("bom.items[0].unit", "INVALID_VALUE")
+    );
+
+    let req = with_items(
+        json!([{"materialId": "unobtainium", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"}]),
+    );
+    let status = calculate_err(&server, req).await;
+    assert_eq!(
+        violations(&status),
+        one("bom.items[0].material_id", "UNKNOWN_MATERIAL")
+    );
+    assert!(
+        status
+            .message()
+            .contains("\"unobtainium\" is not priced in price deck \"p\""),
+        "{}",
+        status.message()
+    );
+
+    let req = with_items(
+        json!([{"materialId": "nd-oxide", "quantity": "3", "unit": "UNIT_OF_MEASURE_PIECE"}]),
+    );
+    assert_eq!(
+        violations(&calculate_err(&server, req).await),
+        one("bom.items[0].unit", "UNIT_MISMATCH")
+    );
+}
+
+#[tokio::test]
+async fn unknown_preset_is_not_found_with_resource_info() {
+    let server = TestServer::start().await;
+    let req = request(json!({
+        "bomId": "ev-high-ree", "baselinePricesId": "no-such-deck",
+        "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02"}
+    }));
+    let status = calculate_err(&server, req).await;
+    assert_eq!(status.code(), Code::NotFound);
+    let info = status
+        .get_details_resource_info()
+        .expect("a google.rpc.ResourceInfo detail");
+    assert_eq!(
+        (info.resource_type.as_str(), info.resource_name.as_str()),
+        ("price deck", "no-such-deck")
+    );
+    assert!(
+        status
+            .message()
+            .starts_with("baseline_prices_id: no built-in price deck has id \"no-such-deck\"")
+    );
+}
+
+#[tokio::test]
+async fn overflow_of_the_28_digit_range_is_invalid_argument_not_a_panic() {
+    let server = TestServer::start().await;
+    // Each number is within the input limits; their product (~1e32) is not representable.
+    let req = request(json!({
+        "bom": {"id": "big", "currency": "USD", "items": [
+            {"materialId": "nd-oxide", "quantity": "9999999999999999", "unit": "UNIT_OF_MEASURE_KG"}]},
+        "baselinePrices": deck("p", &[("nd-oxide", "9999999999999999")]),
+        "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02"}
+    }));
+    assert_eq!(
+        violations(&calculate_err(&server, req).await),
+        one("bom.items[0].quantity", "OVERFLOW")
+    );
+    // Quantities multiplied down a deep tree overflow too.
+    let mut item = nd("9999999999999999");
+    for _ in 0..3 {
+        item = json!({"quantity": "9999999999999999", "children": [item]});
+    }
+    let status = calculate_err(&server, with_items(json!([item]))).await;
+    assert_eq!(violations(&status)[0].1, "OVERFLOW");
+}
+
+#[tokio::test]
+async fn cycles_absurd_depth_huge_expansion_and_empty_boms_are_rejected() {
+    let server = TestServer::start().await;
+    let cyclic = request(json!({
+        "bom": {"id": "cycle", "currency": "USD", "items": [{"id": "top", "assemblyRef": "a"}],
+                "sharedAssemblies": [
+                    {"id": "a", "children": [{"id": "to-b", "assemblyRef": "b"}]},
+                    {"id": "b", "children": [{"id": "to-a", "assemblyRef": "a"}]}]},
+        "baselinePrices": deck("p", &[]), "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02"}
+    }));
+    let status = calculate_err(&server, cyclic).await;
+    assert_eq!(
+        violations(&status),
+        one(
+            "bom.shared_assemblies[1].children[0].assembly_ref",
+            "INVALID_STRUCTURE"
+        )
+    );
+    assert!(
+        status.message().contains("a -> b -> a"),
+        "{}",
+        status.message()
+    );
+
+    let mut deep = nd("1");
+    for _ in 0..40 {
+        deep = json!({"children": [deep]});
+    }
+    let status = calculate_err(&server, with_items(json!([deep]))).await;
+    let v = violations(&status);
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].1, "INVALID_STRUCTURE");
+    assert_eq!(v[0].0.matches("children[0]").count(), 32, "{}", v[0].0);
+
+    // Ten shared assemblies each using the next ten times would expand to 10^10 items.
+    let mut shared = Vec::new();
+    for i in 0..10 {
+        let child = if i == 9 {
+            nd("1")
+        } else {
+            json!({"assemblyRef": format!("s{}", i + 1)})
+        };
+        let children: Vec<Value> = (0..10)
+            .map(|k| {
+                let mut c = child.clone();
+                c["id"] = json!(format!("c{k}"));
+                c
+            })
+            .collect();
+        shared.push(json!({"id": format!("s{i}"), "children": children}));
+    }
+    let req = request(json!({
+        "bom": {"id": "bomb", "currency": "USD", "items": [{"assemblyRef": "s0"}], "sharedAssemblies": shared},
+        "baselinePrices": deck("p", &[("nd-oxide", "1")]), "baselineScheduleId": "us-2026",
+        "options": {"entryDate": "2026-03-02"}
+    }));
+    assert_eq!(
+        violations(&calculate_err(&server, req).await),
+        one("bom.items", "INVALID_STRUCTURE")
+    );
+
+    assert_eq!(
+        violations(&calculate_err(&server, with_items(json!([]))).await),
+        one("bom.items", "REQUIRED")
+    );
+}
+
+#[tokio::test]
+async fn every_violation_is_reported_at_once() {
+    let server = TestServer::start().await;
+    let req = request(json!({
+        "bom": {"id": "many", "currency": "USD", "items": [
+            {"materialId": "nd-oxide", "quantity": "x", "unit": "UNIT_OF_MEASURE_KG",
+             "import": {"htsCode": "8505.11", "origin": "ZZ", "transportMode": "TRANSPORT_MODE_OCEAN"}},
+            {"id": "both", "unitPrice": "1", "materialId": "nd-oxide"}]},
+        "baselinePrices": {"id": "p", "currency": "EUR", "prices": [
+            {"materialId": "nd-oxide", "price": "1.5.0", "unit": "UNIT_OF_MEASURE_KG", "basis": "PRICE_BASIS_FOB"}]},
+        "options": {}
+    }));
+    let mut v = violations(&calculate_err(&server, req).await);
+    v.sort();
+    let mut want = vec![
+        (
+            "baseline_prices.prices[0].price".to_string(),
+            "MALFORMED_DECIMAL".to_string(),
+        ),
+        ("baseline_schedule".to_string(), "REQUIRED".to_string()),
+        (
+            "bom.items[0].import.origin".to_string(),
+            "INVALID_VALUE".to_string(),
+        ),
+        (
+            "bom.items[0].quantity".to_string(),
+            "MALFORMED_DECIMAL".to_string(),
+        ),
+        ("bom.items[1]".to_string(), "INVALID_STRUCTURE".to_string()),
+        ("options.entry_date".to_string(), "REQUIRED".to_string()),
+    ];
+    want.sort();
+    assert_eq!(v, want);
+}
+
+#[tokio::test]
+async fn inconsistent_inputs_are_rejected() {
+    let server = TestServer::start().await;
+    // A EUR deck against a USD BOM: no silent conversion.
+    let req = request(json!({
+        "bom": {"id": "b", "currency": "USD", "items": [nd("1")]},
+        "baselinePrices": {"id": "eur", "currency": "EUR", "prices": [
+            {"materialId": "nd-oxide", "price": "80", "unit": "UNIT_OF_MEASURE_KG", "basis": "PRICE_BASIS_FOB"}]},
+        "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02"}
+    }));
+    assert_eq!(
+        violations(&calculate_err(&server, req).await),
+        one("baseline_prices.currency", "CURRENCY_MISMATCH")
+    );
+
+    // Programs pre-empting each other leave it undefined which applies.
+    let req = request(json!({
+        "bom": {"id": "b", "currency": "USD", "items": [nd("1")]},
+        "baselinePrices": deck("p", &[("nd-oxide", "87")]),
+        "baselineSchedule": {"id": "s", "currency": "USD", "measures": [
+            {"id": "a", "program": "PROGRAM_SECTION_232", "rate": {"adValoremPercent": "25"}, "preempts": ["PROGRAM_IEEPA"]},
+            {"id": "b", "program": "PROGRAM_IEEPA", "rate": {"adValoremPercent": "10"}, "preempts": ["PROGRAM_SECTION_232"]}]},
+        "options": {"entryDate": "2026-03-02"}
+    }));
+    let status = calculate_err(&server, req).await;
+    assert_eq!(
+        violations(&status),
+        one("baseline_schedule.measures", "INVALID_STRUCTURE")
+    );
+    assert!(
+        status
+            .message()
+            .contains("Section 232 -> IEEPA -> Section 232"),
+        "{}",
+        status.message()
+    );
+
+    // A per-kg duty on a component that declares no mass.
+    let req = request(json!({
+        "bom": {"id": "b", "currency": "USD", "items": [
+            {"unitPrice": "10", "import": {"htsCode": "7318.15", "origin": "CN", "transportMode": "TRANSPORT_MODE_AIR"}}]},
+        "baselinePrices": deck("p", &[]),
+        "baselineSchedule": {"id": "s", "currency": "USD", "measures": [
+            {"id": "kg", "program": "PROGRAM_MFN", "rate": {"specificAmount": "1", "specificUnit": "UNIT_OF_MEASURE_KG"}}]},
+        "options": {"entryDate": "2026-03-02"}
+    }));
+    assert_eq!(
+        violations(&calculate_err(&server, req).await),
+        one("bom.items[0].import.net_mass_kg", "MISSING_QUANTITY")
+    );
+}
+
+#[tokio::test]
+async fn the_server_keeps_serving_after_bad_input() {
+    let server = TestServer::start().await;
+    for q in ["-1", "x", "99999999999999999999"] {
+        calculate_err(&server, with_items(json!([nd(q)]))).await;
+    }
+    let mut health = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+    let resp = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "tariff.v1.CostImpactService".to_string(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        resp.status(),
+        tonic_health::pb::health_check_response::ServingStatus::Serving
+    );
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "ok", "currency": "USD", "items": [nd("2")]},
+            "baselinePrices": deck("p", &[("nd-oxide", "87")]),
+            "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02"}
+        }),
+    )
+    .await;
+    assert_eq!(common::amount(&r.baseline_unit_cost), "174.00");
+    server.stop().await;
+}
