@@ -169,7 +169,18 @@ impl Catalog {
                 let p: pb::Bom = parse(file, json)?;
                 require(file, "id", &p.id)?;
                 require(file, "source", &p.source)?;
-                let d = convert::bom::bom(&p, "", &limits).map_err(|e| from_input(file, e))?;
+                // Converted under the request's root so a preset's lines carry the same field
+                // paths (`bom.items[0]`) as the same BOM sent inline; file errors drop the root.
+                let d = convert::bom::bom(&p, "bom", &limits).map_err(|e| {
+                    let in_file = e
+                        .into_iter()
+                        .map(|mut v| {
+                            v.field = v.field.strip_prefix("bom.").unwrap_or(&v.field).to_string();
+                            v
+                        })
+                        .collect();
+                    from_input(file, in_file)
+                })?;
                 insert(&mut self.boms, file, p.id.clone(), p, d)
             }
             Kind::PriceDeck => {

@@ -1,0 +1,271 @@
+//! The catalog: presets listed and fetched whole over gRPC, a fetched preset sent back inline
+//! gives the same result, extra presets load from a directory, and a broken file stops the
+//! start-up naming the file and the field.
+
+mod common;
+
+use common::{TestServer, amount, calculate, request};
+use serde_json::json;
+use std::process::Command;
+use tariff_impact::pb;
+use tonic::Code;
+
+#[tokio::test]
+async fn lists_and_fetches_every_preset() {
+    let server = TestServer::start().await;
+    let mut c = server.catalog().await;
+    let boms = c
+        .list_boms(pb::ListBomsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .boms;
+    let ids: Vec<&str> = boms.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "defense-fighter",
+            "ev-high-ree",
+            "ev-low-ree",
+            "semiconductor-etch-tool"
+        ]
+    );
+    assert!(
+        boms.iter().all(|b| !b.source.is_empty()),
+        "every preset names its source"
+    );
+    let decks = c
+        .list_price_decks(pb::ListPriceDecksRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .price_decks;
+    assert_eq!(
+        decks.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+        ["ree-post-restriction", "ree-pre-restriction"]
+    );
+    let schedules = c
+        .list_tariff_schedules(pb::ListTariffSchedulesRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .tariff_schedules;
+    assert_eq!(
+        schedules.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["us-2025", "us-2026"]
+    );
+
+    let deck = c
+        .get_price_deck(pb::GetPriceDeckRequest {
+            id: "ree-post-restriction".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .price_deck
+        .unwrap();
+    let dy = deck
+        .prices
+        .iter()
+        .find(|p| p.material_id == "dy-oxide")
+        .unwrap();
+    assert_eq!(dy.price, "485");
+    assert!(dy.source.contains("$152/kg to $485/kg"), "{}", dy.source);
+
+    let status = c
+        .get_bom(pb::GetBomRequest { id: "nope".into() })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn a_fetched_preset_edited_and_sent_back_inline_is_costed_like_the_preset() {
+    let server = TestServer::start().await;
+    let mut c = server.catalog().await;
+    let bom = c
+        .get_bom(pb::GetBomRequest {
+            id: "ev-low-ree".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .bom
+        .unwrap();
+    let schedule = c
+        .get_tariff_schedule(pb::GetTariffScheduleRequest {
+            id: "us-2026".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .tariff_schedule
+        .unwrap();
+    let options = json!({"entryDate": "2026-03-02", "unitsPerEntry": "500"});
+    let by_id = calculate(
+        &server,
+        json!({"bomId": "ev-low-ree", "baselinePricesId": "ree-pre-restriction", "scenarioPricesId": "ree-post-restriction",
+               "baselineScheduleId": "us-2026", "options": options}),
+    )
+    .await;
+    let inline = calculate(
+        &server,
+        json!({"bom": serde_json::to_value(&bom).unwrap(), "baselinePricesId": "ree-pre-restriction",
+               "scenarioPricesId": "ree-post-restriction",
+               "baselineSchedule": serde_json::to_value(&schedule).unwrap(), "options": options}),
+    )
+    .await;
+    assert_eq!(by_id.delta, inline.delta);
+    assert_eq!(by_id.lines, inline.lines);
+    assert!(
+        !inline
+            .inputs
+            .as_ref()
+            .unwrap()
+            .baseline_schedule
+            .as_ref()
+            .unwrap()
+            .preset
+    );
+
+    // Edit: source the magnets from Japan instead of China; the 301 and CN-only measures drop.
+    let mut edited = bom.clone();
+    let magnets = &mut edited.items[0].children[0];
+    magnets.import.as_mut().unwrap().origin = "JP".into();
+    let moved = calculate(
+        &server,
+        json!({"bom": serde_json::to_value(&edited).unwrap(), "baselinePricesId": "ree-pre-restriction",
+               "scenarioPricesId": "ree-post-restriction", "baselineScheduleId": "us-2026", "options": options}),
+    )
+    .await;
+    // Low-REE magnets: 0.9 x 87 + 0.1 x 152 + 45 = 138.50 -> 0.9 x 225 + 0.1 x 485 + 45 = 296.00.
+    // From JP after 24 Feb 2026: MFN 2.1% + 122 10% = 12.1%: 16.76 (2.91 + 13.85) -> 35.82 (6.22 + 29.60).
+    let line = common::line(&moved, "drive-unit/rotor-magnets");
+    assert_eq!(amount(&line.baseline.as_ref().unwrap().duties), "16.76");
+    assert_eq!(amount(&line.scenario.as_ref().unwrap().duties), "35.82");
+}
+
+fn write(dir: &std::path::Path, rel: &str, body: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, body).unwrap();
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tariff-catalog-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_broken_catalog_file_stops_the_start_up_naming_file_and_field() {
+    let dir = temp_dir("broken");
+    write(
+        &dir,
+        "price_decks/bad.json",
+        r#"{"id": "bad", "currency": "USD", "asOfDate": "2026-01-01", "source": "test",
+            "prices": [{"materialId": "x", "price": "12,5", "unit": "UNIT_OF_MEASURE_KG", "basis": "PRICE_BASIS_FOB"}]}"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--catalog"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("price_decks/bad.json"), "{stderr}");
+    assert!(stderr.contains("field prices[0].price"), "{stderr}");
+    assert!(stderr.contains("MALFORMED_DECIMAL"), "{stderr}");
+
+    std::fs::remove_file(dir.join("price_decks/bad.json")).unwrap();
+    write(
+        &dir,
+        "boms/bad.json",
+        r#"{"id": "b", "currency": "USD", "source": "test", "items": [{"materialId": "x", "quantity": "-1", "unit": "UNIT_OF_MEASURE_KG"}]}"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .args(["presets", "--catalog"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("boms/bad.json: field items[0].quantity")
+            && stderr.contains("OUT_OF_RANGE"),
+        "{stderr}"
+    );
+    std::fs::remove_file(dir.join("boms/bad.json")).unwrap();
+
+    write(
+        &dir,
+        "price_decks/bad.json",
+        r#"{"id": "bad", "prise": []}"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .args(["presets", "--catalog"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("bad.json") && stderr.contains("unknown field `prise`"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn extra_presets_load_from_a_directory_and_ids_must_be_unique() {
+    let dir = temp_dir("extra");
+    write(
+        &dir,
+        "price_decks/ree-2027.json",
+        r#"{"id": "ree-2027", "name": "Hypothetical 2027", "currency": "USD", "asOfDate": "2027-01-01", "source": "scenario",
+            "prices": [{"materialId": "nd-oxide", "price": "300", "unit": "UNIT_OF_MEASURE_KG", "basis": "PRICE_BASIS_MARKET"},
+                       {"materialId": "dy-oxide", "price": "900", "unit": "UNIT_OF_MEASURE_KG", "basis": "PRICE_BASIS_MARKET"}]}"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .args(["presets", "--catalog"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ree-2027"));
+
+    write(
+        &dir,
+        "tariff_schedules/dup.json",
+        r#"{"id": "us-2026", "currency": "USD", "asOfDate": "2026-01-01", "source": "x"}"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .args(["presets", "--catalog"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("dup.json: field id")
+            && stderr.contains("already defined by catalog/tariff_schedules/us-2026.json"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn preset_requests_parse_from_the_readme_json() {
+    // The README's example request must stay valid proto3 JSON for this server.
+    let r = request(
+        json!({"bomId": "ev-high-ree", "baselinePricesId": "ree-pre-restriction",
+        "scenarioPricesId": "ree-post-restriction", "baselineScheduleId": "us-2025", "scenarioScheduleId": "us-2026",
+        "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500", "annualVolume": "100000"}}),
+    );
+    assert!(r.options.is_some());
+}
