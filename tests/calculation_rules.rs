@@ -529,4 +529,13 @@ async fn preset_ev_under_price_shock_and_2026_tariffs_worked_by_hand() {
     assert_eq!(amount(&r.scenario_unit_cost), "39296.77");
     assert_eq!(amount(&r.delta), "465.16");
     assert_eq!(amount(&r.annual_impact), "46516000.00");
+    // Price effect, C(P1,T0): scenario prices under us-2025: magnets duties 11.49 + 54.70 + 54.70
+    // = 120.89, brackets 46.68, fees 2.55: 39,047 + 120.89 + 46.68 + 2.55 = 39,217.12 -> +385.51.
+    // Tariff effect, C(P0,T1): baseline prices under us-2026: magnets 4.87 + 58.00 + 23.20 = 86.07,
+    // brackets 44.28, fees 1.66: 38,732 + 86.07 + 44.28 + 1.66 = 38,864.01 -> +32.40.
+    // Interaction: 465.16 - 385.51 - 32.40 = 47.25 (the 301/122 rates on the higher prices).
+    let e = r.effects.as_ref().unwrap();
+    assert_eq!(amount(&e.price_effect), "385.51");
+    assert_eq!(amount(&e.tariff_effect), "32.40");
+    assert_eq!(amount(&e.interaction), "47.25");
 }

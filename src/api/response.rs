@@ -32,7 +32,7 @@ impl Fmt {
         Some(pb::Money {
             amount: self.text(d),
             currency: self.currency.code.to_string(),
-            exact: plain(exact),
+            exact: amount_text(exact, self.currency.minor_units),
         })
     }
     /// An exact (unrounded) amount such as a price or a customs value.

@@ -164,16 +164,31 @@ impl Check {
             from: self.optional_date(from, &from_field),
             to: self.optional_date(to, &to_field),
         };
-        if let (Some(f), Some(t)) = (w.from, w.to) {
-            if t <= f {
-                self.push(
-                    to_field,
-                    Reason::OutOfRange,
-                    format!("effective_to {t} must be after effective_from {f}"),
-                );
-            }
+        if let (Some(f), Some(t)) = (w.from, w.to)
+            && t <= f
+        {
+            self.push(
+                to_field,
+                Reason::OutOfRange,
+                format!("effective_to {t} must be after effective_from {f}"),
+            );
         }
         w
+    }
+
+    /// Records an error at `field` when both bounds are set and `lo` exceeds `hi`.
+    pub fn ordered(
+        &mut self,
+        lo: Option<Decimal>,
+        hi: Option<Decimal>,
+        field: &str,
+        message: &str,
+    ) {
+        if let (Some(lo), Some(hi)) = (lo, hi)
+            && lo > hi
+        {
+            self.push(field, Reason::OutOfRange, message);
+        }
     }
 
     /// Parses a supported ISO 4217 currency code.

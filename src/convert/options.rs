@@ -21,14 +21,14 @@ pub fn options(o: Option<&pb::CalculationOptions>) -> Result<Options, Vec<InputE
     } else {
         c.decimal(&o.units_per_entry, &upe_field, Range::Positive)
     };
-    if let Some(u) = units_per_entry {
-        if u.fract() != rust_decimal::Decimal::ZERO {
-            c.push(
-                &upe_field,
-                Reason::OutOfRange,
-                "units per entry must be a whole number",
-            );
-        }
+    if let Some(u) = units_per_entry
+        && u.fract() != rust_decimal::Decimal::ZERO
+    {
+        c.push(
+            &upe_field,
+            Reason::OutOfRange,
+            "units per entry must be a whole number",
+        );
     }
     let annual_volume = c.optional_decimal(
         &o.annual_volume,

@@ -203,15 +203,12 @@ fn rate(c: &mut Check, r: &pb::Rate, f: &str) -> Option<Rate> {
             "unit of measure",
         )
     };
-    if let (Some(lo), Some(hi)) = (minimum, maximum) {
-        if lo > hi {
-            c.push(
-                join(f, "maximum_amount"),
-                Reason::OutOfRange,
-                "maximum_amount is below minimum_amount",
-            );
-        }
-    }
+    c.ordered(
+        minimum,
+        maximum,
+        &join(f, "maximum_amount"),
+        "maximum_amount is below minimum_amount",
+    );
     Some(Rate {
         ad_valorem_percent,
         specific,
@@ -239,15 +236,12 @@ fn fee(c: &mut Check, fee: &pb::Fee, f: &str) -> Option<Fee> {
         &join(f, "maximum_per_entry"),
         Range::NonNegative,
     );
-    if let (Some(lo), Some(hi)) = (minimum, maximum) {
-        if lo > hi {
-            c.push(
-                join(f, "maximum_per_entry"),
-                Reason::OutOfRange,
-                "maximum_per_entry is below minimum_per_entry",
-            );
-        }
-    }
+    c.ordered(
+        minimum,
+        maximum,
+        &join(f, "maximum_per_entry"),
+        "maximum_per_entry is below minimum_per_entry",
+    );
     let transport_modes = fee
         .transport_modes
         .iter()
@@ -303,10 +297,10 @@ fn preemption_cycle(measures: &[Measure]) -> Option<String> {
         }
         stack.push(p);
         for next in Program::ALL {
-            if edges.contains(&(p, next)) {
-                if let Some(c) = visit(next, edges, stack, done) {
-                    return Some(c);
-                }
+            if edges.contains(&(p, next))
+                && let Some(c) = visit(next, edges, stack, done)
+            {
+                return Some(c);
             }
         }
         stack.pop();
