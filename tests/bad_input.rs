@@ -157,6 +157,17 @@ async fn overflow_of_the_28_digit_range_is_invalid_argument_not_a_panic() {
     }
     let status = calculate_err(&server, with_items(json!([item]))).await;
     assert_eq!(violations(&status)[0].1, "OVERFLOW");
+    // Representable but absurd: 10^15 kg x 10^12 USD/kg = 10^27 USD per unit.
+    let req = request(json!({
+        "bom": {"id": "big", "currency": "USD", "items": [
+            {"materialId": "nd-oxide", "quantity": "1000000000000000", "unit": "UNIT_OF_MEASURE_KG"}]},
+        "baselinePrices": deck("p", &[("nd-oxide", "1000000000000")]),
+        "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02"}
+    }));
+    assert_eq!(
+        violations(&calculate_err(&server, req).await),
+        one("bom", "OVERFLOW")
+    );
 }
 
 #[tokio::test]

@@ -539,3 +539,43 @@ async fn preset_ev_under_price_shock_and_2026_tariffs_worked_by_hand() {
     assert_eq!(amount(&e.tariff_effect), "32.40");
     assert_eq!(amount(&e.interaction), "47.25");
 }
+
+/// A schedule can switch de minimis on: an entry (units per entry x the origin's customs
+/// value) at or below the threshold pays no duty or fee; above it, everything applies.
+#[tokio::test]
+async fn de_minimis_waives_duty_and_fees_on_small_entries_only() {
+    let server = TestServer::start().await;
+    // 10 x 40 = 400 and 20 x 40 = 800 are at or below 800: waived. 21 x 40 = 840 is above:
+    // 25% x 40 = 10.00 duty and 0.1664% x 40 = 0.06656 -> 0.07 MPF per unit.
+    for (units_per_entry, duty, fees, waived) in [
+        ("10", "0.00", "0.00", true),
+        ("20", "0.00", "0.00", true),
+        ("21", "10.00", "0.07", false),
+    ] {
+        let r = calculate(
+            &server,
+            json!({
+                "bom": {"id": "small", "currency": "USD", "items": [
+                    {"id": "gadget", "unitPrice": "40", "import": {"htsCode": "8517.62", "origin": "CN", "transportMode": "TRANSPORT_MODE_AIR"}}]},
+                "baselinePrices": deck("p", &[]),
+                "baselineSchedule": {"id": "dm", "currency": "USD", "deMinimisThreshold": "800",
+                    "measures": [{"id": "d25", "program": "PROGRAM_SECTION_301", "rate": {"adValoremPercent": "25"}}],
+                    "fees": [{"id": "mpf", "kind": "FEE_KIND_MPF", "ratePercent": "0.1664"}]},
+                "options": {"entryDate": "2026-03-02", "unitsPerEntry": units_per_entry}
+            }),
+        )
+        .await;
+        let totals = r.baseline_totals.as_ref().unwrap();
+        assert_eq!(
+            (amount(&totals.duties), amount(&totals.fees)),
+            (duty, fees),
+            "{units_per_entry} units"
+        );
+        assert_eq!(
+            r.notes.iter().any(|n| n.contains("de minimis")),
+            waived,
+            "{:?}",
+            r.notes
+        );
+    }
+}

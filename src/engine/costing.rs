@@ -340,8 +340,7 @@ impl<'a> Walk<'a> {
             line.goods_exact = subtree_goods;
             line.goods = self.rounding.round(subtree_goods, self.minor_units);
         }
-        if dutied_here {
-            let import = item.import.as_ref().expect("dutied_here implies an import");
+        if let Some(import) = item.import.as_ref().filter(|_| dutied_here) {
             let customs_value = match import.customs_value {
                 Some(per_unit) => quantity.mul_at(
                     per_unit,
@@ -439,6 +438,11 @@ fn de_minimis_origins<'a>(
         .collect())
 }
 
+/// The largest unit cost the service reports: 10^24.
+fn max_amount() -> Decimal {
+    Decimal::from_i128_with_scale(10_i128.pow(24), 0)
+}
+
 fn totals(lines: &[LineCost]) -> Result<Totals, InputError> {
     let mut t = Totals::default();
     let add = |a: Decimal, b: Decimal, field: &str| a.add_at(b, field, "total");
@@ -462,5 +466,14 @@ fn totals(lines: &[LineCost]) -> Result<Totals, InputError> {
     t.total = add(t.materials, t.components, "bom")?;
     t.total = add(t.total, t.duties, "bom")?;
     t.total = add(t.total, t.fees, "bom")?;
+    // Every atom is non-negative and at most the total, so this one bound keeps every amount
+    // representable with its minor-unit decimals (a Decimal holds 28-29 significant digits).
+    if t.total > max_amount() || t.exact_total > max_amount() {
+        return Err(InputError::new(
+            "bom",
+            Reason::Overflow,
+            "the unit cost exceeds 10^24, beyond the range amounts are displayed in",
+        ));
+    }
     Ok(t)
 }

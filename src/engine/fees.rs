@@ -45,7 +45,9 @@ pub(crate) fn charges(
             sum = sum.add_at(r, l.field_path, "fee per entry")?;
             raw.push(r);
         }
-        let field = entry_lines[0].field_path;
+        let Some(field) = entry_lines.first().map(|l| l.field_path) else {
+            continue;
+        };
         let entry_raw = sum.mul_at(upe, field, "fee per entry")?;
         let mut entry = entry_raw;
         let mut clamp_note = String::new();
