@@ -1,15 +1,20 @@
-//! `tariff.v1.CostImpactService`.
+//! `tariff.v1.CostImpactService`: thin handlers over the resolvers, the engine and the
+//! response builders. Each RPC's logic is a plain function (also used by the CLI and tests);
+//! this file only adapts it to tonic and logs the outcome.
 
 use super::error::ApiError;
 use super::resolve::resolve;
 use super::response::impact_response;
+use super::{batch, compare, sensitivity};
 use crate::catalog::Catalog;
-use crate::convert::{self, Limits};
+use crate::convert::Limits;
 use crate::engine::{self, model::Scenario};
 use crate::pb;
 use crate::pb::cost_impact_service_server::CostImpactService;
 use std::sync::Arc;
-use tonic::{Request, Response, Status};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
 
 /// The cost-impact service: resolves inputs against the catalog and runs the engine.
 #[derive(Debug, Clone)]
@@ -24,42 +29,52 @@ impl CostImpactApi {
         Self { catalog, limits }
     }
 
-    /// Computes one response; separate from the trait so the CLI and tests can call it.
+    /// Computes one `CalculateImpact` response.
     pub fn calculate(
         &self,
         req: &pb::CalculateImpactRequest,
     ) -> Result<pb::CalculateImpactResponse, ApiError> {
-        let (options, inputs) = match (
-            convert::options::options(req.options.as_ref()),
-            resolve(&self.catalog, req, &self.limits),
-        ) {
-            (Ok(options), Ok(inputs)) => (options, inputs),
-            (Err(e), inputs) => return Err(merge(e, inputs.err())),
-            (Ok(_), Err(e)) => return Err(e),
-        };
-        let scenario = Scenario {
+        let (inputs, options) = resolve(&self.catalog, req, &self.limits, "")?;
+        let impact = engine::calculate(&Scenario {
             bom: &inputs.bom,
             baseline_prices: &inputs.baseline_prices.0,
             scenario_prices: &inputs.scenario_prices.0,
             baseline_schedule: &inputs.baseline_schedule.0,
             scenario_schedule: &inputs.scenario_schedule.0,
             options: &options,
-        };
-        let impact = engine::calculate(&scenario)?;
+        })?;
         Ok(impact_response(&impact, &inputs, &options))
+    }
+
+    /// Computes one `CompareScenarios` response.
+    pub fn compare(
+        &self,
+        req: &pb::CompareScenariosRequest,
+    ) -> Result<pb::CompareScenariosResponse, ApiError> {
+        compare::compare(&self.catalog, &self.limits, req)
+    }
+
+    /// Computes one `AnalyzeSensitivity` response.
+    pub fn analyze(
+        &self,
+        req: &pb::AnalyzeSensitivityRequest,
+    ) -> Result<pb::AnalyzeSensitivityResponse, ApiError> {
+        sensitivity::analyze(&self.catalog, &self.limits, req)
     }
 }
 
-/// Reports option violations together with input violations, unless the inputs failed for
-/// another reason (a preset not found), which then takes precedence.
-fn merge(options: Vec<engine::InputError>, inputs: Option<ApiError>) -> ApiError {
-    match inputs {
-        Some(ApiError::InvalidArgument(mut e)) => {
-            e.extend(options);
-            ApiError::InvalidArgument(e)
+/// Logs the outcome of a unary call and converts its error.
+fn respond<T>(rpc: &str, r: Result<T, ApiError>) -> Result<Response<T>, Status> {
+    match r {
+        Ok(v) => {
+            tracing::info!(rpc, "ok");
+            Ok(Response::new(v))
         }
-        Some(other) => other,
-        None => ApiError::InvalidArgument(options),
+        Err(e) => {
+            let status = Status::from(e);
+            tracing::info!(rpc, code = ?status.code(), message = status.message(), "rejected");
+            Err(status)
+        }
     }
 }
 
@@ -69,22 +84,31 @@ impl CostImpactService for CostImpactApi {
         &self,
         request: Request<pb::CalculateImpactRequest>,
     ) -> Result<Response<pb::CalculateImpactResponse>, Status> {
-        let req = request.into_inner();
-        match self.calculate(&req) {
-            Ok(resp) => {
-                tracing::info!(
-                    bom = %resp.inputs.as_ref().map_or("", |i| i.bom_id.as_str()),
-                    delta = %resp.delta.as_ref().map_or("", |d| d.amount.as_str()),
-                    lines = resp.lines.len(),
-                    "calculated impact"
-                );
-                Ok(Response::new(resp))
-            }
-            Err(e) => {
-                let status = Status::from(e);
-                tracing::info!(code = ?status.code(), message = status.message(), "rejected calculation");
-                Err(status)
-            }
-        }
+        respond("CalculateImpact", self.calculate(request.get_ref()))
+    }
+
+    async fn compare_scenarios(
+        &self,
+        request: Request<pb::CompareScenariosRequest>,
+    ) -> Result<Response<pb::CompareScenariosResponse>, Status> {
+        respond("CompareScenarios", self.compare(request.get_ref()))
+    }
+
+    async fn analyze_sensitivity(
+        &self,
+        request: Request<pb::AnalyzeSensitivityRequest>,
+    ) -> Result<Response<pb::AnalyzeSensitivityResponse>, Status> {
+        respond("AnalyzeSensitivity", self.analyze(request.get_ref()))
+    }
+
+    type CalculateBatchStream = ReceiverStream<Result<pb::CalculateBatchResponse, Status>>;
+
+    async fn calculate_batch(
+        &self,
+        request: Request<Streaming<pb::CalculateBatchRequest>>,
+    ) -> Result<Response<Self::CalculateBatchStream>, Status> {
+        let (tx, rx) = mpsc::channel(batch::CHANNEL_CAPACITY);
+        tokio::spawn(batch::run(self.clone(), request.into_inner(), tx));
+        Ok(Response::new(ReceiverStream::new(rx)))
     }
 }

@@ -1,5 +1,6 @@
 //! The API's error type and its single mapping to gRPC status codes with rich details, so
-//! adding a kind of failure forces a decision about its code.
+//! adding a kind of failure forces a decision about its code. Batch items use the same code,
+//! message and violations, carried in their response instead of ending the stream.
 
 use crate::engine::InputError;
 use tonic::{Code, Status};
@@ -38,48 +39,78 @@ impl From<Vec<InputError>> for ApiError {
     }
 }
 
-impl From<ApiError> for Status {
-    fn from(e: ApiError) -> Status {
-        match e {
-            ApiError::InvalidArgument(errors) => {
-                let message = match errors.first() {
-                    Some(first) if errors.len() == 1 => format!("invalid request: {first}"),
-                    Some(first) => format!(
-                        "invalid request: {first}; and {} more violation(s)",
-                        errors.len() - 1
-                    ),
-                    None => "invalid request".to_string(),
-                };
-                let violations: Vec<FieldViolation> = errors
-                    .iter()
-                    .take(MAX_VIOLATIONS)
-                    .map(|e| {
-                        let mut v = FieldViolation::new(e.field.clone(), e.message.clone());
-                        v.reason = e.reason.as_str().to_string();
-                        v
-                    })
-                    .collect();
-                Status::with_error_details(
-                    Code::InvalidArgument,
-                    message,
-                    ErrorDetails::with_bad_request(violations),
-                )
-            }
+impl ApiError {
+    /// The gRPC code.
+    pub fn code(&self) -> Code {
+        match self {
+            ApiError::InvalidArgument(_) => Code::InvalidArgument,
+            ApiError::NotFound { .. } => Code::NotFound,
+        }
+    }
+
+    /// The canonical name of the code, as batch errors carry it.
+    pub fn code_name(&self) -> &'static str {
+        match self {
+            ApiError::InvalidArgument(_) => "INVALID_ARGUMENT",
+            ApiError::NotFound { .. } => "NOT_FOUND",
+        }
+    }
+
+    /// The status message: the first violation, and how many more there are.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::InvalidArgument(errors) => match errors.first() {
+                Some(first) if errors.len() == 1 => format!("invalid request: {first}"),
+                Some(first) => format!(
+                    "invalid request: {first}; and {} more violation(s)",
+                    errors.len() - 1
+                ),
+                None => "invalid request".to_string(),
+            },
             ApiError::NotFound {
                 field,
                 kind,
                 id,
                 list_rpc,
-            } => Status::with_error_details(
-                Code::NotFound,
-                format!("{field}: no built-in {kind} has id {id:?}; {list_rpc} lists them"),
-                ErrorDetails::with_resource_info(
-                    kind,
-                    id,
-                    "",
-                    format!("named by {field}; see {list_rpc}"),
-                ),
-            ),
+            } => format!("{field}: no built-in {kind} has id {id:?}; {list_rpc} lists them"),
         }
+    }
+
+    /// The field violations (at most [`MAX_VIOLATIONS`]); none for NOT_FOUND.
+    pub fn violations(&self) -> &[InputError] {
+        match self {
+            ApiError::InvalidArgument(errors) => &errors[..errors.len().min(MAX_VIOLATIONS)],
+            ApiError::NotFound { .. } => &[],
+        }
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(e: ApiError) -> Status {
+        let (code, message) = (e.code(), e.message());
+        let details = match &e {
+            ApiError::InvalidArgument(_) => ErrorDetails::with_bad_request(
+                e.violations()
+                    .iter()
+                    .map(|v| {
+                        let mut fv = FieldViolation::new(v.field.clone(), v.message.clone());
+                        fv.reason = v.reason.as_str().to_string();
+                        fv
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            ApiError::NotFound {
+                field,
+                kind,
+                id,
+                list_rpc,
+            } => ErrorDetails::with_resource_info(
+                *kind,
+                id.clone(),
+                "",
+                format!("named by {field}; see {list_rpc}"),
+            ),
+        };
+        Status::with_error_details(code, message, details)
     }
 }

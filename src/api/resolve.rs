@@ -1,10 +1,13 @@
 //! Resolves each input of a request, preset id or inline message, into a validated domain
-//! value plus a reference that the response echoes for traceability.
+//! value plus a reference that the response echoes for traceability. Each resolver takes the
+//! input's field path (`bom`, `calculation.bom`, `scenarios[2].prices`), so violations point
+//! at the right field in every RPC; a preset id is named by the same path plus `_id`.
 
 use super::error::ApiError;
 use crate::catalog::Catalog;
-use crate::convert::{self, Limits};
-use crate::engine::model::{Bom, PriceDeck, Schedule};
+use crate::convert::{self, Limits, join};
+use crate::engine::model::{Bom, Options, PriceDeck, Schedule};
+use crate::engine::{InputError, Reason};
 use crate::pb;
 use crate::pb::calculate_impact_request::{
     BaselinePricesSource, BaselineScheduleSource, BomSource, ScenarioPricesSource,
@@ -12,19 +15,24 @@ use crate::pb::calculate_impact_request::{
 };
 use std::sync::Arc;
 
+/// A validated price deck and where it came from.
+pub type DeckRef = (Arc<PriceDeck>, pb::SourceRef);
+/// A validated tariff schedule and where it came from.
+pub type ScheduleRef = (Arc<Schedule>, pb::SourceRef);
+
 /// Every input of a calculation, validated.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Resolved {
     /// The BOM.
     pub bom: Arc<Bom>,
     /// Baseline prices and where they came from.
-    pub baseline_prices: (Arc<PriceDeck>, pb::SourceRef),
+    pub baseline_prices: DeckRef,
     /// Scenario prices.
-    pub scenario_prices: (Arc<PriceDeck>, pb::SourceRef),
+    pub scenario_prices: DeckRef,
     /// Baseline schedule.
-    pub baseline_schedule: (Arc<Schedule>, pb::SourceRef),
+    pub baseline_schedule: ScheduleRef,
     /// Scenario schedule.
-    pub scenario_schedule: (Arc<Schedule>, pb::SourceRef),
+    pub scenario_schedule: ScheduleRef,
 }
 
 fn source_ref(id: &str, preset: bool, as_of_date: &str, source: &str) -> pb::SourceRef {
@@ -38,39 +46,53 @@ fn source_ref(id: &str, preset: bool, as_of_date: &str, source: &str) -> pb::Sou
 
 fn not_found(field: &str, kind: &'static str, id: &str, list_rpc: &'static str) -> ApiError {
     ApiError::NotFound {
-        field: field.to_string(),
+        field: format!("{field}_id"),
         kind,
         id: id.to_string(),
         list_rpc,
     }
 }
 
-fn bom(catalog: &Catalog, src: Option<&BomSource>, limits: &Limits) -> Result<Arc<Bom>, ApiError> {
-    match src {
-        Some(BomSource::BomId(id)) => catalog
+/// The violation for an input that must be given by id or inline.
+pub fn required(field: &str, what: &str) -> InputError {
+    InputError::new(
+        field,
+        Reason::Required,
+        format!("set {field}_id (a built-in {what}) or {field} (inline)"),
+    )
+}
+
+/// Resolves a BOM given by preset id or inline at `field`; `None` if neither is set.
+pub fn bom(
+    catalog: &Catalog,
+    id: Option<&str>,
+    inline: Option<&pb::Bom>,
+    field: &str,
+    limits: &Limits,
+) -> Result<Option<Arc<Bom>>, ApiError> {
+    if let Some(id) = id {
+        return catalog
             .bom(id)
-            .map(|e| e.domain.clone())
-            .ok_or_else(|| not_found("bom_id", "BOM", id, "tariff.v1.CatalogService/ListBoms")),
-        Some(BomSource::Bom(b)) => Ok(Arc::new(convert::bom::bom(b, "bom", limits)?)),
-        None => Err(crate::engine::InputError::new(
-            "bom",
-            crate::engine::Reason::Required,
-            "set bom_id (a built-in BOM) or bom (inline)",
-        )
-        .into()),
+            .map(|e| Some(e.domain.clone()))
+            .ok_or_else(|| not_found(field, "BOM", id, "tariff.v1.CatalogService/ListBoms"));
+    }
+    match inline {
+        Some(b) => Ok(Some(Arc::new(convert::bom::bom(b, field, limits)?))),
+        None => Ok(None),
     }
 }
 
-fn deck(
+/// Resolves a price deck given by preset id or inline at `field`; `None` if neither is set.
+pub fn deck(
     catalog: &Catalog,
     id: Option<&str>,
     inline: Option<&pb::PriceDeck>,
     field: &str,
-) -> Result<Option<(Arc<PriceDeck>, pb::SourceRef)>, ApiError> {
+) -> Result<Option<DeckRef>, ApiError> {
     if let Some(id) = id {
         let e = catalog.price_deck(id).ok_or_else(|| {
             not_found(
-                &format!("{field}_id"),
+                field,
                 "price deck",
                 id,
                 "tariff.v1.CatalogService/ListPriceDecks",
@@ -91,16 +113,17 @@ fn deck(
     }
 }
 
-fn schedule(
+/// Resolves a tariff schedule given by preset id or inline at `field`; `None` if neither.
+pub fn schedule(
     catalog: &Catalog,
     id: Option<&str>,
     inline: Option<&pb::TariffSchedule>,
     field: &str,
-) -> Result<Option<(Arc<Schedule>, pb::SourceRef)>, ApiError> {
+) -> Result<Option<ScheduleRef>, ApiError> {
     if let Some(id) = id {
         let e = catalog.tariff_schedule(id).ok_or_else(|| {
             not_found(
-                &format!("{field}_id"),
+                field,
                 "tariff schedule",
                 id,
                 "tariff.v1.CatalogService/ListTariffSchedules",
@@ -121,30 +144,47 @@ fn schedule(
     }
 }
 
-/// Keeps a value, or records its violations and goes on so that every inline input is
-/// checked in one call; other failures (a preset not found) stop at once.
-fn keep<T>(
-    errors: &mut Vec<crate::engine::InputError>,
-    r: Result<T, ApiError>,
-) -> Result<Option<T>, ApiError> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(ApiError::InvalidArgument(e)) => {
-            errors.extend(e);
-            Ok(None)
+/// Collects violations across inputs so one call reports them all; other failures (a preset
+/// not found) stop at once.
+#[derive(Debug, Default)]
+pub struct Violations(pub Vec<InputError>);
+
+impl Violations {
+    /// Keeps a value, or records its violations and returns `None`.
+    pub fn keep<T>(&mut self, r: Result<Option<T>, ApiError>) -> Result<Option<T>, ApiError> {
+        match r {
+            Ok(v) => Ok(v),
+            Err(ApiError::InvalidArgument(e)) => {
+                self.0.extend(e);
+                Ok(None)
+            }
+            Err(other) => Err(other),
         }
-        Err(other) => Err(other),
     }
 }
 
-/// Resolves every input of `req`, collecting the violations of all inline inputs together.
+/// Resolves every input and the options of a `CalculateImpactRequest` found at field path
+/// `prefix` (empty at the top level), reporting all violations together.
 pub fn resolve(
     catalog: &Catalog,
     req: &pb::CalculateImpactRequest,
     limits: &Limits,
-) -> Result<Resolved, ApiError> {
-    let mut errors = Vec::new();
-    let bom = keep(&mut errors, bom(catalog, req.bom_source.as_ref(), limits))?;
+    prefix: &str,
+) -> Result<(Resolved, Options), ApiError> {
+    let f = |name: &str| join(prefix, name);
+    let mut v = Violations::default();
+    let options = match convert::options::options(req.options.as_ref(), &f("options")) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            v.0.extend(e);
+            None
+        }
+    };
+    let (bom_id, bom_inline) = match &req.bom_source {
+        Some(BomSource::BomId(id)) => (Some(id.as_str()), None),
+        Some(BomSource::Bom(b)) => (None, Some(b)),
+        None => (None, None),
+    };
     let (bp_id, bp) = match &req.baseline_prices_source {
         Some(BaselinePricesSource::BaselinePricesId(id)) => (Some(id.as_str()), None),
         Some(BaselinePricesSource::BaselinePrices(d)) => (None, Some(d)),
@@ -165,41 +205,39 @@ pub fn resolve(
         Some(ScenarioScheduleSource::ScenarioSchedule(s)) => (None, Some(s)),
         None => (None, None),
     };
-    let baseline_prices = keep(&mut errors, deck(catalog, bp_id, bp, "baseline_prices"))?.flatten();
-    let scenario_prices = keep(&mut errors, deck(catalog, sp_id, sp, "scenario_prices"))?.flatten();
-    let baseline_schedule = keep(
-        &mut errors,
-        schedule(catalog, bs_id, bs, "baseline_schedule"),
-    )?
-    .flatten();
-    let scenario_schedule = keep(
-        &mut errors,
-        schedule(catalog, ss_id, ss, "scenario_schedule"),
-    )?
-    .flatten();
-    let required = |field: &str, what: &str| {
-        crate::engine::InputError::new(
-            field,
-            crate::engine::Reason::Required,
-            format!("set {field}_id (a built-in {what}) or {field} (inline)"),
-        )
-    };
-    if bp_id.is_none() && bp.is_none() {
-        errors.push(required("baseline_prices", "price deck"));
+    let given_bom = bom_id.is_some() || bom_inline.is_some();
+    let bom = v.keep(bom(catalog, bom_id, bom_inline, &f("bom"), limits))?;
+    let given_bp = bp_id.is_some() || bp.is_some();
+    let baseline_prices = v.keep(deck(catalog, bp_id, bp, &f("baseline_prices")))?;
+    let scenario_prices = v.keep(deck(catalog, sp_id, sp, &f("scenario_prices")))?;
+    let given_bs = bs_id.is_some() || bs.is_some();
+    let baseline_schedule = v.keep(schedule(catalog, bs_id, bs, &f("baseline_schedule")))?;
+    let scenario_schedule = v.keep(schedule(catalog, ss_id, ss, &f("scenario_schedule")))?;
+    if !given_bom {
+        v.0.push(required(&f("bom"), "BOM"));
     }
-    if bs_id.is_none() && bs.is_none() {
-        errors.push(required("baseline_schedule", "tariff schedule"));
+    if !given_bp {
+        v.0.push(required(&f("baseline_prices"), "price deck"));
     }
-    match (bom, baseline_prices, baseline_schedule) {
-        (Some(bom), Some(baseline_prices), Some(baseline_schedule)) if errors.is_empty() => {
-            Ok(Resolved {
-                bom,
-                scenario_prices: scenario_prices.unwrap_or_else(|| baseline_prices.clone()),
-                scenario_schedule: scenario_schedule.unwrap_or_else(|| baseline_schedule.clone()),
-                baseline_prices,
-                baseline_schedule,
-            })
+    if !given_bs {
+        v.0.push(required(&f("baseline_schedule"), "tariff schedule"));
+    }
+    match (bom, baseline_prices, baseline_schedule, options) {
+        (Some(bom), Some(baseline_prices), Some(baseline_schedule), Some(options))
+            if v.0.is_empty() =>
+        {
+            Ok((
+                Resolved {
+                    bom,
+                    scenario_prices: scenario_prices.unwrap_or_else(|| baseline_prices.clone()),
+                    scenario_schedule: scenario_schedule
+                        .unwrap_or_else(|| baseline_schedule.clone()),
+                    baseline_prices,
+                    baseline_schedule,
+                },
+                options,
+            ))
         }
-        _ => Err(ApiError::InvalidArgument(errors)),
+        _ => Err(ApiError::InvalidArgument(v.0)),
     }
 }

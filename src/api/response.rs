@@ -6,6 +6,7 @@ use crate::convert::enums::{fee_kind_to_pb, program_to_pb, rounding_mode_to_pb, 
 use crate::engine::Impact;
 use crate::engine::costing::{Charge, LineCost, LineKind, Totals};
 use crate::engine::currency::Currency;
+use crate::engine::incentive::IncentiveOutcome;
 use crate::engine::model::Options;
 use crate::engine::money::{amount_text, plain};
 use crate::pb;
@@ -50,7 +51,26 @@ impl Fmt {
             duties: self.money(t.duties),
             fees: self.money(t.fees),
             total: self.money_exact(t.total, t.exact_total),
+            credits: self.money(t.credits),
         })
+    }
+    fn incentive(&self, o: Option<&IncentiveOutcome>) -> pb::IncentiveSide {
+        match o {
+            Some(o) => pb::IncentiveSide {
+                in_force: o.in_force,
+                restricted_share: plain(o.restricted_share),
+                kept: o.kept,
+                credit: self.money(o.credit),
+                formula: o.formula.clone(),
+            },
+            None => pb::IncentiveSide {
+                in_force: false,
+                restricted_share: String::new(),
+                kept: false,
+                credit: self.money(Decimal::ZERO),
+                formula: "not defined in this side's schedule".to_string(),
+            },
+        }
     }
     fn charge(&self, c: &Charge) -> pb::Charge {
         pb::Charge {
@@ -171,5 +191,23 @@ pub fn impact_response(
             scenario_measures_in_force: s.measures_in_force.clone(),
         }),
         notes: impact.notes.clone(),
+        incentives: impact
+            .incentives
+            .iter()
+            .map(|(b, s)| {
+                let any = b.as_ref().or(s.as_ref());
+                pb::IncentiveResult {
+                    incentive_id: any.map(|o| o.id.clone()).unwrap_or_default(),
+                    name: any.map(|o| o.name.clone()).unwrap_or_default(),
+                    baseline: Some(f.incentive(b.as_ref())),
+                    scenario: Some(f.incentive(s.as_ref())),
+                }
+            })
+            .collect(),
+        stockpile: impact.stockpile.as_ref().map(|sp| pb::StockpileResult {
+            covered_delta: f.money(sp.covered_delta),
+            effective_delta: f.money(sp.effective_delta),
+            formula: sp.formula.clone(),
+        }),
     }
 }

@@ -190,16 +190,31 @@ impl<'a> Expander<'a> {
             .import
             .as_ref()
             .and_then(|i| self.import(i, &join(f, "import")));
-        let kind = if is_material {
-            let content_factor = if it.content_factor.is_empty() {
-                Some(Decimal::ONE)
-            } else {
-                self.c.decimal(
-                    &it.content_factor,
-                    &join(f, "content_factor"),
-                    Range::NonNegative,
-                )
-            };
+        if !it.sourcing.is_empty() {
+            if !is_material {
+                self.c.push(
+                    join(f, "sourcing"),
+                    Reason::InvalidValue,
+                    "sourcing applies to material lines only",
+                );
+                return None;
+            }
+            if it.import.is_some() {
+                self.c.push(
+                    join(f, "import"),
+                    Reason::InvalidStructure,
+                    "a material line with a sourcing mix declares imports per share, not on the line",
+                );
+                return None;
+            }
+        }
+        let kind = if is_material && !it.sourcing.is_empty() {
+            let content_factor = self.content_factor(it, f);
+            ItemKind::Assembly {
+                children: self.sourcing(it, f, unit?, content_factor?)?,
+            }
+        } else if is_material {
+            let content_factor = self.content_factor(it, f);
             ItemKind::Material {
                 material_id: it.material_id.clone(),
                 content_factor: content_factor?,
@@ -246,6 +261,99 @@ impl<'a> Expander<'a> {
             kind,
             import,
         })
+    }
+
+    fn content_factor(&mut self, it: &pb::BomItem, f: &str) -> Option<Decimal> {
+        if it.content_factor.is_empty() {
+            Some(Decimal::ONE)
+        } else {
+            self.c.decimal(
+                &it.content_factor,
+                &join(f, "content_factor"),
+                Range::NonNegative,
+            )
+        }
+    }
+
+    /// Expands a material line's sourcing mix into one material line per source: quantity
+    /// per parent = share (so quantity x share overall), its own material id and import.
+    fn sourcing(
+        &mut self,
+        it: &pb::BomItem,
+        f: &str,
+        unit: Unit,
+        content_factor: Decimal,
+    ) -> Option<Vec<Item>> {
+        let list = join(f, "sourcing");
+        let mut children = Vec::with_capacity(it.sourcing.len());
+        let mut sum = Decimal::ZERO;
+        let mut all_valid = true;
+        let mut ids: Vec<&str> = Vec::new();
+        for (i, share) in it.sourcing.iter().enumerate() {
+            let sf = format!("{list}[{i}]");
+            self.count += 1;
+            if share.id.is_empty() {
+                self.c
+                    .push(join(&sf, "id"), Reason::Required, "each source needs an id");
+            } else if ids.contains(&share.id.as_str()) {
+                self.c.push(
+                    join(&sf, "id"),
+                    Reason::Duplicate,
+                    format!("source id {:?} is used twice", share.id),
+                );
+            } else if share.id.contains('/') {
+                self.c.push(
+                    join(&sf, "id"),
+                    Reason::InvalidValue,
+                    "ids must not contain '/' (the path separator)",
+                );
+            }
+            ids.push(&share.id);
+            let value = self
+                .c
+                .decimal(&share.share, &join(&sf, "share"), Range::Share);
+            let import = share
+                .import
+                .as_ref()
+                .and_then(|i| self.import(i, &join(&sf, "import")));
+            match value {
+                Some(v) => sum += v,
+                None => all_valid = false,
+            }
+            if share.import.is_some() && import.is_none() {
+                all_valid = false;
+                continue;
+            }
+            let material_id = if share.material_id.is_empty() {
+                &it.material_id
+            } else {
+                &share.material_id
+            };
+            let origin = import.as_ref().map_or("domestic supply".to_string(), |i| {
+                format!("imported from {}", i.origin)
+            });
+            children.push(Item {
+                id: share.id.clone(),
+                description: format!("{material_id} ({origin})"),
+                field_path: sf,
+                quantity: value.unwrap_or_default(),
+                unit,
+                kind: ItemKind::Material {
+                    material_id: material_id.clone(),
+                    content_factor,
+                },
+                import,
+            });
+        }
+        if all_valid && sum != Decimal::ONE {
+            self.c.push(
+                list,
+                Reason::OutOfRange,
+                format!("sourcing shares sum to {}, not exactly 1", sum.normalize()),
+            );
+            return None;
+        }
+        all_valid.then_some(children)
     }
 
     fn shared_ref(&mut self, id: &'a str, f: &str, depth: usize) -> Option<Vec<Item>> {

@@ -3,7 +3,7 @@
 
 use super::check::{Check, Range, join};
 use super::enums;
-use crate::engine::model::{Fee, Measure, Program, Rate, Schedule};
+use crate::engine::model::{Fee, Incentive, Measure, Program, Rate, Schedule};
 use crate::engine::{InputError, Reason};
 use crate::pb;
 use std::collections::HashSet;
@@ -35,6 +35,14 @@ pub fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, Vec<Inpu
             fees.push(fee);
         }
     }
+    let mut incentives = Vec::with_capacity(s.incentives.len());
+    for (i, inc) in s.incentives.iter().enumerate() {
+        let f = join(root, &format!("incentives[{i}]"));
+        unique_id(&mut c, &mut ids, &inc.id, &f);
+        if let Some(inc) = incentive(&mut c, inc, &f) {
+            incentives.push(inc);
+        }
+    }
     if let Some(cycle) = preemption_cycle(&measures) {
         c.push(
             join(root, "measures"),
@@ -57,6 +65,42 @@ pub fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, Vec<Inpu
         measures,
         fees,
         de_minimis_threshold,
+        incentives,
+    })
+}
+
+fn incentive(c: &mut Check, inc: &pb::Incentive, f: &str) -> Option<Incentive> {
+    let credit = c.decimal(
+        &inc.credit_amount,
+        &join(f, "credit_amount"),
+        Range::NonNegative,
+    );
+    let max_share = c.decimal(
+        &inc.max_restricted_share,
+        &join(f, "max_restricted_share"),
+        Range::Share,
+    );
+    if inc.restricted_origins.is_empty() {
+        c.push(
+            join(f, "restricted_origins"),
+            Reason::Required,
+            "list the origins whose content counts against the credit",
+        );
+    }
+    let restricted_origins = c.countries(&inc.restricted_origins, &join(f, "restricted_origins"));
+    let window = c.window(&inc.effective_from, &inc.effective_to, f);
+    Some(Incentive {
+        id: inc.id.clone(),
+        name: if inc.name.is_empty() {
+            inc.id.clone()
+        } else {
+            inc.name.clone()
+        },
+        credit: credit?,
+        restricted_origins,
+        max_restricted_share: max_share?,
+        material_ids: inc.material_ids.clone(),
+        window,
     })
 }
 
@@ -67,7 +111,7 @@ fn unique_id(c: &mut Check, ids: &mut HashSet<String>, id: &str, f: &str) {
         c.push(
             join(f, "id"),
             Reason::Duplicate,
-            format!("id {id:?} is used twice among this schedule's measures and fees"),
+            format!("id {id:?} is used twice among this schedule's measures, fees and incentives"),
         );
     }
 }

@@ -7,6 +7,7 @@ use super::date::Date;
 use super::duty::{self, Dutiable};
 use super::error::{CheckedAt, InputError, Reason};
 use super::fees;
+use super::incentive::{self, IncentiveOutcome};
 use super::model::{Bom, FeeKind, Import, Item, ItemKind, Options, PriceDeck, Program, Schedule};
 use super::money::RoundingMode;
 use super::units::{self, ConvertError, Unit};
@@ -97,6 +98,9 @@ pub struct LineCost {
     pub goods: Decimal,
     /// Customs value per unit of product, when imported and dutied here.
     pub customs_value: Option<Decimal>,
+    /// Origin of the goods: the import that dutied this item or its ancestor; `None` when
+    /// domestic.
+    pub origin: Option<String>,
     /// Duties and fees on this line.
     pub charges: Vec<Charge>,
 }
@@ -124,7 +128,7 @@ impl LineCost {
     }
 }
 
-/// Sums of rounded atoms on one side. materials + components + duties + fees = total.
+/// Sums of rounded atoms on one side. materials + components + duties + fees + credits = total.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
     /// Material lines.
@@ -135,7 +139,9 @@ pub struct Totals {
     pub duties: Decimal,
     /// Fees.
     pub fees: Decimal,
-    /// Landed cost per unit.
+    /// Incentive credits kept (zero or negative).
+    pub credits: Decimal,
+    /// Landed cost per unit, net of credits.
     pub total: Decimal,
     /// The same total without rounding any atom.
     pub exact_total: Decimal,
@@ -150,6 +156,8 @@ pub struct Costing {
     pub totals: Totals,
     /// Ids of the schedule's measures in force on the entry date.
     pub measures_in_force: Vec<String>,
+    /// The schedule's incentives, evaluated.
+    pub incentives: Vec<IncentiveOutcome>,
     /// Remarks (ignored declarations, de minimis).
     pub notes: Vec<String>,
 }
@@ -185,7 +193,7 @@ pub fn cost(bom: &Bom, side: Side<'_>, options: &Options) -> Result<Costing, Inp
         notes: Vec::new(),
     };
     for item in &bom.items {
-        walk.item(item, Decimal::ONE, "", None)?;
+        walk.item(item, Decimal::ONE, "", None, None)?;
     }
     let Walk {
         mut lines,
@@ -201,7 +209,19 @@ pub fn cost(bom: &Bom, side: Side<'_>, options: &Options) -> Result<Costing, Inp
         bom.currency,
         &mut notes,
     )?;
-    let totals = totals(&lines)?;
+    let mut totals = totals(&lines)?;
+    let incentives = incentive::evaluate(
+        &side.schedule.incentives,
+        &lines,
+        side.entry_date,
+        options.rounding,
+        bom.currency,
+    )?;
+    for outcome in &incentives {
+        totals.credits = totals.credits.add_at(outcome.credit, "bom", "credits")?;
+        totals.total = totals.total.add_at(outcome.credit, "bom", "total")?;
+        totals.exact_total = totals.exact_total.add_at(outcome.credit, "bom", "total")?;
+    }
     let measures_in_force = side
         .schedule
         .measures
@@ -213,6 +233,7 @@ pub fn cost(bom: &Bom, side: Side<'_>, options: &Options) -> Result<Costing, Inp
         lines,
         totals,
         measures_in_force,
+        incentives,
         notes,
     })
 }
@@ -226,6 +247,7 @@ impl<'a> Walk<'a> {
         multiplier: Decimal,
         parent_path: &str,
         imported_above: Option<&str>,
+        origin_above: Option<&'a str>,
     ) -> Result<Decimal, InputError> {
         let field = item.field_path.as_str();
         let quantity = multiplier.mul_at(
@@ -250,9 +272,15 @@ impl<'a> Walk<'a> {
             goods_exact: Decimal::ZERO,
             goods: Decimal::ZERO,
             customs_value: None,
+            origin: None,
             charges: Vec::new(),
         });
         let dutied_here = item.import.is_some() && imported_above.is_none();
+        let origin = match (&item.import, origin_above) {
+            (Some(import), None) => Some(import.origin.as_str()),
+            _ => origin_above,
+        };
+        self.lines[index].origin = origin.map(str::to_string);
         if let (Some(_), Some(above)) = (&item.import, imported_above) {
             self.notes.push(format!(
                 "{path}: import declaration ignored: its assembly {above} is imported whole and dutied on its own value"
@@ -329,7 +357,7 @@ impl<'a> Walk<'a> {
             ItemKind::Assembly { children } => {
                 let mut sum = Decimal::ZERO;
                 for child in children {
-                    let goods = self.item(child, quantity, &path, below)?;
+                    let goods = self.item(child, quantity, &path, below, origin)?;
                     sum = sum.add_at(goods, field, "assembly cost")?;
                 }
                 sum

@@ -4,7 +4,9 @@
 use super::costing::{self, Costing, LineKind, Side};
 use super::currency::Currency;
 use super::error::{CheckedAt, InputError, Reason};
-use super::model::{FeeKind, Program, Scenario};
+use super::incentive::IncentiveOutcome;
+use super::model::{FeeKind, Program, Scenario, Stockpile};
+use super::money::{RoundingMode, amount_text, plain};
 use super::units::{self, Unit};
 use rust_decimal::Decimal;
 
@@ -73,6 +75,22 @@ pub struct Impact {
     pub materials: Vec<MaterialSummary>,
     /// Remarks from both sides, without repeats.
     pub notes: Vec<String>,
+    /// Incentives of either schedule: `(baseline, scenario)` outcomes, `None` where the
+    /// side's schedule does not define it.
+    pub incentives: Vec<(Option<IncentiveOutcome>, Option<IncentiveOutcome>)>,
+    /// The stockpile's effect, if a stockpile was given.
+    pub stockpile: Option<StockpileOutcome>,
+}
+
+/// The delta over a shock horizon with a stockpile bought at baseline prices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockpileOutcome {
+    /// The part of the delta the stockpile covers (rounded).
+    pub covered_delta: Decimal,
+    /// delta - covered x min(cover, horizon) / horizon, rounded.
+    pub effective_delta: Decimal,
+    /// The formula with its numbers.
+    pub formula: String,
 }
 
 /// Costs `s.bom` under the baseline and the scenario and explains the difference.
@@ -158,6 +176,13 @@ pub fn calculate(s: &Scenario<'_>) -> Result<Impact, InputError> {
         )),
         None => None,
     };
+    let stockpile = match &o.stockpile {
+        Some(sp) => Some(stockpile(
+            &baseline, &scenario, delta, sp, o.rounding, currency,
+        )?),
+        None => None,
+    };
+    let incentives = incentive_pairs(&baseline, &scenario);
     let measures = measure_summaries(&baseline, &scenario);
     let materials = material_summaries(&baseline, &scenario)?;
     let mut notes: Vec<String> = Vec::new();
@@ -179,6 +204,85 @@ pub fn calculate(s: &Scenario<'_>) -> Result<Impact, InputError> {
         measures,
         materials,
         notes,
+        incentives,
+        stockpile,
+    })
+}
+
+fn incentive_pairs(
+    baseline: &Costing,
+    scenario: &Costing,
+) -> Vec<(Option<IncentiveOutcome>, Option<IncentiveOutcome>)> {
+    let mut out: Vec<(Option<IncentiveOutcome>, Option<IncentiveOutcome>)> = baseline
+        .incentives
+        .iter()
+        .map(|b| {
+            (
+                Some(b.clone()),
+                scenario.incentives.iter().find(|s| s.id == b.id).cloned(),
+            )
+        })
+        .collect();
+    for s in &scenario.incentives {
+        if !baseline.incentives.iter().any(|b| b.id == s.id) {
+            out.push((None, Some(s.clone())));
+        }
+    }
+    out
+}
+
+/// The stockpile's effect: its covered delta is felt only after the stock runs out.
+fn stockpile(
+    baseline: &Costing,
+    scenario: &Costing,
+    delta: Decimal,
+    sp: &Stockpile,
+    rounding: RoundingMode,
+    currency: Currency,
+) -> Result<StockpileOutcome, InputError> {
+    let field = "options.stockpile";
+    let mu = currency.minor_units;
+    let ccy = currency.code;
+    let covered_delta = if sp.material_ids.is_empty() {
+        delta
+    } else {
+        let mut sum = Decimal::ZERO;
+        for (b, s) in baseline.lines.iter().zip(&scenario.lines) {
+            if let LineKind::Material { material_id } = &b.kind
+                && sp.material_ids.contains(material_id)
+            {
+                sum = sum.add_at(
+                    s.goods.sub_at(b.goods, field, "covered delta")?,
+                    field,
+                    "covered delta",
+                )?;
+            }
+        }
+        sum
+    };
+    let covered_months = sp.cover_months.min(sp.horizon_months);
+    let relief = covered_delta
+        .mul_at(covered_months, field, "stockpile relief")?
+        .div_at(sp.horizon_months, field, "stockpile relief")?;
+    let effective_delta = rounding.round(delta.sub_at(relief, field, "effective delta")?, mu);
+    let scope = if sp.material_ids.is_empty() {
+        "whole delta".to_string()
+    } else {
+        format!("goods delta of {}", sp.material_ids.join(", "))
+    };
+    let formula = format!(
+        "{} - {} ({scope}) x min({}, {}) / {} months = {} {ccy} per unit averaged over the horizon",
+        amount_text(delta, mu),
+        amount_text(covered_delta, mu),
+        plain(sp.cover_months),
+        plain(sp.horizon_months),
+        plain(sp.horizon_months),
+        amount_text(effective_delta, mu)
+    );
+    Ok(StockpileOutcome {
+        covered_delta,
+        effective_delta,
+        formula,
     })
 }
 

@@ -14,8 +14,10 @@ pub mod duty;
 pub mod error;
 pub mod fees;
 pub mod impact;
+pub mod incentive;
 pub mod model;
 pub mod money;
+pub mod sensitivity;
 pub mod units;
 
 pub use error::{InputError, Reason};

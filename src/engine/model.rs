@@ -294,6 +294,39 @@ pub struct Schedule {
     pub fees: Vec<Fee>,
     /// De minimis threshold per entry, if in force.
     pub de_minimis_threshold: Option<Decimal>,
+    /// Credits kept unless restricted-origin content is too high.
+    pub incentives: Vec<Incentive>,
+}
+
+/// A per-unit credit lost when the share of in-scope material value from restricted origins
+/// exceeds a maximum (e.g. a clean vehicle credit and foreign-entity-of-concern minerals).
+#[derive(Debug, Clone)]
+pub struct Incentive {
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Credit per unit when kept.
+    pub credit: Decimal,
+    /// Origins whose content counts against the credit.
+    pub restricted_origins: Vec<String>,
+    /// Largest restricted share that keeps the credit.
+    pub max_restricted_share: Decimal,
+    /// Materials measured; empty = all material lines.
+    pub material_ids: Vec<String>,
+    /// Entry dates in force.
+    pub window: Window,
+}
+
+/// Inventory bought at baseline prices held against a shock of `horizon_months`.
+#[derive(Debug, Clone)]
+pub struct Stockpile {
+    /// Months of consumption in stock.
+    pub cover_months: Decimal,
+    /// Months the shock lasts (positive).
+    pub horizon_months: Decimal,
+    /// Materials stockpiled; empty = the whole product.
+    pub material_ids: Vec<String>,
 }
 
 /// Options of a calculation.
@@ -309,6 +342,8 @@ pub struct Options {
     pub annual_volume: Option<Decimal>,
     /// Rounding mode.
     pub rounding: RoundingMode,
+    /// Stockpile cover, if any.
+    pub stockpile: Option<Stockpile>,
 }
 
 /// Everything one calculation needs.

@@ -142,9 +142,29 @@ pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
             }
         };
         assert_eq!(
-            d(&totals.materials) + d(&totals.components) + d(&totals.duties) + d(&totals.fees),
+            d(&totals.materials)
+                + d(&totals.components)
+                + d(&totals.duties)
+                + d(&totals.fees)
+                + d(&totals.credits),
             d(&totals.total),
             "{name}: subtotals add up"
+        );
+        let credits: Decimal = r
+            .incentives
+            .iter()
+            .map(|i| {
+                d(if pick == 0 {
+                    &i.baseline.as_ref().unwrap().credit
+                } else {
+                    &i.scenario.as_ref().unwrap().credit
+                })
+            })
+            .sum();
+        assert_eq!(
+            credits,
+            d(&totals.credits),
+            "{name}: incentive credits add up"
         );
         assert_eq!(
             d(&totals.total),
@@ -152,7 +172,11 @@ pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
             "{name}: unit cost is the total"
         );
         let lines: Decimal = r.lines.iter().map(|l| d(&side(l).total)).sum();
-        assert_eq!(lines, d(&totals.total), "{name}: lines add up to the total");
+        assert_eq!(
+            lines + d(&totals.credits),
+            d(&totals.total),
+            "{name}: lines and credits add up to the total"
+        );
         for l in &r.lines {
             let s = side(l);
             assert_eq!(
@@ -210,7 +234,13 @@ pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
         "effects add up"
     );
     let line_deltas: Decimal = r.lines.iter().map(|l| d(&l.delta)).sum();
-    assert_eq!(line_deltas, d(&r.delta), "line deltas add up");
+    let credit_delta = d(&r.scenario_totals.as_ref().unwrap().credits)
+        - d(&r.baseline_totals.as_ref().unwrap().credits);
+    assert_eq!(
+        line_deltas + credit_delta,
+        d(&r.delta),
+        "line and credit deltas add up"
+    );
 }
 
 /// A price deck in proto3 JSON with the given `(material, price per kg)` pairs.

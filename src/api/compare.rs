@@ -1,0 +1,175 @@
+//! `CompareScenarios`: one BOM and baseline resolved once, each named scenario costed against
+//! it exactly as `CalculateImpact` would, then ranked by delta.
+
+use super::error::ApiError;
+use super::resolve::{self, Resolved, Violations, required};
+use super::response::impact_response;
+use crate::catalog::Catalog;
+use crate::convert::{self, Limits, check::Check};
+use crate::engine::{self, InputError, Reason, model::Scenario};
+use crate::pb;
+use crate::pb::compare_scenarios_request::{
+    BaselinePricesSource, BaselineScheduleSource, BomSource,
+};
+use crate::pb::scenario_input::{PricesSource, ScheduleSource};
+
+/// Most scenarios in one call.
+pub const MAX_SCENARIOS: usize = 64;
+
+/// Costs every scenario of `req` and ranks them.
+pub fn compare(
+    catalog: &Catalog,
+    limits: &Limits,
+    req: &pb::CompareScenariosRequest,
+) -> Result<pb::CompareScenariosResponse, ApiError> {
+    let mut v = Violations::default();
+    let options = match convert::options::options(req.options.as_ref(), "options") {
+        Ok(o) => Some(o),
+        Err(e) => {
+            v.0.extend(e);
+            None
+        }
+    };
+    let (bom_id, bom_inline) = match &req.bom_source {
+        Some(BomSource::BomId(id)) => (Some(id.as_str()), None),
+        Some(BomSource::Bom(b)) => (None, Some(b)),
+        None => (None, None),
+    };
+    let (bp_id, bp) = match &req.baseline_prices_source {
+        Some(BaselinePricesSource::BaselinePricesId(id)) => (Some(id.as_str()), None),
+        Some(BaselinePricesSource::BaselinePrices(d)) => (None, Some(d)),
+        None => (None, None),
+    };
+    let (bs_id, bs) = match &req.baseline_schedule_source {
+        Some(BaselineScheduleSource::BaselineScheduleId(id)) => (Some(id.as_str()), None),
+        Some(BaselineScheduleSource::BaselineSchedule(s)) => (None, Some(s)),
+        None => (None, None),
+    };
+    let bom = v.keep(resolve::bom(catalog, bom_id, bom_inline, "bom", limits))?;
+    let baseline_prices = v.keep(resolve::deck(catalog, bp_id, bp, "baseline_prices"))?;
+    let baseline_schedule = v.keep(resolve::schedule(catalog, bs_id, bs, "baseline_schedule"))?;
+    for (given, field, what) in [
+        (req.bom_source.is_some(), "bom", "BOM"),
+        (
+            req.baseline_prices_source.is_some(),
+            "baseline_prices",
+            "price deck",
+        ),
+        (
+            req.baseline_schedule_source.is_some(),
+            "baseline_schedule",
+            "tariff schedule",
+        ),
+    ] {
+        if !given {
+            v.0.push(required(field, what));
+        }
+    }
+    if req.scenarios.is_empty() {
+        v.0.push(InputError::new(
+            "scenarios",
+            Reason::Required,
+            "give at least one scenario",
+        ));
+    }
+    if req.scenarios.len() > MAX_SCENARIOS {
+        v.0.push(InputError::new(
+            "scenarios",
+            Reason::OutOfRange,
+            format!("at most {MAX_SCENARIOS} scenarios per call"),
+        ));
+    }
+    let mut scenarios = Vec::with_capacity(req.scenarios.len());
+    let mut names: Vec<&str> = Vec::new();
+    for (i, s) in req.scenarios.iter().enumerate().take(MAX_SCENARIOS) {
+        let f = format!("scenarios[{i}]");
+        if s.name.is_empty() {
+            v.0.push(InputError::new(
+                format!("{f}.name"),
+                Reason::Required,
+                "each scenario needs a name",
+            ));
+        } else if names.contains(&s.name.as_str()) {
+            v.0.push(InputError::new(
+                format!("{f}.name"),
+                Reason::Duplicate,
+                format!("scenario name {:?} is used twice", s.name),
+            ));
+        }
+        names.push(&s.name);
+        let (p_id, p) = match &s.prices_source {
+            Some(PricesSource::PricesId(id)) => (Some(id.as_str()), None),
+            Some(PricesSource::Prices(d)) => (None, Some(d)),
+            None => (None, None),
+        };
+        let (s_id, sch) = match &s.schedule_source {
+            Some(ScheduleSource::ScheduleId(id)) => (Some(id.as_str()), None),
+            Some(ScheduleSource::Schedule(x)) => (None, Some(x)),
+            None => (None, None),
+        };
+        let prices = v.keep(resolve::deck(catalog, p_id, p, &format!("{f}.prices")))?;
+        let schedule = v.keep(resolve::schedule(
+            catalog,
+            s_id,
+            sch,
+            &format!("{f}.schedule"),
+        ))?;
+        let mut c = Check::default();
+        let date = c.optional_date(&s.entry_date, &format!("{f}.entry_date"));
+        if let Err(e) = c.finish(()) {
+            v.0.extend(e);
+        }
+        scenarios.push((s.name.clone(), prices, schedule, date));
+    }
+    let (Some(bom), Some(baseline_prices), Some(baseline_schedule), Some(options)) =
+        (bom, baseline_prices, baseline_schedule, options)
+    else {
+        return Err(ApiError::InvalidArgument(v.0));
+    };
+    if !v.0.is_empty() {
+        return Err(ApiError::InvalidArgument(v.0));
+    }
+
+    let mut results = Vec::with_capacity(scenarios.len());
+    for (name, prices, schedule, date) in scenarios {
+        let inputs = Resolved {
+            bom: bom.clone(),
+            scenario_prices: prices.unwrap_or_else(|| baseline_prices.clone()),
+            scenario_schedule: schedule.unwrap_or_else(|| baseline_schedule.clone()),
+            baseline_prices: baseline_prices.clone(),
+            baseline_schedule: baseline_schedule.clone(),
+        };
+        let mut o = options.clone();
+        if let Some(d) = date {
+            o.scenario_entry_date = d;
+        }
+        let impact = engine::calculate(&Scenario {
+            bom: &inputs.bom,
+            baseline_prices: &inputs.baseline_prices.0,
+            scenario_prices: &inputs.scenario_prices.0,
+            baseline_schedule: &inputs.baseline_schedule.0,
+            scenario_schedule: &inputs.scenario_schedule.0,
+            options: &o,
+        })?;
+        results.push((name, impact.delta, impact_response(&impact, &inputs, &o)));
+    }
+    let mut order: Vec<usize> = (0..results.len()).collect();
+    order.sort_by(|&a, &b| results[b].1.cmp(&results[a].1));
+    let ranking = order.iter().map(|&i| results[i].0.clone()).collect();
+    let mut rank = vec![0; results.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r as i32 + 1;
+    }
+    Ok(pb::CompareScenariosResponse {
+        scenarios: results
+            .into_iter()
+            .zip(rank)
+            .map(|((name, _, result), rank)| pb::ScenarioResult {
+                name,
+                rank,
+                result: Some(result),
+            })
+            .collect(),
+        ranking,
+    })
+}

@@ -1,0 +1,218 @@
+//! `AnalyzeSensitivity`: validates the uncertain inputs, runs the engine's analysis and
+//! converts the bounds and tornado.
+
+use super::error::ApiError;
+use super::resolve::resolve;
+use super::response::impact_response;
+use crate::catalog::Catalog;
+use crate::convert::{Limits, check::Check, check::Range};
+use crate::engine::sensitivity::{self, Inputs, Side, Target, Uncertain};
+use crate::engine::{InputError, Reason};
+use crate::pb;
+use crate::pb::uncertain_input::Target as PbTarget;
+use rust_decimal::Decimal;
+
+/// Most uncertain inputs in one call (each costs four extra costings).
+pub const MAX_INPUTS: usize = 64;
+
+/// How the bounds are computed, returned with every analysis.
+pub const METHOD: &str = "Each side's exact unit cost before incentive credits is non-decreasing in every \
+quantity, price and ad valorem rate (goods, stacked duties with their minimums and maximums, de minimis and \
+per-entry fee clamps all are), so over the box of ranges it lies between its value with every input low and \
+its value with every input high. Credits are added as fixed when no varied input can move a restricted share, \
+else as anywhere from lost to kept. delta_lower_bound = scenario minimum - baseline maximum and \
+delta_upper_bound = scenario maximum - baseline minimum, on exact values rounded outward to the minor unit: \
+every combination of inputs within their ranges gives a delta inside the bounds; the bounds are attained when \
+no input moves both sides. The tornado swings one input at a time with the others at base.";
+
+fn side(raw: i32, field: &str, c: &mut Check) -> Option<Side> {
+    match pb::Side::try_from(raw) {
+        Ok(pb::Side::Unspecified | pb::Side::Both) => Some(Side::Both),
+        Ok(pb::Side::Baseline) => Some(Side::Baseline),
+        Ok(pb::Side::Scenario) => Some(Side::Scenario),
+        Err(_) => {
+            c.push(
+                field,
+                Reason::InvalidValue,
+                format!("{raw} is not a known side"),
+            );
+            None
+        }
+    }
+}
+
+fn uncertain(inputs: &[pb::UncertainInput]) -> Result<Vec<Uncertain>, Vec<InputError>> {
+    let mut c = Check::default();
+    if inputs.is_empty() {
+        c.push(
+            "inputs",
+            Reason::Required,
+            "give at least one uncertain input",
+        );
+    }
+    if inputs.len() > MAX_INPUTS {
+        c.push(
+            "inputs",
+            Reason::OutOfRange,
+            format!("at most {MAX_INPUTS} uncertain inputs per call"),
+        );
+    }
+    let mut out = Vec::with_capacity(inputs.len());
+    let mut names: Vec<&str> = Vec::new();
+    for (i, u) in inputs.iter().enumerate().take(MAX_INPUTS) {
+        let f = format!("inputs[{i}]");
+        if u.name.is_empty() {
+            c.push(
+                format!("{f}.name"),
+                Reason::Required,
+                "each input needs a name",
+            );
+        } else if names.contains(&u.name.as_str()) {
+            c.push(
+                format!("{f}.name"),
+                Reason::Duplicate,
+                format!("input name {:?} is used twice", u.name),
+            );
+        }
+        names.push(&u.name);
+        let low = c.decimal(&u.low, &format!("{f}.low"), Range::NonNegative);
+        let base = c.decimal(&u.base, &format!("{f}.base"), Range::NonNegative);
+        let high = c.decimal(&u.high, &format!("{f}.high"), Range::NonNegative);
+        if let (Some(l), Some(b)) = (low, base)
+            && l > b
+        {
+            c.push(format!("{f}.base"), Reason::OutOfRange, "base is below low");
+        }
+        if let (Some(b), Some(h)) = (base, high)
+            && b > h
+        {
+            c.push(
+                format!("{f}.high"),
+                Reason::OutOfRange,
+                "high is below base",
+            );
+        }
+        let target = match &u.target {
+            Some(PbTarget::Quantity(q)) if q.item_paths.is_empty() => {
+                c.push(
+                    format!("{f}.quantity.item_paths"),
+                    Reason::Required,
+                    "name at least one item path",
+                );
+                None
+            }
+            Some(PbTarget::Quantity(q)) => Some(Target::Quantity(q.item_paths.clone())),
+            Some(PbTarget::Price(p)) if p.material_id.is_empty() => {
+                c.push(
+                    format!("{f}.price.material_id"),
+                    Reason::Required,
+                    "material_id is required",
+                );
+                None
+            }
+            Some(PbTarget::Price(p)) => {
+                side(p.side, &format!("{f}.price.side"), &mut c).map(|side| Target::Price {
+                    material_id: p.material_id.clone(),
+                    side,
+                })
+            }
+            Some(PbTarget::Rate(r)) if r.measure_id.is_empty() => {
+                c.push(
+                    format!("{f}.rate.measure_id"),
+                    Reason::Required,
+                    "measure_id is required",
+                );
+                None
+            }
+            Some(PbTarget::Rate(r)) => {
+                side(r.side, &format!("{f}.rate.side"), &mut c).map(|side| Target::Rate {
+                    measure_id: r.measure_id.clone(),
+                    side,
+                })
+            }
+            None => {
+                c.push(&f, Reason::Required, "set quantity, price or rate");
+                None
+            }
+        };
+        if let (Some(target), Some(low), Some(base), Some(high)) = (target, low, base, high) {
+            out.push(Uncertain {
+                name: u.name.clone(),
+                target,
+                low,
+                base,
+                high,
+                field: f,
+            });
+        }
+    }
+    c.finish(out)
+}
+
+/// Runs the sensitivity analysis of `req`.
+pub fn analyze(
+    catalog: &Catalog,
+    limits: &Limits,
+    req: &pb::AnalyzeSensitivityRequest,
+) -> Result<pb::AnalyzeSensitivityResponse, ApiError> {
+    let Some(calc) = req.calculation.as_ref() else {
+        let mut errors = vec![InputError::new(
+            "calculation",
+            Reason::Required,
+            "the base calculation is required",
+        )];
+        if let Err(e) = uncertain(&req.inputs) {
+            errors.extend(e);
+        }
+        return Err(ApiError::InvalidArgument(errors));
+    };
+    let (resolved, options, inputs) = match (
+        resolve(catalog, calc, limits, "calculation"),
+        uncertain(&req.inputs),
+    ) {
+        (Ok((r, o)), Ok(u)) => (r, o, u),
+        (Err(ApiError::InvalidArgument(mut e)), Err(u)) => {
+            e.extend(u);
+            return Err(ApiError::InvalidArgument(e));
+        }
+        (Err(e), _) => return Err(e),
+        (Ok(_), Err(u)) => return Err(ApiError::InvalidArgument(u)),
+    };
+    let owned = Inputs {
+        bom: (*resolved.bom).clone(),
+        baseline_prices: (*resolved.baseline_prices.0).clone(),
+        scenario_prices: (*resolved.scenario_prices.0).clone(),
+        baseline_schedule: (*resolved.baseline_schedule.0).clone(),
+        scenario_schedule: (*resolved.scenario_schedule.0).clone(),
+        options: options.clone(),
+    };
+    let s = sensitivity::analyze(&owned, &inputs)?;
+    let currency = resolved.bom.currency;
+    let money = |d: Decimal| {
+        let mut d = d;
+        d.rescale(currency.minor_units);
+        Some(pb::Money {
+            amount: d.to_string(),
+            currency: currency.code.to_string(),
+            exact: String::new(),
+        })
+    };
+    Ok(pb::AnalyzeSensitivityResponse {
+        base: Some(impact_response(&s.base, &resolved, &options)),
+        delta_lower_bound: money(s.lower_bound),
+        delta_upper_bound: money(s.upper_bound),
+        delta_all_low: money(s.all_low),
+        delta_all_high: money(s.all_high),
+        tornado: s
+            .tornado
+            .iter()
+            .map(|b| pb::TornadoBar {
+                name: b.name.clone(),
+                delta_at_low: money(b.at_low),
+                delta_at_high: money(b.at_high),
+                swing: money(b.swing),
+            })
+            .collect(),
+        method: METHOD.to_string(),
+    })
+}
