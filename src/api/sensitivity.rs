@@ -16,14 +16,15 @@ use rust_decimal::Decimal;
 pub const MAX_INPUTS: usize = 64;
 
 /// How the bounds are computed, returned with every analysis.
-pub const METHOD: &str = "Each side's exact unit cost before incentive credits is non-decreasing in every \
+pub const METHOD: &str = "On each side, the exact unit cost before incentive credits is non-decreasing in every \
 quantity, price and ad valorem rate (goods, stacked duties with their minimums and maximums, de minimis and \
-per-entry fee clamps all are), so over the box of ranges it lies between its value with every input low and \
-its value with every input high. Credits are added as fixed when no varied input can move a restricted share, \
-else as anywhere from lost to kept. delta_lower_bound = scenario minimum - baseline maximum and \
-delta_upper_bound = scenario maximum - baseline minimum, on exact values rounded outward to the minor unit: \
-every combination of inputs within their ranges gives a delta inside the bounds; the bounds are attained when \
-no input moves both sides. The tornado swings one input at a time with the others at base.";
+per-entry fee clamps all are), so on any box of input values the delta lies in [scenario at the low corner - \
+baseline at the high corner, scenario at the high corner - baseline at the low corner], widened by any \
+incentive credit that a varied input could flip. The box of ranges is bisected, most promising bound first, \
+until each bound is within half a minor unit of a delta reached at an evaluated corner (converged: bounds \
+rounded to the nearest minor unit) or the evaluation budget runs out (not converged: bounds rounded \
+outward). Every combination of inputs within their ranges gives an exact delta inside the bounds (within half \
+a minor unit when converged). The tornado swings one input at a time, the others at base.";
 
 fn side(raw: i32, field: &str, c: &mut Check) -> Option<Side> {
     match pb::Side::try_from(raw) {
@@ -214,5 +215,9 @@ pub fn analyze(
             })
             .collect(),
         method: METHOD.to_string(),
+        converged: s.converged,
+        delta_min_reached: money(s.min_reached),
+        delta_max_reached: money(s.max_reached),
+        evaluations: i32::try_from(s.evaluations).unwrap_or(i32::MAX),
     })
 }

@@ -1,18 +1,22 @@
-//! Sensitivity analysis: the delta at base values, true bounds over ranges of uncertain
-//! inputs, and a tornado of one-at-a-time swings.
+//! Sensitivity analysis: the delta at base values, bounds over ranges of uncertain inputs,
+//! and a tornado of one-at-a-time swings.
 //!
-//! Why the bounds are true: on each side, the unit cost before incentive credits is a
-//! non-decreasing function of every input this analysis can vary (quantities, prices and ad
-//! valorem rates are non-negative; goods, duties, compound rates with their minimums and
-//! maximums, de minimis, and per-entry fee clamps are all non-decreasing in them). So each
-//! side's exact cost over the whole box of ranges lies between its value with every input at
-//! its low end and its value with every input at its high end. Credits are added as a range:
-//! fixed at their base state when no varied input can move an incentive's restricted share
-//! (rates cannot), else anywhere between lost and kept. The delta then lies in
-//! [scenario min - baseline max, scenario max - baseline min], computed on exact values and
-//! rounded outward to the minor unit. The bound always holds; it is not always attained when
-//! one input moves both sides.
+//! Why the bounds hold: the delta is split into goods and charges. The goods part is, line by
+//! line, (scenario price x quantity - baseline price x quantity) x the product of the quantity
+//! factors on the line's path: each factor and price enters at most linearly, so interval
+//! arithmetic over a box bounds each line's term exactly and their sum soundly. The charges
+//! (duties and fees) of each side are non-decreasing in every input this analysis varies
+//! (quantities, prices and ad valorem rates are non-negative; stacked duties with their
+//! minimums and maximums, de minimis and per-entry fee clamps are all non-decreasing), so on
+//! a box they lie between their values at its low and high corners. Incentive credits are
+//! added as fixed when no varied input can move a restricted share, else as anywhere from
+//! lost to kept. The box of ranges is bisected, most promising bound first, until the bound is
+//! within half a minor unit of a delta actually reached at an evaluated corner, or an
+//! evaluation budget runs out. Either way every combination of inputs in their ranges gives
+//! an exact delta inside the reported interval: within half a minor unit when converged,
+//! exactly (rounded outward) when not.
 
+use super::costing::{self, Side as SideSpec};
 use super::error::{CheckedAt, InputError, Reason};
 use super::impact::{Impact, calculate};
 use super::model::{Bom, Item, ItemKind, Options, PriceDeck, Scenario, Schedule};
@@ -124,38 +128,49 @@ pub struct Bar {
 pub struct Sensitivity {
     /// Full result at base values.
     pub base: Impact,
-    /// Lower bound of the exact delta, rounded down.
+    /// Lower bound of the exact delta (see [`Sensitivity::converged`]).
     pub lower_bound: Decimal,
-    /// Upper bound of the exact delta, rounded up.
+    /// Upper bound of the exact delta.
     pub upper_bound: Decimal,
-    /// Delta with every input low.
+    /// Both bounds refined to within half a minor unit of a reached delta.
+    pub converged: bool,
+    /// Smallest exact delta reached, rounded to the minor unit.
+    pub min_reached: Decimal,
+    /// Largest exact delta reached, rounded to the minor unit.
+    pub max_reached: Decimal,
+    /// Delta with every input low (displayed, rounded atoms).
     pub all_low: Decimal,
     /// Delta with every input high.
     pub all_high: Decimal,
     /// Bars, largest swing first.
     pub tornado: Vec<Bar>,
+    /// Combinations costed for the bounds.
+    pub evaluations: usize,
 }
+
+/// Most input combinations costed (two costings each) while refining the bounds.
+pub const EVALUATION_BUDGET: usize = 512;
 
 /// Runs the analysis on `inputs` (at their own values) with `uncertain` inputs.
 pub fn analyze(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Sensitivity, InputError> {
-    let at = |pick: &dyn Fn(&Uncertain) -> Decimal| -> Result<Inputs, InputError> {
-        let mut x = inputs.clone();
-        for u in uncertain {
-            apply(&mut x, u, pick(u))?;
-        }
-        Ok(x)
+    let values = |pick: &dyn Fn(&Uncertain) -> Decimal| -> Vec<Decimal> {
+        uncertain.iter().map(pick).collect()
     };
-    let base_inputs = at(&|u| u.base)?;
-    let base = base_inputs.impact()?;
-    let low = at(&|u| u.low)?.impact()?;
-    let high = at(&|u| u.high)?.impact()?;
+    let base_values = values(&|u| u.base);
+    let base = with_values(inputs, uncertain, &base_values)?.impact()?;
+    let all_low = with_values(inputs, uncertain, &values(&|u| u.low))?
+        .impact()?
+        .delta;
+    let all_high = with_values(inputs, uncertain, &values(&|u| u.high))?
+        .impact()?
+        .delta;
 
     let mut tornado = Vec::with_capacity(uncertain.len());
     for (i, u) in uncertain.iter().enumerate() {
         let swung = |value: Decimal| -> Result<Decimal, InputError> {
-            let mut x = base_inputs.clone();
-            apply(&mut x, &uncertain[i], value)?;
-            Ok(x.impact()?.delta)
+            let mut v = base_values.clone();
+            v[i] = value;
+            Ok(with_values(inputs, uncertain, &v)?.impact()?.delta)
         };
         let at_low = swung(u.low)?;
         let at_high = swung(u.high)?;
@@ -169,73 +184,441 @@ pub fn analyze(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Sensitivity, 
     }
     tornado.sort_by_key(|b| std::cmp::Reverse(b.swing));
 
-    // Credits can move only if an input can change a material's value.
-    let goods_vary_base = uncertain.iter().any(|u| match &u.target {
-        Target::Quantity(_) => true,
-        Target::Price { side, .. } => side.baseline(),
-        Target::Rate { .. } => false,
-    });
-    let goods_vary_scen = uncertain.iter().any(|u| match &u.target {
-        Target::Quantity(_) => true,
-        Target::Price { side, .. } => side.scenario(),
-        Target::Rate { .. } => false,
-    });
-    let (base_min, base_max) = side_range(
-        low.baseline.totals.exact_total - low.baseline.totals.credits,
-        high.baseline.totals.exact_total - high.baseline.totals.credits,
-        base.baseline.totals.credits,
-        &base.baseline.incentives,
-        goods_vary_base,
-    )?;
-    let (scen_min, scen_max) = side_range(
-        low.scenario.totals.exact_total - low.scenario.totals.credits,
-        high.scenario.totals.exact_total - high.scenario.totals.credits,
-        base.scenario.totals.credits,
-        &base.scenario.incentives,
-        goods_vary_scen,
-    )?;
+    let mut search = Search::new(inputs, uncertain, &base)?;
+    let lo: Vec<Decimal> = values(&|u| u.low);
+    let hi: Vec<Decimal> = values(&|u| u.high);
+    let (upper, max_reached, up_ok) = search.refine(&lo, &hi, Goal::Max)?;
+    let (lower, min_reached, low_ok) = search.refine(&lo, &hi, Goal::Min)?;
     let mu = inputs.bom.currency.minor_units;
-    let lower = scen_min.sub_at(base_max, "inputs", "delta bound")?;
-    let upper = scen_max.sub_at(base_min, "inputs", "delta bound")?;
+    let converged = up_ok && low_ok;
+    let nearest = RoundingStrategy::MidpointAwayFromZero;
     Ok(Sensitivity {
-        lower_bound: outward(lower, mu, RoundingStrategy::ToNegativeInfinity),
-        upper_bound: outward(upper, mu, RoundingStrategy::ToPositiveInfinity),
-        all_low: low.delta,
-        all_high: high.delta,
+        upper_bound: round(
+            upper,
+            mu,
+            if converged {
+                nearest
+            } else {
+                RoundingStrategy::ToPositiveInfinity
+            },
+        ),
+        lower_bound: round(
+            lower,
+            mu,
+            if converged {
+                nearest
+            } else {
+                RoundingStrategy::ToNegativeInfinity
+            },
+        ),
+        converged,
+        min_reached: round(min_reached, mu, nearest),
+        max_reached: round(max_reached, mu, nearest),
+        all_low,
+        all_high,
         tornado,
+        evaluations: search.evaluations,
         base,
     })
 }
 
-fn outward(v: Decimal, mu: u32, strategy: RoundingStrategy) -> Decimal {
+fn round(v: Decimal, mu: u32, strategy: RoundingStrategy) -> Decimal {
     let mut r = v.round_dp_with_strategy(mu, strategy);
     r.rescale(mu);
     r
 }
 
-/// The range of one side's exact cost: goods-and-duties from the low and high corners, plus
-/// the credits (fixed, or from all kept to all lost).
-fn side_range(
-    low_before_credits: Decimal,
-    high_before_credits: Decimal,
-    base_credits: Decimal,
-    incentives: &[super::incentive::IncentiveOutcome],
-    credits_vary: bool,
+fn with_values(
+    inputs: &Inputs,
+    uncertain: &[Uncertain],
+    values: &[Decimal],
+) -> Result<Inputs, InputError> {
+    let mut x = inputs.clone();
+    for (u, v) in uncertain.iter().zip(values) {
+        apply(&mut x, u, *v)?;
+    }
+    Ok(x)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Goal {
+    Max,
+    Min,
+}
+
+/// Exact side charges at one combination of values.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    /// Baseline exact duties and fees.
+    base: Decimal,
+    /// Scenario exact duties and fees.
+    scen: Decimal,
+    /// Exact delta, goods and credits included.
+    delta: Decimal,
+}
+
+/// One line's goods delta as a function of the inputs: (scenario value - baseline value) x
+/// the product of the quantity factors on its path, where a side's value is its price x its
+/// priced quantity and a price may be set by an input.
+#[derive(Debug, Clone)]
+struct GoodsTerm {
+    base_quantity: Decimal,
+    scen_quantity: Decimal,
+    base_price: Decimal,
+    scen_price: Decimal,
+    base_price_input: Option<usize>,
+    scen_price_input: Option<usize>,
+    factors: Vec<usize>,
+}
+
+/// Interval product of two intervals.
+fn mul_interval(
+    a: (Decimal, Decimal),
+    b: (Decimal, Decimal),
+    f: &str,
 ) -> Result<(Decimal, Decimal), InputError> {
-    if !credits_vary {
-        return Ok((
-            low_before_credits.add_at(base_credits, "inputs", "bound")?,
-            high_before_credits.add_at(base_credits, "inputs", "bound")?,
-        ));
+    let products = [
+        a.0.mul_at(b.0, f, "bound")?,
+        a.0.mul_at(b.1, f, "bound")?,
+        a.1.mul_at(b.0, f, "bound")?,
+        a.1.mul_at(b.1, f, "bound")?,
+    ];
+    let lo = products.iter().copied().min().unwrap_or_default();
+    let hi = products.iter().copied().max().unwrap_or_default();
+    Ok((lo, hi))
+}
+
+impl GoodsTerm {
+    /// The range of this line's goods delta over the box [lo, hi].
+    fn range(&self, lo: &[Decimal], hi: &[Decimal]) -> Result<(Decimal, Decimal), InputError> {
+        let f = "inputs";
+        let price = |fixed: Decimal, input: Option<usize>| match input {
+            Some(i) => (lo[i], hi[i]),
+            None => (fixed, fixed),
+        };
+        let diff =
+            if self.base_price_input.is_some() && self.base_price_input == self.scen_price_input {
+                // One input sets both prices: the difference is that price times the difference
+                // of the quantities (equal unless the decks price in different units).
+                let i = self.base_price_input.unwrap_or_default();
+                let dq = self.scen_quantity.sub_at(self.base_quantity, f, "bound")?;
+                mul_interval((lo[i], hi[i]), (dq, dq), f)?
+            } else {
+                let s = mul_interval(
+                    price(self.scen_price, self.scen_price_input),
+                    (self.scen_quantity, self.scen_quantity),
+                    f,
+                )?;
+                let b = mul_interval(
+                    price(self.base_price, self.base_price_input),
+                    (self.base_quantity, self.base_quantity),
+                    f,
+                )?;
+                (s.0.sub_at(b.1, f, "bound")?, s.1.sub_at(b.0, f, "bound")?)
+            };
+        let mut q = (Decimal::ONE, Decimal::ONE);
+        for &i in &self.factors {
+            q = mul_interval(q, (lo[i], hi[i]), f)?;
+        }
+        mul_interval(diff, q, f)
     }
-    let mut all_kept = Decimal::ZERO;
-    for i in incentives.iter().filter(|i| i.in_force) {
-        all_kept = all_kept.add_at(i.amount, "inputs", "bound")?;
+}
+
+/// The credit range of one side: fixed at its base value, or anywhere from all in-force
+/// credits kept (`min`) to all lost (`max`).
+#[derive(Debug, Clone, Copy)]
+struct CreditRange {
+    min: Decimal,
+    max: Decimal,
+}
+
+struct Search<'a> {
+    inputs: &'a Inputs,
+    terms: Vec<GoodsTerm>,
+    uncertain: &'a [Uncertain],
+    base_credits: CreditRange,
+    scen_credits: CreditRange,
+    scale: Vec<Decimal>,
+    tolerance: Decimal,
+    cache: std::collections::HashMap<Vec<Decimal>, Point>,
+    evaluations: usize,
+}
+
+impl<'a> Search<'a> {
+    fn new(
+        inputs: &'a Inputs,
+        uncertain: &'a [Uncertain],
+        base: &Impact,
+    ) -> Result<Self, InputError> {
+        let varies = |side_of: fn(Side) -> bool| {
+            uncertain.iter().any(|u| match &u.target {
+                Target::Quantity(_) => true,
+                Target::Price { side, .. } => side_of(*side),
+                Target::Rate { .. } => false,
+            })
+        };
+        let range =
+            |costing: &super::costing::Costing, varies: bool| -> Result<CreditRange, InputError> {
+                if !varies {
+                    return Ok(CreditRange {
+                        min: costing.totals.credits,
+                        max: costing.totals.credits,
+                    });
+                }
+                let mut kept = Decimal::ZERO;
+                for i in costing.incentives.iter().filter(|i| i.in_force) {
+                    kept = kept.add_at(i.amount, "inputs", "credit range")?;
+                }
+                Ok(CreditRange {
+                    min: -kept,
+                    max: Decimal::ZERO,
+                })
+            };
+        let mu = inputs.bom.currency.minor_units;
+        Ok(Search {
+            terms: goods_terms(inputs, uncertain)?,
+            inputs,
+            uncertain,
+            base_credits: range(&base.baseline, varies(Side::baseline))?,
+            scen_credits: range(&base.scenario, varies(Side::scenario))?,
+            scale: uncertain.iter().map(|u| u.high - u.low).collect(),
+            tolerance: Decimal::new(5, mu + 1),
+            cache: std::collections::HashMap::new(),
+            evaluations: 0,
+        })
     }
-    Ok((
-        low_before_credits.sub_at(all_kept, "inputs", "bound")?,
-        high_before_credits,
-    ))
+
+    fn point(&mut self, values: &[Decimal]) -> Result<Point, InputError> {
+        let key: Vec<Decimal> = values.iter().map(|v| v.normalize()).collect();
+        if let Some(p) = self.cache.get(&key) {
+            return Ok(*p);
+        }
+        self.evaluations += 1;
+        let x = with_values(self.inputs, self.uncertain, values)?;
+        let o = &x.options;
+        let side = |prices, schedule, entry_date, scenario_component_prices| SideSpec {
+            prices,
+            schedule,
+            entry_date,
+            scenario_component_prices,
+        };
+        let b = costing::cost(
+            &x.bom,
+            side(
+                &x.baseline_prices,
+                &x.baseline_schedule,
+                o.entry_date,
+                false,
+            ),
+            o,
+        )?;
+        let s = costing::cost(
+            &x.bom,
+            side(
+                &x.scenario_prices,
+                &x.scenario_schedule,
+                o.scenario_entry_date,
+                true,
+            ),
+            o,
+        )?;
+        let charges = |c: &costing::Costing| -> Result<Decimal, InputError> {
+            let mut goods = Decimal::ZERO;
+            for l in &c.lines {
+                goods = goods.add_at(l.goods_exact, "inputs", "goods")?;
+            }
+            c.totals
+                .exact_total
+                .sub_at(c.totals.credits, "inputs", "cost")?
+                .sub_at(goods, "inputs", "charges")
+        };
+        let p = Point {
+            base: charges(&b)?,
+            scen: charges(&s)?,
+            delta: s
+                .totals
+                .exact_total
+                .sub_at(b.totals.exact_total, "inputs", "delta")?,
+        };
+        self.cache.insert(key, p);
+        Ok(p)
+    }
+
+    /// The bound of `goal` over the box [lo, hi] on the exact delta: `(bound, best reached,
+    /// converged)`.
+    fn refine(
+        &mut self,
+        lo: &[Decimal],
+        hi: &[Decimal],
+        goal: Goal,
+    ) -> Result<(Decimal, Decimal, bool), InputError> {
+        // Work on "larger is better" values: negate for the minimum.
+        let sign = if goal == Goal::Max {
+            Decimal::ONE
+        } else {
+            Decimal::NEGATIVE_ONE
+        };
+        let mut boxes: Vec<(Decimal, Vec<Decimal>, Vec<Decimal>)> = Vec::new();
+        let root = self.bound(lo, hi, sign)?;
+        let mut best = (self.point(lo)?.delta * sign).max(self.point(hi)?.delta * sign);
+        boxes.push((root, lo.to_vec(), hi.to_vec()));
+        let budget = EVALUATION_BUDGET;
+        loop {
+            // The box with the most promising bound.
+            let Some(top) = boxes
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, b)| b.0)
+                .map(|(i, _)| i)
+            else {
+                return Ok((best * sign, best * sign, true));
+            };
+            let (bound, blo, bhi) = boxes.swap_remove(top);
+            if bound - best <= self.tolerance {
+                boxes.push((bound, blo, bhi));
+                let b = boxes.iter().map(|b| b.0).max().unwrap_or(bound);
+                return Ok((b * sign, best * sign, true));
+            }
+            let Some(dim) = self.widest(&blo, &bhi) else {
+                // The most promising box cannot be split (all its inputs are fixed): its bound
+                // is the final bound; it is within tolerance only if credits cannot flip.
+                return Ok((bound * sign, best * sign, bound - best <= self.tolerance));
+            };
+            if self.evaluations + 2 > budget {
+                boxes.push((bound, blo, bhi));
+                let b = boxes.iter().map(|b| b.0).max().unwrap_or(bound);
+                return Ok((b * sign, best * sign, false));
+            }
+            let mid = (blo[dim] + bhi[dim]) / Decimal::TWO;
+            let mut left_hi = bhi.clone();
+            left_hi[dim] = mid;
+            let mut right_lo = blo.clone();
+            right_lo[dim] = mid;
+            for (l, h) in [(blo.clone(), left_hi), (right_lo, bhi.clone())] {
+                best = best
+                    .max(self.point(&l)?.delta * sign)
+                    .max(self.point(&h)?.delta * sign);
+                let b = self.bound(&l, &h, sign)?;
+                boxes.push((b, l, h));
+            }
+        }
+    }
+
+    /// The interval bound of `sign * delta` over the box [lo, hi].
+    fn bound(
+        &mut self,
+        lo: &[Decimal],
+        hi: &[Decimal],
+        sign: Decimal,
+    ) -> Result<Decimal, InputError> {
+        let (plo, phi) = (self.point(lo)?, self.point(hi)?);
+        let f = "inputs";
+        let (mut goods_lo, mut goods_hi) = (Decimal::ZERO, Decimal::ZERO);
+        for t in &self.terms {
+            let (l, h) = t.range(lo, hi)?;
+            goods_lo = goods_lo.add_at(l, f, "bound")?;
+            goods_hi = goods_hi.add_at(h, f, "bound")?;
+        }
+        if sign.is_sign_positive() {
+            let scen = phi.scen.add_at(self.scen_credits.max, f, "bound")?;
+            let base = plo.base.add_at(self.base_credits.min, f, "bound")?;
+            scen.sub_at(base, f, "bound")?.add_at(goods_hi, f, "bound")
+        } else {
+            let scen = plo.scen.add_at(self.scen_credits.min, f, "bound")?;
+            let base = phi.base.add_at(self.base_credits.max, f, "bound")?;
+            Ok(-scen
+                .sub_at(base, f, "bound")?
+                .add_at(goods_lo, f, "bound")?)
+        }
+    }
+
+    /// The dimension of the box widest relative to its input's full range, if any has width.
+    fn widest(&self, lo: &[Decimal], hi: &[Decimal]) -> Option<usize> {
+        (0..lo.len())
+            .filter(|&i| hi[i] > lo[i] && !self.scale[i].is_zero())
+            .max_by_key(|&i| (hi[i] - lo[i]) / self.scale[i])
+    }
+}
+
+/// The goods terms of every material and component line of the inputs as given (every
+/// quantity factor at 1), with the inputs that scale or price each.
+fn goods_terms(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Vec<GoodsTerm>, InputError> {
+    let o = &inputs.options;
+    let spec = |prices, schedule, entry_date, scenario_component_prices| SideSpec {
+        prices,
+        schedule,
+        entry_date,
+        scenario_component_prices,
+    };
+    let b = costing::cost(
+        &inputs.bom,
+        spec(
+            &inputs.baseline_prices,
+            &inputs.baseline_schedule,
+            o.entry_date,
+            false,
+        ),
+        o,
+    )?;
+    let s = costing::cost(
+        &inputs.bom,
+        spec(
+            &inputs.scenario_prices,
+            &inputs.scenario_schedule,
+            o.scenario_entry_date,
+            true,
+        ),
+        o,
+    )?;
+    let price_input = |material: &str, on_side: fn(Side) -> bool| {
+        uncertain.iter().rposition(|u| {
+            matches!(&u.target, Target::Price { material_id, side } if material_id == material && on_side(*side))
+        })
+    };
+    let mut terms = Vec::new();
+    for (bl, sl) in b.lines.iter().zip(&s.lines) {
+        let factors: Vec<usize> = uncertain
+            .iter()
+            .enumerate()
+            .flat_map(|(i, u)| match &u.target {
+                Target::Quantity(paths) => paths
+                    .iter()
+                    .filter(|p| bl.path == **p || bl.path.starts_with(&format!("{p}/")))
+                    .map(|_| i)
+                    .collect::<Vec<_>>(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let term = match (&bl.kind, &bl.priced, &sl.priced) {
+            (costing::LineKind::Material { material_id }, Some(bp), Some(sp)) => GoodsTerm {
+                base_quantity: bp.priced_quantity,
+                scen_quantity: sp.priced_quantity,
+                base_price: bp.price,
+                scen_price: sp.price,
+                base_price_input: price_input(material_id, Side::baseline),
+                scen_price_input: price_input(material_id, Side::scenario),
+                factors,
+            },
+            // A component's goods are price x quantity; take the price per piece from the
+            // costed goods (zero quantity means zero goods whatever the price).
+            (costing::LineKind::Component, _, _) if !bl.quantity_per_unit.is_zero() => GoodsTerm {
+                base_quantity: bl.quantity_per_unit,
+                scen_quantity: sl.quantity_per_unit,
+                base_price: bl
+                    .goods_exact
+                    .div_at(bl.quantity_per_unit, &bl.field_path, "price")?,
+                scen_price: sl
+                    .goods_exact
+                    .div_at(sl.quantity_per_unit, &sl.field_path, "price")?,
+                base_price_input: None,
+                scen_price_input: None,
+                factors,
+            },
+            _ => continue,
+        };
+        terms.push(term);
+    }
+    Ok(terms)
 }
 
 /// Sets `u`'s target to `value` in `x`.
