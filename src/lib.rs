@@ -14,12 +14,14 @@
 //!   extras, validated with [`convert`] at start-up.
 //! - [`api`]: the tonic services; they resolve presets, convert, call the engine and map
 //!   results and errors to protobuf.
+//! - [`cli`]: the `calc` command: the same resolution and engine, from JSON or CSV files.
 //! - [`server`]: wiring: services, reflection (v1 and v1alpha), health, graceful shutdown.
 //!
 //! A request flows `api` -> `catalog`/`convert` -> `engine` -> `api`.
 
 pub mod api;
 pub mod catalog;
+pub mod cli;
 pub mod convert;
 pub mod engine;
 pub mod server;

@@ -1,0 +1,154 @@
+//! The `calc` command: the same engine from a JSON request or a CSV BOM, a table or JSON out,
+//! and errors that name the CSV row.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+}
+
+fn temp(name: &str, body: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("tariff-cli-{}-{name}", std::process::id()));
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+const SEED_REQUEST: &str = r#"{
+  "bom": {"id": "ev", "currency": "USD", "items": [
+    {"id": "nd", "materialId": "nd-oxide", "quantity": "1.8", "unit": "UNIT_OF_MEASURE_KG"},
+    {"id": "dy", "materialId": "dy-oxide", "quantity": "0.2", "unit": "UNIT_OF_MEASURE_KG"}]},
+  "baselinePricesId": "ree-pre-restriction", "scenarioPricesId": "ree-post-restriction",
+  "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02"}
+}"#;
+
+/// The seed example from a JSON request file, JSON out: 315.00, as over gRPC.
+#[test]
+fn calc_reads_a_json_request_and_prints_the_json_response() {
+    let path = temp("req.json", SEED_REQUEST);
+    let out = bin()
+        .args(["calc", "--format", "json", "--request"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: tariff_impact::pb::CalculateImpactResponse =
+        serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r.delta.unwrap().amount, "315.00");
+    std::fs::remove_file(path).unwrap();
+}
+
+/// The same request on standard input, table out.
+#[test]
+fn calc_reads_stdin_and_prints_a_table() {
+    let mut child = bin()
+        .args(["calc", "--request", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(SEED_REQUEST.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success());
+    let unit_cost = table.lines().find(|l| l.starts_with("unit cost")).unwrap();
+    assert_eq!(
+        unit_cost.split_whitespace().collect::<Vec<_>>(),
+        ["unit", "cost", "187.00", "502.00", "315.00"]
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["nd", "156.60", "405.00", "248.40"])
+    );
+}
+
+const EV_CSV: &str =
+    "path,description,material_id,quantity,unit,unit_price,hts_code,origin,transport_mode
+motor,Traction motor,,1,,,,,
+motor/magnets,Magnet set from China,,1,,,8505.11.0070,CN,ocean
+motor/magnets/nd,Nd oxide,nd-oxide,1.8,kg,,,,
+motor/magnets/dy,Dy oxide,dy-oxide,0.2,kg,,,,
+motor/magnets/conversion,Sintering,,,,45.00,,,
+";
+
+/// A CSV BOM with the preset decks and the 2026 schedule, 500 vehicles per entry. By hand:
+/// baseline 187 + 45 goods, duties 4.87 + 58.00 + 23.20, fees 0.80 + 0.29 = 319.16;
+/// scenario 502 + 45, duties 11.49 + 136.75 + 54.70, fees 1.30 + 0.68 = 751.92; delta 432.76.
+#[test]
+fn calc_costs_a_csv_bom_with_presets() {
+    let path = temp("ev.csv", EV_CSV);
+    let out = bin()
+        .args(["calc", "--format", "json", "--bom-csv"])
+        .arg(&path)
+        .args([
+            "--baseline-prices",
+            "ree-pre-restriction",
+            "--scenario-prices",
+            "ree-post-restriction",
+            "--baseline-schedule",
+            "us-2026",
+            "--entry-date",
+            "2026-03-02",
+            "--units-per-entry",
+            "500",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: tariff_impact::pb::CalculateImpactResponse =
+        serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r.baseline_unit_cost.unwrap().amount, "319.16");
+    assert_eq!(r.scenario_unit_cost.unwrap().amount, "751.92");
+    assert_eq!(r.delta.unwrap().amount, "432.76");
+    assert_eq!(r.lines[1].path, "motor/magnets");
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn calc_names_the_csv_row_of_a_bad_field() {
+    let path = temp("bad.csv", &EV_CSV.replace("nd-oxide,1.8", "nd-oxide,1.8x"));
+    let out = bin()
+        .args(["calc", "--bom-csv"])
+        .arg(&path)
+        .args([
+            "--baseline-prices",
+            "ree-pre-restriction",
+            "--baseline-schedule",
+            "us-2026",
+            "--entry-date",
+            "2026-03-02",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bom.items[0].children[0].children[0].quantity (CSV row 4)")
+            && stderr.contains("MALFORMED_DECIMAL"),
+        "{stderr}"
+    );
+    std::fs::write(&path, "path,colour\nx,red\n").unwrap();
+    let out = bin()
+        .args(["calc", "--bom-csv"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown CSV column \"colour\""));
+    std::fs::remove_file(path).unwrap();
+}
