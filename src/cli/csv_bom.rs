@@ -125,10 +125,10 @@ pub fn parse(text: &str, id: &str, currency: &str) -> Result<(pb::Bom, RowIndex)
     }
     for r in &rows {
         let p = path(r);
-        if let Some((parent, _)) = p.rsplit_once('/') {
-            if !by_path.contains_key(parent) {
-                return Err(format!("CSV row {}: parent {parent:?} has no row", r.line));
-            }
+        if let Some((parent, _)) = p.rsplit_once('/')
+            && !by_path.contains_key(parent)
+        {
+            return Err(format!("CSV row {}: parent {parent:?} has no row", r.line));
         }
     }
     let mut index = RowIndex::default();
