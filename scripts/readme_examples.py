@@ -70,6 +70,10 @@ def main():
         cases = examples(f.read())
     if not cases:
         sys.exit("no grpcurl examples found in README.md")
+    # Refuse to test whatever else may already listen on the port.
+    probe = subprocess.run(["grpcurl", "-plaintext", "-max-time", "1", ADDR, "list"], capture_output=True, text=True)
+    if probe.returncode == 0:
+        sys.exit(f"another server already listens on {ADDR}; stop it first")
     log = open(os.path.join(ROOT, "target", "readme-examples-server.log"), "w")
     proc = subprocess.Popen([binary, "serve", "--listen", ADDR], stdout=log, stderr=subprocess.STDOUT)
     passed = failed = 0
