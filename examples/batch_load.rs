@@ -27,7 +27,7 @@ fn template() -> pb::CalculateImpactRequest {
         "baselineScheduleId": "us-2025", "scenarioScheduleId": "us-2026",
         "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500", "annualVolume": "1000"}
     });
-        serde_json::from_value(calc).expect("valid request")
+    serde_json::from_value(calc).expect("valid request")
 }
 
 fn product(template: &pb::CalculateImpactRequest, i: usize) -> pb::CalculateBatchRequest {
@@ -45,13 +45,17 @@ fn product(template: &pb::CalculateImpactRequest, i: usize) -> pb::CalculateBatc
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let addr = args.next().unwrap_or_else(|| "http://127.0.0.1:50051".into());
+    let addr = args
+        .next()
+        .unwrap_or_else(|| "http://127.0.0.1:50051".into());
     let n: usize = args.next().map_or(Ok(100_000), |s| s.parse())?;
-        let mut client = CostImpactServiceClient::connect(addr).await?;
+    let mut client = CostImpactServiceClient::connect(addr).await?;
     let template = template();
     let start = Instant::now();
     let mut responses = client
-                .calculate_batch(tokio_stream::iter((0..n).map(move |i| product(&template, i))))
+        .calculate_batch(tokio_stream::iter(
+            (0..n).map(move |i| product(&template, i)),
+        ))
         .await?
         .into_inner();
     let (mut ok, mut failed) = (0usize, 0usize);
