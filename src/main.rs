@@ -7,10 +7,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 use tariff_impact::catalog::Catalog;
 use tariff_impact::cli::{self, CalcArgs, CalcError};
 use tariff_impact::convert::Limits;
 use tariff_impact::pb;
+use tariff_impact::server::{ServerConfig, TlsFiles};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -26,17 +28,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the gRPC server.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "TARIFF_LISTEN", default_value = "127.0.0.1:50051")]
-        listen: SocketAddr,
-        /// Directory with more presets (boms/, price_decks/, tariff_schedules/ of *.json).
-        #[arg(long, env = "TARIFF_CATALOG")]
-        catalog: Option<PathBuf>,
-        /// Log as JSON lines instead of text.
-        #[arg(long)]
-        json_logs: bool,
-    },
+    Serve(ServeCli),
     /// Compute one calculation locally (no server) and print a table or JSON.
     Calc(CalcCli),
     /// List the presets (built-in plus --catalog) and exit; validates catalog files.
@@ -45,6 +37,96 @@ enum Command {
         #[arg(long, env = "TARIFF_CATALOG")]
         catalog: Option<PathBuf>,
     },
+}
+
+/// `serve`: every setting has a flag and an environment variable, and a production default.
+#[derive(clap::Args)]
+struct ServeCli {
+    /// Address to listen on.
+    #[arg(long, env = "TARIFF_LISTEN", default_value = "127.0.0.1:50051")]
+    listen: SocketAddr,
+    /// Directory with more presets (boms/, price_decks/, tariff_schedules/ of *.json).
+    #[arg(long, env = "TARIFF_CATALOG")]
+    catalog: Option<PathBuf>,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "TARIFF_JSON_LOGS")]
+    json_logs: bool,
+    /// Largest request message in bytes (larger: RESOURCE_EXHAUSTED).
+    #[arg(long, env = "TARIFF_MAX_REQUEST_BYTES", default_value_t = 4 * 1024 * 1024)]
+    max_request_bytes: usize,
+    /// Most BOM items after expanding shared assemblies.
+    #[arg(long, env = "TARIFF_MAX_BOM_ITEMS", default_value_t = 100_000)]
+    max_bom_items: usize,
+    /// Deepest BOM nesting.
+    #[arg(long, env = "TARIFF_MAX_BOM_DEPTH", default_value_t = 32)]
+    max_bom_depth: usize,
+    /// Most scenarios per CompareScenarios call.
+    #[arg(long, env = "TARIFF_MAX_SCENARIOS", default_value_t = 64)]
+    max_scenarios: usize,
+    /// Most uncertain inputs per AnalyzeSensitivity call.
+    #[arg(long, env = "TARIFF_MAX_SENSITIVITY_INPUTS", default_value_t = 64)]
+    max_sensitivity_inputs: usize,
+    /// Calculations running at once (unary calls and open batch streams); more are shed.
+    #[arg(long, env = "TARIFF_MAX_CONCURRENT_CALLS", default_value_t = 64)]
+    max_concurrent_calls: usize,
+    /// Longest a calculation may run, whatever the client's deadline (seconds).
+    #[arg(long, env = "TARIFF_MAX_CALL_SECONDS", default_value_t = 30)]
+    max_call_seconds: u64,
+    /// HTTP/2 streams per connection.
+    #[arg(long, env = "TARIFF_MAX_CONCURRENT_STREAMS", default_value_t = 256)]
+    max_concurrent_streams: u32,
+    /// Seconds health reports NOT_SERVING before the listener closes on shutdown.
+    #[arg(long, env = "TARIFF_DRAIN_GRACE_SECONDS", default_value_t = 2)]
+    drain_grace_seconds: u64,
+    /// Seconds in-flight calls get to finish after the listener closes.
+    #[arg(long, env = "TARIFF_DRAIN_TIMEOUT_SECONDS", default_value_t = 20)]
+    drain_timeout_seconds: u64,
+    /// Turn server reflection off.
+    #[arg(long, env = "TARIFF_NO_REFLECTION")]
+    no_reflection: bool,
+    /// TLS certificate chain (PEM); with --tls-key enables TLS.
+    #[arg(long, env = "TARIFF_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "TARIFF_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// CA (PEM) that client certificates must chain to: enables mutual TLS.
+    #[arg(long, env = "TARIFF_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// Bearer token required on the tariff services (prefer the environment variable).
+    #[arg(long, env = "TARIFF_AUTH_TOKEN", hide_env_values = true)]
+    auth_token: Option<String>,
+}
+
+impl ServeCli {
+    fn config(&self) -> ServerConfig {
+        let d = ServerConfig::default();
+        ServerConfig {
+            limits: Limits {
+                max_depth: self.max_bom_depth,
+                max_items: self.max_bom_items,
+                max_scenarios: self.max_scenarios,
+                max_inputs: self.max_sensitivity_inputs,
+            },
+            max_request_bytes: self.max_request_bytes,
+            max_concurrent_calls: self.max_concurrent_calls.max(1),
+            max_call_duration: Duration::from_secs(self.max_call_seconds),
+            max_concurrent_streams: self.max_concurrent_streams,
+            drain_grace: Duration::from_secs(self.drain_grace_seconds),
+            drain_timeout: Duration::from_secs(self.drain_timeout_seconds),
+            reflection: !self.no_reflection,
+            tls: match (&self.tls_cert, &self.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                    client_ca: self.tls_client_ca.clone(),
+                }),
+                _ => None,
+            },
+            auth_token: self.auth_token.clone(),
+            ..d
+        }
+    }
 }
 
 /// `calc`: a request in JSON, or a BOM in CSV with presets and options from flags.
@@ -95,6 +177,54 @@ struct CalcCli {
     /// Directory with more presets.
     #[arg(long, env = "TARIFF_CATALOG")]
     catalog: Option<PathBuf>,
+}
+
+fn run_serve(serve: ServeCli) -> ExitCode {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if serve.json_logs {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .json()
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    let catalog = match load_catalog(serve.catalog.as_ref()) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = serve.config();
+    let listen = serve.listen;
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        tariff_impact::server::run(
+            listener,
+            catalog,
+            config,
+            tariff_impact::server::shutdown_signal(),
+        )
+        .await
+        .map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn run_calc(c: CalcCli) -> ExitCode {
@@ -166,56 +296,7 @@ fn load_catalog(dir: Option<&PathBuf>) -> Result<Catalog, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve {
-            listen,
-            catalog,
-            json_logs,
-        } => {
-            let filter =
-                EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-            if json_logs {
-                tracing_subscriber::fmt()
-                    .with_env_filter(filter)
-                    .json()
-                    .init();
-            } else {
-                tracing_subscriber::fmt().with_env_filter(filter).init();
-            }
-            let catalog = match load_catalog(catalog.as_ref()) {
-                Ok(c) => Arc::new(c),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let result = runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(listen)
-                    .await
-                    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-                tariff_impact::server::run(
-                    listener,
-                    catalog,
-                    Limits::default(),
-                    tariff_impact::server::shutdown_signal(),
-                )
-                .await
-                .map_err(|e| e.to_string())
-            });
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        Command::Serve(serve) => run_serve(serve),
         Command::Calc(c) => run_calc(c),
         Command::Presets { catalog } => match load_catalog(catalog.as_ref()) {
             Ok(c) => {

@@ -32,6 +32,12 @@ fn batch_error(e: &ApiError) -> pb::BatchError {
     }
 }
 
+/// Why one batch item failed.
+enum Failure {
+    Api(ApiError),
+    Panic,
+}
+
 /// Running fleet totals, per currency.
 #[derive(Default)]
 struct Totals {
@@ -77,19 +83,29 @@ pub async fn run(
             Ok(Some(req)) => req,
             Ok(None) => break,
             Err(status) => {
-                tracing::info!(code = ?status.code(), "batch stream ended by the client with an error");
-                let _ = tx.send(Err(status)).await;
+                tracing::info!(code = ?status.code(), "batch stream ended with an error");
+                let _ = tx.send(Err(super::error::size_status(status))).await;
                 return;
             }
         };
         t.requests += 1;
         let outcome = match req.calculation.as_ref() {
-            None => Err(ApiError::from(InputError::new(
+            None => Err(Failure::Api(ApiError::from(InputError::new(
                 "calculation",
                 Reason::Required,
                 "each batch request needs a calculation",
-            ))),
-            Some(calc) => api.calculate(calc),
+            )))),
+            // A panic stays inside its item: INTERNAL for it, the stream goes on.
+            Some(calc) => {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| api.calculate(calc)))
+                {
+                    Ok(r) => r.map_err(Failure::Api),
+                    Err(_) => {
+                        tracing::error!(request_id = %req.request_id, "a batch item panicked; answered INTERNAL");
+                        Err(Failure::Panic)
+                    }
+                }
+            }
         };
         let outcome = match outcome {
             Ok(result) => {
@@ -102,9 +118,17 @@ pub async fn run(
                 }
                 pb::calculate_batch_response::Outcome::Result(result)
             }
-            Err(e) => {
+            Err(Failure::Api(e)) => {
                 t.failed += 1;
                 pb::calculate_batch_response::Outcome::Error(batch_error(&e))
+            }
+            Err(Failure::Panic) => {
+                t.failed += 1;
+                pb::calculate_batch_response::Outcome::Error(pb::BatchError {
+                    code: "INTERNAL".to_string(),
+                    message: "internal error: the calculation failed unexpectedly".to_string(),
+                    field_violations: Vec::new(),
+                })
             }
         };
         let response = pb::CalculateBatchResponse {

@@ -13,9 +13,6 @@ use crate::pb::compare_scenarios_request::{
 };
 use crate::pb::scenario_input::{PricesSource, ScheduleSource};
 
-/// Most scenarios in one call.
-pub const MAX_SCENARIOS: usize = 64;
-
 /// Costs every scenario of `req` and ranks them.
 pub fn compare(
     catalog: &Catalog,
@@ -72,16 +69,16 @@ pub fn compare(
             "give at least one scenario",
         ));
     }
-    if req.scenarios.len() > MAX_SCENARIOS {
+    if req.scenarios.len() > limits.max_scenarios {
         v.0.push(InputError::new(
             "scenarios",
             Reason::OutOfRange,
-            format!("at most {MAX_SCENARIOS} scenarios per call"),
+            format!("at most {} scenarios per call", limits.max_scenarios),
         ));
     }
     let mut scenarios = Vec::with_capacity(req.scenarios.len());
     let mut names: Vec<&str> = Vec::new();
-    for (i, s) in req.scenarios.iter().enumerate().take(MAX_SCENARIOS) {
+    for (i, s) in req.scenarios.iter().enumerate().take(limits.max_scenarios) {
         let f = format!("scenarios[{i}]");
         if s.name.is_empty() {
             v.0.push(InputError::new(

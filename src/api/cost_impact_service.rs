@@ -3,6 +3,7 @@
 //! this file only adapts it to tonic and logs the outcome.
 
 use super::error::ApiError;
+use super::guard::Guard;
 use super::resolve::resolve;
 use super::response::impact_response;
 use super::{batch, compare, sensitivity};
@@ -16,17 +17,27 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
+/// A preset id that panics in debug builds, so tests can prove a panic stays inside its call.
+/// Release builds do not contain it.
+pub const FAULT_INJECTION_BOM_ID: &str = "__panic_for_tests__";
+
 /// The cost-impact service: resolves inputs against the catalog and runs the engine.
 #[derive(Debug, Clone)]
 pub struct CostImpactApi {
     catalog: Arc<Catalog>,
     limits: Limits,
+    guard: Guard,
 }
 
 impl CostImpactApi {
-    /// A service answering from `catalog`, rejecting BOMs beyond `limits`.
-    pub fn new(catalog: Arc<Catalog>, limits: Limits) -> Self {
-        Self { catalog, limits }
+    /// A service answering from `catalog`, rejecting requests beyond `limits`; each call runs
+    /// under `guard` (concurrency gate and deadline).
+    pub fn new(catalog: Arc<Catalog>, limits: Limits, guard: Guard) -> Self {
+        Self {
+            catalog,
+            limits,
+            guard,
+        }
     }
 
     /// Computes one `CalculateImpact` response.
@@ -34,6 +45,13 @@ impl CostImpactApi {
         &self,
         req: &pb::CalculateImpactRequest,
     ) -> Result<pb::CalculateImpactResponse, ApiError> {
+        #[cfg(debug_assertions)]
+        if let Some(pb::calculate_impact_request::BomSource::BomId(id)) = &req.bom_source {
+            assert!(
+                id != FAULT_INJECTION_BOM_ID,
+                "fault injection: {FAULT_INJECTION_BOM_ID}"
+            );
+        }
         let (inputs, options) = resolve(&self.catalog, req, &self.limits, "")?;
         let impact = engine::calculate(&Scenario {
             bom: &inputs.bom,
@@ -63,15 +81,14 @@ impl CostImpactApi {
     }
 }
 
-/// Logs the outcome of a unary call and converts its error.
-fn respond<T>(rpc: &str, r: Result<T, ApiError>) -> Result<Response<T>, Status> {
+/// Logs the outcome of a unary call.
+fn respond<T>(rpc: &str, r: Result<T, Status>) -> Result<Response<T>, Status> {
     match r {
         Ok(v) => {
             tracing::info!(rpc, "ok");
             Ok(Response::new(v))
         }
-        Err(e) => {
-            let status = Status::from(e);
+        Err(status) => {
             tracing::info!(rpc, code = ?status.code(), message = status.message(), "rejected");
             Err(status)
         }
@@ -84,21 +101,36 @@ impl CostImpactService for CostImpactApi {
         &self,
         request: Request<pb::CalculateImpactRequest>,
     ) -> Result<Response<pb::CalculateImpactResponse>, Status> {
-        respond("CalculateImpact", self.calculate(request.get_ref()))
+        let (metadata, _, req) = request.into_parts();
+        let api = self.clone();
+        respond(
+            "CalculateImpact",
+            self.guard.run(&metadata, move || api.calculate(&req)).await,
+        )
     }
 
     async fn compare_scenarios(
         &self,
         request: Request<pb::CompareScenariosRequest>,
     ) -> Result<Response<pb::CompareScenariosResponse>, Status> {
-        respond("CompareScenarios", self.compare(request.get_ref()))
+        let (metadata, _, req) = request.into_parts();
+        let api = self.clone();
+        respond(
+            "CompareScenarios",
+            self.guard.run(&metadata, move || api.compare(&req)).await,
+        )
     }
 
     async fn analyze_sensitivity(
         &self,
         request: Request<pb::AnalyzeSensitivityRequest>,
     ) -> Result<Response<pb::AnalyzeSensitivityResponse>, Status> {
-        respond("AnalyzeSensitivity", self.analyze(request.get_ref()))
+        let (metadata, _, req) = request.into_parts();
+        let api = self.clone();
+        respond(
+            "AnalyzeSensitivity",
+            self.guard.run(&metadata, move || api.analyze(&req)).await,
+        )
     }
 
     type CalculateBatchStream = ReceiverStream<Result<pb::CalculateBatchResponse, Status>>;
@@ -107,8 +139,14 @@ impl CostImpactService for CostImpactApi {
         &self,
         request: Request<Streaming<pb::CalculateBatchRequest>>,
     ) -> Result<Response<Self::CalculateBatchStream>, Status> {
+        // A stream holds one slot of the gate for its whole life.
+        let permit = self.guard.admit()?;
         let (tx, rx) = mpsc::channel(batch::CHANNEL_CAPACITY);
-        tokio::spawn(batch::run(self.clone(), request.into_inner(), tx));
+        let api = self.clone();
+        tokio::spawn(async move {
+            batch::run(api, request.into_inner(), tx).await;
+            drop(permit);
+        });
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 }

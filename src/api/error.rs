@@ -114,3 +114,13 @@ impl From<ApiError> for Status {
         Status::with_error_details(code, message, details)
     }
 }
+
+/// tonic rejects a message over the size limit with OUT_OF_RANGE; the API answers
+/// RESOURCE_EXHAUSTED for it, as gRPC does for size limits. Other statuses pass unchanged.
+pub fn size_status(status: Status) -> Status {
+    if status.code() == Code::OutOfRange && status.message().contains("message length too large") {
+        Status::resource_exhausted(status.message().to_string())
+    } else {
+        status
+    }
+}

@@ -6,6 +6,7 @@ pub mod catalog_service;
 pub mod compare;
 pub mod cost_impact_service;
 pub mod error;
+pub mod guard;
 pub mod resolve;
 pub mod response;
 pub mod sensitivity;

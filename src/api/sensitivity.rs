@@ -12,9 +12,6 @@ use crate::pb;
 use crate::pb::uncertain_input::Target as PbTarget;
 use rust_decimal::Decimal;
 
-/// Most uncertain inputs in one call (each costs four extra costings).
-pub const MAX_INPUTS: usize = 64;
-
 /// How the bounds are computed, returned with every analysis.
 pub const METHOD: &str = "On each side, the exact unit cost before incentive credits is non-decreasing in every \
 quantity, price and ad valorem rate (goods, stacked duties with their minimums and maximums, de minimis and \
@@ -42,7 +39,10 @@ fn side(raw: i32, field: &str, c: &mut Check) -> Option<Side> {
     }
 }
 
-fn uncertain(inputs: &[pb::UncertainInput]) -> Result<Vec<Uncertain>, Vec<InputError>> {
+fn uncertain(
+    inputs: &[pb::UncertainInput],
+    max_inputs: usize,
+) -> Result<Vec<Uncertain>, Vec<InputError>> {
     let mut c = Check::default();
     if inputs.is_empty() {
         c.push(
@@ -51,16 +51,16 @@ fn uncertain(inputs: &[pb::UncertainInput]) -> Result<Vec<Uncertain>, Vec<InputE
             "give at least one uncertain input",
         );
     }
-    if inputs.len() > MAX_INPUTS {
+    if inputs.len() > max_inputs {
         c.push(
             "inputs",
             Reason::OutOfRange,
-            format!("at most {MAX_INPUTS} uncertain inputs per call"),
+            format!("at most {max_inputs} uncertain inputs per call"),
         );
     }
     let mut out = Vec::with_capacity(inputs.len());
     let mut names: Vec<&str> = Vec::new();
-    for (i, u) in inputs.iter().enumerate().take(MAX_INPUTS) {
+    for (i, u) in inputs.iter().enumerate().take(max_inputs) {
         let f = format!("inputs[{i}]");
         if u.name.is_empty() {
             c.push(
@@ -162,14 +162,14 @@ pub fn analyze(
             Reason::Required,
             "the base calculation is required",
         )];
-        if let Err(e) = uncertain(&req.inputs) {
+        if let Err(e) = uncertain(&req.inputs, limits.max_inputs) {
             errors.extend(e);
         }
         return Err(ApiError::InvalidArgument(errors));
     };
     let (resolved, options, inputs) = match (
         resolve(catalog, calc, limits, "calculation"),
-        uncertain(&req.inputs),
+        uncertain(&req.inputs, limits.max_inputs),
     ) {
         (Ok((r, o)), Ok(u)) => (r, o, u),
         (Err(ApiError::InvalidArgument(mut e)), Err(u)) => {

@@ -5,6 +5,7 @@
 pub mod csv_bom;
 pub mod table;
 
+use crate::api::guard::Guard;
 use crate::api::{ApiError, CostImpactApi};
 use crate::catalog::Catalog;
 use crate::convert::Limits;
@@ -124,21 +125,25 @@ pub fn calc(
     args: &CalcArgs,
 ) -> Result<pb::CalculateImpactResponse, CalcError> {
     let (req, rows) = build_request(args)?;
-    CostImpactApi::new(catalog, Limits::default())
-        .calculate(&req)
-        .map_err(|e| {
-            let mut lines = vec![e.message()];
-            if let ApiError::InvalidArgument(_) = &e {
-                for v in e.violations() {
-                    lines.push(format!(
-                        "  {}{}: {} ({})",
-                        v.field,
-                        rows.describe(&v.field),
-                        v.message,
-                        v.reason.as_str()
-                    ));
-                }
+    CostImpactApi::new(
+        catalog,
+        Limits::default(),
+        Guard::new(1, std::time::Duration::MAX),
+    )
+    .calculate(&req)
+    .map_err(|e| {
+        let mut lines = vec![e.message()];
+        if let ApiError::InvalidArgument(_) = &e {
+            for v in e.violations() {
+                lines.push(format!(
+                    "  {}{}: {} ({})",
+                    v.field,
+                    rows.describe(&v.field),
+                    v.message,
+                    v.reason.as_str()
+                ));
             }
-            CalcError::Rejected(lines)
-        })
+        }
+        CalcError::Rejected(lines)
+    })
 }

@@ -11,13 +11,17 @@ pub const MAX_FRACTION_DIGITS: usize = 12;
 /// Most integer digits a decimal input may carry (values below 10^16).
 pub const MAX_INTEGER_DIGITS: usize = 16;
 
-/// Size limits on a BOM, so that no request can exhaust memory or the stack.
+/// Size limits on a request, so that no request can exhaust memory, the stack or the CPU.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Deepest nesting of items (top-level items are depth 1).
     pub max_depth: usize,
     /// Most items after expanding shared assemblies.
     pub max_items: usize,
+    /// Most scenarios in one `CompareScenarios` call.
+    pub max_scenarios: usize,
+    /// Most uncertain inputs in one `AnalyzeSensitivity` call.
+    pub max_inputs: usize,
 }
 
 impl Default for Limits {
@@ -25,6 +29,8 @@ impl Default for Limits {
         Limits {
             max_depth: 32,
             max_items: 100_000,
+            max_scenarios: 64,
+            max_inputs: 64,
         }
     }
 }

@@ -7,10 +7,10 @@ use rust_decimal::Decimal;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tariff_impact::catalog::Catalog;
-use tariff_impact::convert::Limits;
 use tariff_impact::pb;
 use tariff_impact::pb::catalog_service_client::CatalogServiceClient;
 use tariff_impact::pb::cost_impact_service_client::CostImpactServiceClient;
+use tariff_impact::server::ServerConfig;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
@@ -23,12 +23,35 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_with(ServerConfig {
+            drain_grace: std::time::Duration::from_millis(10),
+            ..ServerConfig::default()
+        })
+        .await
+    }
+
+    /// Sends the shutdown signal without waiting: the server drains per its config.
+    pub fn trigger_shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Waits for the server task to end (after [`TestServer::trigger_shutdown`]).
+    pub async fn join(mut self) {
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+
+    /// Starts the real server with `config`.
+    pub async fn start_with(config: ServerConfig) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let catalog = Arc::new(Catalog::builtin().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            tariff_impact::server::run(listener, catalog, Limits::default(), async {
+            tariff_impact::server::run(listener, catalog, config, async move {
                 let _ = rx.await;
             })
             .await

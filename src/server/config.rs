@@ -1,0 +1,76 @@
+//! Server settings, each with a production default: request and BOM limits, the concurrency
+//! gate, deadlines, HTTP/2 guards (set explicitly because the defaults leave several
+//! unbounded), the drain on shutdown, TLS and authentication.
+
+use crate::convert::Limits;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// TLS files (PEM). With `client_ca`, clients must present a certificate it signed (mTLS).
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// Server certificate chain.
+    pub cert: PathBuf,
+    /// Server private key.
+    pub key: PathBuf,
+    /// CA that client certificates must chain to; `None` means no client certificates.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// Everything the server needs besides its listener, catalog and shutdown signal.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Request validation limits (BOM size and depth, scenarios, sensitivity inputs).
+    pub limits: Limits,
+    /// Largest encoded request message; larger ones get RESOURCE_EXHAUSTED.
+    pub max_request_bytes: usize,
+    /// Calculations (unary calls and open batch streams) running at once; more are shed.
+    pub max_concurrent_calls: usize,
+    /// Longest a unary calculation may run, whatever the client's deadline.
+    pub max_call_duration: Duration,
+    /// HTTP/2 streams per connection.
+    pub max_concurrent_streams: u32,
+    /// Streams reset by the client but not yet accepted, per connection (rapid-reset guard).
+    pub max_pending_accept_reset_streams: usize,
+    /// Streams the server may reset for protocol errors before closing the connection.
+    pub max_local_error_reset_streams: usize,
+    /// Largest header list a client may send.
+    pub max_header_list_size: u32,
+    /// HTTP/2 keepalive ping interval.
+    pub keepalive_interval: Duration,
+    /// How long to wait for a keepalive ping's answer before closing the connection.
+    pub keepalive_timeout: Duration,
+    /// After a shutdown signal: how long health reports NOT_SERVING while calls are still
+    /// accepted, so load balancers stop sending new ones.
+    pub drain_grace: Duration,
+    /// After the grace: how long in-flight calls may take to finish before they are cut.
+    pub drain_timeout: Duration,
+    /// Serve server reflection (v1 and v1alpha).
+    pub reflection: bool,
+    /// TLS, if any.
+    pub tls: Option<TlsFiles>,
+    /// Bearer token required on the tariff services, if any (health and reflection stay open).
+    pub auth_token: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            limits: Limits::default(),
+            max_request_bytes: 4 * 1024 * 1024,
+            max_concurrent_calls: 64,
+            max_call_duration: Duration::from_secs(30),
+            max_concurrent_streams: 256,
+            max_pending_accept_reset_streams: 32,
+            max_local_error_reset_streams: 256,
+            max_header_list_size: 16 * 1024,
+            keepalive_interval: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(10),
+            drain_grace: Duration::from_secs(2),
+            drain_timeout: Duration::from_secs(20),
+            reflection: true,
+            tls: None,
+            auth_token: None,
+        }
+    }
+}

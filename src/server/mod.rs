@@ -1,0 +1,178 @@
+//! Server wiring: the two services behind the guards of [`ServerConfig`], health, reflection
+//! (v1 and v1alpha, with the health and `google.rpc` descriptors so grpcurl can list everything
+//! and decode error details), TLS and bearer authentication, and a graceful drain.
+//! [`run`] takes its listener and shutdown signal so tests can bind `127.0.0.1:0` and stop
+//! the real server in-process.
+//!
+//! Drain: on the shutdown signal, health turns NOT_SERVING at once while calls are still
+//! accepted for `drain_grace` (load balancers move away); then the listener closes and
+//! in-flight calls get `drain_timeout` to finish before their connections are cut.
+
+pub mod auth;
+pub mod config;
+pub mod status_codes;
+
+pub use config::{ServerConfig, TlsFiles};
+
+use crate::api::guard::Guard;
+use crate::api::{CatalogApi, CostImpactApi};
+use crate::catalog::Catalog;
+use crate::pb;
+use crate::pb::catalog_service_server::CatalogServiceServer;
+use crate::pb::cost_impact_service_server::CostImpactServiceServer;
+use auth::BearerAuth;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+use tonic_health::ServingStatus;
+
+/// Start-up or serving failure.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+fn tls_config(tls: &TlsFiles) -> Result<ServerTlsConfig, Error> {
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let mut config =
+        ServerTlsConfig::new().identity(Identity::from_pem(read(&tls.cert)?, read(&tls.key)?));
+    if let Some(ca) = &tls.client_ca {
+        config = config.client_ca_root(Certificate::from_pem(read(ca)?));
+    }
+    Ok(config)
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then drains (see the module docs).
+pub async fn run(
+    listener: TcpListener,
+    catalog: Arc<Catalog>,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<CostImpactServiceServer<CostImpactApi>>()
+        .await;
+    health
+        .set_serving::<CatalogServiceServer<CatalogApi>>()
+        .await;
+
+    let guard = Guard::new(config.max_concurrent_calls, config.max_call_duration);
+    let auth = BearerAuth::new(config.auth_token.as_deref());
+    let cost =
+        CostImpactServiceServer::new(CostImpactApi::new(catalog.clone(), config.limits, guard))
+            .max_decoding_message_size(config.max_request_bytes);
+    let catalog_service = CatalogServiceServer::new(CatalogApi::new(catalog))
+        .max_decoding_message_size(config.max_request_bytes);
+
+    let mut builder = tonic::transport::Server::builder()
+        .max_concurrent_streams(config.max_concurrent_streams)
+        .http2_max_pending_accept_reset_streams(Some(config.max_pending_accept_reset_streams))
+        .http2_max_local_error_reset_streams(Some(config.max_local_error_reset_streams))
+        .http2_max_header_list_size(config.max_header_list_size)
+        .http2_keepalive_interval(Some(config.keepalive_interval))
+        .http2_keepalive_timeout(Some(config.keepalive_timeout))
+        .tcp_nodelay(true);
+    if let Some(tls) = &config.tls {
+        builder = builder.tls_config(tls_config(tls)?)?;
+    }
+    let mut builder = builder.layer(tower::util::MapResponseLayer::new(
+        status_codes::remap::<tonic::body::Body> as fn(_) -> _,
+    ));
+    let mut router = builder
+        .add_service(health_service)
+        .add_service(InterceptedService::new(cost, auth.clone()))
+        .add_service(InterceptedService::new(catalog_service, auth));
+    if config.reflection {
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+        };
+        // Each builder describes its own reflection version; the other is registered so that
+        // `list` over either protocol shows both.
+        router = router
+            .add_service(
+                reflection()
+                    .register_encoded_file_descriptor_set(
+                        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+                    )
+                    .build_v1()?,
+            )
+            .add_service(
+                reflection()
+                    .register_encoded_file_descriptor_set(
+                        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+                    )
+                    .build_v1alpha()?,
+            );
+    }
+
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, tls = config.tls.is_some(), auth = config.auth_token.is_some(), "serving tariff.v1");
+    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+    let grace = config.drain_grace;
+    let stop_accepting = async move {
+        shutdown.await;
+        tracing::info!(
+            grace_ms = grace.as_millis() as u64,
+            "shutdown signal: health NOT_SERVING, draining"
+        );
+        health
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
+        health
+            .set_not_serving::<CostImpactServiceServer<CostImpactApi>>()
+            .await;
+        health
+            .set_not_serving::<CatalogServiceServer<CatalogApi>>()
+            .await;
+        tokio::time::sleep(grace).await;
+        tracing::info!("closing the listener; finishing in-flight calls");
+        let _ = drained_tx.send(());
+    };
+    let serve =
+        router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop_accepting);
+    let deadline = async move {
+        if drained_rx.await.is_ok() {
+            tokio::time::sleep(config.drain_timeout).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        r = serve => r?,
+        () = deadline => tracing::warn!("drain deadline passed: cutting the remaining calls"),
+    }
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

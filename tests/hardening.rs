@@ -1,0 +1,505 @@
+//! Production hardening, each guard proven against the real server: request size, request
+//! limits, overload shedding, deadlines, panic isolation, graceful drain, TLS and mTLS,
+//! bearer authentication, and reflection turned off.
+
+mod common;
+
+use common::{TestServer, deck, request};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tariff_impact::convert::Limits;
+use tariff_impact::pb;
+use tariff_impact::pb::cost_impact_service_client::CostImpactServiceClient;
+use tariff_impact::server::{ServerConfig, TlsFiles};
+use tonic::Code;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+
+fn config() -> ServerConfig {
+    ServerConfig {
+        drain_grace: Duration::from_millis(10),
+        ..ServerConfig::default()
+    }
+}
+
+fn nd_items(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| json!({"id": format!("m{i}"), "materialId": "nd-oxide", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"}))
+        .collect()
+}
+
+fn calc(items: Vec<Value>) -> Value {
+    json!({
+        "bom": {"id": "b", "currency": "USD", "items": items},
+        "baselinePrices": deck("p0", &[("nd-oxide", "87")]),
+        "scenarioPrices": deck("p1", &[("nd-oxide", "225")]),
+        "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02"}
+    })
+}
+
+async fn health(server: &TestServer) -> tonic_health::pb::health_check_response::ServingStatus {
+    let mut h = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+    h.check(tonic_health::pb::HealthCheckRequest {
+        service: "tariff.v1.CostImpactService".into(),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .status()
+}
+
+async fn ok_call(server: &TestServer) {
+    let r = server
+        .costs()
+        .await
+        .calculate_impact(request(calc(nd_items(1))))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.delta.unwrap().amount, "138.00");
+}
+
+#[tokio::test]
+async fn a_request_over_the_size_limit_is_resource_exhausted() {
+    let server = TestServer::start_with(ServerConfig {
+        max_request_bytes: 16 * 1024,
+        ..config()
+    })
+    .await;
+    let mut big = calc(nd_items(1));
+    big["bom"]["description"] = json!("x".repeat(20 * 1024));
+    let status = server
+        .costs()
+        .await
+        .calculate_impact(request(big))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    ok_call(&server).await;
+}
+
+#[tokio::test]
+async fn request_limits_are_configurable() {
+    let server = TestServer::start_with(ServerConfig {
+        limits: Limits {
+            max_items: 10,
+            max_depth: 2,
+            max_scenarios: 1,
+            max_inputs: 1,
+        },
+        ..config()
+    })
+    .await;
+    let field = |s: &tonic::Status| {
+        use tonic_types::StatusExt;
+        assert_eq!(s.code(), Code::InvalidArgument);
+        let v = &s.get_details_bad_request().unwrap().field_violations[0];
+        (v.field.clone(), v.reason.clone())
+    };
+    let too_many = server
+        .costs()
+        .await
+        .calculate_impact(request(calc(nd_items(11))))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        field(&too_many),
+        ("bom.items".into(), "INVALID_STRUCTURE".into())
+    );
+    let deep = calc(vec![json!({"children": [{"children": nd_items(1)}]})]);
+    let too_deep = server
+        .costs()
+        .await
+        .calculate_impact(request(deep))
+        .await
+        .unwrap_err();
+    assert_eq!(field(&too_deep).1, "INVALID_STRUCTURE");
+    let cmp: pb::CompareScenariosRequest = serde_json::from_value(json!({
+        "bomId": "ev-high-ree", "baselinePricesId": "ree-pre-restriction", "baselineScheduleId": "us-2026",
+        "options": {"entryDate": "2026-03-02"}, "scenarios": [{"name": "a"}, {"name": "b"}]}))
+    .unwrap();
+    let s = server
+        .costs()
+        .await
+        .compare_scenarios(cmp)
+        .await
+        .unwrap_err();
+    assert_eq!(field(&s), ("scenarios".into(), "OUT_OF_RANGE".into()));
+    ok_call(&server).await;
+}
+
+/// With one slot, an open batch stream holds it: a unary call is shed at once with
+/// RESOURCE_EXHAUSTED instead of waiting; once the stream ends the slot is free again.
+#[tokio::test]
+async fn excess_calls_are_shed_at_once() {
+    let server = TestServer::start_with(ServerConfig {
+        max_concurrent_calls: 1,
+        ..config()
+    })
+    .await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<pb::CalculateBatchRequest>(1);
+    let mut stream = server
+        .costs()
+        .await
+        .calculate_batch(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    let start = Instant::now();
+    let shed = server
+        .costs()
+        .await
+        .calculate_impact(request(calc(nd_items(1))))
+        .await
+        .unwrap_err();
+    assert_eq!(shed.code(), Code::ResourceExhausted);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "shed at once, not queued"
+    );
+    drop(tx);
+    while stream.message().await.unwrap().is_some() {}
+    // The slot is released when the stream's task ends.
+    for _ in 0..50 {
+        if server
+            .costs()
+            .await
+            .calculate_impact(request(calc(nd_items(1))))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the slot was not released");
+}
+
+fn heavy_sensitivity() -> pb::AnalyzeSensitivityRequest {
+    let inputs: Vec<Value> = (0..20)
+        .map(|i| json!({"name": format!("q{i}"), "quantity": {"itemPaths": [format!("m{i}")]}, "low": "0", "base": "1", "high": "2"}))
+        .collect();
+    serde_json::from_value(json!({"calculation": calc(nd_items(3000)), "inputs": inputs})).unwrap()
+}
+
+#[tokio::test]
+async fn the_server_maximum_and_the_client_deadline_are_honoured() {
+    let server = TestServer::start_with(ServerConfig {
+        max_call_duration: Duration::from_millis(200),
+        ..config()
+    })
+    .await;
+    let start = Instant::now();
+    let s = server
+        .costs()
+        .await
+        .analyze_sensitivity(heavy_sensitivity())
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::DeadlineExceeded, "{s:?}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+
+    let roomy = TestServer::start().await;
+    // The server answers DEADLINE_EXCEEDED itself, just before the client's own timer would.
+    let mut req = tonic::Request::new(heavy_sensitivity());
+    req.set_timeout(Duration::from_millis(300));
+    let start = Instant::now();
+    let s = roomy
+        .costs()
+        .await
+        .analyze_sensitivity(req)
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::DeadlineExceeded, "{s:?}");
+    assert!(
+        s.message().starts_with("the calculation did not finish"),
+        "answered by the server: {s:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+    ok_call(&roomy).await;
+}
+
+#[tokio::test]
+async fn a_panic_is_internal_for_that_call_and_the_server_goes_on() {
+    let server = TestServer::start().await;
+    let mut req = request(calc(nd_items(1)));
+    req.bom_source = Some(pb::calculate_impact_request::BomSource::BomId(
+        tariff_impact::api::cost_impact_service::FAULT_INJECTION_BOM_ID.into(),
+    ));
+    let s = server
+        .costs()
+        .await
+        .calculate_impact(req.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::Internal);
+    ok_call(&server).await;
+    // In a batch, the panicking item alone fails.
+    let items = vec![
+        pb::CalculateBatchRequest {
+            request_id: "a".into(),
+            calculation: Some(request(calc(nd_items(1)))),
+        },
+        pb::CalculateBatchRequest {
+            request_id: "boom".into(),
+            calculation: Some(req),
+        },
+        pb::CalculateBatchRequest {
+            request_id: "c".into(),
+            calculation: Some(request(calc(nd_items(1)))),
+        },
+    ];
+    let mut out = server
+        .costs()
+        .await
+        .calculate_batch(tokio_stream::iter(items))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut seen = Vec::new();
+    while let Some(r) = out.message().await.unwrap() {
+        seen.push(match r.outcome.unwrap() {
+            pb::calculate_batch_response::Outcome::Result(_) => format!("{}:ok", r.request_id),
+            pb::calculate_batch_response::Outcome::Error(e) => {
+                format!("{}:{}", r.request_id, e.code)
+            }
+            pb::calculate_batch_response::Outcome::Summary(s) => {
+                format!("summary:{}/{}", s.succeeded, s.failed)
+            }
+        });
+    }
+    assert_eq!(seen, ["a:ok", "boom:INTERNAL", "c:ok", "summary:2/1"]);
+}
+
+/// SIGTERM-style drain: health turns NOT_SERVING first, an open stream keeps being served
+/// through the grace and finishes, then the server stops.
+#[tokio::test]
+async fn shutdown_drains_health_first_and_finishes_in_flight_calls() {
+    let mut server = TestServer::start_with(ServerConfig {
+        drain_grace: Duration::from_millis(500),
+        drain_timeout: Duration::from_secs(10),
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut costs = server.costs().await;
+    let mut health_client =
+        tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+    let (tx, rx) = tokio::sync::mpsc::channel::<pb::CalculateBatchRequest>(4);
+    let mut stream = costs
+        .calculate_batch(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    let item = |id: &str| pb::CalculateBatchRequest {
+        request_id: id.into(),
+        calculation: Some(request(calc(nd_items(1)))),
+    };
+    tx.send(item("before")).await.unwrap();
+    assert_eq!(
+        stream.message().await.unwrap().unwrap().request_id,
+        "before"
+    );
+    assert_eq!(
+        health(&server).await,
+        tonic_health::pb::health_check_response::ServingStatus::Serving
+    );
+
+    server.trigger_shutdown();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let status = health_client
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "tariff.v1.CostImpactService".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status();
+    assert_eq!(
+        status,
+        tonic_health::pb::health_check_response::ServingStatus::NotServing
+    );
+    tx.send(item("during")).await.unwrap();
+    assert_eq!(
+        stream.message().await.unwrap().unwrap().request_id,
+        "during"
+    );
+    drop(tx);
+    let summary = stream.message().await.unwrap().unwrap();
+    assert!(matches!(
+        summary.outcome,
+        Some(pb::calculate_batch_response::Outcome::Summary(_))
+    ));
+    tokio::time::timeout(Duration::from_secs(10), server.join())
+        .await
+        .expect("the server stops after draining");
+}
+
+struct Pki {
+    dir: std::path::PathBuf,
+    ca: String,
+    client_cert: String,
+    client_key: String,
+}
+
+fn pki(name: &str) -> Pki {
+    use rcgen::{
+        BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    };
+    let dir = std::env::temp_dir().join(format!("tariff-tls-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf = |names: Vec<String>, eku: ExtendedKeyUsagePurpose| {
+        let mut p = CertificateParams::new(names).unwrap();
+        p.extended_key_usages = vec![eku];
+        let key = KeyPair::generate().unwrap();
+        let cert = p.signed_by(&key, &issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    };
+    let (server_cert, server_key) = leaf(
+        vec!["localhost".into()],
+        ExtendedKeyUsagePurpose::ServerAuth,
+    );
+    let (client_cert, client_key) =
+        leaf(vec!["client".into()], ExtendedKeyUsagePurpose::ClientAuth);
+    std::fs::write(dir.join("ca.pem"), &ca).unwrap();
+    std::fs::write(dir.join("server.pem"), server_cert).unwrap();
+    std::fs::write(dir.join("server.key"), server_key).unwrap();
+    Pki {
+        dir,
+        ca,
+        client_cert,
+        client_key,
+    }
+}
+
+async fn tls_channel(
+    server: &TestServer,
+    pki: &Pki,
+    with_client_cert: bool,
+) -> Result<Channel, tonic::transport::Error> {
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(&pki.ca))
+        .domain_name("localhost");
+    if with_client_cert {
+        tls = tls.identity(Identity::from_pem(&pki.client_cert, &pki.client_key));
+    }
+    Channel::from_shared(format!("https://{}", server.addr))
+        .unwrap()
+        .tls_config(tls)?
+        .connect()
+        .await
+}
+
+#[tokio::test]
+async fn mutual_tls_requires_a_client_certificate_from_the_ca() {
+    let pki = pki("mtls");
+    let server = TestServer::start_with(ServerConfig {
+        tls: Some(TlsFiles {
+            cert: pki.dir.join("server.pem"),
+            key: pki.dir.join("server.key"),
+            client_ca: Some(pki.dir.join("ca.pem")),
+        }),
+        ..config()
+    })
+    .await;
+    let channel = tls_channel(&server, &pki, true).await.unwrap();
+    let r = CostImpactServiceClient::new(channel)
+        .calculate_impact(request(calc(nd_items(1))))
+        .await
+        .unwrap();
+    assert_eq!(r.into_inner().delta.unwrap().amount, "138.00");
+    let refused = match tls_channel(&server, &pki, false).await {
+        Err(_) => true,
+        Ok(ch) => CostImpactServiceClient::new(ch)
+            .calculate_impact(request(calc(nd_items(1))))
+            .await
+            .is_err(),
+    };
+    assert!(refused, "a client without a certificate must be refused");
+    std::fs::remove_dir_all(&pki.dir).unwrap();
+}
+
+#[tokio::test]
+async fn bearer_token_guards_the_tariff_services_but_not_health() {
+    let server = TestServer::start_with(ServerConfig {
+        auth_token: Some("s3cret-token".into()),
+        ..config()
+    })
+    .await;
+    let with = |token: Option<&str>| {
+        let mut r = tonic::Request::new(request(calc(nd_items(1))));
+        if let Some(t) = token {
+            r.metadata_mut().insert("authorization", t.parse().unwrap());
+        }
+        r
+    };
+    let mut costs = server.costs().await;
+    assert_eq!(
+        costs.calculate_impact(with(None)).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
+    assert_eq!(
+        costs
+            .calculate_impact(with(Some("Bearer s3cret-tokeX")))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+    assert!(
+        costs
+            .calculate_impact(with(Some("Bearer s3cret-token")))
+            .await
+            .is_ok()
+    );
+    let mut catalog = server.catalog().await;
+    assert_eq!(
+        catalog
+            .list_boms(pb::ListBomsRequest {})
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+    assert_eq!(
+        health(&server).await,
+        tonic_health::pb::health_check_response::ServingStatus::Serving
+    );
+}
+
+#[tokio::test]
+async fn reflection_can_be_turned_off() {
+    use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1alpha::{
+        ServerReflectionRequest, server_reflection_request::MessageRequest,
+    };
+    let list = || ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let on = TestServer::start().await;
+    let mut client = ServerReflectionClient::new(on.channel().await);
+    let mut replies = client
+        .server_reflection_info(tokio_stream::iter([list()]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(replies.message().await.unwrap().is_some());
+    let off = TestServer::start_with(ServerConfig {
+        reflection: false,
+        ..config()
+    })
+    .await;
+    let mut client = ServerReflectionClient::new(off.channel().await);
+    let status = match client
+        .server_reflection_info(tokio_stream::iter([list()]))
+        .await
+    {
+        Err(s) => s,
+        Ok(r) => r.into_inner().message().await.unwrap_err(),
+    };
+    assert_eq!(status.code(), Code::Unimplemented);
+}
