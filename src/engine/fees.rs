@@ -11,6 +11,15 @@ use super::model::{Fee, Options};
 use super::money::{amount_text, plain};
 use rust_decimal::Decimal;
 
+/// Decimals kept from a division (a fee per unit, a line's share of an entry's fee). A
+/// quotient may not terminate; fixing its scale keeps sums of exact atoms exact, so totals do
+/// not depend on the order lines are added in. 10^-16 is far below any minor unit.
+pub const DIVISION_DECIMALS: u32 = 16;
+
+fn quantize(d: Decimal) -> Decimal {
+    d.round_dp(DIVISION_DECIMALS)
+}
+
 /// The fee `fee` on each line of `lines` it applies to on `date`: `(line index, charge)`.
 pub(crate) fn charges(
     fee: &Fee,
@@ -65,7 +74,7 @@ pub(crate) fn charges(
                 amount_text(max, mu)
             );
         }
-        let per_unit = entry.div_at(upe, field, "fee per unit")?;
+        let per_unit = quantize(entry.div_at(upe, field, "fee per unit")?);
         let n = Decimal::from(entry_lines.len());
         for (l, r) in entry_lines.iter().zip(&raw) {
             let rate_text = format!(
@@ -76,7 +85,7 @@ pub(crate) fn charges(
             let (exact, formula) = if clamp_note.is_empty() {
                 (*r, format!("{rate_text}, {}, origin {origin}", fee.name))
             } else {
-                let exact = if sum.is_zero() {
+                let share = if sum.is_zero() {
                     per_unit.div_at(n, l.field_path, "fee share")?
                 } else {
                     per_unit.mul_at(*r, l.field_path, "fee share")?.div_at(
@@ -85,6 +94,7 @@ pub(crate) fn charges(
                         "fee share",
                     )?
                 };
+                let exact = quantize(share);
                 let share = if entry_lines.len() == 1 {
                     String::new()
                 } else if sum.is_zero() {

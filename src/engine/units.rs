@@ -60,7 +60,8 @@ pub enum ConvertError {
 
 /// Converts `qty` from unit `from` to unit `to`. Same unit returns `qty` unchanged; mass units
 /// multiply by the source's kilograms first and divide by the target's last, so conversions
-/// into kg, g or t are exact and only conversions into lb carry 28 significant digits.
+/// into kg, g or t are exact and only conversions into lb, which may not terminate, are
+/// carried to 16 decimal places.
 pub fn convert(qty: Decimal, from: Unit, to: Unit) -> Result<Decimal, ConvertError> {
     if from == to {
         return Ok(qty);
@@ -70,6 +71,7 @@ pub fn convert(qty: Decimal, from: Unit, to: Unit) -> Result<Decimal, ConvertErr
     };
     qty.checked_mul(kf)
         .and_then(|kg| kg.checked_div(kt))
+        .map(|q| q.round_dp(super::fees::DIVISION_DECIMALS))
         .ok_or(ConvertError::Overflow)
 }
 
