@@ -74,7 +74,7 @@ impl Fmt {
     }
     fn charge(&self, c: &Charge) -> pb::Charge {
         pb::Charge {
-            measure_id: c.id.clone(),
+            measure_id: c.id.to_string(),
             program: c.program.map_or(0, |p| program_to_pb(p) as i32),
             fee_kind: c.fee_kind.map_or(0, |k| fee_kind_to_pb(k) as i32),
             base: self.exact(c.base),
@@ -109,17 +109,18 @@ pub fn impact_response(
         .lines
         .iter()
         .zip(&s.lines)
-        .map(|(bl, sl)| pb::LineResult {
-            path: bl.path.clone(),
-            field_path: bl.field_path.clone(),
-            description: bl.description.clone(),
+        .zip(inputs.bom.lines())
+        .map(|((bl, sl), info)| pb::LineResult {
+            path: info.path,
+            field_path: info.field_path.to_string(),
+            description: info.description.to_string(),
             kind: match bl.kind {
                 LineKind::Material { .. } => pb::ItemKind::Material,
                 LineKind::Component => pb::ItemKind::Component,
                 LineKind::Assembly => pb::ItemKind::Assembly,
             } as i32,
             material_id: match &bl.kind {
-                LineKind::Material { material_id } => material_id.clone(),
+                LineKind::Material { material_id } => material_id.to_string(),
                 _ => String::new(),
             },
             quantity_per_unit: plain(bl.quantity_per_unit),
@@ -133,8 +134,8 @@ pub fn impact_response(
         .measures
         .iter()
         .map(|m| pb::MeasureResult {
-            measure_id: m.id.clone(),
-            name: m.name.clone(),
+            measure_id: m.id.to_string(),
+            name: m.name.to_string(),
             program: m.program.map_or(0, |p| program_to_pb(p) as i32),
             fee_kind: m.fee_kind.map_or(0, |k| fee_kind_to_pb(k) as i32),
             baseline_amount: f.money(m.baseline),
@@ -146,8 +147,8 @@ pub fn impact_response(
         .materials
         .iter()
         .map(|m| pb::MaterialResult {
-            material_id: m.material_id.clone(),
-            name: m.name.clone(),
+            material_id: m.material_id.to_string(),
+            name: m.name.to_string(),
             quantity_per_unit: plain(m.quantity),
             unit: unit_to_pb(m.unit) as i32,
             baseline_price: f.exact(m.baseline_price),
@@ -187,8 +188,8 @@ pub fn impact_response(
             scenario_entry_date: options.scenario_entry_date.to_string(),
             units_per_entry: plain(options.units_per_entry),
             rounding_mode: rounding_mode_to_pb(options.rounding) as i32,
-            baseline_measures_in_force: b.measures_in_force.clone(),
-            scenario_measures_in_force: s.measures_in_force.clone(),
+            baseline_measures_in_force: b.measures_in_force.iter().map(|m| m.to_string()).collect(),
+            scenario_measures_in_force: s.measures_in_force.iter().map(|m| m.to_string()).collect(),
         }),
         notes: impact.notes.clone(),
         incentives: impact

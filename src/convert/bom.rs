@@ -216,7 +216,7 @@ impl<'a> Expander<'a> {
         } else if is_material {
             let content_factor = self.content_factor(it, f);
             ItemKind::Material {
-                material_id: it.material_id.clone(),
+                material_id: it.material_id.as_str().into(),
                 content_factor: content_factor?,
             }
         } else if set[1] {
@@ -339,7 +339,7 @@ impl<'a> Expander<'a> {
                 quantity: value.unwrap_or_default(),
                 unit,
                 kind: ItemKind::Material {
-                    material_id: material_id.clone(),
+                    material_id: material_id.as_str().into(),
                     content_factor,
                 },
                 import,
@@ -429,7 +429,7 @@ impl<'a> Expander<'a> {
         Some(Import {
             hts_code: i.hts_code.clone(),
             hts_digits: hts_digits?,
-            origin: origin?,
+            origin: origin?.into(),
             transport_mode: transport_mode?,
             customs_value,
             metal_content_share,

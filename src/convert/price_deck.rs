@@ -13,7 +13,7 @@ pub fn price_deck(d: &pb::PriceDeck, root: &str) -> Result<PriceDeck, Vec<InputE
     let currency_field = join(root, "currency");
     let currency = c.currency(&d.currency, &currency_field);
     c.optional_date(&d.as_of_date, &join(root, "as_of_date"));
-    let mut prices = HashMap::with_capacity(d.prices.len());
+    let mut prices = HashMap::with_capacity_and_hasher(d.prices.len(), rustc_hash::FxBuildHasher);
     for (i, p) in d.prices.iter().enumerate() {
         let f = join(root, &format!("prices[{i}]"));
         if p.material_id.is_empty() {
@@ -52,7 +52,14 @@ pub fn price_deck(d: &pb::PriceDeck, root: &str) -> Result<PriceDeck, Vec<InputE
             } else {
                 p.name.clone()
             };
-            prices.insert(p.material_id.clone(), MaterialPrice { name, price, unit });
+            prices.insert(
+                p.material_id.clone(),
+                MaterialPrice {
+                    name: name.into(),
+                    price,
+                    unit,
+                },
+            );
         }
     }
     let Some(currency) = currency else {

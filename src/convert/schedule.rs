@@ -179,11 +179,11 @@ fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
         }
     };
     Some(Measure {
-        id: m.id.clone(),
+        id: m.id.as_str().into(),
         name: if m.name.is_empty() {
-            m.id.clone()
+            m.id.as_str().into()
         } else {
-            m.name.clone()
+            m.name.as_str().into()
         },
         program: program?,
         hts_prefixes,
@@ -302,11 +302,11 @@ fn fee(c: &mut Check, fee: &pb::Fee, f: &str) -> Option<Fee> {
     let exempt_origins = c.countries(&fee.exempt_origins, &join(f, "exempt_origins"));
     let window = c.window(&fee.effective_from, &fee.effective_to, f);
     Some(Fee {
-        id: fee.id.clone(),
+        id: fee.id.as_str().into(),
         name: if fee.name.is_empty() {
-            fee.id.clone()
+            fee.id.as_str().into()
         } else {
-            fee.name.clone()
+            fee.name.as_str().into()
         },
         kind: kind?,
         rate_percent: rate_percent?,

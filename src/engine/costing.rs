@@ -8,10 +8,13 @@ use super::duty::{self, Dutiable};
 use super::error::{CheckedAt, InputError, Reason};
 use super::fees;
 use super::incentive::{self, IncentiveOutcome};
-use super::model::{Bom, FeeKind, Import, Item, ItemKind, Options, PriceDeck, Program, Schedule};
+use super::model::{
+    Bom, FeeKind, Import, Item, ItemKind, Measure, Options, PriceDeck, Program, Schedule,
+};
 use super::money::RoundingMode;
 use super::units::{self, ConvertError, Unit};
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// One side of a calculation: which prices, which schedule, which entry date, and whether
 /// components take their scenario price.
@@ -25,6 +28,9 @@ pub struct Side<'a> {
     pub entry_date: Date,
     /// Use components' scenario prices (the price side of the scenario).
     pub scenario_component_prices: bool,
+    /// Build the readable formulas and notes; the crossed costings of the effect split need
+    /// only amounts and skip them.
+    pub explain: bool,
 }
 
 /// What a line is, as results show it.
@@ -33,7 +39,7 @@ pub enum LineKind {
     /// A material line.
     Material {
         /// Material id.
-        material_id: String,
+        material_id: Arc<str>,
     },
     /// A purchased component.
     Component,
@@ -45,7 +51,7 @@ pub enum LineKind {
 #[derive(Debug, Clone)]
 pub struct PricedMaterial {
     /// Material name from the deck.
-    pub name: String,
+    pub name: Arc<str>,
     /// Quantity per unit of product after content factor, in the price's unit.
     pub priced_quantity: Decimal,
     /// Unit of the price.
@@ -58,9 +64,9 @@ pub struct PricedMaterial {
 #[derive(Debug, Clone)]
 pub struct Charge {
     /// Measure or fee id.
-    pub id: String,
+    pub id: Arc<str>,
     /// Measure or fee name.
-    pub name: String,
+    pub name: Arc<str>,
     /// Program, for duties.
     pub program: Option<Program>,
     /// Fee kind, for fees.
@@ -71,19 +77,14 @@ pub struct Charge {
     pub exact: Decimal,
     /// Amount rounded to the minor unit.
     pub amount: Decimal,
-    /// Readable derivation.
+    /// Readable derivation (empty when the costing does not explain).
     pub formula: String,
 }
 
-/// The amounts one BOM item carries itself on one side.
+/// The amounts one BOM item carries itself on one side. Lines come in the BOM's depth-first
+/// order, the order of [`Bom::lines`], which gives their paths and descriptions.
 #[derive(Debug, Clone)]
 pub struct LineCost {
-    /// Readable path of ids.
-    pub path: String,
-    /// Field path in the input.
-    pub field_path: String,
-    /// Description.
-    pub description: String,
     /// Kind.
     pub kind: LineKind,
     /// Quantity per unit of product.
@@ -100,7 +101,7 @@ pub struct LineCost {
     pub customs_value: Option<Decimal>,
     /// Origin of the goods: the import that dutied this item or its ancestor; `None` when
     /// domestic.
-    pub origin: Option<String>,
+    pub origin: Option<Arc<str>>,
     /// Duties and fees on this line.
     pub charges: Vec<Charge>,
 }
@@ -155,7 +156,7 @@ pub struct Costing {
     /// Subtotals.
     pub totals: Totals,
     /// Ids of the schedule's measures in force on the entry date.
-    pub measures_in_force: Vec<String>,
+    pub measures_in_force: Vec<Arc<str>>,
     /// The schedule's incentives, evaluated.
     pub incentives: Vec<IncentiveOutcome>,
     /// Remarks (ignored declarations, de minimis).
@@ -174,42 +175,102 @@ pub(crate) struct ImportedLine<'a> {
 }
 
 struct Walk<'a> {
-    side: Side<'a>,
+    prices: &'a PriceDeck,
+    scenario_component_prices: bool,
+    explain: bool,
     rounding: RoundingMode,
     minor_units: u32,
     lines: Vec<LineCost>,
     imports: Vec<ImportedLine<'a>>,
     notes: Vec<String>,
+    /// Ids from the top to the current item, for the rare note that needs a path.
+    ids: Vec<&'a str>,
+}
+
+/// One price side's goods: every line's goods cost, the imported items with their customs
+/// values, and the goods subtotals. Costing a side under a schedule adds charges to it, so the
+/// crossed costings of the effect split reuse the baseline's and scenario's goods instead of
+/// walking the tree again.
+#[derive(Debug)]
+pub(crate) struct Goods<'a> {
+    lines: Vec<LineCost>,
+    imports: Vec<ImportedLine<'a>>,
+    notes: Vec<String>,
+    totals: Totals,
+}
+
+fn count(items: &[Item]) -> usize {
+    items
+        .iter()
+        .map(|i| match &i.kind {
+            ItemKind::Assembly { children } => 1 + count(children),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Walks `bom` pricing goods from `prices`.
+pub(crate) fn goods<'a>(
+    bom: &'a Bom,
+    prices: &'a PriceDeck,
+    scenario_component_prices: bool,
+    options: &Options,
+    explain: bool,
+) -> Result<Goods<'a>, InputError> {
+    let mut walk = Walk {
+        prices,
+        scenario_component_prices,
+        explain,
+        rounding: options.rounding,
+        minor_units: bom.currency.minor_units,
+        lines: Vec::with_capacity(count(&bom.items)),
+        imports: Vec::new(),
+        notes: Vec::new(),
+        ids: Vec::new(),
+    };
+    for item in &bom.items {
+        walk.item(item, Decimal::ONE, None, None)?;
+    }
+    let totals = goods_totals(&walk.lines)?;
+    Ok(Goods {
+        lines: walk.lines,
+        imports: walk.imports,
+        notes: walk.notes,
+        totals,
+    })
 }
 
 /// Costs one unit of `bom` on `side`.
 pub fn cost(bom: &Bom, side: Side<'_>, options: &Options) -> Result<Costing, InputError> {
-    let mut walk = Walk {
-        side,
-        rounding: options.rounding,
-        minor_units: bom.currency.minor_units,
-        lines: Vec::new(),
-        imports: Vec::new(),
-        notes: Vec::new(),
-    };
-    for item in &bom.items {
-        walk.item(item, Decimal::ONE, "", None, None)?;
-    }
-    let Walk {
+    let g = goods(
+        bom,
+        side.prices,
+        side.scenario_component_prices,
+        options,
+        side.explain,
+    )?;
+    finish(g, bom, side, options)
+}
+
+/// Completes a side: charges its goods under `side`'s schedule and date, attaches them to
+/// the lines, and adds incentive credits.
+pub(crate) fn finish(
+    g: Goods<'_>,
+    bom: &Bom,
+    side: Side<'_>,
+    options: &Options,
+) -> Result<Costing, InputError> {
+    let Goods {
         mut lines,
         imports,
         mut notes,
-        ..
-    } = walk;
-    charge_imports(
-        &mut lines,
-        &imports,
-        side,
-        options,
-        bom.currency,
-        &mut notes,
-    )?;
-    let mut totals = totals(&lines)?;
+        totals: goods,
+    } = g;
+    let charges = charge_imports(&imports, side, options, bom.currency, &mut notes)?;
+    let mut totals = add_charges(goods, charges.iter().map(|(_, c)| c))?;
+    for (line, charge) in charges {
+        lines[line].charges.push(charge);
+    }
     let incentives = incentive::evaluate(
         &side.schedule.incentives,
         &lines,
@@ -217,11 +278,7 @@ pub fn cost(bom: &Bom, side: Side<'_>, options: &Options) -> Result<Costing, Inp
         options.rounding,
         bom.currency,
     )?;
-    for outcome in &incentives {
-        totals.credits = totals.credits.add_at(outcome.credit, "bom", "credits")?;
-        totals.total = totals.total.add_at(outcome.credit, "bom", "total")?;
-        totals.exact_total = totals.exact_total.add_at(outcome.credit, "bom", "total")?;
-    }
+    add_credits(&mut totals, &incentives)?;
     let measures_in_force = side
         .schedule
         .measures
@@ -238,33 +295,71 @@ pub fn cost(bom: &Bom, side: Side<'_>, options: &Options) -> Result<Costing, Inp
     })
 }
 
+/// The totals of `g` under `side`'s schedule and date, without keeping lines or formulas:
+/// what the crossed costings of the effect split need.
+pub(crate) fn total_only(
+    g: &Goods<'_>,
+    bom: &Bom,
+    side: Side<'_>,
+    options: &Options,
+) -> Result<Totals, InputError> {
+    let charges = charge_imports(
+        &g.imports,
+        Side {
+            explain: false,
+            ..side
+        },
+        options,
+        bom.currency,
+        &mut Vec::new(),
+    )?;
+    let mut totals = add_charges(g.totals, charges.iter().map(|(_, c)| c))?;
+    let incentives = incentive::evaluate(
+        &side.schedule.incentives,
+        &g.lines,
+        side.entry_date,
+        options.rounding,
+        bom.currency,
+    )?;
+    add_credits(&mut totals, &incentives)?;
+    Ok(totals)
+}
+
+fn add_credits(totals: &mut Totals, incentives: &[IncentiveOutcome]) -> Result<(), InputError> {
+    for outcome in incentives {
+        totals.credits = totals.credits.add_at(outcome.credit, "bom", "credits")?;
+        totals.total = totals.total.add_at(outcome.credit, "bom", "total")?;
+        totals.exact_total = totals.exact_total.add_at(outcome.credit, "bom", "total")?;
+    }
+    Ok(())
+}
+
 impl<'a> Walk<'a> {
     /// Records `item` and its subtree; returns the subtree's exact goods cost per unit of
-    /// product. `imported_above` names the imported ancestor, if any.
+    /// product. `imported_above` is the depth of the imported ancestor, if any;
+    /// `origin_above` its origin.
     fn item(
         &mut self,
         item: &'a Item,
         multiplier: Decimal,
-        parent_path: &str,
-        imported_above: Option<&str>,
-        origin_above: Option<&'a str>,
+        imported_above: Option<usize>,
+        origin_above: Option<&'a Arc<str>>,
     ) -> Result<Decimal, InputError> {
         let field = item.field_path.as_str();
         let quantity = multiplier.mul_at(
             item.quantity,
-            &format!("{field}.quantity"),
+            (field, "quantity"),
             "quantity multiplied down the tree",
         )?;
-        let path = if parent_path.is_empty() {
-            item.id.clone()
-        } else {
-            format!("{parent_path}/{}", item.id)
-        };
+        let depth = self.ids.len();
+        self.ids.push(&item.id);
         let index = self.lines.len();
+        let dutied_here = item.import.is_some() && imported_above.is_none();
+        let origin = match (&item.import, origin_above) {
+            (Some(import), None) => Some(&import.origin),
+            _ => origin_above,
+        };
         self.lines.push(LineCost {
-            path: path.clone(),
-            field_path: item.field_path.clone(),
-            description: item.description.clone(),
             kind: LineKind::Assembly,
             quantity_per_unit: quantity,
             unit: item.unit,
@@ -272,22 +367,18 @@ impl<'a> Walk<'a> {
             goods_exact: Decimal::ZERO,
             goods: Decimal::ZERO,
             customs_value: None,
-            origin: None,
+            origin: origin.cloned(),
             charges: Vec::new(),
         });
-        let dutied_here = item.import.is_some() && imported_above.is_none();
-        let origin = match (&item.import, origin_above) {
-            (Some(import), None) => Some(import.origin.as_str()),
-            _ => origin_above,
-        };
-        self.lines[index].origin = origin.map(str::to_string);
-        if let (Some(_), Some(above)) = (&item.import, imported_above) {
+        if let (Some(_), Some(above), true) = (&item.import, imported_above, self.explain) {
             self.notes.push(format!(
-                "{path}: import declaration ignored: its assembly {above} is imported whole and dutied on its own value"
+                "{}: import declaration ignored: its assembly {} is imported whole and dutied on its own value",
+                self.ids.join("/"),
+                self.ids[..=above].join("/")
             ));
         }
         let below = if dutied_here {
-            Some(path.as_str())
+            Some(depth)
         } else {
             imported_above
         };
@@ -296,13 +387,13 @@ impl<'a> Walk<'a> {
                 material_id,
                 content_factor,
             } => {
-                let price = self.side.prices.prices.get(material_id).ok_or_else(|| {
+                let price = self.prices.prices.get(&**material_id).ok_or_else(|| {
                     InputError::new(
                         format!("{field}.material_id"),
                         Reason::UnknownMaterial,
                         format!(
                             "material {material_id:?} is not priced in price deck {:?}",
-                            self.side.prices.id
+                            self.prices.id
                         ),
                     )
                 })?;
@@ -322,14 +413,11 @@ impl<'a> Walk<'a> {
                     })?;
                 let priced_quantity = in_price_unit.mul_at(
                     *content_factor,
-                    &format!("{field}.content_factor"),
+                    (field, "content_factor"),
                     "priced quantity",
                 )?;
-                let goods = priced_quantity.mul_at(
-                    price.price,
-                    &format!("{field}.quantity"),
-                    "goods cost",
-                )?;
+                let goods =
+                    priced_quantity.mul_at(price.price, (field, "quantity"), "goods cost")?;
                 let line = &mut self.lines[index];
                 line.kind = LineKind::Material {
                     material_id: material_id.clone(),
@@ -346,18 +434,18 @@ impl<'a> Walk<'a> {
                 baseline_price,
                 scenario_price,
             } => {
-                let price = if self.side.scenario_component_prices {
+                let price = if self.scenario_component_prices {
                     *scenario_price
                 } else {
                     *baseline_price
                 };
                 self.lines[index].kind = LineKind::Component;
-                quantity.mul_at(price, &format!("{field}.unit_price"), "component cost")?
+                quantity.mul_at(price, (field, "unit_price"), "component cost")?
             }
             ItemKind::Assembly { children } => {
                 let mut sum = Decimal::ZERO;
                 for child in children {
-                    let goods = self.item(child, quantity, &path, below, origin)?;
+                    let goods = self.item(child, quantity, below, origin)?;
                     sum = sum.add_at(goods, field, "assembly cost")?;
                 }
                 sum
@@ -370,11 +458,9 @@ impl<'a> Walk<'a> {
         }
         if let Some(import) = item.import.as_ref().filter(|_| dutied_here) {
             let customs_value = match import.customs_value {
-                Some(per_unit) => quantity.mul_at(
-                    per_unit,
-                    &format!("{field}.import.customs_value"),
-                    "customs value",
-                )?,
+                Some(per_unit) => {
+                    quantity.mul_at(per_unit, (field, "import.customs_value"), "customs value")?
+                }
                 None => subtree_goods,
             };
             self.lines[index].customs_value = Some(customs_value);
@@ -387,53 +473,68 @@ impl<'a> Walk<'a> {
                 quantity,
             });
         }
+        self.ids.pop();
         Ok(subtree_goods)
     }
 }
 
 /// Charges duties and fees on every imported line, honouring de minimis per entry (origin).
 fn charge_imports(
-    lines: &mut [LineCost],
     imports: &[ImportedLine<'_>],
     side: Side<'_>,
     options: &Options,
     currency: Currency,
     notes: &mut Vec<String>,
-) -> Result<(), InputError> {
+) -> Result<Vec<(usize, Charge)>, InputError> {
+    let mut out = Vec::new();
     let date = side.entry_date;
     let schedule = side.schedule;
     let mut dutiable: Vec<&ImportedLine<'_>> = Vec::with_capacity(imports.len());
     let exempt_origins = de_minimis_origins(imports, schedule, options)?;
+    let in_force: Vec<&Measure> = schedule
+        .measures
+        .iter()
+        .filter(|m| m.window.contains(date))
+        .collect();
     for imported in imports {
-        if exempt_origins.contains(&imported.import.origin.as_str()) {
+        if exempt_origins.contains(&&*imported.import.origin) {
             continue;
         }
         dutiable.push(imported);
-        let measures: Vec<_> = schedule
-            .measures
+        let measures: Vec<&Measure> = in_force
             .iter()
-            .filter(|m| m.applies(imported.import, date))
+            .copied()
+            .filter(|m| m.covers(imported.import))
             .collect();
         let target = Dutiable {
             imported,
             currency,
             rounding: options.rounding,
+            explain: side.explain,
         };
-        let charges = duty::charges(&target, &measures)?;
-        lines[imported.line].charges.extend(charges);
+        out.extend(
+            duty::charges(&target, &measures)?
+                .into_iter()
+                .map(|c| (imported.line, c)),
+        );
     }
-    for origin in &exempt_origins {
+    for origin in exempt_origins.iter().filter(|_| side.explain) {
         notes.push(format!(
             "entries from {origin} are at or below the de minimis threshold of schedule {:?}: no duty or fee",
             schedule.id
         ));
     }
     for fee in schedule.fees.iter().filter(|f| f.window.contains(date)) {
-        for (line, charge) in fees::charges(fee, &dutiable, date, options, currency)? {
-            lines[line].charges.push(charge);
-        }
+        out.extend(fees::charges(
+            fee,
+            &dutiable,
+            date,
+            options,
+            currency,
+            side.explain,
+        )?);
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Origins whose entry (units_per_entry units' imports from that origin) is at or below the
@@ -448,7 +549,7 @@ fn de_minimis_origins<'a>(
     };
     let mut per_origin: Vec<(&str, Decimal)> = Vec::new();
     for imported in imports {
-        let origin = imported.import.origin.as_str();
+        let origin: &str = &imported.import.origin;
         let value = imported.customs_value.mul_at(
             options.units_per_entry,
             imported.field_path,
@@ -471,29 +572,42 @@ fn max_amount() -> Decimal {
     Decimal::from_i128_with_scale(10_i128.pow(24), 0)
 }
 
-fn totals(lines: &[LineCost]) -> Result<Totals, InputError> {
+/// Goods subtotals of freshly walked lines (no charges yet).
+fn goods_totals(lines: &[LineCost]) -> Result<Totals, InputError> {
     let mut t = Totals::default();
-    let add = |a: Decimal, b: Decimal, field: &str| a.add_at(b, field, "total");
+    // A total that overflows is the BOM's as a whole; each line's own amounts were checked.
     for line in lines {
-        let f = line.field_path.as_str();
         match line.kind {
-            LineKind::Material { .. } => t.materials = add(t.materials, line.goods, f)?,
-            LineKind::Component => t.components = add(t.components, line.goods, f)?,
+            LineKind::Material { .. } => {
+                t.materials = t.materials.add_at(line.goods, "bom", "total")?
+            }
+            LineKind::Component => {
+                t.components = t.components.add_at(line.goods, "bom", "total")?
+            }
             LineKind::Assembly => {}
         }
-        t.exact_total = add(t.exact_total, line.goods_exact, f)?;
-        for charge in &line.charges {
-            if charge.program.is_some() {
-                t.duties = add(t.duties, charge.amount, f)?;
-            } else {
-                t.fees = add(t.fees, charge.amount, f)?;
-            }
-            t.exact_total = add(t.exact_total, charge.exact, f)?;
-        }
+        t.exact_total = t.exact_total.add_at(line.goods_exact, "bom", "total")?;
     }
-    t.total = add(t.materials, t.components, "bom")?;
-    t.total = add(t.total, t.duties, "bom")?;
-    t.total = add(t.total, t.fees, "bom")?;
+    Ok(t)
+}
+
+/// Adds charges to goods subtotals and checks the unit cost's range.
+fn add_charges<'c>(
+    goods: Totals,
+    charges: impl Iterator<Item = &'c Charge>,
+) -> Result<Totals, InputError> {
+    let mut t = goods;
+    for charge in charges {
+        if charge.program.is_some() {
+            t.duties = t.duties.add_at(charge.amount, "bom", "total")?;
+        } else {
+            t.fees = t.fees.add_at(charge.amount, "bom", "total")?;
+        }
+        t.exact_total = t.exact_total.add_at(charge.exact, "bom", "total")?;
+    }
+    t.total = t.materials.add_at(t.components, "bom", "total")?;
+    t.total = t.total.add_at(t.duties, "bom", "total")?;
+    t.total = t.total.add_at(t.fees, "bom", "total")?;
     // Every atom is non-negative and at most the total, so this one bound keeps every amount
     // representable with its minor-unit decimals (a Decimal holds 28-29 significant digits).
     if t.total > max_amount() || t.exact_total > max_amount() {

@@ -15,6 +15,8 @@ pub(crate) struct Dutiable<'a, 'b> {
     pub(crate) imported: &'b ImportedLine<'a>,
     pub(crate) currency: Currency,
     pub(crate) rounding: RoundingMode,
+    /// Build the formula text (the crossed costings of the effect split do not).
+    pub(crate) explain: bool,
 }
 
 /// The two portions of a customs value that measures can cover.
@@ -78,7 +80,7 @@ pub(crate) fn charges(
         match imported.import.metal_content_share {
             Some(share) => value.mul_at(
                 share,
-                &format!("{field}.import.metal_content_share"),
+                (field, "import.metal_content_share"),
                 "metal content value",
             )?,
             None => value,
@@ -104,7 +106,7 @@ pub(crate) fn charges(
                 let overlap = nominal.intersect(Cover::of(other.basis));
                 if !overlap.is_empty() {
                     removed = removed.union(overlap);
-                    by.push(other.id.as_str());
+                    by.push(&other.id);
                 }
             }
         }
@@ -132,12 +134,17 @@ fn charge(
     let field = imported.field_path;
     let ccy = target.currency.code;
     let mu = target.currency.minor_units;
-    let context = format!(
-        "{}, HTS {}, origin {}",
-        measure.program.label(),
-        imported.import.hts_code,
-        imported.import.origin
-    );
+    let explain = target.explain;
+    let context = if explain {
+        format!(
+            "{}, HTS {}, origin {}",
+            measure.program.label(),
+            imported.import.hts_code,
+            imported.import.origin
+        )
+    } else {
+        String::new()
+    };
     let mut base = Decimal::ZERO;
     if effective.metal {
         base += portions.metal;
@@ -154,10 +161,14 @@ fn charge(
             base: Decimal::ZERO,
             exact: Decimal::ZERO,
             amount: target.rounding.round(Decimal::ZERO, mu),
-            formula: format!(
-                "pre-empted by {} on the value it covers, {context}",
-                preempted_by.join(", ")
-            ),
+            formula: if explain {
+                format!(
+                    "pre-empted by {} on the value it covers, {context}",
+                    preempted_by.join(", ")
+                )
+            } else {
+                String::new()
+            },
         });
     }
 
@@ -171,29 +182,33 @@ fn charge(
             "ad valorem duty",
         )?;
         exact = duty;
-        parts.push(format!(
-            "{}% x {} {ccy} {}",
-            plain(pct),
-            amount_text(base, mu),
-            basis_text(
-                measure.basis,
-                portions,
-                imported.import.metal_content_share,
-                ccy,
-                mu,
-                preempted_by
-            )
-        ));
+        if explain {
+            parts.push(format!(
+                "{}% x {} {ccy} {}",
+                plain(pct),
+                amount_text(base, mu),
+                basis_text(
+                    measure.basis,
+                    portions,
+                    imported.import.metal_content_share,
+                    ccy,
+                    mu,
+                    preempted_by
+                )
+            ));
+        }
     }
     if let Some((amount, unit)) = rate.specific {
         let qty = quantity_in(imported, unit, "rate.specific_unit")?;
         let duty = amount.mul_at(qty, field, "specific duty")?;
         exact = exact.add_at(duty, field, "compound duty")?;
-        parts.push(format!(
-            "{} {ccy}/{unit} x {} {unit}",
-            amount_text(amount, mu),
-            plain(qty)
-        ));
+        if explain {
+            parts.push(format!(
+                "{} {ccy}/{unit} x {} {unit}",
+                amount_text(amount, mu),
+                plain(qty)
+            ));
+        }
     }
     let mut formula = parts.join(" + ");
     if rate.minimum.is_some() || rate.maximum.is_some() {
@@ -201,27 +216,27 @@ fn charge(
         let qty = quantity_in(imported, unit, "rate.limit_unit")?;
         if let Some(min) = rate.minimum {
             let floor = min.mul_at(qty, field, "minimum duty")?;
-            if exact < floor {
+            if exact < floor && explain {
                 formula = format!(
                     "{formula} = {} {ccy}, raised to the minimum {} {ccy}/{unit} x {} {unit}",
                     amount_text(exact, mu),
                     amount_text(min, mu),
                     plain(qty)
                 );
-                exact = floor;
             }
+            exact = exact.max(floor);
         }
         if let Some(max) = rate.maximum {
             let cap = max.mul_at(qty, field, "maximum duty")?;
-            if exact > cap {
+            if exact > cap && explain {
                 formula = format!(
                     "{formula} = {} {ccy}, capped at the maximum {} {ccy}/{unit} x {} {unit}",
                     amount_text(exact, mu),
                     amount_text(max, mu),
                     plain(qty)
                 );
-                exact = cap;
             }
+            exact = exact.min(cap);
         }
     }
     Ok(Charge {
@@ -232,7 +247,11 @@ fn charge(
         base,
         exact,
         amount: target.rounding.round(exact, mu),
-        formula: format!("{formula}, {context}"),
+        formula: if explain {
+            format!("{formula}, {context}")
+        } else {
+            String::new()
+        },
     })
 }
 
@@ -286,11 +305,9 @@ fn quantity_in(
     }
     if unit != Unit::Piece {
         if let Some(mass) = imported.import.net_mass_kg {
-            let kg = imported.quantity.mul_at(
-                mass,
-                &format!("{field}.import.net_mass_kg"),
-                "net mass",
-            )?;
+            let kg = imported
+                .quantity
+                .mul_at(mass, (field, "import.net_mass_kg"), "net mass")?;
             return units::convert(kg, Unit::Kg, unit).map_err(|_| {
                 InputError::overflow(format!("{field}.import.net_mass_kg"), "net mass")
             });

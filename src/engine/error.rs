@@ -97,41 +97,67 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// A field path for an error, rendered only when an error is actually built, so checked
+/// arithmetic on the hot path allocates nothing: `"bom.items[0]"` or
+/// `("bom.items[0]", "quantity")` for `bom.items[0].quantity`.
+pub trait Field {
+    /// The full field path.
+    fn path(&self) -> String;
+}
+
+impl Field for &str {
+    fn path(&self) -> String {
+        (*self).to_string()
+    }
+}
+
+impl Field for &String {
+    fn path(&self) -> String {
+        (*self).clone()
+    }
+}
+
+impl Field for (&str, &str) {
+    fn path(&self) -> String {
+        format!("{}.{}", self.0, self.1)
+    }
+}
+
 /// Checked arithmetic that names the field and quantity on overflow, so no computation on
 /// request data can panic or wrap.
 pub trait CheckedAt: Sized {
     /// `self + rhs`, or an overflow error at `field`.
-    fn add_at(self, rhs: Self, field: &str, what: &str) -> Result<Self, InputError>;
+    fn add_at(self, rhs: Self, field: impl Field, what: &str) -> Result<Self, InputError>;
     /// `self - rhs`, or an overflow error at `field`.
-    fn sub_at(self, rhs: Self, field: &str, what: &str) -> Result<Self, InputError>;
+    fn sub_at(self, rhs: Self, field: impl Field, what: &str) -> Result<Self, InputError>;
     /// `self * rhs`, or an overflow error at `field`.
-    fn mul_at(self, rhs: Self, field: &str, what: &str) -> Result<Self, InputError>;
+    fn mul_at(self, rhs: Self, field: impl Field, what: &str) -> Result<Self, InputError>;
     /// `self / rhs`, or an overflow (or division by zero) error at `field`.
-    fn div_at(self, rhs: Self, field: &str, what: &str) -> Result<Self, InputError>;
+    fn div_at(self, rhs: Self, field: impl Field, what: &str) -> Result<Self, InputError>;
 }
 
 impl CheckedAt for rust_decimal::Decimal {
-    fn add_at(self, rhs: Self, field: &str, what: &str) -> Result<Self, InputError> {
+    fn add_at(self, rhs: Self, field: impl Field, what: &str) -> Result<Self, InputError> {
         self.checked_add(rhs)
-            .ok_or_else(|| InputError::overflow(field, what))
+            .ok_or_else(|| InputError::overflow(field.path(), what))
     }
-    fn sub_at(self, rhs: Self, field: &str, what: &str) -> Result<Self, InputError> {
+    fn sub_at(self, rhs: Self, field: impl Field, what: &str) -> Result<Self, InputError> {
         self.checked_sub(rhs)
-            .ok_or_else(|| InputError::overflow(field, what))
+            .ok_or_else(|| InputError::overflow(field.path(), what))
     }
-    fn mul_at(self, rhs: Self, field: &str, what: &str) -> Result<Self, InputError> {
+    fn mul_at(self, rhs: Self, field: impl Field, what: &str) -> Result<Self, InputError> {
         self.checked_mul(rhs)
-            .ok_or_else(|| InputError::overflow(field, what))
+            .ok_or_else(|| InputError::overflow(field.path(), what))
     }
-    fn div_at(self, rhs: Self, field: &str, what: &str) -> Result<Self, InputError> {
+    fn div_at(self, rhs: Self, field: impl Field, what: &str) -> Result<Self, InputError> {
         if rhs.is_zero() {
             return Err(InputError::new(
-                field,
+                field.path(),
                 Reason::OutOfRange,
                 format!("{what} divides by zero"),
             ));
         }
         self.checked_div(rhs)
-            .ok_or_else(|| InputError::overflow(field, what))
+            .ok_or_else(|| InputError::overflow(field.path(), what))
     }
 }

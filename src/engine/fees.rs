@@ -27,13 +27,14 @@ pub(crate) fn charges(
     date: Date,
     options: &Options,
     currency: Currency,
+    explain: bool,
 ) -> Result<Vec<(usize, Charge)>, InputError> {
     let ccy = currency.code;
     let mu = currency.minor_units;
     let upe = options.units_per_entry;
     let mut origins: Vec<&str> = Vec::new();
     for l in lines.iter().filter(|l| fee.applies(l.import, date)) {
-        if !origins.contains(&l.import.origin.as_str()) {
+        if !origins.contains(&&*l.import.origin) {
             origins.push(&l.import.origin);
         }
     }
@@ -42,7 +43,7 @@ pub(crate) fn charges(
         let entry_lines: Vec<&ImportedLine<'_>> = lines
             .iter()
             .copied()
-            .filter(|l| l.import.origin == origin && fee.applies(l.import, date))
+            .filter(|l| *l.import.origin == *origin && fee.applies(l.import, date))
             .collect();
         let mut raw = Vec::with_capacity(entry_lines.len());
         let mut sum = Decimal::ZERO;
@@ -77,40 +78,43 @@ pub(crate) fn charges(
         let per_unit = quantize(entry.div_at(upe, field, "fee per unit")?);
         let n = Decimal::from(entry_lines.len());
         for (l, r) in entry_lines.iter().zip(&raw) {
-            let rate_text = format!(
-                "{}% x {} {ccy} customs value",
-                plain(fee.rate_percent),
-                amount_text(l.customs_value, mu)
-            );
-            let (exact, formula) = if clamp_note.is_empty() {
-                (*r, format!("{rate_text}, {}, origin {origin}", fee.name))
+            let clamped = !clamp_note.is_empty();
+            let exact = if !clamped {
+                *r
+            } else if sum.is_zero() {
+                quantize(per_unit.div_at(n, l.field_path, "fee share")?)
             } else {
-                let share = if sum.is_zero() {
-                    per_unit.div_at(n, l.field_path, "fee share")?
+                quantize(per_unit.mul_at(*r, l.field_path, "fee share")?.div_at(
+                    sum,
+                    l.field_path,
+                    "fee share",
+                )?)
+            };
+            let formula = if !explain {
+                String::new()
+            } else {
+                let rate_text = format!(
+                    "{}% x {} {ccy} customs value",
+                    plain(fee.rate_percent),
+                    amount_text(l.customs_value, mu)
+                );
+                if !clamped {
+                    format!("{rate_text}, {}, origin {origin}", fee.name)
                 } else {
-                    per_unit.mul_at(*r, l.field_path, "fee share")?.div_at(
-                        sum,
-                        l.field_path,
-                        "fee share",
-                    )?
-                };
-                let exact = quantize(share);
-                let share = if entry_lines.len() == 1 {
-                    String::new()
-                } else if sum.is_zero() {
-                    format!(
-                        " x 1/{} (equal share of the entry's lines)",
-                        entry_lines.len()
-                    )
-                } else {
-                    format!(
-                        " x {} / {} (this line's share of the entry)",
-                        plain(*r),
-                        plain(sum)
-                    )
-                };
-                (
-                    exact,
+                    let share = if entry_lines.len() == 1 {
+                        String::new()
+                    } else if sum.is_zero() {
+                        format!(
+                            " x 1/{} (equal share of the entry's lines)",
+                            entry_lines.len()
+                        )
+                    } else {
+                        format!(
+                            " x {} / {} (this line's share of the entry)",
+                            plain(*r),
+                            plain(sum)
+                        )
+                    };
                     format!(
                         "{rate_text} = {}; entry of {} units from {origin}: {} {ccy}, {clamp_note}; / {} units{share}, {}",
                         plain(*r),
@@ -118,8 +122,8 @@ pub(crate) fn charges(
                         amount_text(entry_raw, mu),
                         plain(upe),
                         fee.name
-                    ),
-                )
+                    )
+                }
             };
             out.push((
                 l.line,

@@ -9,14 +9,15 @@ use super::model::{FeeKind, Program, Scenario, Stockpile};
 use super::money::{RoundingMode, amount_text, plain};
 use super::units::{self, Unit};
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// One measure or fee summed over all lines, on both sides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeasureSummary {
     /// Measure or fee id.
-    pub id: String,
+    pub id: Arc<str>,
     /// Name.
-    pub name: String,
+    pub name: Arc<str>,
     /// Program of a duty.
     pub program: Option<Program>,
     /// Kind of a fee.
@@ -31,9 +32,9 @@ pub struct MeasureSummary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaterialSummary {
     /// Material id.
-    pub material_id: String,
+    pub material_id: Arc<str>,
     /// Name from the scenario deck.
-    pub name: String,
+    pub name: Arc<str>,
     /// Priced quantity per unit of product, in `unit`.
     pub quantity: Decimal,
     /// Unit of the baseline price.
@@ -94,7 +95,7 @@ pub struct StockpileOutcome {
 }
 
 /// Costs `s.bom` under the baseline and the scenario and explains the difference.
-pub fn calculate(s: &Scenario<'_>) -> Result<Impact, InputError> {
+pub fn calculate<'a>(s: &Scenario<'a>) -> Result<Impact, InputError> {
     let currency = s.bom.currency;
     for (code, field) in [
         (
@@ -126,11 +127,13 @@ pub fn calculate(s: &Scenario<'_>) -> Result<Impact, InputError> {
         }
     }
     let o = s.options;
+    // The crossed costings feed only the effect split: they skip formulas and notes.
     let side = |prices, schedule, entry_date, scenario_component_prices| Side {
         prices,
         schedule,
         entry_date,
         scenario_component_prices,
+        explain: false,
     };
     let base_side = side(s.baseline_prices, s.baseline_schedule, o.entry_date, false);
     let scen_side = side(
@@ -147,11 +150,30 @@ pub fn calculate(s: &Scenario<'_>) -> Result<Impact, InputError> {
         false,
     );
 
-    let baseline = costing::cost(s.bom, base_side, o)?;
-    let scenario = costing::cost(s.bom, scen_side, o)?;
-    let p1t0 = costing::cost(s.bom, price_only, o)?.totals.total;
-    let p0t1 = costing::cost(s.bom, tariff_only, o)?.totals.total;
-
+    // Goods depend only on prices: walk the tree once per price side; the crossed costings
+    // reuse those goods under the other schedule.
+    let base_goods = costing::goods(s.bom, s.baseline_prices, false, o, true)?;
+    let scen_goods = costing::goods(s.bom, s.scenario_prices, true, o, true)?;
+    let p1t0 = costing::total_only(&scen_goods, s.bom, price_only, o)?.total;
+    let p0t1 = costing::total_only(&base_goods, s.bom, tariff_only, o)?.total;
+    let baseline = costing::finish(
+        base_goods,
+        s.bom,
+        Side {
+            explain: true,
+            ..base_side
+        },
+        o,
+    )?;
+    let scenario = costing::finish(
+        scen_goods,
+        s.bom,
+        Side {
+            explain: true,
+            ..scen_side
+        },
+        o,
+    )?;
     let b = baseline.totals.total;
     let delta = scenario.totals.total.sub_at(b, "bom", "delta")?;
     let price_effect = p1t0.sub_at(b, "bom", "price effect")?;
@@ -249,7 +271,7 @@ fn stockpile(
         let mut sum = Decimal::ZERO;
         for (b, s) in baseline.lines.iter().zip(&scenario.lines) {
             if let LineKind::Material { material_id } = &b.kind
-                && sp.material_ids.contains(material_id)
+                && sp.material_ids.iter().any(|m| **m == **material_id)
             {
                 sum = sum.add_at(
                     s.goods.sub_at(b.goods, field, "covered delta")?,
@@ -290,7 +312,11 @@ fn measure_summaries(baseline: &Costing, scenario: &Costing) -> Vec<MeasureSumma
     let mut out: Vec<MeasureSummary> = Vec::new();
     for (is_scenario, costing) in [(false, baseline), (true, scenario)] {
         for charge in costing.lines.iter().flat_map(|l| &l.charges) {
-            let idx = match out.iter().position(|m| m.id == charge.id) {
+            // Charges of one schedule share their measure's id: compare pointers first.
+            let idx = match out
+                .iter()
+                .position(|m| Arc::ptr_eq(&m.id, &charge.id) || m.id == charge.id)
+            {
                 Some(i) => i,
                 None => {
                     out.push(MeasureSummary {
@@ -327,8 +353,11 @@ fn material_summaries(
         else {
             continue;
         };
-        let field = b.field_path.as_str();
-        let idx = match out.iter().position(|m| &m.material_id == material_id) {
+        let field = "bom";
+        let idx = match out
+            .iter()
+            .position(|m| Arc::ptr_eq(&m.material_id, material_id) || m.material_id == *material_id)
+        {
             Some(i) => i,
             None => {
                 // Scenario price expressed per the baseline's unit so the two compare.

@@ -51,21 +51,18 @@ pub(crate) fn evaluate(
                 let LineKind::Material { material_id } = &line.kind else {
                     continue;
                 };
-                if !inc.material_ids.is_empty() && !inc.material_ids.contains(material_id) {
+                if !inc.material_ids.is_empty()
+                    && !inc.material_ids.iter().any(|m| **m == **material_id)
+                {
                     continue;
                 }
-                total =
-                    total.add_at(line.goods_exact, &line.field_path, "incentive scope value")?;
+                total = total.add_at(line.goods_exact, "bom", "incentive scope value")?;
                 if line
                     .origin
                     .as_ref()
-                    .is_some_and(|o| inc.restricted_origins.contains(o))
+                    .is_some_and(|o| inc.restricted_origins.iter().any(|r| **r == **o))
                 {
-                    restricted = restricted.add_at(
-                        line.goods_exact,
-                        &line.field_path,
-                        "restricted value",
-                    )?;
+                    restricted = restricted.add_at(line.goods_exact, "bom", "restricted value")?;
                 }
             }
             let share = if total.is_zero() {

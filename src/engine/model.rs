@@ -8,6 +8,7 @@ use super::money::RoundingMode;
 use super::units::Unit;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A bill of materials for one unit of product, with shared assemblies already expanded.
 #[derive(Debug, Clone)]
@@ -18,6 +19,44 @@ pub struct Bom {
     pub currency: Currency,
     /// Top-level items.
     pub items: Vec<Item>,
+}
+
+/// What results show of a BOM item besides its amounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineInfo<'a> {
+    /// Readable path of ids from the top, e.g. `drive-unit/rotor/nd-oxide`.
+    pub path: String,
+    /// Field path in the input.
+    pub field_path: &'a str,
+    /// Description.
+    pub description: &'a str,
+}
+
+impl Bom {
+    /// Every item in depth-first order, the order of a costing's lines. Built on demand (for
+    /// a response), so costing itself allocates no strings per line.
+    pub fn lines(&self) -> Vec<LineInfo<'_>> {
+        fn walk<'a>(items: &'a [Item], prefix: &str, out: &mut Vec<LineInfo<'a>>) {
+            for item in items {
+                let path = if prefix.is_empty() {
+                    item.id.clone()
+                } else {
+                    format!("{prefix}/{}", item.id)
+                };
+                out.push(LineInfo {
+                    path: path.clone(),
+                    field_path: &item.field_path,
+                    description: &item.description,
+                });
+                if let ItemKind::Assembly { children } = &item.kind {
+                    walk(children, &path, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.items, "", &mut out);
+        out
+    }
 }
 
 /// One node of the BOM tree.
@@ -44,8 +83,8 @@ pub struct Item {
 pub enum ItemKind {
     /// Priced from the deck: quantity x content factor x price.
     Material {
-        /// Material id in the price decks.
-        material_id: String,
+        /// Material id in the price decks (shared, so costing copies no strings).
+        material_id: Arc<str>,
         /// Share of the quantity that is the priced material.
         content_factor: Decimal,
     },
@@ -86,7 +125,7 @@ pub struct Import {
     /// HTS digits only (matched against measure prefixes).
     pub hts_digits: String,
     /// ISO 3166-1 alpha-2 origin.
-    pub origin: String,
+    pub origin: Arc<str>,
     /// Transport mode.
     pub transport_mode: TransportMode,
     /// Declared customs value per unit of the item's quantity.
@@ -101,7 +140,7 @@ pub struct Import {
 #[derive(Debug, Clone)]
 pub struct MaterialPrice {
     /// Display name.
-    pub name: String,
+    pub name: Arc<str>,
     /// Price per `unit`.
     pub price: Decimal,
     /// Unit the price is per.
@@ -117,8 +156,9 @@ pub struct PriceDeck {
     pub currency: Currency,
     /// Field path of the deck's currency, for mismatch errors.
     pub currency_field: String,
-    /// Prices by material id.
-    pub prices: HashMap<String, MaterialPrice>,
+    /// Prices by material id (Fx hashing: looked up once per material line per side, and the
+    /// keys are short ids, not attacker-chosen hash-flooding input of any consequence).
+    pub prices: HashMap<String, MaterialPrice, rustc_hash::FxBuildHasher>,
 }
 
 /// A trade program; measures pre-empt each other by program.
@@ -200,9 +240,9 @@ pub struct Rate {
 #[derive(Debug, Clone)]
 pub struct Measure {
     /// Identifier.
-    pub id: String,
+    pub id: Arc<str>,
     /// Name.
-    pub name: String,
+    pub name: Arc<str>,
     /// Program.
     pub program: Program,
     /// HTS prefixes (digits only); empty = all.
@@ -224,14 +264,18 @@ pub struct Measure {
 impl Measure {
     /// Whether the measure covers goods of this HTS code and origin entered on `date`.
     pub fn applies(&self, import: &Import, date: Date) -> bool {
-        self.window.contains(date)
-            && (self.hts_prefixes.is_empty()
-                || self
-                    .hts_prefixes
-                    .iter()
-                    .any(|p| import.hts_digits.starts_with(p.as_str())))
-            && (self.origins.is_empty() || self.origins.contains(&import.origin))
-            && !self.excluded_origins.contains(&import.origin)
+        self.window.contains(date) && self.covers(import)
+    }
+
+    /// Whether the measure's scope (HTS prefixes, origins) covers this import, on any date.
+    pub fn covers(&self, import: &Import) -> bool {
+        (self.hts_prefixes.is_empty()
+            || self
+                .hts_prefixes
+                .iter()
+                .any(|p| import.hts_digits.starts_with(p.as_str())))
+            && (self.origins.is_empty() || self.origins.iter().any(|o| **o == *import.origin))
+            && !self.excluded_origins.iter().any(|o| **o == *import.origin)
     }
 }
 
@@ -250,9 +294,9 @@ pub enum FeeKind {
 #[derive(Debug, Clone)]
 pub struct Fee {
     /// Identifier.
-    pub id: String,
+    pub id: Arc<str>,
     /// Name.
-    pub name: String,
+    pub name: Arc<str>,
     /// Kind.
     pub kind: FeeKind,
     /// Rate in percent of customs value.
@@ -275,7 +319,7 @@ impl Fee {
         self.window.contains(date)
             && (self.transport_modes.is_empty()
                 || self.transport_modes.contains(&import.transport_mode))
-            && !self.exempt_origins.contains(&import.origin)
+            && !self.exempt_origins.iter().any(|o| **o == *import.origin)
     }
 }
 

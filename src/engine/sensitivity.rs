@@ -401,6 +401,7 @@ impl<'a> Search<'a> {
             schedule,
             entry_date,
             scenario_component_prices,
+            explain: false,
         };
         let b = costing::cost(
             &x.bom,
@@ -549,6 +550,7 @@ fn goods_terms(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Vec<GoodsTerm
         schedule,
         entry_date,
         scenario_component_prices,
+        explain: false,
     };
     let b = costing::cost(
         &inputs.bom,
@@ -576,14 +578,14 @@ fn goods_terms(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Vec<GoodsTerm
         })
     };
     let mut terms = Vec::new();
-    for (bl, sl) in b.lines.iter().zip(&s.lines) {
+    for ((bl, sl), info) in b.lines.iter().zip(&s.lines).zip(inputs.bom.lines()) {
         let factors: Vec<usize> = uncertain
             .iter()
             .enumerate()
             .flat_map(|(i, u)| match &u.target {
                 Target::Quantity(paths) => paths
                     .iter()
-                    .filter(|p| bl.path == **p || bl.path.starts_with(&format!("{p}/")))
+                    .filter(|p| info.path == **p || info.path.starts_with(&format!("{p}/")))
                     .map(|_| i)
                     .collect::<Vec<_>>(),
                 _ => Vec::new(),
@@ -604,12 +606,16 @@ fn goods_terms(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Vec<GoodsTerm
             (costing::LineKind::Component, _, _) if !bl.quantity_per_unit.is_zero() => GoodsTerm {
                 base_quantity: bl.quantity_per_unit,
                 scen_quantity: sl.quantity_per_unit,
-                base_price: bl
-                    .goods_exact
-                    .div_at(bl.quantity_per_unit, &bl.field_path, "price")?,
-                scen_price: sl
-                    .goods_exact
-                    .div_at(sl.quantity_per_unit, &sl.field_path, "price")?,
+                base_price: bl.goods_exact.div_at(
+                    bl.quantity_per_unit,
+                    info.field_path,
+                    "price",
+                )?,
+                scen_price: sl.goods_exact.div_at(
+                    sl.quantity_per_unit,
+                    info.field_path,
+                    "price",
+                )?,
                 base_price_input: None,
                 scen_price_input: None,
                 factors,
@@ -672,7 +678,7 @@ fn apply(x: &mut Inputs, u: &Uncertain, value: Decimal) -> Result<(), InputError
                 let m = schedule
                     .measures
                     .iter_mut()
-                    .find(|m| &m.id == measure_id)
+                    .find(|m| *m.id == **measure_id)
                     .ok_or_else(|| {
                         InputError::new(
                             &field,
