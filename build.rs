@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/tariff/v1/tariff_schedule.proto",
         "proto/tariff/v1/cost_impact_service.proto",
         "proto/tariff/v1/catalog_service.proto",
+        "proto/tariff/bench/v1/echo_service.proto",
     ];
     println!("cargo:rerun-if-changed=proto");
     let fds = protox::compile(protos, ["proto"])?;
@@ -28,6 +29,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     pbjson_build::Builder::new()
         .register_descriptors(&descriptor_bytes)?
-        .build(&[".tariff.v1"])?;
+        .build(&[".tariff.v1", ".tariff.bench.v1"])?;
     Ok(())
 }

@@ -26,6 +26,12 @@ pub mod convert;
 pub mod engine;
 pub mod server;
 
+/// Where the generated `tariff.bench.v1` code looks for `tariff.v1` (as `super::super::v1`
+/// from `pb::bench`).
+mod v1 {
+    pub(crate) use crate::pb::*;
+}
+
 /// The generated `tariff.v1` protobuf types and services.
 pub mod pb {
     #![allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
@@ -34,4 +40,11 @@ pub mod pb {
 
     /// Encoded descriptor set of `tariff.v1`, for server reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("tariff_descriptor");
+
+    /// The benchmark-only echo service (`tariff.bench.v1`), served with `serve --bench-echo`.
+    pub mod bench {
+        #![allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+        tonic::include_proto!("tariff.bench.v1");
+        include!(concat!(env!("OUT_DIR"), "/tariff.bench.v1.serde.rs"));
+    }
 }

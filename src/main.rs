@@ -96,6 +96,9 @@ struct ServeCli {
     /// Bearer token required on the tariff services (prefer the environment variable).
     #[arg(long, env = "TARIFF_AUTH_TOKEN", hide_env_values = true)]
     auth_token: Option<String>,
+    /// Also serve the benchmark echo service (for scripts/bench_load.sh).
+    #[arg(long, hide = true)]
+    bench_echo: bool,
 }
 
 impl ServeCli {
@@ -124,6 +127,7 @@ impl ServeCli {
                 _ => None,
             },
             auth_token: self.auth_token.clone(),
+            bench_echo: self.bench_echo,
             ..d
         }
     }

@@ -51,6 +51,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Bearer token required on the tariff services, if any (health and reflection stay open).
     pub auth_token: Option<String>,
+    /// Also serve `tariff.bench.v1.EchoService`, the load benchmark's baseline.
+    pub bench_echo: bool,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +73,7 @@ impl Default for ServerConfig {
             reflection: true,
             tls: None,
             auth_token: None,
+            bench_echo: false,
         }
     }
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Load benchmark: CalculateImpact on an EV-sized inline request against a bare echo service on
+# the same server process and stack, driven by h2load over loopback with the same
+# concurrency. Prints requests/s, p50/p99 latency, their ratio and the server's peak RSS.
+# Usage: scripts/bench_load.sh [REQUESTS] [CONNECTIONS] [STREAMS_PER_CONNECTION] [PORT]
+# Needs h2load (apt-get install nghttp2-client).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-100000}"; C="${2:-4}"; M="${3:-8}"; PORT="${4:-50072}"
+OUT=target/bench-load
+mkdir -p "$OUT"
+cargo build --release --quiet --bin tariff-impact --example grpc_payload
+./target/release/examples/grpc_payload "$OUT" >/dev/null
+RUST_LOG=warn ./target/release/tariff-impact serve --listen "127.0.0.1:$PORT" --bench-echo \
+  --max-concurrent-calls 1024 >"$OUT/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+sleep 1
+
+run() { # name path payload
+  local name=$1 path=$2 payload=$3
+  # Warm-up, then the measured run with a per-request log (h2load appends: start afresh).
+  rm -f "$OUT/$name.log"
+  h2load -n 2000 -c "$C" -m "$M" -t 1 -H 'content-type: application/grpc' -H 'te: trailers' \
+    -d "$payload" "http://127.0.0.1:$PORT$path" >/dev/null
+  h2load -n "$N" -c "$C" -m "$M" -t 1 -H 'content-type: application/grpc' -H 'te: trailers' \
+    -d "$payload" --log-file="$OUT/$name.log" "http://127.0.0.1:$PORT$path" >"$OUT/$name.txt"
+  python3 - "$name" "$OUT/$name.txt" "$OUT/$name.log" "$N" <<'PY'
+import re, sys
+name, summary, log, n = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3], int(sys.argv[4])
+rps = float(re.search(r"finished in [^,]+, ([0-9.]+) req/s", summary).group(1))
+ok = int(re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded", summary).group(1))
+data = re.search(r"\((\d+)\) data", summary)
+lat = sorted(int(l.split("\t")[2]) for l in open(log) if l.strip())
+p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] / 1000
+per = int(data.group(1)) / max(ok, 1) if data else 0
+print(f"{name}\t{rps:.0f}\t{p(0.5):.2f}\t{p(0.99):.2f}\t{ok}/{n}\t{per:.0f}")
+PY
+}
+echo -e "rpc\treq/s\tp50_ms\tp99_ms\tsucceeded\tresponse_bytes"
+CALC=$(run calculate /tariff.v1.CostImpactService/CalculateImpact "$OUT/calculate.bin")
+ECHO=$(run echo /tariff.bench.v1.EchoService/Echo "$OUT/echo.bin")
+echo "$CALC"; echo "$ECHO"
+python3 - "$CALC" "$ECHO" <<'PY'
+import sys
+c, e = (float(x.split("\t")[1]) for x in sys.argv[1:3])
+print(f"CalculateImpact / echo throughput: {100 * c / e:.1f}%")
+PY
+echo "server peak RSS (VmHWM): $(awk '/VmHWM/ {print $2}' /proc/$SERVER/status) KiB"
