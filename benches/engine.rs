@@ -58,7 +58,11 @@ fn request(n: usize) -> pb::CalculateImpactRequest {
 
 fn engine_per_line(c: &mut Criterion) {
     let catalog = Catalog::builtin().unwrap();
-    let limits = Limits::default();
+    // 100,000 lines in assemblies of 10 are 110,000 items: above the default request limit.
+    let limits = Limits {
+        max_items: 200_000,
+        ..Limits::default()
+    };
     let mut group = c.benchmark_group("engine_calculate");
     group
         .sample_size(10)

@@ -1,6 +1,6 @@
 //! Writes gRPC-framed request bodies for h2load (`scripts/bench_load.sh`): an EV-sized inline
-//! CalculateImpact request (the ev-high-ree preset BOM inline, preset decks and schedules) and
-//! the same calculation wrapped for the echo baseline.
+//! CalculateImpact request (the ev-high-ree preset BOM inline, preset decks and schedules), the
+//! same request asking for the summary view, and the calculation wrapped for the echo baseline.
 //!
 //! Usage: cargo run --release --example grpc_payload -- OUT_DIR
 
@@ -34,6 +34,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     std::fs::write(format!("{dir}/calculate.bin"), framed(&calc))?;
     std::fs::write(format!("{dir}/echo.bin"), framed(&echo))?;
+    let mut summary = calc.clone();
+    if let Some(o) = summary.options.as_mut() {
+        o.view = pb::ResultView::Summary as i32;
+    }
+    std::fs::write(format!("{dir}/calculate-summary.bin"), framed(&summary))?;
     println!("request {} bytes (protobuf)", calc.encoded_len());
     Ok(())
 }

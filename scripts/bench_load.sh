@@ -39,11 +39,13 @@ PY
 }
 echo -e "rpc\treq/s\tp50_ms\tp99_ms\tsucceeded\tresponse_bytes"
 CALC=$(run calculate /tariff.v1.CostImpactService/CalculateImpact "$OUT/calculate.bin")
+SUMMARY=$(run calculate-summary /tariff.v1.CostImpactService/CalculateImpact "$OUT/calculate-summary.bin")
 ECHO=$(run echo /tariff.bench.v1.EchoService/Echo "$OUT/echo.bin")
-echo "$CALC"; echo "$ECHO"
-python3 - "$CALC" "$ECHO" <<'PY'
+echo "$CALC"; echo "$SUMMARY"; echo "$ECHO"
+python3 - "$CALC" "$SUMMARY" "$ECHO" <<'PY'
 import sys
-c, e = (float(x.split("\t")[1]) for x in sys.argv[1:3])
-print(f"CalculateImpact / echo throughput: {100 * c / e:.1f}%")
+c, s, e = (float(x.split("\t")[1]) for x in sys.argv[1:4])
+print(f"CalculateImpact full view / echo throughput: {100 * c / e:.1f}%")
+print(f"CalculateImpact summary view / echo throughput: {100 * s / e:.1f}%")
 PY
 echo "server peak RSS (VmHWM): $(awk '/VmHWM/ {print $2}' /proc/$SERVER/status) KiB"

@@ -259,6 +259,7 @@ fn run_calc(c: CalcCli) -> ExitCode {
                 pb::RoundingMode::HalfUp as i32
             },
             stockpile: None,
+            view: 0,
         },
     };
     match cli::calc(catalog, &args) {

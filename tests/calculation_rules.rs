@@ -579,3 +579,29 @@ async fn de_minimis_waives_duty_and_fees_on_small_entries_only() {
         );
     }
 }
+
+/// The summary view returns the same numbers as the full view, without the per-line
+/// breakdown (and without building its formulas).
+#[tokio::test]
+async fn summary_view_returns_the_same_numbers_without_lines() {
+    let server = TestServer::start().await;
+    let request = |view: &str| {
+        json!({
+            "bomId": "ev-high-ree",
+            "baselinePricesId": "ree-pre-restriction", "scenarioPricesId": "ree-post-restriction",
+            "baselineScheduleId": "us-2025", "scenarioScheduleId": "us-2026",
+            "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500", "view": view}
+        })
+    };
+    let full = calculate(&server, request("RESULT_VIEW_FULL")).await;
+    let summary = calculate(&server, request("RESULT_VIEW_SUMMARY")).await;
+    assert!(summary.lines.is_empty());
+    assert_eq!(full.lines.len(), 8);
+    assert_eq!(amount(&summary.delta), "465.16");
+    assert_eq!(summary.delta, full.delta);
+    assert_eq!(summary.effects, full.effects);
+    assert_eq!(summary.baseline_totals, full.baseline_totals);
+    assert_eq!(summary.scenario_totals, full.scenario_totals);
+    assert_eq!(summary.measures, full.measures);
+    assert_eq!(summary.materials, full.materials);
+}

@@ -103,9 +103,10 @@ impl CostImpactService for CostImpactApi {
     ) -> Result<Response<pb::CalculateImpactResponse>, Status> {
         let (metadata, _, req) = request.into_parts();
         let api = self.clone();
+        let size = prost::Message::encoded_len(&req);
         respond(
             "CalculateImpact",
-            self.guard.run(&metadata, move || api.calculate(&req)).await,
+            self.guard.run_sized(&metadata, size, move || api.calculate(&req)).await,
         )
     }
 

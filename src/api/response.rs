@@ -105,7 +105,9 @@ pub fn impact_response(
     };
     let b = &impact.baseline;
     let s = &impact.scenario;
-    let lines = b
+    // The summary view leaves the per-line breakdown out.
+    let lines = if options.explain {
+        b
         .lines
         .iter()
         .zip(&s.lines)
@@ -129,7 +131,10 @@ pub fn impact_response(
             scenario: f.side(sl),
             delta: f.money(sl.total() - bl.total()),
         })
-        .collect();
+        .collect()
+    } else {
+        Vec::new()
+    };
     let measures = impact
         .measures
         .iter()

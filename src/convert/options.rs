@@ -58,6 +58,14 @@ pub fn options(o: Option<&pb::CalculationOptions>, root: &str) -> Result<Options
             material_ids: sp.material_ids.clone(),
         })
     });
+    let explain = match pb::ResultView::try_from(o.view) {
+        Ok(pb::ResultView::Summary) => false,
+        Ok(_) => true,
+        Err(_) => {
+            c.push(join(root, "view"), Reason::InvalidValue, format!("{} is not a known result view", o.view));
+            true
+        }
+    };
     let (Some(entry_date), Some(scenario_entry_date), Some(units_per_entry), Some(rounding)) =
         (entry_date, scenario_entry_date, units_per_entry, rounding)
     else {
@@ -70,5 +78,6 @@ pub fn options(o: Option<&pb::CalculationOptions>, root: &str) -> Result<Options
         annual_volume,
         rounding,
         stockpile,
+        explain,
     })
 }

@@ -177,7 +177,6 @@ pub(crate) struct ImportedLine<'a> {
 struct Walk<'a> {
     prices: &'a PriceDeck,
     scenario_component_prices: bool,
-    explain: bool,
     rounding: RoundingMode,
     minor_units: u32,
     lines: Vec<LineCost>,
@@ -215,12 +214,10 @@ pub(crate) fn goods<'a>(
     prices: &'a PriceDeck,
     scenario_component_prices: bool,
     options: &Options,
-    explain: bool,
 ) -> Result<Goods<'a>, InputError> {
     let mut walk = Walk {
         prices,
         scenario_component_prices,
-        explain,
         rounding: options.rounding,
         minor_units: bom.currency.minor_units,
         lines: Vec::with_capacity(count(&bom.items)),
@@ -242,13 +239,7 @@ pub(crate) fn goods<'a>(
 
 /// Costs one unit of `bom` on `side`.
 pub fn cost(bom: &Bom, side: Side<'_>, options: &Options) -> Result<Costing, InputError> {
-    let g = goods(
-        bom,
-        side.prices,
-        side.scenario_component_prices,
-        options,
-        side.explain,
-    )?;
+    let g = goods(bom, side.prices, side.scenario_component_prices, options)?;
     finish(g, bom, side, options)
 }
 
@@ -370,7 +361,7 @@ impl<'a> Walk<'a> {
             origin: origin.cloned(),
             charges: Vec::new(),
         });
-        if let (Some(_), Some(above), true) = (&item.import, imported_above, self.explain) {
+        if let (Some(_), Some(above)) = (&item.import, imported_above) {
             self.notes.push(format!(
                 "{}: import declaration ignored: its assembly {} is imported whole and dutied on its own value",
                 self.ids.join("/"),
@@ -518,7 +509,7 @@ fn charge_imports(
                 .map(|c| (imported.line, c)),
         );
     }
-    for origin in exempt_origins.iter().filter(|_| side.explain) {
+    for origin in &exempt_origins {
         notes.push(format!(
             "entries from {origin} are at or below the de minimis threshold of schedule {:?}: no duty or fee",
             schedule.id

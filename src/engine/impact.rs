@@ -152,15 +152,15 @@ pub fn calculate<'a>(s: &Scenario<'a>) -> Result<Impact, InputError> {
 
     // Goods depend only on prices: walk the tree once per price side; the crossed costings
     // reuse those goods under the other schedule.
-    let base_goods = costing::goods(s.bom, s.baseline_prices, false, o, true)?;
-    let scen_goods = costing::goods(s.bom, s.scenario_prices, true, o, true)?;
+    let base_goods = costing::goods(s.bom, s.baseline_prices, false, o)?;
+    let scen_goods = costing::goods(s.bom, s.scenario_prices, true, o)?;
     let p1t0 = costing::total_only(&scen_goods, s.bom, price_only, o)?.total;
     let p0t1 = costing::total_only(&base_goods, s.bom, tariff_only, o)?.total;
     let baseline = costing::finish(
         base_goods,
         s.bom,
         Side {
-            explain: true,
+            explain: o.explain,
             ..base_side
         },
         o,
@@ -169,7 +169,7 @@ pub fn calculate<'a>(s: &Scenario<'a>) -> Result<Impact, InputError> {
         scen_goods,
         s.bom,
         Side {
-            explain: true,
+            explain: o.explain,
             ..scen_side
         },
         o,

@@ -388,6 +388,8 @@ pub struct Options {
     pub rounding: RoundingMode,
     /// Stockpile cover, if any.
     pub stockpile: Option<Stockpile>,
+    /// Build the formulas of every charge (the full view); a summary skips them.
+    pub explain: bool,
 }
 
 /// Everything one calculation needs.
