@@ -106,7 +106,9 @@ impl CostImpactService for CostImpactApi {
         let size = prost::Message::encoded_len(&req);
         respond(
             "CalculateImpact",
-            self.guard.run_sized(&metadata, size, move || api.calculate(&req)).await,
+            self.guard
+                .run_sized(&metadata, size, move || api.calculate(&req))
+                .await,
         )
     }
 

@@ -56,7 +56,12 @@ impl Guard {
     /// Runs small `work` (a request of at most [`INLINE_REQUEST_BYTES`]) right here under a
     /// permit, with panics caught: it takes microseconds, less than moving it to another
     /// thread would. Larger work goes to the blocking pool under the call's deadline.
-    pub async fn run_sized<T, F>(&self, metadata: &MetadataMap, request_bytes: usize, work: F) -> Result<T, Status>
+    pub async fn run_sized<T, F>(
+        &self,
+        metadata: &MetadataMap,
+        request_bytes: usize,
+        work: F,
+    ) -> Result<T, Status>
     where
         F: FnOnce() -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
@@ -68,8 +73,12 @@ impl Guard {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
             Ok(result) => result.map_err(Status::from),
             Err(_) => {
-                tracing::error!("a calculation panicked; answered INTERNAL, the server goes on serving");
-                Err(Status::internal("internal error: the calculation failed unexpectedly"))
+                tracing::error!(
+                    "a calculation panicked; answered INTERNAL, the server goes on serving"
+                );
+                Err(Status::internal(
+                    "internal error: the calculation failed unexpectedly",
+                ))
             }
         }
     }

@@ -107,31 +107,30 @@ pub fn impact_response(
     let s = &impact.scenario;
     // The summary view leaves the per-line breakdown out.
     let lines = if options.explain {
-        b
-        .lines
-        .iter()
-        .zip(&s.lines)
-        .zip(inputs.bom.lines())
-        .map(|((bl, sl), info)| pb::LineResult {
-            path: info.path,
-            field_path: info.field_path.to_string(),
-            description: info.description.to_string(),
-            kind: match bl.kind {
-                LineKind::Material { .. } => pb::ItemKind::Material,
-                LineKind::Component => pb::ItemKind::Component,
-                LineKind::Assembly => pb::ItemKind::Assembly,
-            } as i32,
-            material_id: match &bl.kind {
-                LineKind::Material { material_id } => material_id.to_string(),
-                _ => String::new(),
-            },
-            quantity_per_unit: plain(bl.quantity_per_unit),
-            unit: unit_to_pb(bl.unit) as i32,
-            baseline: f.side(bl),
-            scenario: f.side(sl),
-            delta: f.money(sl.total() - bl.total()),
-        })
-        .collect()
+        b.lines
+            .iter()
+            .zip(&s.lines)
+            .zip(inputs.bom.lines())
+            .map(|((bl, sl), info)| pb::LineResult {
+                path: info.path,
+                field_path: info.field_path.to_string(),
+                description: info.description.to_string(),
+                kind: match bl.kind {
+                    LineKind::Material { .. } => pb::ItemKind::Material,
+                    LineKind::Component => pb::ItemKind::Component,
+                    LineKind::Assembly => pb::ItemKind::Assembly,
+                } as i32,
+                material_id: match &bl.kind {
+                    LineKind::Material { material_id } => material_id.to_string(),
+                    _ => String::new(),
+                },
+                quantity_per_unit: plain(bl.quantity_per_unit),
+                unit: unit_to_pb(bl.unit) as i32,
+                baseline: f.side(bl),
+                scenario: f.side(sl),
+                delta: f.money(sl.total() - bl.total()),
+            })
+            .collect()
     } else {
         Vec::new()
     };

@@ -62,7 +62,11 @@ pub fn options(o: Option<&pb::CalculationOptions>, root: &str) -> Result<Options
         Ok(pb::ResultView::Summary) => false,
         Ok(_) => true,
         Err(_) => {
-            c.push(join(root, "view"), Reason::InvalidValue, format!("{} is not a known result view", o.view));
+            c.push(
+                join(root, "view"),
+                Reason::InvalidValue,
+                format!("{} is not a known result view", o.view),
+            );
             true
         }
     };
