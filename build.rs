@@ -20,7 +20,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = protox::compile(protos, ["proto"])?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     let descriptor_bytes = fds.encode_to_vec();
-    fs::write(out_dir.join("tariff_descriptor.bin"), &descriptor_bytes)?;
+    // Reflection describes the public API; the benchmark echo is described only when served.
+    let bench = "tariff/bench/v1/echo_service.proto";
+    let (bench_files, api_files): (Vec<_>, Vec<_>) =
+        fds.file.iter().cloned().partition(|f| f.name() == bench);
+    let set = |file| prost_types::FileDescriptorSet { file }.encode_to_vec();
+    fs::write(out_dir.join("tariff_descriptor.bin"), set(api_files))?;
+    fs::write(
+        out_dir.join("tariff_bench_descriptor.bin"),
+        set(bench_files),
+    )?;
 
     tonic_prost_build::configure()
         .build_client(true)

@@ -44,6 +44,11 @@ pub mod pb {
     /// The benchmark-only echo service (`tariff.bench.v1`), served with `serve --bench-echo`.
     pub mod bench {
         #![allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+
+        /// Encoded descriptor of the echo service, for reflection when it is served.
+        pub const FILE_DESCRIPTOR_SET: &[u8] =
+            tonic::include_file_descriptor_set!("tariff_bench_descriptor");
+
         tonic::include_proto!("tariff.bench.v1");
         include!(concat!(env!("OUT_DIR"), "/tariff.bench.v1.serde.rs"));
     }

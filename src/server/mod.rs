@@ -89,11 +89,17 @@ pub async fn run(
         router = router.add_service(InterceptedService::new(echo, auth));
     }
     if config.reflection {
+        let bench_echo = config.bench_echo;
         let reflection = || {
-            tonic_reflection::server::Builder::configure()
+            let b = tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET);
+            if bench_echo {
+                b.register_encoded_file_descriptor_set(pb::bench::FILE_DESCRIPTOR_SET)
+            } else {
+                b
+            }
         };
         // Each builder describes its own reflection version; the other is registered so that
         // `list` over either protocol shows both.
