@@ -49,3 +49,32 @@ print(f"CalculateImpact full view / echo throughput: {100 * c / e:.1f}%")
 print(f"CalculateImpact summary view / echo throughput: {100 * s / e:.1f}%")
 PY
 echo "server peak RSS (VmHWM): $(awk '/VmHWM/ {print $2}' /proc/$SERVER/status) KiB"
+
+# Overload: a second server gated at 1 concurrent calculation, driven with 2 concurrent streams
+# on 2 connections (2x its limit). Excess calls are shed at once (RESOURCE_EXHAUSTED, an empty
+# body) instead of queueing, so memory must stay flat; RSS is sampled every 200 ms.
+OPORT=$((PORT + 1))
+RUST_LOG=error ./target/release/tariff-impact serve --listen "127.0.0.1:$OPORT" --max-concurrent-calls 1 \
+  >"$OUT/overload-server.log" 2>&1 &
+OSERVER=$!
+trap 'kill $SERVER $OSERVER 2>/dev/null || true' EXIT
+sleep 1
+BEFORE=$(awk '/VmRSS/ {print $2}' "/proc/$OSERVER/status")
+( while kill -0 $OSERVER 2>/dev/null; do awk '/VmRSS/ {print $2}' "/proc/$OSERVER/status"; sleep 0.2; done ) >"$OUT/overload-rss.log" &
+SAMPLER=$!
+h2load -n "$N" -c 2 -m 1 -t 1 -H 'content-type: application/grpc' -H 'te: trailers' \
+  -d "$OUT/calculate.bin" "http://127.0.0.1:$OPORT/tariff.v1.CostImpactService/CalculateImpact" >"$OUT/overload.txt"
+kill $SAMPLER 2>/dev/null || true
+python3 - "$OUT/overload.txt" "$OUT/calculate.txt" "$OUT/overload-rss.log" "$BEFORE" "$N" <<'PY'
+import re, sys
+over, full, rss, before, n = open(sys.argv[1]).read(), open(sys.argv[2]).read(), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+data = lambda t: int(re.search(r"\((\d+)\) data", t).group(1))
+done = lambda t: int(re.search(r"(\d+) succeeded", t).group(1))
+per_answer = data(full) / done(full)
+answered = round(data(over) / per_answer)
+samples = [int(x) for x in open(rss) if x.strip()]
+rps = float(re.search(r"([0-9.]+) req/s", over).group(1))
+print(f"overload (2 streams, limit 1): {rps:.0f} calls/s, {answered} answered, {n - answered} shed at once; "
+      f"RSS before {before} KiB, during {min(samples)}-{max(samples)} KiB")
+PY
+echo "overload server peak RSS (VmHWM): $(awk '/VmHWM/ {print $2}' /proc/$OSERVER/status) KiB"

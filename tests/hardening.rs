@@ -124,6 +124,58 @@ async fn request_limits_are_configurable() {
         .await
         .unwrap_err();
     assert_eq!(field(&s), ("scenarios".into(), "OUT_OF_RANGE".into()));
+    let sens: pb::AnalyzeSensitivityRequest = serde_json::from_value(json!({
+        "calculation": calc(nd_items(2)),
+        "inputs": [{"name": "a", "quantity": {"itemPaths": ["m0"]}, "low": "1", "base": "1", "high": "2"},
+                   {"name": "b", "quantity": {"itemPaths": ["m1"]}, "low": "1", "base": "1", "high": "2"}]}))
+    .unwrap();
+    let s = server
+        .costs()
+        .await
+        .analyze_sensitivity(sens)
+        .await
+        .unwrap_err();
+    assert_eq!(field(&s), ("inputs".into(), "OUT_OF_RANGE".into()));
+    ok_call(&server).await;
+}
+
+/// The HTTP/2 guards are set explicitly: the server advertises its stream limit, and a
+/// client whose header list is over the limit is refused while the server goes on serving.
+#[tokio::test]
+async fn http2_guards_are_advertised_and_enforced() {
+    let server = TestServer::start_with(ServerConfig {
+        max_concurrent_streams: 7,
+        max_header_list_size: 8 * 1024,
+        ..config()
+    })
+    .await;
+    // A raw HTTP/2 client reads the SETTINGS the server sends.
+    let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (mut h2, connection) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(connection);
+    let health = http::Request::builder()
+        .method("POST")
+        .uri(format!(
+            "http://{}/grpc.health.v1.Health/Check",
+            server.addr
+        ))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+    let (response, mut body) = h2.send_request(health, false).unwrap();
+    body.send_data(bytes::Bytes::from_static(&[0, 0, 0, 0, 0]), true)
+        .unwrap();
+    assert_eq!(response.await.unwrap().status(), 200);
+    assert_eq!(h2.current_max_send_streams(), 7);
+
+    let mut big = tonic::Request::new(request(calc(nd_items(1))));
+    big.metadata_mut()
+        .insert("x-padding", "x".repeat(10 * 1024).parse().unwrap());
+    assert!(
+        server.costs().await.calculate_impact(big).await.is_err(),
+        "an oversized header list is refused"
+    );
     ok_call(&server).await;
 }
 
