@@ -4,7 +4,7 @@
 //! at the right field in every RPC; a preset id is named by the same path plus `_id`.
 
 use super::error::ApiError;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Entry};
 use crate::convert::{self, Limits, join};
 use crate::engine::model::{Bom, Options, PriceDeck, Schedule};
 use crate::engine::{InputError, Reason};
@@ -82,6 +82,49 @@ pub fn bom(
     }
 }
 
+/// What a price deck or tariff schedule message says of its own provenance, echoed in
+/// responses as a [`pb::SourceRef`].
+trait Provenance {
+    /// `(id, as_of_date, source)`.
+    fn provenance(&self) -> (&str, &str, &str);
+}
+
+impl Provenance for pb::PriceDeck {
+    fn provenance(&self) -> (&str, &str, &str) {
+        (&self.id, &self.as_of_date, &self.source)
+    }
+}
+
+impl Provenance for pb::TariffSchedule {
+    fn provenance(&self) -> (&str, &str, &str) {
+        (&self.id, &self.as_of_date, &self.source)
+    }
+}
+
+/// Resolves a price deck or schedule given by preset id (looked up with `lookup`) or inline
+/// (validated with `convert`) at `field`; `None` if neither is set.
+fn preset_or_inline<'c, P: Provenance + 'c, D: 'c>(
+    id: Option<&str>,
+    inline: Option<&P>,
+    field: &str,
+    lookup: impl FnOnce(&str) -> Option<&'c Entry<P, D>>,
+    (kind, list_rpc): (&'static str, &'static str),
+    convert: impl FnOnce(&P, &str) -> Result<D, Vec<InputError>>,
+) -> Result<Option<(Arc<D>, pb::SourceRef)>, ApiError> {
+    let with_ref = |p: &P, preset: bool| {
+        let (id, as_of_date, source) = p.provenance();
+        source_ref(id, preset, as_of_date, source)
+    };
+    if let Some(id) = id {
+        let e = lookup(id).ok_or_else(|| not_found(field, kind, id, list_rpc))?;
+        return Ok(Some((e.domain.clone(), with_ref(&e.proto, true))));
+    }
+    match inline {
+        Some(p) => Ok(Some((Arc::new(convert(p, field)?), with_ref(p, false)))),
+        None => Ok(None),
+    }
+}
+
 /// Resolves a price deck given by preset id or inline at `field`; `None` if neither is set.
 pub fn deck(
     catalog: &Catalog,
@@ -89,28 +132,14 @@ pub fn deck(
     inline: Option<&pb::PriceDeck>,
     field: &str,
 ) -> Result<Option<DeckRef>, ApiError> {
-    if let Some(id) = id {
-        let e = catalog.price_deck(id).ok_or_else(|| {
-            not_found(
-                field,
-                "price deck",
-                id,
-                "tariff.v1.CatalogService/ListPriceDecks",
-            )
-        })?;
-        let p = &e.proto;
-        return Ok(Some((
-            e.domain.clone(),
-            source_ref(&p.id, true, &p.as_of_date, &p.source),
-        )));
-    }
-    match inline {
-        Some(d) => Ok(Some((
-            Arc::new(convert::price_deck::price_deck(d, field)?),
-            source_ref(&d.id, false, &d.as_of_date, &d.source),
-        ))),
-        None => Ok(None),
-    }
+    preset_or_inline(
+        id,
+        inline,
+        field,
+        |id| catalog.price_deck(id),
+        ("price deck", "tariff.v1.CatalogService/ListPriceDecks"),
+        convert::price_deck::price_deck,
+    )
 }
 
 /// Resolves a tariff schedule given by preset id or inline at `field`; `None` if neither.
@@ -120,28 +149,17 @@ pub fn schedule(
     inline: Option<&pb::TariffSchedule>,
     field: &str,
 ) -> Result<Option<ScheduleRef>, ApiError> {
-    if let Some(id) = id {
-        let e = catalog.tariff_schedule(id).ok_or_else(|| {
-            not_found(
-                field,
-                "tariff schedule",
-                id,
-                "tariff.v1.CatalogService/ListTariffSchedules",
-            )
-        })?;
-        let p = &e.proto;
-        return Ok(Some((
-            e.domain.clone(),
-            source_ref(&p.id, true, &p.as_of_date, &p.source),
-        )));
-    }
-    match inline {
-        Some(s) => Ok(Some((
-            Arc::new(convert::schedule::schedule(s, field)?),
-            source_ref(&s.id, false, &s.as_of_date, &s.source),
-        ))),
-        None => Ok(None),
-    }
+    preset_or_inline(
+        id,
+        inline,
+        field,
+        |id| catalog.tariff_schedule(id),
+        (
+            "tariff schedule",
+            "tariff.v1.CatalogService/ListTariffSchedules",
+        ),
+        convert::schedule::schedule,
+    )
 }
 
 /// Collects violations across inputs so one call reports them all; other failures (a preset
