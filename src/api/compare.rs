@@ -2,10 +2,10 @@
 //! it exactly as `CalculateImpact` would, then ranked by delta.
 
 use super::error::ApiError;
-use super::resolve::{self, Resolved, Violations, required};
+use super::resolve::{self, Base, BaseSources, Resolved, Violations, source};
 use super::response::impact_response;
 use crate::catalog::Catalog;
-use crate::convert::{self, Limits, check::Check};
+use crate::convert::{Limits, check::Check};
 use crate::engine::{self, InputError, Reason, model::Scenario};
 use crate::pb;
 use crate::pb::compare_scenarios_request::{
@@ -20,48 +20,26 @@ pub fn compare(
     req: &pb::CompareScenariosRequest,
 ) -> Result<pb::CompareScenariosResponse, ApiError> {
     let mut v = Violations::default();
-    let options = match convert::options::options(req.options.as_ref(), "options") {
-        Ok(o) => Some(o),
-        Err(e) => {
-            v.0.extend(e);
-            None
-        }
-    };
-    let (bom_id, bom_inline) = match &req.bom_source {
-        Some(BomSource::BomId(id)) => (Some(id.as_str()), None),
-        Some(BomSource::Bom(b)) => (None, Some(b)),
-        None => (None, None),
-    };
-    let (bp_id, bp) = match &req.baseline_prices_source {
-        Some(BaselinePricesSource::BaselinePricesId(id)) => (Some(id.as_str()), None),
-        Some(BaselinePricesSource::BaselinePrices(d)) => (None, Some(d)),
-        None => (None, None),
-    };
-    let (bs_id, bs) = match &req.baseline_schedule_source {
-        Some(BaselineScheduleSource::BaselineScheduleId(id)) => (Some(id.as_str()), None),
-        Some(BaselineScheduleSource::BaselineSchedule(s)) => (None, Some(s)),
-        None => (None, None),
-    };
-    let bom = v.keep(resolve::bom(catalog, bom_id, bom_inline, "bom", limits))?;
-    let baseline_prices = v.keep(resolve::deck(catalog, bp_id, bp, "baseline_prices"))?;
-    let baseline_schedule = v.keep(resolve::schedule(catalog, bs_id, bs, "baseline_schedule"))?;
-    for (given, field, what) in [
-        (req.bom_source.is_some(), "bom", "BOM"),
-        (
-            req.baseline_prices_source.is_some(),
-            "baseline_prices",
-            "price deck",
+    let src = BaseSources {
+        bom: source!(&req.bom_source, BomSource::BomId, BomSource::Bom),
+        baseline_prices: source!(
+            &req.baseline_prices_source,
+            BaselinePricesSource::BaselinePricesId,
+            BaselinePricesSource::BaselinePrices
         ),
-        (
-            req.baseline_schedule_source.is_some(),
-            "baseline_schedule",
-            "tariff schedule",
+        baseline_schedule: source!(
+            &req.baseline_schedule_source,
+            BaselineScheduleSource::BaselineScheduleId,
+            BaselineScheduleSource::BaselineSchedule
         ),
-    ] {
-        if !given {
-            v.0.push(required(field, what));
-        }
-    }
+        options: req.options.as_ref(),
+    };
+    let Base {
+        bom,
+        baseline_prices,
+        baseline_schedule,
+        options,
+    } = resolve::base(catalog, limits, src, "", &mut v)?;
     if req.scenarios.is_empty() {
         v.0.push(InputError::new(
             "scenarios",
@@ -94,16 +72,16 @@ pub fn compare(
             ));
         }
         names.push(&s.name);
-        let (p_id, p) = match &s.prices_source {
-            Some(PricesSource::PricesId(id)) => (Some(id.as_str()), None),
-            Some(PricesSource::Prices(d)) => (None, Some(d)),
-            None => (None, None),
-        };
-        let (s_id, sch) = match &s.schedule_source {
-            Some(ScheduleSource::ScheduleId(id)) => (Some(id.as_str()), None),
-            Some(ScheduleSource::Schedule(x)) => (None, Some(x)),
-            None => (None, None),
-        };
+        let (p_id, p) = source!(
+            &s.prices_source,
+            PricesSource::PricesId,
+            PricesSource::Prices
+        );
+        let (s_id, sch) = source!(
+            &s.schedule_source,
+            ScheduleSource::ScheduleId,
+            ScheduleSource::Schedule
+        );
         let prices = v.keep(resolve::deck(catalog, p_id, p, &format!("{f}.prices")))?;
         let schedule = v.keep(resolve::schedule(
             catalog,

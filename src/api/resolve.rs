@@ -181,6 +181,91 @@ impl Violations {
     }
 }
 
+/// Unpacks a request's `oneof` of a preset id or an inline message into
+/// `(Option<&str>, Option<&Message>)`.
+macro_rules! source {
+    ($src:expr, $id:path, $inline:path) => {
+        match $src {
+            Some($id(id)) => (Some(id.as_str()), None),
+            Some($inline(x)) => (None, Some(x)),
+            None => (None, None),
+        }
+    };
+}
+pub(crate) use source;
+
+/// Where the inputs every calculation shares come from: each a preset id or inline.
+#[derive(Debug, Clone, Copy)]
+pub struct BaseSources<'r> {
+    /// The BOM.
+    pub bom: (Option<&'r str>, Option<&'r pb::Bom>),
+    /// The baseline price deck.
+    pub baseline_prices: (Option<&'r str>, Option<&'r pb::PriceDeck>),
+    /// The baseline tariff schedule.
+    pub baseline_schedule: (Option<&'r str>, Option<&'r pb::TariffSchedule>),
+    /// The options.
+    pub options: Option<&'r pb::CalculationOptions>,
+}
+
+/// The shared inputs, validated; `None` where missing or invalid, the reason being recorded.
+#[derive(Debug)]
+pub struct Base {
+    /// The BOM.
+    pub bom: Option<Arc<Bom>>,
+    /// The baseline price deck.
+    pub baseline_prices: Option<DeckRef>,
+    /// The baseline tariff schedule.
+    pub baseline_schedule: Option<ScheduleRef>,
+    /// The options.
+    pub options: Option<Options>,
+}
+
+/// Resolves the shared inputs found under field path `prefix`, recording every violation
+/// in `v` (a preset not found stops at once).
+pub fn base(
+    catalog: &Catalog,
+    limits: &Limits,
+    src: BaseSources<'_>,
+    prefix: &str,
+    v: &mut Violations,
+) -> Result<Base, ApiError> {
+    let f = |name: &str| join(prefix, name);
+    let options = match convert::options::options(src.options, &f("options")) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            v.0.extend(e);
+            None
+        }
+    };
+    let (bom_id, bom_inline) = src.bom;
+    let (bp_id, bp) = src.baseline_prices;
+    let (bs_id, bs) = src.baseline_schedule;
+    let base = Base {
+        bom: v.keep(bom(catalog, bom_id, bom_inline, &f("bom"), limits))?,
+        baseline_prices: v.keep(deck(catalog, bp_id, bp, &f("baseline_prices")))?,
+        baseline_schedule: v.keep(schedule(catalog, bs_id, bs, &f("baseline_schedule")))?,
+        options,
+    };
+    for (given, field, what) in [
+        (bom_id.is_some() || bom_inline.is_some(), "bom", "BOM"),
+        (
+            bp_id.is_some() || bp.is_some(),
+            "baseline_prices",
+            "price deck",
+        ),
+        (
+            bs_id.is_some() || bs.is_some(),
+            "baseline_schedule",
+            "tariff schedule",
+        ),
+    ] {
+        if !given {
+            v.0.push(required(&f(field), what));
+        }
+    }
+    Ok(base)
+}
+
 /// Resolves every input and the options of a `CalculateImpactRequest` found at field path
 /// `prefix` (empty at the top level), reporting all violations together.
 pub fn resolve(
@@ -189,58 +274,45 @@ pub fn resolve(
     limits: &Limits,
     prefix: &str,
 ) -> Result<(Resolved, Options), ApiError> {
-    let f = |name: &str| join(prefix, name);
     let mut v = Violations::default();
-    let options = match convert::options::options(req.options.as_ref(), &f("options")) {
-        Ok(o) => Some(o),
-        Err(e) => {
-            v.0.extend(e);
-            None
-        }
+    let src = BaseSources {
+        bom: source!(&req.bom_source, BomSource::BomId, BomSource::Bom),
+        baseline_prices: source!(
+            &req.baseline_prices_source,
+            BaselinePricesSource::BaselinePricesId,
+            BaselinePricesSource::BaselinePrices
+        ),
+        baseline_schedule: source!(
+            &req.baseline_schedule_source,
+            BaselineScheduleSource::BaselineScheduleId,
+            BaselineScheduleSource::BaselineSchedule
+        ),
+        options: req.options.as_ref(),
     };
-    let (bom_id, bom_inline) = match &req.bom_source {
-        Some(BomSource::BomId(id)) => (Some(id.as_str()), None),
-        Some(BomSource::Bom(b)) => (None, Some(b)),
-        None => (None, None),
-    };
-    let (bp_id, bp) = match &req.baseline_prices_source {
-        Some(BaselinePricesSource::BaselinePricesId(id)) => (Some(id.as_str()), None),
-        Some(BaselinePricesSource::BaselinePrices(d)) => (None, Some(d)),
-        None => (None, None),
-    };
-    let (sp_id, sp) = match &req.scenario_prices_source {
-        Some(ScenarioPricesSource::ScenarioPricesId(id)) => (Some(id.as_str()), None),
-        Some(ScenarioPricesSource::ScenarioPrices(d)) => (None, Some(d)),
-        None => (None, None),
-    };
-    let (bs_id, bs) = match &req.baseline_schedule_source {
-        Some(BaselineScheduleSource::BaselineScheduleId(id)) => (Some(id.as_str()), None),
-        Some(BaselineScheduleSource::BaselineSchedule(s)) => (None, Some(s)),
-        None => (None, None),
-    };
-    let (ss_id, ss) = match &req.scenario_schedule_source {
-        Some(ScenarioScheduleSource::ScenarioScheduleId(id)) => (Some(id.as_str()), None),
-        Some(ScenarioScheduleSource::ScenarioSchedule(s)) => (None, Some(s)),
-        None => (None, None),
-    };
-    let given_bom = bom_id.is_some() || bom_inline.is_some();
-    let bom = v.keep(bom(catalog, bom_id, bom_inline, &f("bom"), limits))?;
-    let given_bp = bp_id.is_some() || bp.is_some();
-    let baseline_prices = v.keep(deck(catalog, bp_id, bp, &f("baseline_prices")))?;
-    let scenario_prices = v.keep(deck(catalog, sp_id, sp, &f("scenario_prices")))?;
-    let given_bs = bs_id.is_some() || bs.is_some();
-    let baseline_schedule = v.keep(schedule(catalog, bs_id, bs, &f("baseline_schedule")))?;
-    let scenario_schedule = v.keep(schedule(catalog, ss_id, ss, &f("scenario_schedule")))?;
-    if !given_bom {
-        v.0.push(required(&f("bom"), "BOM"));
-    }
-    if !given_bp {
-        v.0.push(required(&f("baseline_prices"), "price deck"));
-    }
-    if !given_bs {
-        v.0.push(required(&f("baseline_schedule"), "tariff schedule"));
-    }
-    match (bom, baseline_prices, baseline_schedule, options) {
+    let base = base(catalog, limits, src, prefix, &mut v)?;
+    let (sp_id, sp) = source!(
+        &req.scenario_prices_source,
+        ScenarioPricesSource::ScenarioPricesId,
+        ScenarioPricesSource::ScenarioPrices
+    );
+    let (ss_id, ss) = source!(
+        &req.scenario_schedule_source,
+        ScenarioScheduleSource::ScenarioScheduleId,
+        ScenarioScheduleSource::ScenarioSchedule
+    );
+    let scenario_prices = v.keep(deck(catalog, sp_id, sp, &join(prefix, "scenario_prices")))?;
+    let scenario_schedule = v.keep(schedule(
+        catalog,
+        ss_id,
+        ss,
+        &join(prefix, "scenario_schedule"),
+    ))?;
+    match (
+        base.bom,
+        base.baseline_prices,
+        base.baseline_schedule,
+        base.options,
+    ) {
         (Some(bom), Some(baseline_prices), Some(baseline_schedule), Some(options))
             if v.0.is_empty() =>
         {
