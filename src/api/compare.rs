@@ -6,7 +6,7 @@ use super::resolve::{self, Base, BaseSources, Resolved, Violations, source};
 use super::response::impact_response;
 use crate::catalog::Catalog;
 use crate::convert::{Limits, check::Check};
-use crate::engine::{self, InputError, Reason, model::Scenario};
+use crate::engine::{InputError, Reason};
 use crate::pb;
 use crate::pb::compare_scenarios_request::{
     BaselinePricesSource, BaselineScheduleSource, BomSource,
@@ -118,14 +118,7 @@ pub fn compare(
         if let Some(d) = date {
             o.scenario_entry_date = d;
         }
-        let impact = engine::calculate(&Scenario {
-            bom: &inputs.bom,
-            baseline_prices: &inputs.baseline_prices.0,
-            scenario_prices: &inputs.scenario_prices.0,
-            baseline_schedule: &inputs.baseline_schedule.0,
-            scenario_schedule: &inputs.scenario_schedule.0,
-            options: &o,
-        })?;
+        let impact = inputs.calculate(&o)?;
         results.push((name, impact.delta, impact_response(&impact, &inputs, &o)));
     }
     let mut order: Vec<usize> = (0..results.len()).collect();

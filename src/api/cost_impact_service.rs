@@ -9,7 +9,6 @@ use super::response::impact_response;
 use super::{batch, compare, sensitivity};
 use crate::catalog::Catalog;
 use crate::convert::Limits;
-use crate::engine::{self, model::Scenario};
 use crate::pb;
 use crate::pb::cost_impact_service_server::CostImpactService;
 use std::sync::Arc;
@@ -53,14 +52,7 @@ impl CostImpactApi {
             );
         }
         let (inputs, options) = resolve(&self.catalog, req, &self.limits, "")?;
-        let impact = engine::calculate(&Scenario {
-            bom: &inputs.bom,
-            baseline_prices: &inputs.baseline_prices.0,
-            scenario_prices: &inputs.scenario_prices.0,
-            baseline_schedule: &inputs.baseline_schedule.0,
-            scenario_schedule: &inputs.scenario_schedule.0,
-            options: &options,
-        })?;
+        let impact = inputs.calculate(&options)?;
         Ok(impact_response(&impact, &inputs, &options))
     }
 

@@ -6,8 +6,9 @@
 use super::error::ApiError;
 use crate::catalog::{Catalog, Entry};
 use crate::convert::{self, Limits, join};
+use crate::engine::model::Scenario;
 use crate::engine::model::{Bom, Options, PriceDeck, Schedule};
-use crate::engine::{InputError, Reason};
+use crate::engine::{self, Impact, InputError, Reason};
 use crate::pb;
 use crate::pb::calculate_impact_request::{
     BaselinePricesSource, BaselineScheduleSource, BomSource, ScenarioPricesSource,
@@ -33,6 +34,20 @@ pub struct Resolved {
     pub baseline_schedule: ScheduleRef,
     /// Scenario schedule.
     pub scenario_schedule: ScheduleRef,
+}
+
+impl Resolved {
+    /// Costs these inputs with `options` (the engine's [`Impact`]).
+    pub fn calculate(&self, options: &Options) -> Result<Impact, InputError> {
+        engine::calculate(&Scenario {
+            bom: &self.bom,
+            baseline_prices: &self.baseline_prices.0,
+            scenario_prices: &self.scenario_prices.0,
+            baseline_schedule: &self.baseline_schedule.0,
+            scenario_schedule: &self.scenario_schedule.0,
+            options,
+        })
+    }
 }
 
 fn source_ref(id: &str, preset: bool, as_of_date: &str, source: &str) -> pb::SourceRef {
