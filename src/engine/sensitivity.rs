@@ -158,6 +158,10 @@ pub fn analyze(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Sensitivity, 
     };
     let base_values = values(&|u| u.base);
     let base = with_values(inputs, uncertain, &base_values)?.impact()?;
+    // Every other evaluation needs only its delta: no formulas.
+    let mut quiet = inputs.clone();
+    quiet.options.explain = false;
+    let inputs = &quiet;
     let all_low = with_values(inputs, uncertain, &values(&|u| u.low))?
         .impact()?
         .delta;
