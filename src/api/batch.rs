@@ -84,7 +84,7 @@ pub async fn run(
             Ok(None) => break,
             Err(status) => {
                 tracing::info!(code = ?status.code(), "batch stream ended with an error");
-                let _ = tx.send(Err(super::error::size_status(status))).await;
+                let _ = tx.send(Err(super::error::canonical_status(status))).await;
                 return;
             }
         };

@@ -115,12 +115,53 @@ impl From<ApiError> for Status {
     }
 }
 
-/// tonic rejects a message over the size limit with OUT_OF_RANGE; the API answers
-/// RESOURCE_EXHAUSTED for it, as gRPC does for size limits. Other statuses pass unchanged.
-pub fn size_status(status: Status) -> Status {
-    if status.code() == Code::OutOfRange && status.message().contains("message length too large") {
-        Status::resource_exhausted(status.message().to_string())
-    } else {
-        status
+/// The canonical code for a status tonic chose for a limit it enforces itself: a request
+/// message over the size limit (tonic: OUT_OF_RANGE) is RESOURCE_EXHAUSTED, and a call cut at
+/// its `grpc-timeout` (tonic: CANCELLED, "Timeout expired") is DEADLINE_EXCEEDED. `message`
+/// may be percent-encoded, as in a `grpc-message` header. The handlers never answer
+/// OUT_OF_RANGE or CANCELLED themselves; any other status gets `None`.
+pub fn canonical_code(code: Code, message: &str) -> Option<Code> {
+    let has = |text: &str| message.contains(text) || message.contains(&text.replace(' ', "%20"));
+    match code {
+        Code::OutOfRange if has("too large") => Some(Code::ResourceExhausted),
+        Code::Cancelled if has("Timeout expired") => Some(Code::DeadlineExceeded),
+        _ => None,
+    }
+}
+
+/// `status` with its [`canonical_code`], for statuses the API relays itself (batch streams).
+pub fn canonical_status(status: Status) -> Status {
+    match canonical_code(status.code(), status.message()) {
+        Some(code) => Status::new(code, status.message().to_string()),
+        None => status,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tonic_limit_statuses_get_canonical_codes_in_either_encoding() {
+        let too_large =
+            "Error, decoded message length too large: found 5 bytes, the limit is: 4 bytes";
+        assert_eq!(
+            canonical_code(Code::OutOfRange, too_large),
+            Some(Code::ResourceExhausted)
+        );
+        assert_eq!(
+            canonical_code(Code::OutOfRange, &too_large.replace(' ', "%20")),
+            Some(Code::ResourceExhausted)
+        );
+        assert_eq!(
+            canonical_code(Code::Cancelled, "Timeout%20expired"),
+            Some(Code::DeadlineExceeded)
+        );
+        assert_eq!(canonical_code(Code::OutOfRange, "something else"), None);
+        assert_eq!(canonical_code(Code::InvalidArgument, too_large), None);
+        assert_eq!(
+            canonical_status(Status::cancelled("Timeout expired")).code(),
+            Code::DeadlineExceeded
+        );
     }
 }

@@ -67,11 +67,6 @@ impl Check {
         self.errors.push(InputError::new(field, reason, message));
     }
 
-    /// Whether no violation was recorded.
-    pub fn is_ok(&self) -> bool {
-        self.errors.is_empty()
-    }
-
     /// `Ok(value)` if no violation was recorded, else every violation.
     pub fn finish<T>(self, value: T) -> Result<T, Vec<InputError>> {
         if self.errors.is_empty() {
@@ -88,11 +83,6 @@ impl Check {
             self.push("", Reason::InvalidValue, "input could not be converted");
         }
         self.errors
-    }
-
-    /// Adds violations found by a nested conversion.
-    pub fn extend(&mut self, errors: Vec<InputError>) {
-        self.errors.extend(errors);
     }
 
     /// Parses a required decimal.

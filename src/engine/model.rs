@@ -262,11 +262,6 @@ pub struct Measure {
 }
 
 impl Measure {
-    /// Whether the measure covers goods of this HTS code and origin entered on `date`.
-    pub fn applies(&self, import: &Import, date: Date) -> bool {
-        self.window.contains(date) && self.covers(import)
-    }
-
     /// Whether the measure's scope (HTS prefixes, origins) covers this import, on any date.
     pub fn covers(&self, import: &Import) -> bool {
         (self.hts_prefixes.is_empty()
