@@ -31,10 +31,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         set(bench_files),
     )?;
 
+    // Every message knows its full name, so the services' codec (`crate::wire::Codec`) can
+    // scan a request against its descriptor before prost decodes it.
+    let mut config = prost_build::Config::new();
+    config.enable_type_names();
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
-        .compile_fds(fds)?;
+        .codec_path("crate::wire::Codec")
+        // A BOM item's import is boxed: most items have none, and inline it would double the
+        // size of every item in memory (which bounds how much memory a request may take).
+        .boxed(".tariff.v1.BomItem.import")
+        .compile_fds_with_config(fds, config)?;
 
     pbjson_build::Builder::new()
         .register_descriptors(&descriptor_bytes)?

@@ -10,11 +10,10 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use tariff_impact::api::CostImpactApi;
-use tariff_impact::api::guard::Guard;
+use tariff_impact::api::{Context, calculate};
 use tariff_impact::catalog::Catalog;
 use tariff_impact::convert::{self, Limits};
-use tariff_impact::engine::{self, model::Scenario};
+use tariff_impact::engine::{self, Meter, model::Scenario};
 use tariff_impact::pb;
 
 /// `n` lines in assemblies of 10: even lines Nd or Dy oxide, odd lines components; every
@@ -87,14 +86,17 @@ fn engine_per_line(c: &mut Criterion) {
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
-                engine::calculate(&Scenario {
-                    bom: &bom,
-                    baseline_prices: &p0,
-                    scenario_prices: &p1,
-                    baseline_schedule: &s0,
-                    scenario_schedule: &s1,
-                    options: &options,
-                })
+                engine::calculate(
+                    &Scenario {
+                        bom: &bom,
+                        baseline_prices: &p0,
+                        scenario_prices: &p1,
+                        baseline_schedule: &s0,
+                        scenario_schedule: &s1,
+                        options: &options,
+                    },
+                    &Meter::unlimited(),
+                )
                 .unwrap()
             })
         });
@@ -103,18 +105,17 @@ fn engine_per_line(c: &mut Criterion) {
 }
 
 fn request_path(c: &mut Criterion) {
-    let api = CostImpactApi::new(
-        Arc::new(Catalog::builtin().unwrap()),
-        Limits::default(),
-        Guard::new(1, Duration::MAX),
-    );
+    let ctx = Context {
+        catalog: Arc::new(Catalog::builtin().unwrap()),
+        limits: Limits::default(),
+    };
     let mut group = c.benchmark_group("request_path");
     group.sample_size(20);
     for n in [10usize, 1_000] {
         let req = request(n);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-            b.iter(|| api.calculate(&req).unwrap())
+            b.iter(|| calculate::calculate(&ctx, &req, &Meter::unlimited()).unwrap())
         });
     }
     group.finish();

@@ -15,7 +15,11 @@
 //! - [`api`]: the tonic services; they resolve presets, convert, call the engine and map
 //!   results and errors to protobuf.
 //! - [`cli`]: the `calc` command: the same resolution and engine, from JSON or CSV files.
-//! - [`server`]: wiring: services, reflection (v1 and v1alpha), health, graceful shutdown.
+//! - [`server`]: wiring: services, reflection (v1 and v1alpha), health, graceful shutdown,
+//!   admission before decoding, guarded connections.
+//! - [`wire`]: a schema-driven check of protobuf bytes before prost decodes them, and the
+//!   codec the services use, which turns malformed messages into INVALID_ARGUMENT with a field
+//!   path and refuses messages that would decode to too much memory.
 //!
 //! A request flows `api` -> `catalog`/`convert` -> `engine` -> `api`.
 
@@ -25,6 +29,7 @@ pub mod cli;
 pub mod convert;
 pub mod engine;
 pub mod server;
+pub mod wire;
 
 /// Where the generated `tariff.bench.v1` code looks for `tariff.v1` (as `super::super::v1`
 /// from `pb::bench`).

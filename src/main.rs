@@ -8,10 +8,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use tariff_impact::api::budget::Budgets;
+use tariff_impact::api::capacity::CapacitySettings;
 use tariff_impact::catalog::Catalog;
 use tariff_impact::cli::{self, CalcArgs, CalcError};
 use tariff_impact::convert::Limits;
 use tariff_impact::pb;
+use tariff_impact::server::connections::ConnectionSettings;
 use tariff_impact::server::{ServerConfig, TlsFiles};
 use tracing_subscriber::EnvFilter;
 
@@ -39,6 +42,19 @@ enum Command {
     },
 }
 
+/// The defaults of `serve`, all from [`ServerConfig::default`]: one source for every default.
+fn d() -> ServerConfig {
+    ServerConfig::default()
+}
+
+fn secs(d: Duration) -> u64 {
+    d.as_secs()
+}
+
+fn mib(bytes: u64) -> u64 {
+    bytes / (1024 * 1024)
+}
+
 /// `serve`: every setting has a flag and an environment variable, and a production default.
 #[derive(clap::Args)]
 struct ServeCli {
@@ -52,34 +68,65 @@ struct ServeCli {
     #[arg(long, env = "TARIFF_JSON_LOGS")]
     json_logs: bool,
     /// Largest request message in bytes (larger: RESOURCE_EXHAUSTED).
-    #[arg(long, env = "TARIFF_MAX_REQUEST_BYTES", default_value_t = 4 * 1024 * 1024)]
+    #[arg(long, env = "TARIFF_MAX_REQUEST_BYTES", default_value_t = d().max_request_bytes)]
     max_request_bytes: usize,
+    /// Largest response message in bytes (larger: RESOURCE_EXHAUSTED before it is sent).
+    #[arg(long, env = "TARIFF_MAX_RESPONSE_BYTES", default_value_t = d().budgets.max_response_bytes)]
+    max_response_bytes: u64,
+    /// Most units of work one call may take (estimated before it runs, counted while it runs).
+    #[arg(long, env = "TARIFF_MAX_CALL_WORK", default_value_t = d().budgets.max_call_work)]
+    max_call_work: u64,
+    /// Most memory one call may hold, in MiB.
+    #[arg(long, env = "TARIFF_MAX_CALL_MEMORY_MIB", default_value_t = mib(d().budgets.max_call_memory))]
+    max_call_memory_mib: u64,
+    /// Memory lent to requests and calculations at once, in MiB; beyond it calls are shed.
+    #[arg(long, env = "TARIFF_MAX_MEMORY_MIB", default_value_t = mib(d().capacity.memory_bytes))]
+    max_memory_mib: u64,
     /// Most BOM items after expanding shared assemblies.
-    #[arg(long, env = "TARIFF_MAX_BOM_ITEMS", default_value_t = 100_000)]
+    #[arg(long, env = "TARIFF_MAX_BOM_ITEMS", default_value_t = d().limits.max_items)]
     max_bom_items: usize,
     /// Deepest BOM nesting.
-    #[arg(long, env = "TARIFF_MAX_BOM_DEPTH", default_value_t = 32)]
+    #[arg(long, env = "TARIFF_MAX_BOM_DEPTH", default_value_t = d().limits.max_depth)]
     max_bom_depth: usize,
     /// Most scenarios per CompareScenarios call.
-    #[arg(long, env = "TARIFF_MAX_SCENARIOS", default_value_t = 64)]
+    #[arg(long, env = "TARIFF_MAX_SCENARIOS", default_value_t = d().limits.max_scenarios)]
     max_scenarios: usize,
     /// Most uncertain inputs per AnalyzeSensitivity call.
-    #[arg(long, env = "TARIFF_MAX_SENSITIVITY_INPUTS", default_value_t = 64)]
+    #[arg(long, env = "TARIFF_MAX_SENSITIVITY_INPUTS", default_value_t = d().limits.max_inputs)]
     max_sensitivity_inputs: usize,
-    /// Calculations running at once (unary calls and open batch streams); more are shed.
-    #[arg(long, env = "TARIFF_MAX_CONCURRENT_CALLS", default_value_t = 64)]
+    /// Calls in flight on the tariff services at once; more are shed before decoding.
+    #[arg(long, env = "TARIFF_MAX_CONCURRENT_CALLS", default_value_t = d().capacity.max_calls)]
     max_concurrent_calls: usize,
+    /// Heavy calculations on the worker pool at once (default: twice the CPUs); more are shed.
+    #[arg(long, env = "TARIFF_MAX_CONCURRENT_CALCULATIONS", default_value_t = d().capacity.max_calculations)]
+    max_concurrent_calculations: usize,
+    /// Open CalculateBatch streams at once; more are shed.
+    #[arg(long, env = "TARIFF_MAX_BATCH_STREAMS", default_value_t = d().capacity.max_batch_streams)]
+    max_batch_streams: usize,
+    /// Seconds a batch stream may wait for a request, or for its client to read, before it
+    /// is closed.
+    #[arg(long, env = "TARIFF_BATCH_IDLE_SECONDS", default_value_t = secs(d().batch_idle_timeout))]
+    batch_idle_seconds: u64,
     /// Longest a calculation may run, whatever the client's deadline (seconds).
-    #[arg(long, env = "TARIFF_MAX_CALL_SECONDS", default_value_t = 30)]
+    #[arg(long, env = "TARIFF_MAX_CALL_SECONDS", default_value_t = secs(d().max_call_duration))]
     max_call_seconds: u64,
     /// HTTP/2 streams per connection.
-    #[arg(long, env = "TARIFF_MAX_CONCURRENT_STREAMS", default_value_t = 256)]
+    #[arg(long, env = "TARIFF_MAX_CONCURRENT_STREAMS", default_value_t = d().max_concurrent_streams)]
     max_concurrent_streams: u32,
+    /// Connections open at once; more are closed as they arrive.
+    #[arg(long, env = "TARIFF_MAX_CONNECTIONS", default_value_t = d().connections.max_connections)]
+    max_connections: usize,
+    /// Seconds a new connection may take to send its first request.
+    #[arg(long, env = "TARIFF_HANDSHAKE_TIMEOUT_SECONDS", default_value_t = secs(d().connections.handshake_timeout))]
+    handshake_timeout_seconds: u64,
+    /// Seconds a connection may stay open without a stream.
+    #[arg(long, env = "TARIFF_IDLE_TIMEOUT_SECONDS", default_value_t = secs(d().connections.idle_timeout))]
+    idle_timeout_seconds: u64,
     /// Seconds health reports NOT_SERVING before the listener closes on shutdown.
-    #[arg(long, env = "TARIFF_DRAIN_GRACE_SECONDS", default_value_t = 2)]
+    #[arg(long, env = "TARIFF_DRAIN_GRACE_SECONDS", default_value_t = secs(d().drain_grace))]
     drain_grace_seconds: u64,
-    /// Seconds in-flight calls get to finish after the listener closes.
-    #[arg(long, env = "TARIFF_DRAIN_TIMEOUT_SECONDS", default_value_t = 20)]
+    /// Seconds in-flight calls get to finish after the listener closes; then they are stopped.
+    #[arg(long, env = "TARIFF_DRAIN_TIMEOUT_SECONDS", default_value_t = secs(d().drain_timeout))]
     drain_timeout_seconds: u64,
     /// Turn server reflection off.
     #[arg(long, env = "TARIFF_NO_REFLECTION")]
@@ -104,6 +151,7 @@ struct ServeCli {
 impl ServeCli {
     fn config(&self) -> ServerConfig {
         let d = ServerConfig::default();
+        let mib = |n: u64| n.saturating_mul(1024 * 1024);
         ServerConfig {
             limits: Limits {
                 max_depth: self.max_bom_depth,
@@ -111,9 +159,26 @@ impl ServeCli {
                 max_scenarios: self.max_scenarios,
                 max_inputs: self.max_sensitivity_inputs,
             },
+            budgets: Budgets {
+                max_call_work: self.max_call_work,
+                max_call_memory: mib(self.max_call_memory_mib),
+                max_response_bytes: self.max_response_bytes,
+            },
+            capacity: CapacitySettings {
+                max_calls: self.max_concurrent_calls.max(1),
+                max_batch_streams: self.max_batch_streams.max(1),
+                max_calculations: self.max_concurrent_calculations.max(1),
+                memory_bytes: mib(self.max_memory_mib),
+            },
+            connections: ConnectionSettings {
+                max_connections: self.max_connections.max(1),
+                handshake_timeout: Duration::from_secs(self.handshake_timeout_seconds),
+                idle_timeout: Duration::from_secs(self.idle_timeout_seconds),
+                ..d.connections
+            },
             max_request_bytes: self.max_request_bytes,
-            max_concurrent_calls: self.max_concurrent_calls.max(1),
             max_call_duration: Duration::from_secs(self.max_call_seconds),
+            batch_idle_timeout: Duration::from_secs(self.batch_idle_seconds),
             max_concurrent_streams: self.max_concurrent_streams,
             drain_grace: Duration::from_secs(self.drain_grace_seconds),
             drain_timeout: Duration::from_secs(self.drain_timeout_seconds),
@@ -222,6 +287,9 @@ fn run_serve(serve: ServeCli) -> ExitCode {
         .await
         .map_err(|e| e.to_string())
     });
+    // Blocking work still running was told to stop at the end of the drain; do not wait
+    // for a straggler longer than this.
+    runtime.shutdown_timeout(Duration::from_secs(2));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

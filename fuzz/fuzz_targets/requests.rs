@@ -1,25 +1,46 @@
-//! Arbitrary bytes as requests: decoded with prost (as tonic would), then validated, costed
-//! and turned into a response exactly as the server does. The first byte picks the RPC. Any
-//! panic, overflow or hang here is a finding: every input must end in a response or an error.
+//! Arbitrary bytes as requests: scanned and decoded as the server's codec does, then
+//! validated, estimated, checked against budgets and costed under a meter exactly as the
+//! server does. The first byte picks the RPC. Any panic, overflow or hang here is a finding:
+//! every input must end in a response or an error. A plan whose meter counts more work than
+//! its estimate is a finding too (the cost model must bound the work).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
-use tariff_impact::api::CostImpactApi;
-use tariff_impact::api::guard::Guard;
+use tariff_impact::api::budget::Budgets;
+use tariff_impact::api::guard::Plan;
+use tariff_impact::api::{ApiError, Context, calculate, compare, sensitivity};
 use tariff_impact::catalog::Catalog;
 use tariff_impact::convert::Limits;
+use tariff_impact::engine::{Meter, Stopped};
 use tariff_impact::pb;
 
-fn api() -> &'static CostImpactApi {
-    static API: OnceLock<CostImpactApi> = OnceLock::new();
-    API.get_or_init(|| {
+fn ctx() -> &'static Context {
+    static CTX: OnceLock<Context> = OnceLock::new();
+    CTX.get_or_init(|| Context {
+        catalog: Arc::new(Catalog::builtin().unwrap()),
         // Small limits keep each input fast; the checks are the same at any size.
-        let limits = Limits { max_depth: 32, max_items: 2_000, max_scenarios: 8, max_inputs: 4 };
-        CostImpactApi::new(Arc::new(Catalog::builtin().unwrap()), limits, Guard::new(1, Duration::MAX))
+        limits: Limits { max_depth: 32, max_items: 2_000, max_scenarios: 8, max_inputs: 4 },
     })
+}
+
+/// Runs a plan as the server would, with a work budget small enough to keep each input fast;
+/// a plan within its budget must never be stopped by its meter.
+fn run<P: Plan>(plan: Result<P, ApiError>) {
+    let Ok(plan) = plan else { return };
+    let budgets = Budgets { max_call_work: 2_000_000, ..Budgets::default() };
+    let cost = plan.cost();
+    if budgets.check(&cost, plan.explain()).is_err() {
+        return;
+    }
+    let meter = Meter::new(None, None, cost.work);
+    match plan.run(&meter) {
+        Err(ApiError::Stopped(Stopped::OverBudget { limit })) => {
+            panic!("the estimate of {limit} units was exceeded")
+        }
+        _ => {}
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -27,17 +48,17 @@ fuzz_target!(|data: &[u8]| {
     match selector % 3 {
         0 => {
             if let Ok(req) = pb::CalculateImpactRequest::decode(body) {
-                let _ = api().calculate(&req);
+                run(calculate::prepare(ctx(), &req));
             }
         }
         1 => {
             if let Ok(req) = pb::CompareScenariosRequest::decode(body) {
-                let _ = api().compare(&req);
+                run(compare::prepare(ctx(), &req));
             }
         }
         _ => {
             if let Ok(req) = pb::AnalyzeSensitivityRequest::decode(body) {
-                let _ = api().analyze(&req);
+                run(sensitivity::prepare(ctx(), &req));
             }
         }
     }

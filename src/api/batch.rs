@@ -1,20 +1,34 @@
-//! `CalculateBatch`: a bidirectional stream of calculations. Requests are read one at a time
-//! and each response is sent into a small bounded channel before the next request is read, so
-//! a client that stops reading stops the server reading (HTTP/2 flow control then stops the
-//! client sending): memory stays flat however long the stream runs. A bad item gets its own
-//! error and the stream goes on; the summary comes last, after the client closes its side.
+//! `CalculateBatch`: a bidirectional stream of calculations. Requests are read one at a time;
+//! each item runs under the same guards as a unary call (budgets, memory, a calculation slot
+//! for heavy items) but waits for its turn instead of being shed, and each response is sent
+//! into a small bounded channel before the next request is read. A client that stops reading
+//! therefore stops the server reading, and HTTP/2 flow control then stops the client sending:
+//! memory stays flat however long the stream runs. A bad item gets its own error and the
+//! stream goes on; the summary comes last, after the client closes its side.
+//!
+//! A stream is not held open for nothing: if no request arrives, or no response can be
+//! delivered, for the idle timeout, the stream ends with DEADLINE_EXCEEDED and its slot is
+//! given back.
 
-use super::cost_impact_service::CostImpactApi;
-use super::error::ApiError;
+use super::Context;
+use super::calculate;
+use super::capacity::{DecodeSlot, Reservation};
+use super::error::{ApiError, canonical_status};
+use super::guard::Guard;
 use crate::engine::{InputError, Reason};
 use crate::pb;
+use crate::wire::codec::take_item_failure as item_failure;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tonic::{Status, Streaming};
 
 /// Responses buffered per stream before the server stops reading requests.
-pub const CHANNEL_CAPACITY: usize = 16;
+pub const CHANNEL_CAPACITY: usize = 4;
+
+/// One response on its way to the client, with the memory it holds until tonic takes it.
+pub type Outgoing = (Result<pb::CalculateBatchResponse, Status>, Reservation);
 
 fn batch_error(e: &ApiError) -> pb::BatchError {
     pb::BatchError {
@@ -22,20 +36,14 @@ fn batch_error(e: &ApiError) -> pb::BatchError {
         message: e.message(),
         field_violations: e
             .violations()
-            .iter()
+            .into_iter()
             .map(|v| pb::FieldViolation {
-                field: v.field.clone(),
-                reason: v.reason.as_str().to_string(),
-                description: v.message.clone(),
+                field: v.field,
+                reason: v.reason.to_string(),
+                description: v.description,
             })
             .collect(),
     }
-}
-
-/// Why one batch item failed.
-enum Failure {
-    Api(ApiError),
-    Panic,
 }
 
 /// Running fleet totals, per currency.
@@ -71,40 +79,103 @@ fn money_list(map: &BTreeMap<String, Decimal>) -> Vec<pb::Money> {
         .collect()
 }
 
-/// Answers every request of `inbound` on `tx`, then the summary.
+/// The stream's settings.
+#[derive(Debug, Clone)]
+pub struct BatchSettings {
+    /// Longest wait for the next request, or for the client to take a response.
+    pub idle_timeout: Duration,
+}
+
+/// What ends a stream early.
+enum End {
+    /// The client went away or stopped reading: nothing more can be said.
+    Gone,
+    /// Ends the stream with this status.
+    Status(Status),
+}
+
+/// Sends `response` unless the client has not made room for it within the idle timeout.
+async fn send(
+    tx: &mpsc::Sender<Outgoing>,
+    response: Result<pb::CalculateBatchResponse, Status>,
+    memory: Reservation,
+    idle: Duration,
+) -> Result<(), End> {
+    match tokio::time::timeout(idle, tx.send((response, memory))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Gone),
+        Err(_) => {
+            tracing::info!("batch client stopped reading responses; stream closed");
+            Err(End::Gone)
+        }
+    }
+}
+
+/// Answers every request of `inbound` on `tx`, then the summary. `decoded` holds the memory
+/// each request's message was lent while it was received.
 pub async fn run(
-    api: CostImpactApi,
-    mut inbound: Streaming<pb::CalculateBatchRequest>,
-    tx: mpsc::Sender<Result<pb::CalculateBatchResponse, Status>>,
+    ctx: Context,
+    guard: Guard,
+    settings: BatchSettings,
+    inbound: Streaming<pb::CalculateBatchRequest>,
+    decoded: DecodeSlot,
+    tx: mpsc::Sender<Outgoing>,
 ) {
+    let idle = settings.idle_timeout;
+    match items(&ctx, &guard, idle, inbound, &decoded, &tx).await {
+        Ok(()) | Err(End::Gone) => {}
+        Err(End::Status(status)) => {
+            tracing::info!(code = ?status.code(), "batch stream ended with an error");
+            let _ = send(&tx, Err(status), Reservation::default(), idle).await;
+        }
+    }
+}
+
+async fn items(
+    ctx: &Context,
+    guard: &Guard,
+    idle: Duration,
+    mut inbound: Streaming<pb::CalculateBatchRequest>,
+    decoded: &DecodeSlot,
+    tx: &mpsc::Sender<Outgoing>,
+) -> Result<(), End> {
     let mut t = Totals::default();
     loop {
-        let req = match inbound.message().await {
-            Ok(Some(req)) => req,
-            Ok(None) => break,
-            Err(status) => {
-                tracing::info!(code = ?status.code(), "batch stream ended with an error");
-                let _ = tx.send(Err(super::error::canonical_status(status))).await;
-                return;
+        // A malformed item is answered as an empty request and its failure left for this
+        // loop (see `wire::codec`); nothing stale may linger from before.
+        let _ = item_failure();
+        let req = match tokio::time::timeout(idle, inbound.message()).await {
+            Ok(Ok(Some(req))) => req,
+            Ok(Ok(None)) => break,
+            Ok(Err(status)) => return Err(End::Status(canonical_status(status))),
+            Err(_) => {
+                return Err(End::Status(Status::deadline_exceeded(format!(
+                    "no batch request arrived for {} s (--batch-idle-seconds); the stream is \
+                     closed",
+                    idle.as_secs()
+                ))));
             }
         };
+        let failure = item_failure();
         t.requests += 1;
-        let outcome = match req.calculation.as_ref() {
-            None => Err(Failure::Api(ApiError::from(InputError::new(
+        let memory = decoded.take();
+        let pb::CalculateBatchRequest {
+            request_id,
+            calculation,
+        } = req;
+        let outcome = match calculation {
+            _ if failure.is_some() => Err(failure.unwrap_or(ApiError::Internal)),
+            None => Err(ApiError::from(InputError::new(
                 "calculation",
                 Reason::Required,
                 "each batch request needs a calculation",
-            )))),
-            // A panic stays inside its item: INTERNAL for it, the stream goes on.
+            ))),
             Some(calc) => {
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| api.calculate(calc)))
-                {
-                    Ok(r) => r.map_err(Failure::Api),
-                    Err(_) => {
-                        tracing::error!(request_id = %req.request_id, "a batch item panicked; answered INTERNAL");
-                        Err(Failure::Panic)
-                    }
-                }
+                let size = prost::Message::encoded_len(&calc);
+                let ctx = ctx.clone();
+                guard
+                    .run_item(size, memory, move || calculate::prepare(&ctx, &calc))
+                    .await
             }
         };
         let outcome = match outcome {
@@ -113,32 +184,29 @@ pub async fn run(
                 if let Err(status) = add(&mut t.unit_delta, result.delta.as_ref())
                     .and_then(|()| add(&mut t.annual, result.annual_impact.as_ref()))
                 {
-                    let _ = tx.send(Err(status)).await;
-                    return;
+                    return Err(End::Status(status));
                 }
                 pb::calculate_batch_response::Outcome::Result(result)
             }
-            Err(Failure::Api(e)) => {
+            Err(e) => {
+                if matches!(e, ApiError::Internal) {
+                    tracing::error!(%request_id, "a batch item panicked; answered INTERNAL");
+                }
                 t.failed += 1;
                 pb::calculate_batch_response::Outcome::Error(batch_error(&e))
             }
-            Err(Failure::Panic) => {
-                t.failed += 1;
-                pb::calculate_batch_response::Outcome::Error(pb::BatchError {
-                    code: "INTERNAL".to_string(),
-                    message: "internal error: the calculation failed unexpectedly".to_string(),
-                    field_violations: Vec::new(),
-                })
-            }
         };
         let response = pb::CalculateBatchResponse {
-            request_id: req.request_id,
+            request_id,
             outcome: Some(outcome),
         };
-        if tx.send(Ok(response)).await.is_err() {
-            tracing::info!(requests = t.requests, "batch client went away");
-            return;
-        }
+        // The response is held until tonic takes it: its memory is lent from the pool.
+        let bytes = prost::Message::encoded_len(&response) as u64;
+        let held = match guard.capacity().reserve_waiting(bytes).await {
+            Ok(r) => r,
+            Err(e) => return Err(End::Status(Status::from(e))),
+        };
+        send(tx, Ok(response), held, idle).await?;
     }
     tracing::info!(
         requests = t.requests,
@@ -153,10 +221,9 @@ pub async fn run(
         total_unit_delta: money_list(&t.unit_delta),
         total_annual_impact: money_list(&t.annual),
     };
-    let _ = tx
-        .send(Ok(pb::CalculateBatchResponse {
-            request_id: String::new(),
-            outcome: Some(pb::calculate_batch_response::Outcome::Summary(summary)),
-        }))
-        .await;
+    let response = pb::CalculateBatchResponse {
+        request_id: String::new(),
+        outcome: Some(pb::calculate_batch_response::Outcome::Summary(summary)),
+    };
+    send(tx, Ok(response), Reservation::default(), idle).await
 }

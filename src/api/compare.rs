@@ -1,24 +1,44 @@
 //! `CompareScenarios`: one BOM and baseline resolved once, each named scenario costed against
 //! it exactly as `CalculateImpact` would, then ranked by delta.
 
+use super::Context;
+use super::budget::{Cost, RESPONSE_COPIES};
+use super::calculate::response_units;
 use super::error::ApiError;
+use super::guard::Plan;
 use super::resolve::{self, Base, BaseSources, Resolved, Violations, source};
 use super::response::impact_response;
-use crate::catalog::Catalog;
-use crate::convert::{Limits, check::Check};
-use crate::engine::{InputError, Reason};
+use crate::convert::check::Check;
+use crate::engine::estimate::{self, Estimate};
+use crate::engine::model::Options;
+use crate::engine::{InputError, Meter, Reason};
 use crate::pb;
 use crate::pb::compare_scenarios_request::{
     BaselinePricesSource, BaselineScheduleSource, BomSource,
 };
 use crate::pb::scenario_input::{PricesSource, ScheduleSource};
+use std::collections::HashSet;
 
-/// Costs every scenario of `req` and ranks them.
+/// A validated `CompareScenarios` request: every scenario's inputs and estimate.
+#[derive(Debug)]
+pub struct ComparePlan {
+    scenarios: Vec<(String, Resolved, Options, Estimate)>,
+    explain: bool,
+}
+
+/// Costs every scenario of `req` and ranks them, counting the work on `meter`, without the
+/// server's budgets and capacity.
 pub fn compare(
-    catalog: &Catalog,
-    limits: &Limits,
+    ctx: &Context,
     req: &pb::CompareScenariosRequest,
+    meter: &Meter,
 ) -> Result<pb::CompareScenariosResponse, ApiError> {
+    prepare(ctx, req)?.run(meter)
+}
+
+/// Validates `req` into a plan.
+pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<ComparePlan, ApiError> {
+    let (catalog, limits) = (&*ctx.catalog, &ctx.limits);
     let mut v = Violations::default();
     let src = BaseSources {
         bom: source!(&req.bom_source, BomSource::BomId, BomSource::Bom),
@@ -55,7 +75,7 @@ pub fn compare(
         ));
     }
     let mut scenarios = Vec::with_capacity(req.scenarios.len());
-    let mut names: Vec<&str> = Vec::new();
+    let mut names: HashSet<&str> = HashSet::new();
     for (i, s) in req.scenarios.iter().enumerate().take(limits.max_scenarios) {
         let f = format!("scenarios[{i}]");
         if s.name.is_empty() {
@@ -64,14 +84,16 @@ pub fn compare(
                 Reason::Required,
                 "each scenario needs a name",
             ));
-        } else if names.contains(&s.name.as_str()) {
+        } else if !names.insert(&s.name) {
             v.0.push(InputError::new(
                 format!("{f}.name"),
                 Reason::Duplicate,
-                format!("scenario name {:?} is used twice", s.name),
+                format!(
+                    "scenario name {:?} is used twice",
+                    crate::engine::text::clip(&s.name)
+                ),
             ));
         }
-        names.push(&s.name);
         let (p_id, p) = source!(
             &s.prices_source,
             PricesSource::PricesId,
@@ -105,39 +127,80 @@ pub fn compare(
         return Err(ApiError::InvalidArgument(v.0));
     }
 
-    let mut results = Vec::with_capacity(scenarios.len());
-    for (name, prices, schedule, date) in scenarios {
-        let inputs = Resolved {
-            bom: bom.clone(),
-            scenario_prices: prices.unwrap_or_else(|| baseline_prices.clone()),
-            scenario_schedule: schedule.unwrap_or_else(|| baseline_schedule.clone()),
-            baseline_prices: baseline_prices.clone(),
-            baseline_schedule: baseline_schedule.clone(),
-        };
-        let mut o = options.clone();
-        if let Some(d) = date {
-            o.scenario_entry_date = d;
+    let explain = options.explain;
+    let scenarios = scenarios
+        .into_iter()
+        .map(|(name, prices, schedule, date)| {
+            let inputs = Resolved {
+                bom: bom.clone(),
+                scenario_prices: prices.unwrap_or_else(|| baseline_prices.clone()),
+                scenario_schedule: schedule.unwrap_or_else(|| baseline_schedule.clone()),
+                baseline_prices: baseline_prices.clone(),
+                baseline_schedule: baseline_schedule.clone(),
+            };
+            let mut o = options.clone();
+            if let Some(d) = date {
+                o.scenario_entry_date = d;
+            }
+            let estimate = estimate::calculation(&inputs.scenario(&o));
+            (name, inputs, o, estimate)
+        })
+        .collect();
+    Ok(ComparePlan { scenarios, explain })
+}
+
+impl Plan for ComparePlan {
+    type Response = pb::CompareScenariosResponse;
+
+    /// Every scenario's work and response; the engine's memory of one scenario at a time
+    /// (each is turned into its response before the next), every response at once.
+    fn cost(&self) -> Cost {
+        let mut total = Cost::default();
+        let mut engine = 0u64;
+        for (_, _, o, e) in &self.scenarios {
+            let c = Cost::calculation(e, o.explain);
+            let responses = c.response_bytes.saturating_mul(RESPONSE_COPIES);
+            engine = engine.max(c.memory.saturating_sub(responses));
+            total = total.plus(Cost {
+                memory: responses,
+                ..c
+            });
         }
-        let impact = inputs.calculate(&o)?;
-        results.push((name, impact.delta, impact_response(&impact, &inputs, &o)));
+        Cost {
+            memory: total.memory.saturating_add(engine),
+            ..total
+        }
     }
-    let mut order: Vec<usize> = (0..results.len()).collect();
-    order.sort_by(|&a, &b| results[b].1.cmp(&results[a].1));
-    let ranking = order.iter().map(|&i| results[i].0.clone()).collect();
-    let mut rank = vec![0; results.len()];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i] = r as i32 + 1;
+
+    fn explain(&self) -> bool {
+        self.explain
     }
-    Ok(pb::CompareScenariosResponse {
-        scenarios: results
-            .into_iter()
-            .zip(rank)
-            .map(|((name, _, result), rank)| pb::ScenarioResult {
-                name,
-                rank,
-                result: Some(result),
-            })
-            .collect(),
-        ranking,
-    })
+
+    fn run(self, meter: &Meter) -> Result<pb::CompareScenariosResponse, ApiError> {
+        let mut results = Vec::with_capacity(self.scenarios.len());
+        for (name, inputs, o, _) in self.scenarios {
+            let impact = inputs.calculate(&o, meter)?;
+            meter.charge(response_units(&impact, o.explain))?;
+            results.push((name, impact.delta, impact_response(&impact, &inputs, &o)));
+        }
+        let mut order: Vec<usize> = (0..results.len()).collect();
+        order.sort_by(|&a, &b| results[b].1.cmp(&results[a].1));
+        let ranking = order.iter().map(|&i| results[i].0.clone()).collect();
+        let mut rank = vec![0; results.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r as i32 + 1;
+        }
+        Ok(pb::CompareScenariosResponse {
+            scenarios: results
+                .into_iter()
+                .zip(rank)
+                .map(|((name, _, result), rank)| pb::ScenarioResult {
+                    name,
+                    rank,
+                    result: Some(result),
+                })
+                .collect(),
+            ranking,
+        })
+    }
 }

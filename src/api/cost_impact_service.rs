@@ -1,90 +1,65 @@
-//! `tariff.v1.CostImpactService`: thin handlers over the resolvers, the engine and the
-//! response builders. Each RPC's logic is a plain function (also used by the CLI and tests);
-//! this file only adapts it to tonic and logs the outcome.
+//! `tariff.v1.CostImpactService`: thin adapters from tonic to the RPC functions, each run
+//! under the server's guards, with the outcome logged.
 
+use super::batch::{self, BatchSettings};
+use super::capacity::Admission;
 use super::error::ApiError;
 use super::guard::Guard;
-use super::resolve::resolve;
-use super::response::impact_response;
-use super::{batch, compare, sensitivity};
-use crate::catalog::Catalog;
-use crate::convert::Limits;
+use super::{Context, calculate, compare, sensitivity};
 use crate::pb;
 use crate::pb::cost_impact_service_server::CostImpactService;
-use std::sync::Arc;
+use std::pin::Pin;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
-/// A preset id that panics in debug builds, so tests can prove a panic stays inside its call.
-/// Release builds do not contain it.
-pub const FAULT_INJECTION_BOM_ID: &str = "__panic_for_tests__";
+pub use super::calculate::{BLOCKING_BOM_ID, FAULT_INJECTION_BOM_ID};
 
-/// The cost-impact service: resolves inputs against the catalog and runs the engine.
+/// The cost-impact service.
 #[derive(Debug, Clone)]
 pub struct CostImpactApi {
-    catalog: Arc<Catalog>,
-    limits: Limits,
+    ctx: Context,
     guard: Guard,
+    batch: BatchSettings,
 }
 
 impl CostImpactApi {
-    /// A service answering from `catalog`, rejecting requests beyond `limits`; each call runs
-    /// under `guard` (concurrency gate and deadline).
-    pub fn new(catalog: Arc<Catalog>, limits: Limits, guard: Guard) -> Self {
-        Self {
-            catalog,
-            limits,
-            guard,
-        }
-    }
-
-    /// Computes one `CalculateImpact` response.
-    pub fn calculate(
-        &self,
-        req: &pb::CalculateImpactRequest,
-    ) -> Result<pb::CalculateImpactResponse, ApiError> {
-        #[cfg(debug_assertions)]
-        if let Some(pb::calculate_impact_request::BomSource::BomId(id)) = &req.bom_source {
-            assert!(
-                id != FAULT_INJECTION_BOM_ID,
-                "fault injection: {FAULT_INJECTION_BOM_ID}"
-            );
-        }
-        let (inputs, options) = resolve(&self.catalog, req, &self.limits, "")?;
-        let impact = inputs.calculate(&options)?;
-        Ok(impact_response(&impact, &inputs, &options))
-    }
-
-    /// Computes one `CompareScenarios` response.
-    pub fn compare(
-        &self,
-        req: &pb::CompareScenariosRequest,
-    ) -> Result<pb::CompareScenariosResponse, ApiError> {
-        compare::compare(&self.catalog, &self.limits, req)
-    }
-
-    /// Computes one `AnalyzeSensitivity` response.
-    pub fn analyze(
-        &self,
-        req: &pb::AnalyzeSensitivityRequest,
-    ) -> Result<pb::AnalyzeSensitivityResponse, ApiError> {
-        sensitivity::analyze(&self.catalog, &self.limits, req)
+    /// A service answering from `ctx`, each call under `guard`.
+    pub fn new(ctx: Context, guard: Guard, batch: BatchSettings) -> Self {
+        Self { ctx, guard, batch }
     }
 }
 
-/// Logs the outcome of a unary call.
-fn respond<T>(rpc: &str, r: Result<T, Status>) -> Result<Response<T>, Status> {
+/// Logs the outcome of a unary call and maps its error.
+fn respond<T>(rpc: &str, r: Result<T, ApiError>) -> Result<Response<T>, Status> {
     match r {
         Ok(v) => {
             tracing::info!(rpc, "ok");
             Ok(Response::new(v))
         }
-        Err(status) => {
+        Err(e) => {
+            let status = Status::from(e);
             tracing::info!(rpc, code = ?status.code(), message = status.message(), "rejected");
             Err(status)
         }
     }
+}
+
+/// The parts of a unary request the guards need: its metadata, its encoded size, the memory
+/// its message was lent, and the message.
+fn parts<T: prost::Message>(
+    request: Request<T>,
+) -> (
+    tonic::metadata::MetadataMap,
+    usize,
+    Option<super::capacity::Reservation>,
+    T,
+) {
+    let (metadata, extensions, req) = request.into_parts();
+    let decoded = extensions.get::<Admission>().and_then(|a| a.decoded.take());
+    let size = req.encoded_len();
+    (metadata, size, decoded, req)
 }
 
 #[tonic::async_trait]
@@ -93,55 +68,58 @@ impl CostImpactService for CostImpactApi {
         &self,
         request: Request<pb::CalculateImpactRequest>,
     ) -> Result<Response<pb::CalculateImpactResponse>, Status> {
-        let (metadata, _, req) = request.into_parts();
-        let api = self.clone();
-        let size = prost::Message::encoded_len(&req);
-        respond(
-            "CalculateImpact",
-            self.guard
-                .run_sized(&metadata, size, move || api.calculate(&req))
-                .await,
-        )
+        let (metadata, size, decoded, req) = parts(request);
+        let ctx = self.ctx.clone();
+        let prepare = move || calculate::prepare(&ctx, &req);
+        let r = self.guard.run(&metadata, size, decoded, prepare).await;
+        respond("CalculateImpact", r)
     }
 
     async fn compare_scenarios(
         &self,
         request: Request<pb::CompareScenariosRequest>,
     ) -> Result<Response<pb::CompareScenariosResponse>, Status> {
-        let (metadata, _, req) = request.into_parts();
-        let api = self.clone();
-        respond(
-            "CompareScenarios",
-            self.guard.run(&metadata, move || api.compare(&req)).await,
-        )
+        let (metadata, size, decoded, req) = parts(request);
+        let ctx = self.ctx.clone();
+        let prepare = move || compare::prepare(&ctx, &req);
+        let r = self.guard.run(&metadata, size, decoded, prepare).await;
+        respond("CompareScenarios", r)
     }
 
     async fn analyze_sensitivity(
         &self,
         request: Request<pb::AnalyzeSensitivityRequest>,
     ) -> Result<Response<pb::AnalyzeSensitivityResponse>, Status> {
-        let (metadata, _, req) = request.into_parts();
-        let api = self.clone();
-        respond(
-            "AnalyzeSensitivity",
-            self.guard.run(&metadata, move || api.analyze(&req)).await,
-        )
+        let (metadata, size, decoded, req) = parts(request);
+        let ctx = self.ctx.clone();
+        let prepare = move || sensitivity::prepare(&ctx, &req);
+        let r = self.guard.run(&metadata, size, decoded, prepare).await;
+        respond("AnalyzeSensitivity", r)
     }
 
-    type CalculateBatchStream = ReceiverStream<Result<pb::CalculateBatchResponse, Status>>;
+    type CalculateBatchStream =
+        Pin<Box<dyn Stream<Item = Result<pb::CalculateBatchResponse, Status>> + Send>>;
 
     async fn calculate_batch(
         &self,
         request: Request<Streaming<pb::CalculateBatchRequest>>,
     ) -> Result<Response<Self::CalculateBatchStream>, Status> {
-        // A stream holds one slot of the gate for its whole life.
-        let permit = self.guard.admit()?;
+        // The stream's slot was taken before its first message was decoded; it is held for
+        // the stream's life.
+        let admission = request.extensions().get::<Admission>().cloned();
+        let slot = match admission.as_ref().and_then(Admission::take_slot) {
+            Some(slot) => slot,
+            None => self.guard.capacity().admit_stream().map_err(Status::from)?,
+        };
+        let decoded = admission.map(|a| a.decoded).unwrap_or_default();
         let (tx, rx) = mpsc::channel(batch::CHANNEL_CAPACITY);
-        let api = self.clone();
+        let (ctx, guard, settings) = (self.ctx.clone(), self.guard.clone(), self.batch.clone());
         tokio::spawn(async move {
-            batch::run(api, request.into_inner(), tx).await;
-            drop(permit);
+            batch::run(ctx, guard, settings, request.into_inner(), decoded, tx).await;
+            drop(slot);
         });
-        Ok(Response::new(ReceiverStream::new(rx)))
+        // Each response's memory is given back when tonic takes it to send.
+        let out = ReceiverStream::new(rx).map(|(response, _held)| response);
+        Ok(Response::new(Box::pin(out)))
     }
 }

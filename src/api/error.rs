@@ -1,13 +1,91 @@
-//! The API's error type and its single mapping to gRPC status codes with rich details, so
-//! adding a kind of failure forces a decision about its code. Batch items use the same code,
-//! message and violations, carried in their response instead of ending the stream.
+//! The one error type of the API and its one mapping to gRPC: every way a call can fail is a
+//! variant of [`ApiError`], and [`ApiError::code`] is an exhaustive match, so adding a kind
+//! of failure forces a decision about its code. Unary calls turn an error into a `Status`
+//! with rich details; batch items carry the same code, message and violations in their
+//! response instead of ending the stream.
+//!
+//! Error details are bounded: a request can be wrong in thousands of fields, with values of
+//! a megabyte, and a client must still receive the real status rather than a transport
+//! error about oversized trailers. At most [`MAX_VIOLATIONS`] violations are returned (the
+//! message says how many were left out), each field path and description is clipped, and
+//! the encoded details stay under [`MAX_DETAILS_BYTES`].
 
-use crate::engine::InputError;
+use crate::engine::{InputError, Stopped};
+use std::time::Duration;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
-/// Most field violations returned in one status, to bound the error's size.
-const MAX_VIOLATIONS: usize = 100;
+/// Most field violations returned in one status or batch error.
+pub const MAX_VIOLATIONS: usize = 20;
+/// Most bytes of a description in a returned violation (descriptions quote input values).
+const MAX_VIOLATION_TEXT: usize = 128;
+/// Most bytes of a field path: paths are built from field names and indices, bounded by the
+/// nesting limits (a path through 100 nested messages is about 1.2 KiB), so this only guards.
+const MAX_FIELD_PATH: usize = 2048;
+/// Most bytes of the encoded `grpc-status-details-bin` of one status (before its base64
+/// encoding in the trailers): with the message, the trailers stay well under the 8 KiB of
+/// metadata that gRPC's C core (Python, Ruby, C++ clients) accepts by default.
+pub const MAX_DETAILS_BYTES: usize = 4 * 1024;
+/// Most bytes of a status message.
+const MAX_MESSAGE: usize = 1024;
+
+/// A budget a request is measured against before it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// Units of work of one call.
+    Work,
+    /// Memory one call may hold.
+    Memory,
+    /// Bytes of one response message.
+    Response,
+    /// Memory a request message may take once decoded, relative to its size.
+    Decoding,
+}
+
+impl Budget {
+    /// The UPPER_SNAKE reason carried in `google.rpc.ErrorInfo`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Budget::Work => "WORK_BUDGET_EXCEEDED",
+            Budget::Memory => "MEMORY_BUDGET_EXCEEDED",
+            Budget::Response => "RESPONSE_TOO_LARGE",
+            Budget::Decoding => "DECODED_SIZE_EXCEEDED",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Budget::Work => "units of work",
+            Budget::Memory => "bytes of memory",
+            Budget::Response => "bytes of response",
+            Budget::Decoding => "bytes once decoded",
+        }
+    }
+}
+
+/// A shared resource of the server that was fully in use when a call arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// Calls in flight on the tariff services.
+    Calls,
+    /// Open `CalculateBatch` streams.
+    BatchStreams,
+    /// Calculations running on the worker pool.
+    Calculations,
+    /// The memory the server lends to calls.
+    Memory,
+}
+
+impl Resource {
+    fn what(self) -> &'static str {
+        match self {
+            Resource::Calls => "concurrent calls",
+            Resource::BatchStreams => "open batch streams",
+            Resource::Calculations => "concurrent heavy calculations",
+            Resource::Memory => "bytes of calculation memory",
+        }
+    }
+}
 
 /// Why a call failed.
 #[derive(Debug)]
@@ -25,6 +103,54 @@ pub enum ApiError {
         /// The RPC that lists the valid ids.
         list_rpc: &'static str,
     },
+    /// The request would cost more than a budget allows: RESOURCE_EXHAUSTED with a
+    /// `google.rpc.ErrorInfo`; retrying the same request will not help.
+    OverBudget {
+        /// Which budget.
+        budget: Budget,
+        /// What the request would take (or took, for a response).
+        estimate: u64,
+        /// The budget.
+        limit: u64,
+        /// The server flag that sets the budget.
+        flag: &'static str,
+        /// What the caller can do instead.
+        hint: &'static str,
+    },
+    /// A shared resource of the server is fully in use: RESOURCE_EXHAUSTED with a
+    /// `google.rpc.RetryInfo`; retry with backoff.
+    Overloaded {
+        /// Which resource.
+        resource: Resource,
+        /// Its limit.
+        limit: u64,
+        /// The server flag that sets it.
+        flag: &'static str,
+    },
+    /// The work was stopped before it finished.
+    Stopped(Stopped),
+    /// The call's deadline passed before the work reported back (the work is told to stop).
+    DeadlineExceeded {
+        /// The deadline that applied.
+        deadline: Duration,
+    },
+    /// A request message that is not valid protobuf for its type (bad wire type, invalid
+    /// UTF-8, nesting too deep): INVALID_ARGUMENT with a `google.rpc.BadRequest` naming the
+    /// field, found before the message was decoded.
+    Malformed(crate::wire::Violation),
+    /// A bug: the calculation panicked. INTERNAL, for this call alone.
+    Internal,
+}
+
+/// One field violation as returned to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Field path.
+    pub field: String,
+    /// UPPER_SNAKE reason.
+    pub reason: &'static str,
+    /// A sentence for a human.
+    pub description: String,
 }
 
 impl From<InputError> for ApiError {
@@ -39,26 +165,59 @@ impl From<Vec<InputError>> for ApiError {
     }
 }
 
+impl From<crate::engine::Error> for ApiError {
+    fn from(e: crate::engine::Error) -> Self {
+        match e {
+            crate::engine::Error::Input(e) => ApiError::InvalidArgument(vec![e]),
+            crate::engine::Error::Stopped(s) => ApiError::Stopped(s),
+        }
+    }
+}
+
+impl From<Stopped> for ApiError {
+    fn from(s: Stopped) -> Self {
+        ApiError::Stopped(s)
+    }
+}
+
+/// `s` cut to at most `max` bytes on a character boundary, with "..." when cut.
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max.saturating_sub(3);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
+
 impl ApiError {
-    /// The gRPC code.
+    /// The gRPC code: the one place that decides it.
     pub fn code(&self) -> Code {
         match self {
-            ApiError::InvalidArgument(_) => Code::InvalidArgument,
+            ApiError::InvalidArgument(_) | ApiError::Malformed(_) => Code::InvalidArgument,
             ApiError::NotFound { .. } => Code::NotFound,
+            ApiError::OverBudget { .. } | ApiError::Overloaded { .. } => Code::ResourceExhausted,
+            ApiError::Stopped(Stopped::OverBudget { .. }) => Code::ResourceExhausted,
+            ApiError::Stopped(Stopped::Deadline) | ApiError::DeadlineExceeded { .. } => {
+                Code::DeadlineExceeded
+            }
+            ApiError::Stopped(Stopped::Cancelled) => Code::Cancelled,
+            ApiError::Stopped(Stopped::ShuttingDown) => Code::Unavailable,
+            ApiError::Internal => Code::Internal,
         }
     }
 
     /// The canonical name of the code, as batch errors carry it.
     pub fn code_name(&self) -> &'static str {
-        match self {
-            ApiError::InvalidArgument(_) => "INVALID_ARGUMENT",
-            ApiError::NotFound { .. } => "NOT_FOUND",
-        }
+        code_name(self.code())
     }
 
-    /// The status message: the first violation, and how many more there are.
+    /// The status message, at most about a kilobyte: the first violation and how many more
+    /// there are, or what limit was hit and how to change it.
     pub fn message(&self) -> String {
-        match self {
+        let m = match self {
             ApiError::InvalidArgument(errors) => match errors.first() {
                 Some(first) if errors.len() == 1 => format!("invalid request: {first}"),
                 Some(first) => format!(
@@ -72,33 +231,104 @@ impl ApiError {
                 kind,
                 id,
                 list_rpc,
-            } => format!("{field}: no built-in {kind} has id {id:?}; {list_rpc} lists them"),
-        }
+            } => format!(
+                "{field}: no built-in {kind} has id {:?}; {list_rpc} lists them",
+                crate::engine::text::clip(id)
+            ),
+            ApiError::OverBudget {
+                budget,
+                estimate,
+                limit,
+                flag,
+                hint,
+            } => format!(
+                "this request would take about {estimate} {what}, over the server's budget of \
+                 {limit} ({flag}); {hint}",
+                what = budget.what()
+            ),
+            ApiError::Overloaded {
+                resource,
+                limit,
+                flag,
+            } => format!(
+                "the server is at its limit of {limit} {} ({flag}); retry with backoff",
+                resource.what()
+            ),
+            ApiError::Stopped(Stopped::Deadline) => {
+                "the calculation was stopped at its deadline".to_string()
+            }
+            ApiError::DeadlineExceeded { deadline } => format!(
+                "the calculation did not finish within its deadline of {} ms",
+                deadline.as_millis()
+            ),
+            ApiError::Stopped(Stopped::Cancelled) => "the call was cancelled".to_string(),
+            ApiError::Stopped(Stopped::ShuttingDown) => {
+                "the server is shutting down; retry on another replica".to_string()
+            }
+            ApiError::Stopped(Stopped::OverBudget { limit }) => format!(
+                "the calculation used more than its budget of {limit} units of work \
+                 (--max-call-work); simplify the request or raise the budget"
+            ),
+            ApiError::Malformed(v) => format!(
+                "invalid request: {}: {} ({}); the message is not valid protobuf for its type",
+                v.field, v.description, v.reason
+            ),
+            ApiError::Internal => "internal error: the calculation failed unexpectedly".to_string(),
+        };
+        cut(&m, MAX_MESSAGE)
     }
 
-    /// The field violations (at most [`MAX_VIOLATIONS`]); none for NOT_FOUND.
-    pub fn violations(&self) -> &[InputError] {
+    /// The field violations returned: at most [`MAX_VIOLATIONS`], each clipped; none for
+    /// other errors.
+    pub fn violations(&self) -> Vec<Violation> {
         match self {
-            ApiError::InvalidArgument(errors) => &errors[..errors.len().min(MAX_VIOLATIONS)],
-            ApiError::NotFound { .. } => &[],
+            ApiError::InvalidArgument(errors) => errors
+                .iter()
+                .take(MAX_VIOLATIONS)
+                .map(|e| Violation {
+                    field: cut(&e.field, MAX_FIELD_PATH),
+                    reason: e.reason.as_str(),
+                    description: cut(&e.message, MAX_VIOLATION_TEXT),
+                })
+                .collect(),
+            ApiError::Malformed(v) => vec![Violation {
+                field: cut(&v.field, MAX_FIELD_PATH),
+                reason: v.reason,
+                description: cut(&v.description, MAX_VIOLATION_TEXT),
+            }],
+            _ => Vec::new(),
         }
     }
-}
 
-impl From<ApiError> for Status {
-    fn from(e: ApiError) -> Status {
-        let (code, message) = (e.code(), e.message());
-        let details = match &e {
-            ApiError::InvalidArgument(_) => ErrorDetails::with_bad_request(
-                e.violations()
-                    .iter()
+    /// The rich error details of the status, listing at most `listed` violations.
+    fn details(&self, listed: usize) -> ErrorDetails {
+        match self {
+            ApiError::InvalidArgument(_) | ApiError::Malformed(_) => {
+                let total = match self {
+                    ApiError::InvalidArgument(errors) => errors.len(),
+                    _ => 1,
+                };
+                let mut violations: Vec<FieldViolation> = self
+                    .violations()
+                    .into_iter()
+                    .take(listed)
                     .map(|v| {
-                        let mut fv = FieldViolation::new(v.field.clone(), v.message.clone());
-                        fv.reason = v.reason.as_str().to_string();
+                        let mut fv = FieldViolation::new(v.field, v.description);
+                        fv.reason = v.reason.to_string();
                         fv
                     })
-                    .collect::<Vec<_>>(),
-            ),
+                    .collect();
+                if total > violations.len() {
+                    violations.push(FieldViolation::new(
+                        "",
+                        format!(
+                            "{} more violation(s) not listed; fix these and send again",
+                            total - violations.len()
+                        ),
+                    ));
+                }
+                ErrorDetails::with_bad_request(violations)
+            }
             ApiError::NotFound {
                 field,
                 kind,
@@ -106,12 +336,67 @@ impl From<ApiError> for Status {
                 list_rpc,
             } => ErrorDetails::with_resource_info(
                 *kind,
-                id.clone(),
+                crate::engine::text::clip(id),
                 "",
                 format!("named by {field}; see {list_rpc}"),
             ),
-        };
-        Status::with_error_details(code, message, details)
+            ApiError::OverBudget {
+                budget,
+                estimate,
+                limit,
+                flag,
+                ..
+            } => ErrorDetails::with_error_info(
+                budget.reason(),
+                "tariff-impact",
+                [
+                    ("estimate".to_string(), estimate.to_string()),
+                    ("limit".to_string(), limit.to_string()),
+                    ("flag".to_string(), flag.to_string()),
+                ],
+            ),
+            ApiError::Overloaded { .. } => {
+                ErrorDetails::with_retry_info(Some(Duration::from_millis(100)))
+            }
+            _ => ErrorDetails::new(),
+        }
+    }
+}
+
+/// The canonical UPPER_SNAKE name of a code.
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(e: ApiError) -> Status {
+        // As many violations as fit: the status itself must always arrive.
+        let mut listed = MAX_VIOLATIONS;
+        loop {
+            let status = Status::with_error_details(e.code(), e.message(), e.details(listed));
+            if status.details().len() <= MAX_DETAILS_BYTES || listed == 0 {
+                return status;
+            }
+            listed -= 1;
+        }
     }
 }
 
@@ -140,6 +425,7 @@ pub fn canonical_status(status: Status) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Reason;
 
     #[test]
     fn tonic_limit_statuses_get_canonical_codes_in_either_encoding() {
@@ -163,5 +449,74 @@ mod tests {
             canonical_status(Status::cancelled("Timeout expired")).code(),
             Code::DeadlineExceeded
         );
+    }
+
+    #[test]
+    fn details_stay_small_however_many_and_long_the_violations() {
+        let huge = "x".repeat(1 << 20);
+        let errors: Vec<InputError> = (0..500)
+            .map(|i| {
+                InputError::new(
+                    format!("bom.items[{i}].quantity"),
+                    Reason::MalformedDecimal,
+                    format!("{huge:?} is not a decimal number"),
+                )
+            })
+            .collect();
+        let status = Status::from(ApiError::InvalidArgument(errors));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(
+            status.details().len() <= MAX_DETAILS_BYTES,
+            "{}",
+            status.details().len()
+        );
+        assert!(status.message().len() <= MAX_MESSAGE);
+        assert!(status.message().ends_with("..."));
+        let bad = status.get_details_bad_request().expect("BadRequest kept");
+        let listed = bad.field_violations.len() - 1;
+        assert!((5..=MAX_VIOLATIONS).contains(&listed), "{listed}");
+        assert_eq!(
+            bad.field_violations[listed].description,
+            format!(
+                "{} more violation(s) not listed; fix these and send again",
+                500 - listed
+            )
+        );
+        assert_eq!(bad.field_violations[0].field, "bom.items[0].quantity");
+        assert!(bad.field_violations[0].description.len() <= MAX_VIOLATION_TEXT);
+        // Even one absurd path leaves a status that arrives, with what fits.
+        let one =
+            ApiError::InvalidArgument(vec![InputError::new(huge.clone(), Reason::Required, "x")]);
+        assert!(Status::from(one).details().len() <= MAX_DETAILS_BYTES);
+    }
+
+    #[test]
+    fn every_failure_has_its_code() {
+        let over = ApiError::OverBudget {
+            budget: Budget::Work,
+            estimate: 9,
+            limit: 5,
+            flag: "--max-call-work",
+            hint: "split the BOM",
+        };
+        assert_eq!(over.code(), Code::ResourceExhausted);
+        assert_eq!(
+            over.message(),
+            "this request would take about 9 units of work, over the server's budget of 5 \
+             (--max-call-work); split the BOM"
+        );
+        for (e, code) in [
+            (ApiError::Stopped(Stopped::Deadline), Code::DeadlineExceeded),
+            (ApiError::Stopped(Stopped::Cancelled), Code::Cancelled),
+            (ApiError::Stopped(Stopped::ShuttingDown), Code::Unavailable),
+            (
+                ApiError::Stopped(Stopped::OverBudget { limit: 1 }),
+                Code::ResourceExhausted,
+            ),
+            (ApiError::Internal, Code::Internal),
+        ] {
+            assert_eq!(e.code(), code, "{e:?}");
+            assert_eq!(Status::from(e).code(), code);
+        }
     }
 }

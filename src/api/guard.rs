@@ -1,42 +1,102 @@
-//! Runs each calculation under the server's guards: a global concurrency gate that sheds
-//! excess calls at once (RESOURCE_EXHAUSTED) instead of queueing them, the call's deadline
-//! (the client's `grpc-timeout`, capped by the server's maximum; DEADLINE_EXCEEDED), the CPU
-//! work on the blocking pool so the async workers keep serving, and a panic turned into
-//! INTERNAL for that call alone.
+//! Runs each call under the server's guards, in this order:
+//!
+//! 1. **Prepare**: validate and resolve the request into a [`Plan`], which knows what it will
+//!    cost ([`Cost`]) before it computes anything. A small request is prepared right on the
+//!    async worker (microseconds); a large one on the worker pool.
+//! 2. **Budgets**: a plan over a budget is refused (RESOURCE_EXHAUSTED, not retryable).
+//! 3. **Capacity**: its memory is reserved from the server's pool, and a heavy plan takes a
+//!    calculation slot; when either is fully in use the call is shed at once (retryable).
+//!    A cheap plan (at most [`INLINE_WORK`] units) runs on the async worker, where moving it
+//!    would cost more than running it; everything else runs on the worker pool, so health
+//!    checks and small calls are answered while heavy ones run.
+//! 4. **Run** under a [`Meter`]: the work stops within milliseconds of its deadline (the
+//!    client's `grpc-timeout` less a margin, capped by the server's maximum), of its caller
+//!    going away (dropping the call raises its stop signal), or of the end of the server's
+//!    drain, and its slot and memory are given back when it stops. A panic answers INTERNAL
+//!    for that call alone.
+//! 5. **Response size**: an encoded response over the limit is refused rather than sent.
 
+use super::budget::{Budgets, Cost};
+use super::capacity::{Capacity, Reservation};
 use super::error::ApiError;
+use crate::engine::{Meter, StopSignal, Stopped};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tonic::Status;
+use std::time::{Duration, Instant};
 use tonic::metadata::MetadataMap;
 
-/// The gate and deadline shared by every call of a server.
+/// A validated request that knows its cost before it runs.
+pub trait Plan: Send + 'static {
+    /// The response message.
+    type Response: prost::Message + Send + 'static;
+    /// What running it will take at most.
+    fn cost(&self) -> Cost;
+    /// Whether the response is the full view (for the hint when it is too large).
+    fn explain(&self) -> bool;
+    /// Computes the response, counting the work on `meter`.
+    fn run(self, meter: &Meter) -> Result<Self::Response, ApiError>;
+}
+
+/// Most units of work run on the async worker itself: about a millisecond.
+pub const INLINE_WORK: u64 = 10_000;
+
+/// Largest encoded request prepared on the async worker rather than the worker pool: an
+/// EV-sized request is about 1.6 KiB and validates in well under a millisecond.
+pub const INLINE_REQUEST_BYTES: usize = 16 * 1024;
+
+/// Whether a call that finds the server busy is shed at once (unary calls) or waits for its
+/// turn (batch items, bounded by their deadline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WhenBusy {
+    Shed,
+    Wait,
+}
+
+/// The guards shared by every call of a server.
 #[derive(Debug, Clone)]
 pub struct Guard {
-    gate: Arc<Semaphore>,
-    max_concurrent: usize,
+    capacity: Arc<Capacity>,
+    budgets: Budgets,
     max_duration: Duration,
 }
 
+/// Raises a call's stop signal if the call is dropped before it finished: the client went
+/// away (or the server cut the connection), and the work on the worker pool must stop too.
+struct CancelOnDrop(Option<Arc<StopSignal>>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.take() {
+            s.raise(Stopped::Cancelled);
+        }
+    }
+}
+
+impl CancelOnDrop {
+    fn finished(mut self) {
+        self.0 = None;
+    }
+}
+
 impl Guard {
-    /// At most `max_concurrent` calculations at once, each at most `max_duration`.
-    pub fn new(max_concurrent: usize, max_duration: Duration) -> Self {
+    /// Guards lending from `capacity`, measuring calls against `budgets`, each at most
+    /// `max_duration` long.
+    pub fn new(capacity: Arc<Capacity>, budgets: Budgets, max_duration: Duration) -> Self {
         Guard {
-            gate: Arc::new(Semaphore::new(max_concurrent)),
-            max_concurrent,
+            capacity,
+            budgets,
             max_duration,
         }
     }
 
-    /// A permit, or RESOURCE_EXHAUSTED at once when every slot is taken.
-    pub fn admit(&self) -> Result<OwnedSemaphorePermit, Status> {
-        self.gate.clone().try_acquire_owned().map_err(|_| {
-            Status::resource_exhausted(format!(
-                "the server is running its limit of {} concurrent calculations; retry with backoff",
-                self.max_concurrent
-            ))
-        })
+    /// The capacity lent by these guards.
+    pub fn capacity(&self) -> &Arc<Capacity> {
+        &self.capacity
+    }
+
+    /// The budgets.
+    pub fn budgets(&self) -> &Budgets {
+        &self.budgets
     }
 
     /// The deadline of a call: its `grpc-timeout`, less a margin so the answer reaches the
@@ -53,74 +113,170 @@ impl Guard {
             })
     }
 
-    /// Runs small `work` (a request of at most [`INLINE_REQUEST_BYTES`]) right here under a
-    /// permit, with panics caught: it takes microseconds, less than moving it to another
-    /// thread would. Larger work goes to the blocking pool under the call's deadline.
-    pub async fn run_sized<T, F>(
+    /// Runs one unary call: `prepare` on a request of `request_bytes` encoded bytes, whose
+    /// message was lent `decoded` while it was received (given back once it is prepared).
+    pub async fn run<P, F>(
         &self,
         metadata: &MetadataMap,
         request_bytes: usize,
-        work: F,
-    ) -> Result<T, Status>
+        decoded: Option<Reservation>,
+        prepare: F,
+    ) -> Result<P::Response, ApiError>
     where
-        F: FnOnce() -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
+        P: Plan,
+        F: FnOnce() -> Result<P, ApiError> + Send + 'static,
     {
-        if request_bytes > INLINE_REQUEST_BYTES {
-            return self.run(metadata, work).await;
-        }
-        let _permit = self.admit()?;
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
-            Ok(result) => result.map_err(Status::from),
-            Err(_) => {
-                tracing::error!(
-                    "a calculation panicked; answered INTERNAL, the server goes on serving"
-                );
-                Err(Status::internal(
-                    "internal error: the calculation failed unexpectedly",
-                ))
+        let deadline = self.deadline(metadata);
+        self.execute(deadline, request_bytes, decoded, prepare, WhenBusy::Shed)
+            .await
+    }
+
+    /// Runs one batch item: like [`Guard::run`], but waits for a calculation slot and
+    /// memory instead of being shed, within the server's maximum duration.
+    pub async fn run_item<P, F>(
+        &self,
+        request_bytes: usize,
+        decoded: Option<Reservation>,
+        prepare: F,
+    ) -> Result<P::Response, ApiError>
+    where
+        P: Plan,
+        F: FnOnce() -> Result<P, ApiError> + Send + 'static,
+    {
+        self.execute(
+            self.max_duration,
+            request_bytes,
+            decoded,
+            prepare,
+            WhenBusy::Wait,
+        )
+        .await
+    }
+
+    async fn execute<P, F>(
+        &self,
+        deadline: Duration,
+        request_bytes: usize,
+        decoded: Option<Reservation>,
+        prepare: F,
+        busy: WhenBusy,
+    ) -> Result<P::Response, ApiError>
+    where
+        P: Plan,
+        F: FnOnce() -> Result<P, ApiError> + Send + 'static,
+    {
+        let started = Instant::now();
+        let until = started.checked_add(deadline);
+        let signal = StopSignal::child(&self.capacity.stop);
+        let cancel = CancelOnDrop(Some(signal.clone()));
+        let meter = move || Meter::new(Some(signal), until, self.budgets.max_call_work);
+        let result = if request_bytes <= INLINE_REQUEST_BYTES {
+            let plan = isolate(prepare)?;
+            drop(decoded);
+            let cost = plan.cost();
+            self.budgets.check(&cost, plan.explain())?;
+            if cost.work <= INLINE_WORK {
+                let _memory = self.reserve(cost.memory, busy).await?;
+                let m = meter();
+                isolate(move || self.finish(plan, &m))
+            } else {
+                let slot = self.slot(busy).await?;
+                let memory = self.reserve(cost.memory, busy).await?;
+                let (budgets, m) = (self.budgets, meter());
+                self.offload(deadline, started, move || {
+                    let _held = (slot, memory);
+                    finish(&budgets, plan, &m)
+                })
+                .await
             }
+        } else {
+            let slot = self.slot(busy).await?;
+            let capacity = self.capacity.clone();
+            let (budgets, m) = (self.budgets, meter());
+            self.offload(deadline, started, move || {
+                let _slot = slot;
+                let plan = prepare()?;
+                drop(decoded);
+                let cost = plan.cost();
+                budgets.check(&cost, plan.explain())?;
+                // On the worker pool nothing can wait: a full pool sheds even batch items,
+                // which are then answered RESOURCE_EXHAUSTED for the client to retry.
+                let _memory = capacity.reserve(cost.memory)?;
+                finish(&budgets, plan, &m)
+            })
+            .await
+        };
+        cancel.finished();
+        result.map_err(|e| match e {
+            ApiError::Stopped(Stopped::Deadline) => ApiError::DeadlineExceeded { deadline },
+            e => e,
+        })
+    }
+
+    fn finish<P: Plan>(&self, plan: P, meter: &Meter) -> Result<P::Response, ApiError> {
+        finish(&self.budgets, plan, meter)
+    }
+
+    async fn slot(&self, busy: WhenBusy) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        match busy {
+            WhenBusy::Shed => self.capacity.calculation(),
+            WhenBusy::Wait => self.capacity.calculation_waiting().await,
         }
     }
 
-    /// Runs `work` on the blocking pool under a permit and the call's deadline.
-    pub async fn run<T, F>(&self, metadata: &MetadataMap, work: F) -> Result<T, Status>
+    async fn reserve(&self, bytes: u64, busy: WhenBusy) -> Result<Reservation, ApiError> {
+        match busy {
+            WhenBusy::Shed => self.capacity.reserve(bytes),
+            WhenBusy::Wait => self.capacity.reserve_waiting(bytes).await,
+        }
+    }
+
+    /// Runs `work` on the worker pool and waits for it, at most until the deadline: then the
+    /// call is answered DEADLINE_EXCEEDED while its meter stops the work at its next step.
+    async fn offload<T, W>(
+        &self,
+        deadline: Duration,
+        started: Instant,
+        work: W,
+    ) -> Result<T, ApiError>
     where
-        F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+        W: FnOnce() -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let permit = self.admit()?;
-        let deadline = self.deadline(metadata);
-        // The permit moves into the task: a call past its deadline keeps its slot until its
-        // work really stops, so the gate counts the CPU actually in use.
-        let task = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work()
-        });
-        match tokio::time::timeout(deadline, task).await {
-            Err(_) => Err(Status::deadline_exceeded(format!(
-                "the calculation did not finish within its deadline of {} ms",
-                deadline.as_millis()
-            ))),
-            Ok(Err(join)) if join.is_panic() => {
-                tracing::error!(
-                    "a calculation panicked; answered INTERNAL, the server goes on serving"
-                );
-                Err(Status::internal(
-                    "internal error: the calculation failed unexpectedly",
-                ))
-            }
-            Ok(Err(_)) => Err(Status::internal(
-                "internal error: the calculation was cancelled",
-            )),
-            Ok(Ok(result)) => result.map_err(Status::from),
+        let task = tokio::task::spawn_blocking(move || isolate(work));
+        // A little after the meter's own deadline, so the work normally reports it itself.
+        let wait = deadline.saturating_sub(started.elapsed()) + Duration::from_millis(20);
+        match tokio::time::timeout(wait, task).await {
+            Err(_) => Err(ApiError::DeadlineExceeded { deadline }),
+            Ok(Err(_)) => Err(ApiError::Internal),
+            Ok(Ok(result)) => result,
         }
     }
 }
 
-/// Largest encoded request computed inline on the async worker rather than on the blocking
-/// pool: an EV-sized request is about 1.6 KiB and takes well under a millisecond.
-pub const INLINE_REQUEST_BYTES: usize = 16 * 1024;
+/// Runs a plan and checks its response's size.
+fn finish<P: Plan>(budgets: &Budgets, plan: P, meter: &Meter) -> Result<P::Response, ApiError> {
+    let explain = plan.explain();
+    let response = plan.run(meter)?;
+    let bytes = prost::Message::encoded_len(&response) as u64;
+    if bytes > budgets.max_response_bytes {
+        return Err(budgets.response_too_large(bytes, explain));
+    }
+    Ok(response)
+}
+
+/// Runs `f`, turning a panic into INTERNAL: a bug in one calculation fails that call alone.
+fn isolate<T>(f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::error!(
+                "a calculation panicked; answered INTERNAL, the server goes on serving"
+            );
+            Err(ApiError::Internal)
+        }
+    }
+}
 
 /// Parses a `grpc-timeout` header value: up to 8 digits and a unit (H, M, S, m, u, n).
 pub fn parse_grpc_timeout(v: &str) -> Option<Duration> {
@@ -143,6 +299,7 @@ pub fn parse_grpc_timeout(v: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::capacity::CapacitySettings;
 
     #[test]
     fn grpc_timeout_values_parse_per_the_spec() {
@@ -155,24 +312,144 @@ mod tests {
         }
     }
 
+    /// A plan that runs until its meter stops it, checking the meter every millisecond:
+    /// deterministic, whatever the machine's speed.
+    struct UntilStopped {
+        heavy: bool,
+    }
+
+    impl Plan for UntilStopped {
+        type Response = ();
+        fn cost(&self) -> Cost {
+            Cost {
+                work: if self.heavy { INLINE_WORK + 1 } else { 1 },
+                ..Cost::default()
+            }
+        }
+        fn explain(&self) -> bool {
+            false
+        }
+        fn run(self, meter: &Meter) -> Result<(), ApiError> {
+            loop {
+                meter.checkpoint()?;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+
+    struct Panics;
+
+    impl Plan for Panics {
+        type Response = ();
+        fn cost(&self) -> Cost {
+            Cost::default()
+        }
+        fn explain(&self) -> bool {
+            false
+        }
+        fn run(self, _: &Meter) -> Result<(), ApiError> {
+            panic!("fault injection")
+        }
+    }
+
+    fn guard(max: Duration) -> Guard {
+        Guard::new(
+            Capacity::new(CapacitySettings {
+                max_calculations: 1,
+                ..CapacitySettings::default()
+            }),
+            Budgets::default(),
+            max,
+        )
+    }
+
     #[tokio::test]
-    async fn a_panic_becomes_internal_and_a_slow_call_deadline_exceeded() {
+    async fn a_panic_becomes_internal_for_that_call_alone() {
+        let g = guard(Duration::from_secs(60));
         let md = MetadataMap::new();
-        let roomy = Guard::new(2, Duration::from_secs(60));
-        let panicked = roomy
-            .run(&md, || -> Result<(), ApiError> {
-                panic!("fault injection")
-            })
+        let r = g.run(&md, 10, None, || Ok(Panics)).await;
+        assert!(matches!(r, Err(ApiError::Internal)), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn a_deadline_stops_the_work_and_frees_its_slot() {
+        let g = guard(Duration::from_millis(100));
+        let md = MetadataMap::new();
+        let r = g
+            .run(&md, 10, None, || Ok(UntilStopped { heavy: true }))
             .await;
-        assert_eq!(panicked.unwrap_err().code(), tonic::Code::Internal);
-        let guard = Guard::new(2, Duration::from_millis(50));
-        let slow = guard
-            .run(&md, || -> Result<(), ApiError> {
-                std::thread::sleep(Duration::from_millis(300));
-                Ok(())
-            })
+        assert!(matches!(r, Err(ApiError::DeadlineExceeded { .. })), "{r:?}");
+        // The work notices within a millisecond; its slot comes back.
+        let start = Instant::now();
+        while g.capacity().calculations_running() > 0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "slot never freed"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_dropped_call_stops_its_work() {
+        let g = guard(Duration::from_secs(3600));
+        let md = MetadataMap::new();
+        let call = g.run(&md, 10, None, || Ok(UntilStopped { heavy: true }));
+        // Poll the call until its work runs, then drop it as a disconnecting client would.
+        let mut call = Box::pin(call);
+        let start = Instant::now();
+        while g.capacity().calculations_running() == 0 {
+            assert!(
+                tokio::time::timeout(Duration::from_millis(5), &mut call)
+                    .await
+                    .is_err()
+            );
+            assert!(start.elapsed() < Duration::from_secs(30));
+        }
+        drop(call);
+        while g.capacity().calculations_running() > 0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "work never stopped"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn the_server_stop_signal_ends_running_work_as_unavailable() {
+        let g = guard(Duration::from_secs(3600));
+        let stopper = g.capacity().stop.clone();
+        let md = MetadataMap::new();
+        let call = tokio::spawn({
+            let g = g.clone();
+            async move {
+                g.run(&md, 10, None, || Ok(UntilStopped { heavy: true }))
+                    .await
+            }
+        });
+        let start = Instant::now();
+        while g.capacity().calculations_running() == 0 {
+            assert!(start.elapsed() < Duration::from_secs(30));
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        stopper.raise(Stopped::ShuttingDown);
+        let r = call.await.unwrap();
+        assert!(
+            matches!(r, Err(ApiError::Stopped(Stopped::ShuttingDown))),
+            "{r:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_heavy_call_is_shed_when_every_calculation_slot_is_taken() {
+        let g = guard(Duration::from_secs(3600));
+        let held = g.capacity().calculation().unwrap();
+        let md = MetadataMap::new();
+        let r = g
+            .run(&md, 10, None, || Ok(UntilStopped { heavy: true }))
             .await;
-        assert_eq!(slow.unwrap_err().code(), tonic::Code::DeadlineExceeded);
-        assert_eq!(guard.run(&md, || Ok::<_, ApiError>(7)).await.unwrap(), 7);
+        assert!(matches!(r, Err(ApiError::Overloaded { .. })), "{r:?}");
+        drop(held);
     }
 }

@@ -1,7 +1,12 @@
-//! The gRPC layer: thin services that resolve presets, convert protobuf into domain values,
-//! call the engine and convert results and errors back. No costing rule lives here.
+//! The gRPC layer: each RPC is a plain function over a [`Context`] and its request, in its
+//! own module (`calculate`, `compare`, `sensitivity`, `batch`), which validates the request
+//! into a plan that knows its cost, then runs it; the tonic services are thin adapters that
+//! run those plans under the server's [`guard`]. No costing rule lives here.
 
 pub mod batch;
+pub mod budget;
+pub mod calculate;
+pub mod capacity;
 pub mod catalog_service;
 pub mod compare;
 pub mod cost_impact_service;
@@ -14,3 +19,16 @@ pub mod sensitivity;
 pub use catalog_service::CatalogApi;
 pub use cost_impact_service::CostImpactApi;
 pub use error::ApiError;
+
+use crate::catalog::Catalog;
+use crate::convert::Limits;
+use std::sync::Arc;
+
+/// What every RPC needs besides its request: the presets and the request limits.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Presets.
+    pub catalog: Arc<Catalog>,
+    /// Request limits (BOM size and depth, scenarios, sensitivity inputs).
+    pub limits: Limits,
+}

@@ -8,7 +8,7 @@ use crate::catalog::{Catalog, Entry};
 use crate::convert::{self, Limits, join};
 use crate::engine::model::Scenario;
 use crate::engine::model::{Bom, Options, PriceDeck, Schedule};
-use crate::engine::{self, Impact, InputError, Reason};
+use crate::engine::{self, Impact, InputError, Meter, Reason};
 use crate::pb;
 use crate::pb::calculate_impact_request::{
     BaselinePricesSource, BaselineScheduleSource, BomSource, ScenarioPricesSource,
@@ -37,16 +37,21 @@ pub struct Resolved {
 }
 
 impl Resolved {
-    /// Costs these inputs with `options` (the engine's [`Impact`]).
-    pub fn calculate(&self, options: &Options) -> Result<Impact, InputError> {
-        engine::calculate(&Scenario {
+    /// These inputs as the engine takes them, with `options`.
+    pub fn scenario<'a>(&'a self, options: &'a Options) -> Scenario<'a> {
+        Scenario {
             bom: &self.bom,
             baseline_prices: &self.baseline_prices.0,
             scenario_prices: &self.scenario_prices.0,
             baseline_schedule: &self.baseline_schedule.0,
             scenario_schedule: &self.scenario_schedule.0,
             options,
-        })
+        }
+    }
+
+    /// Costs these inputs with `options` (the engine's [`Impact`]), counting on `meter`.
+    pub fn calculate(&self, options: &Options, meter: &Meter) -> Result<Impact, engine::Error> {
+        engine::calculate(&self.scenario(options), meter)
     }
 }
 

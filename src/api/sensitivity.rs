@@ -1,16 +1,22 @@
 //! `AnalyzeSensitivity`: validates the uncertain inputs, runs the engine's analysis and
 //! converts the bounds and tornado.
 
+use super::Context;
+use super::budget::{Cost, RESPONSE_COPIES, response_bytes};
+use super::calculate::response_units;
 use super::error::ApiError;
-use super::resolve::resolve;
+use super::guard::Plan;
+use super::resolve::{Resolved, resolve};
 use super::response::impact_response;
-use crate::catalog::Catalog;
-use crate::convert::{Limits, check::Check, check::Range};
+use crate::convert::{check::Check, check::Range};
+use crate::engine::estimate::{self, Estimate};
+use crate::engine::model::Options;
 use crate::engine::sensitivity::{self, Inputs, Side, Target, Uncertain};
-use crate::engine::{InputError, Reason};
+use crate::engine::{InputError, Meter, Reason};
 use crate::pb;
 use crate::pb::uncertain_input::Target as PbTarget;
 use rust_decimal::Decimal;
+use std::collections::HashSet;
 
 /// How the bounds are computed, returned with every analysis.
 pub const METHOD: &str = "On each side, the exact unit cost before incentive credits is non-decreasing in every \
@@ -59,7 +65,7 @@ fn uncertain(
         );
     }
     let mut out = Vec::with_capacity(inputs.len());
-    let mut names: Vec<&str> = Vec::new();
+    let mut names: HashSet<&str> = HashSet::new();
     for (i, u) in inputs.iter().enumerate().take(max_inputs) {
         let f = format!("inputs[{i}]");
         if u.name.is_empty() {
@@ -68,14 +74,16 @@ fn uncertain(
                 Reason::Required,
                 "each input needs a name",
             );
-        } else if names.contains(&u.name.as_str()) {
+        } else if !names.insert(&u.name) {
             c.push(
                 format!("{f}.name"),
                 Reason::Duplicate,
-                format!("input name {:?} is used twice", u.name),
+                format!(
+                    "input name {:?} is used twice",
+                    crate::engine::text::clip(&u.name)
+                ),
             );
         }
-        names.push(&u.name);
         let low = c.decimal(&u.low, &format!("{f}.low"), Range::NonNegative);
         let base = c.decimal(&u.base, &format!("{f}.base"), Range::NonNegative);
         let high = c.decimal(&u.high, &format!("{f}.high"), Range::NonNegative);
@@ -150,12 +158,33 @@ fn uncertain(
     c.finish(out)
 }
 
-/// Runs the sensitivity analysis of `req`.
+/// A validated `AnalyzeSensitivity` request.
+#[derive(Debug)]
+pub struct SensitivityPlan {
+    resolved: Resolved,
+    options: Options,
+    owned: Inputs,
+    uncertain: Vec<Uncertain>,
+    estimate: Estimate,
+    base: Estimate,
+}
+
+/// Runs the sensitivity analysis of `req`, counting the work on `meter`, without the
+/// server's budgets and capacity.
 pub fn analyze(
-    catalog: &Catalog,
-    limits: &Limits,
+    ctx: &Context,
     req: &pb::AnalyzeSensitivityRequest,
+    meter: &Meter,
 ) -> Result<pb::AnalyzeSensitivityResponse, ApiError> {
+    prepare(ctx, req)?.run(meter)
+}
+
+/// Validates `req` into a plan.
+pub fn prepare(
+    ctx: &Context,
+    req: &pb::AnalyzeSensitivityRequest,
+) -> Result<SensitivityPlan, ApiError> {
+    let limits = &ctx.limits;
     let Some(calc) = req.calculation.as_ref() else {
         let mut errors = vec![InputError::new(
             "calculation",
@@ -168,7 +197,7 @@ pub fn analyze(
         return Err(ApiError::InvalidArgument(errors));
     };
     let (resolved, options, inputs) = match (
-        resolve(catalog, calc, limits, "calculation"),
+        resolve(&ctx.catalog, calc, limits, "calculation"),
         uncertain(&req.inputs, limits.max_inputs),
     ) {
         (Ok((r, o)), Ok(u)) => (r, o, u),
@@ -187,37 +216,91 @@ pub fn analyze(
         scenario_schedule: (*resolved.scenario_schedule.0).clone(),
         options: options.clone(),
     };
-    let s = sensitivity::analyze(&owned, &inputs)?;
-    let currency = resolved.bom.currency;
-    let money = |d: Decimal| {
-        let mut d = d;
-        d.rescale(currency.minor_units);
-        Some(pb::Money {
-            amount: d.to_string(),
-            currency: currency.code.to_string(),
-            exact: String::new(),
-        })
-    };
-    Ok(pb::AnalyzeSensitivityResponse {
-        base: Some(impact_response(&s.base, &resolved, &options)),
-        delta_lower_bound: money(s.lower_bound),
-        delta_upper_bound: money(s.upper_bound),
-        delta_all_low: money(s.all_low),
-        delta_all_high: money(s.all_high),
-        tornado: s
-            .tornado
-            .iter()
-            .map(|b| pb::TornadoBar {
-                name: b.name.clone(),
-                delta_at_low: money(b.at_low),
-                delta_at_high: money(b.at_high),
-                swing: money(b.swing),
-            })
-            .collect(),
-        method: METHOD.to_string(),
-        converged: s.converged,
-        delta_min_reached: money(s.min_reached),
-        delta_max_reached: money(s.max_reached),
-        evaluations: i32::try_from(s.evaluations).unwrap_or(i32::MAX),
+    let estimate = estimate::sensitivity(&owned, &inputs);
+    let base = estimate::calculation(&resolved.scenario(&options));
+    Ok(SensitivityPlan {
+        resolved,
+        options,
+        owned,
+        uncertain: inputs,
+        estimate,
+        base,
     })
+}
+
+/// Encoded bytes of one tornado bar besides its name.
+const TORNADO_BAR_BYTES: u64 = 128;
+
+impl Plan for SensitivityPlan {
+    type Response = pb::AnalyzeSensitivityResponse;
+
+    fn cost(&self) -> Cost {
+        let explain = self.options.explain;
+        let base = Cost::calculation(&self.base, explain);
+        let names: u64 = self.uncertain.iter().map(|u| u.name.len() as u64).sum();
+        let tornado = (self.uncertain.len() as u64)
+            .saturating_mul(TORNADO_BAR_BYTES)
+            .saturating_add(names);
+        let response = response_bytes(&self.base, explain).saturating_add(tornado);
+        Cost {
+            work: self
+                .estimate
+                .units
+                .saturating_add(base.work - self.base.units),
+            memory: self
+                .estimate
+                .memory_bytes
+                .saturating_add(base.memory)
+                .saturating_add(tornado.saturating_mul(RESPONSE_COPIES)),
+            response_bytes: response,
+        }
+    }
+
+    fn explain(&self) -> bool {
+        self.options.explain
+    }
+
+    fn run(self, meter: &Meter) -> Result<pb::AnalyzeSensitivityResponse, ApiError> {
+        let SensitivityPlan {
+            resolved,
+            options,
+            owned,
+            uncertain,
+            ..
+        } = self;
+        let s = sensitivity::analyze(&owned, &uncertain, meter)?;
+        meter.charge(response_units(&s.base, options.explain))?;
+        let currency = resolved.bom.currency;
+        let money = |d: Decimal| {
+            let mut d = d;
+            d.rescale(currency.minor_units);
+            Some(pb::Money {
+                amount: d.to_string(),
+                currency: currency.code.to_string(),
+                exact: String::new(),
+            })
+        };
+        Ok(pb::AnalyzeSensitivityResponse {
+            base: Some(impact_response(&s.base, &resolved, &options)),
+            delta_lower_bound: money(s.lower_bound),
+            delta_upper_bound: money(s.upper_bound),
+            delta_all_low: money(s.all_low),
+            delta_all_high: money(s.all_high),
+            tornado: s
+                .tornado
+                .iter()
+                .map(|b| pb::TornadoBar {
+                    name: b.name.clone(),
+                    delta_at_low: money(b.at_low),
+                    delta_at_high: money(b.at_high),
+                    swing: money(b.swing),
+                })
+                .collect(),
+            method: METHOD.to_string(),
+            converged: s.converged,
+            delta_min_reached: money(s.min_reached),
+            delta_max_reached: money(s.max_reached),
+            evaluations: i32::try_from(s.evaluations).unwrap_or(i32::MAX),
+        })
+    }
 }

@@ -177,14 +177,14 @@ pub fn parse(text: &str, id: &str, currency: &str) -> Result<(pb::Bom, RowIndex)
                 })? as i32,
                 None => 0,
             };
-            item.import = Some(pb::ImportDeclaration {
+            item.import = Some(Box::new(pb::ImportDeclaration {
                 hts_code: get("hts_code"),
                 origin: get("origin"),
                 transport_mode,
                 customs_value: get("customs_value"),
                 metal_content_share: get("metal_content_share"),
                 net_mass_kg: get("net_mass_kg"),
-            });
+            }));
         }
         index.0.push((field.clone(), r.line));
         for (k, c) in children_of(Some(&full)).into_iter().enumerate() {

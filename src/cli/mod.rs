@@ -5,10 +5,10 @@
 pub mod csv_bom;
 pub mod table;
 
-use crate::api::guard::Guard;
-use crate::api::{ApiError, CostImpactApi};
+use crate::api::{ApiError, Context, calculate};
 use crate::catalog::Catalog;
 use crate::convert::Limits;
+use crate::engine::Meter;
 use crate::pb;
 use std::path::Path;
 use std::sync::Arc;
@@ -125,22 +125,21 @@ pub fn calc(
     args: &CalcArgs,
 ) -> Result<pb::CalculateImpactResponse, CalcError> {
     let (req, rows) = build_request(args)?;
-    CostImpactApi::new(
+    let ctx = Context {
         catalog,
-        Limits::default(),
-        Guard::new(1, std::time::Duration::MAX),
-    )
-    .calculate(&req)
-    .map_err(|e| {
+        limits: Limits::default(),
+    };
+    // One local calculation for the person at the terminal: no server budgets apply.
+    calculate::calculate(&ctx, &req, &Meter::unlimited()).map_err(|e| {
         let mut lines = vec![e.message()];
         if let ApiError::InvalidArgument(_) = &e {
-            for v in e.violations() {
+            for v in &e.violations() {
                 lines.push(format!(
                     "  {}{}: {} ({})",
                     v.field,
                     rows.describe(&v.field),
-                    v.message,
-                    v.reason.as_str()
+                    v.description,
+                    v.reason
                 ));
             }
         }

@@ -4,11 +4,12 @@
 use super::check::{Check, Limits, Range, join};
 use super::enums;
 use crate::engine::model::{Bom, Import, Item, ItemKind};
+use crate::engine::text::clip;
 use crate::engine::units::Unit;
 use crate::engine::{InputError, Reason};
 use crate::pb;
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Validates a BOM found at field path `root` (`bom` in requests, empty in catalog files).
 pub fn bom(b: &pb::Bom, root: &str, limits: &Limits) -> Result<Bom, Vec<InputError>> {
@@ -75,18 +76,15 @@ impl<'a> Expander<'a> {
     /// Converts sibling items listed at field path `list` (e.g. `bom.items`) at `depth`.
     fn items(&mut self, items: &'a [pb::BomItem], list: &str, depth: usize) -> Vec<Item> {
         let mut out = Vec::with_capacity(items.len());
-        let mut ids: Vec<&str> = Vec::with_capacity(items.len());
+        let mut ids: HashSet<&str> = HashSet::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let f = format!("{list}[{i}]");
-            if !item.id.is_empty() {
-                if ids.contains(&item.id.as_str()) {
-                    self.c.push(
-                        join(&f, "id"),
-                        Reason::Duplicate,
-                        format!("id {:?} is used by a sibling", item.id),
-                    );
-                }
-                ids.push(&item.id);
+            if !item.id.is_empty() && !ids.insert(item.id.as_str()) {
+                self.c.push(
+                    join(&f, "id"),
+                    Reason::Duplicate,
+                    format!("id {:?} is used by a sibling", clip(&item.id)),
+                );
             }
             if let Some(converted) = self.item(item, i, &f, depth) {
                 out.push(converted);
@@ -288,18 +286,18 @@ impl<'a> Expander<'a> {
         let mut children = Vec::with_capacity(it.sourcing.len());
         let mut sum = Decimal::ZERO;
         let mut all_valid = true;
-        let mut ids: Vec<&str> = Vec::new();
+        let mut ids: HashSet<&str> = HashSet::new();
         for (i, share) in it.sourcing.iter().enumerate() {
             let sf = format!("{list}[{i}]");
             self.count += 1;
             if share.id.is_empty() {
                 self.c
                     .push(join(&sf, "id"), Reason::Required, "each source needs an id");
-            } else if ids.contains(&share.id.as_str()) {
+            } else if !ids.insert(share.id.as_str()) {
                 self.c.push(
                     join(&sf, "id"),
                     Reason::Duplicate,
-                    format!("source id {:?} is used twice", share.id),
+                    format!("source id {:?} is used twice", clip(&share.id)),
                 );
             } else if share.id.contains('/') {
                 self.c.push(
@@ -308,7 +306,6 @@ impl<'a> Expander<'a> {
                     "ids must not contain '/' (the path separator)",
                 );
             }
-            ids.push(&share.id);
             let value = self
                 .c
                 .decimal(&share.share, &join(&sf, "share"), Range::Share);

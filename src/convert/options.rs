@@ -55,7 +55,7 @@ pub fn options(o: Option<&pb::CalculationOptions>, root: &str) -> Result<Options
         Some(Stockpile {
             cover_months: cover_months?,
             horizon_months: horizon_months?,
-            material_ids: sp.material_ids.clone(),
+            material_ids: sp.material_ids.iter().collect(),
         })
     });
     let explain = match pb::ResultView::try_from(o.view) {

@@ -58,15 +58,15 @@ pub fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, Vec<Inpu
     let Some(currency) = currency else {
         return Err(c.into_errors());
     };
-    c.finish(Schedule {
-        id: s.id.clone(),
+    c.finish(Schedule::new(
+        s.id.clone(),
         currency,
         currency_field,
         measures,
         fees,
         de_minimis_threshold,
         incentives,
-    })
+    ))
 }
 
 fn incentive(c: &mut Check, inc: &pb::Incentive, f: &str) -> Option<Incentive> {
@@ -87,7 +87,10 @@ fn incentive(c: &mut Check, inc: &pb::Incentive, f: &str) -> Option<Incentive> {
             "list the origins whose content counts against the credit",
         );
     }
-    let restricted_origins = c.countries(&inc.restricted_origins, &join(f, "restricted_origins"));
+    let restricted_origins = c
+        .countries(&inc.restricted_origins, &join(f, "restricted_origins"))
+        .into_iter()
+        .collect();
     let window = c.window(&inc.effective_from, &inc.effective_to, f);
     Some(Incentive {
         id: inc.id.clone(),
@@ -99,7 +102,7 @@ fn incentive(c: &mut Check, inc: &pb::Incentive, f: &str) -> Option<Incentive> {
         credit: credit?,
         restricted_origins,
         max_restricted_share: max_share?,
-        material_ids: inc.material_ids.clone(),
+        material_ids: inc.material_ids.iter().collect(),
         window,
     })
 }
@@ -148,8 +151,14 @@ fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
         .enumerate()
         .filter_map(|(i, p)| c.hts(p, &join(f, &format!("hts_prefixes[{i}]")), 1))
         .collect();
-    let origins = c.countries(&m.origins, &join(f, "origins"));
-    let excluded_origins = c.countries(&m.excluded_origins, &join(f, "excluded_origins"));
+    let origins = c
+        .countries(&m.origins, &join(f, "origins"))
+        .into_iter()
+        .collect();
+    let excluded_origins = c
+        .countries(&m.excluded_origins, &join(f, "excluded_origins"))
+        .into_iter()
+        .collect();
     let window = c.window(&m.effective_from, &m.effective_to, f);
     let basis = c.enum_value(
         enums::duty_basis(m.basis),
@@ -157,7 +166,7 @@ fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
         &join(f, "basis"),
         "duty basis",
     );
-    let preempts: Vec<Program> = m
+    let mut preempts: Vec<Program> = m
         .preempts
         .iter()
         .enumerate()
@@ -170,6 +179,9 @@ fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
             )
         })
         .collect();
+    // Repeats add nothing; without them each program is pre-empted once per measure.
+    preempts.sort_unstable();
+    preempts.dedup();
     let rate_field = join(f, "rate");
     let rate = match &m.rate {
         Some(r) => rate(c, r, &rate_field),
@@ -286,7 +298,7 @@ fn fee(c: &mut Check, fee: &pb::Fee, f: &str) -> Option<Fee> {
         &join(f, "maximum_per_entry"),
         "maximum_per_entry is below minimum_per_entry",
     );
-    let transport_modes = fee
+    let mut transport_modes: Vec<_> = fee
         .transport_modes
         .iter()
         .enumerate()
@@ -299,7 +311,12 @@ fn fee(c: &mut Check, fee: &pb::Fee, f: &str) -> Option<Fee> {
             )
         })
         .collect();
-    let exempt_origins = c.countries(&fee.exempt_origins, &join(f, "exempt_origins"));
+    let mut seen = HashSet::new();
+    transport_modes.retain(|m| seen.insert(*m));
+    let exempt_origins = c
+        .countries(&fee.exempt_origins, &join(f, "exempt_origins"))
+        .into_iter()
+        .collect();
     let window = c.window(&fee.effective_from, &fee.effective_to, f);
     Some(Fee {
         id: fee.id.as_str().into(),

@@ -5,15 +5,18 @@
 use super::currency::Currency;
 use super::date::Date;
 use super::duty::{self, Dutiable};
-use super::error::{CheckedAt, InputError, Reason};
+use super::error::{CheckedAt, Error, InputError, Reason};
 use super::fees;
 use super::incentive::{self, IncentiveOutcome};
 use super::model::{
     Bom, FeeKind, Import, Item, ItemKind, Measure, Options, PriceDeck, Program, Schedule,
 };
 use super::money::RoundingMode;
+use super::text::clip;
 use super::units::{self, ConvertError, Unit};
+use super::work::{Meter, units};
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One side of a calculation: which prices, which schedule, which entry date, and whether
@@ -31,6 +34,8 @@ pub struct Side<'a> {
     /// Build the readable formulas and notes; the crossed costings of the effect split need
     /// only amounts and skip them.
     pub explain: bool,
+    /// Counts the work and stops it (deadline, cancellation, budget).
+    pub meter: &'a Meter,
 }
 
 /// What a line is, as results show it.
@@ -175,6 +180,7 @@ pub(crate) struct ImportedLine<'a> {
 }
 
 struct Walk<'a> {
+    meter: &'a Meter,
     prices: &'a PriceDeck,
     scenario_component_prices: bool,
     rounding: RoundingMode,
@@ -198,29 +204,25 @@ pub(crate) struct Goods<'a> {
     totals: Totals,
 }
 
-fn count(items: &[Item]) -> usize {
-    items
-        .iter()
-        .map(|i| match &i.kind {
-            ItemKind::Assembly { children } => 1 + count(children),
-            _ => 1,
-        })
-        .sum()
-}
-
-/// Walks `bom` pricing goods from `prices`.
+/// Walks `bom` pricing goods from `side`'s prices (one unit of work per line).
 pub(crate) fn goods<'a>(
     bom: &'a Bom,
-    prices: &'a PriceDeck,
-    scenario_component_prices: bool,
+    side: Side<'a>,
     options: &Options,
-) -> Result<Goods<'a>, InputError> {
+) -> Result<Goods<'a>, Error> {
+    let Side {
+        prices,
+        scenario_component_prices,
+        meter,
+        ..
+    } = side;
     let mut walk = Walk {
+        meter,
         prices,
         scenario_component_prices,
         rounding: options.rounding,
         minor_units: bom.currency.minor_units,
-        lines: Vec::with_capacity(count(&bom.items)),
+        lines: Vec::with_capacity(bom.line_count()),
         imports: Vec::new(),
         notes: Vec::new(),
         ids: Vec::new(),
@@ -238,8 +240,8 @@ pub(crate) fn goods<'a>(
 }
 
 /// Costs one unit of `bom` on `side`.
-pub fn cost(bom: &Bom, side: Side<'_>, options: &Options) -> Result<Costing, InputError> {
-    let g = goods(bom, side.prices, side.scenario_component_prices, options)?;
+pub fn cost(bom: &Bom, side: Side<'_>, options: &Options) -> Result<Costing, Error> {
+    let g = goods(bom, side, options)?;
     finish(g, bom, side, options)
 }
 
@@ -250,7 +252,7 @@ pub(crate) fn finish(
     bom: &Bom,
     side: Side<'_>,
     options: &Options,
-) -> Result<Costing, InputError> {
+) -> Result<Costing, Error> {
     let Goods {
         mut lines,
         imports,
@@ -268,11 +270,13 @@ pub(crate) fn finish(
         side.entry_date,
         options.rounding,
         bom.currency,
+        side.meter,
     )?;
     add_credits(&mut totals, &incentives)?;
+    side.meter.charge(units(side.schedule.measures().len()))?;
     let measures_in_force = side
         .schedule
-        .measures
+        .measures()
         .iter()
         .filter(|m| m.window.contains(side.entry_date))
         .map(|m| m.id.clone())
@@ -293,7 +297,7 @@ pub(crate) fn total_only(
     bom: &Bom,
     side: Side<'_>,
     options: &Options,
-) -> Result<Totals, InputError> {
+) -> Result<Totals, Error> {
     let charges = charge_imports(
         &g.imports,
         Side {
@@ -311,6 +315,7 @@ pub(crate) fn total_only(
         side.entry_date,
         options.rounding,
         bom.currency,
+        side.meter,
     )?;
     add_credits(&mut totals, &incentives)?;
     Ok(totals)
@@ -335,7 +340,8 @@ impl<'a> Walk<'a> {
         multiplier: Decimal,
         imported_above: Option<usize>,
         origin_above: Option<&'a Arc<str>>,
-    ) -> Result<Decimal, InputError> {
+    ) -> Result<Decimal, Error> {
+        self.meter.charge(1)?;
         let field = item.field_path.as_str();
         let quantity = multiplier.mul_at(
             item.quantity,
@@ -470,32 +476,34 @@ impl<'a> Walk<'a> {
 }
 
 /// Charges duties and fees on every imported line, honouring de minimis per entry (origin).
+/// Work: one unit per imported line for de minimis (when a threshold is set), one per line
+/// plus one per candidate measure the index finds for it, and one per line per fee in force.
 fn charge_imports(
     imports: &[ImportedLine<'_>],
     side: Side<'_>,
     options: &Options,
     currency: Currency,
     notes: &mut Vec<String>,
-) -> Result<Vec<(usize, Charge)>, InputError> {
+) -> Result<Vec<(usize, Charge)>, Error> {
     let mut out = Vec::new();
     let date = side.entry_date;
     let schedule = side.schedule;
+    let meter = side.meter;
     let mut dutiable: Vec<&ImportedLine<'_>> = Vec::with_capacity(imports.len());
-    let exempt_origins = de_minimis_origins(imports, schedule, options)?;
-    let in_force: Vec<&Measure> = schedule
-        .measures
-        .iter()
-        .filter(|m| m.window.contains(date))
-        .collect();
+    let exempt_origins = de_minimis_origins(imports, schedule, options, meter)?;
+    let measures = schedule.measures();
     for imported in imports {
-        if exempt_origins.contains(&&*imported.import.origin) {
+        if exempt_origins.contains(&imported.import.origin) {
+            meter.charge(1)?;
             continue;
         }
         dutiable.push(imported);
-        let measures: Vec<&Measure> = in_force
-            .iter()
-            .copied()
-            .filter(|m| m.covers(imported.import))
+        let candidates = schedule.index().candidates(&imported.import.hts_digits);
+        meter.charge(1 + units(candidates.len()))?;
+        let applicable: Vec<&Measure> = candidates
+            .into_iter()
+            .map(|i| &measures[i])
+            .filter(|m| m.window.contains(date) && m.covers(imported.import))
             .collect();
         let target = Dutiable {
             imported,
@@ -504,18 +512,19 @@ fn charge_imports(
             explain: side.explain,
         };
         out.extend(
-            duty::charges(&target, &measures)?
+            duty::charges(&target, &applicable)?
                 .into_iter()
                 .map(|c| (imported.line, c)),
         );
     }
-    for origin in &exempt_origins {
+    for origin in exempt_origins.iter() {
         notes.push(format!(
             "entries from {origin} are at or below the de minimis threshold of schedule {:?}: no duty or fee",
-            schedule.id
+            clip(&schedule.id)
         ));
     }
     for fee in schedule.fees.iter().filter(|f| f.window.contains(date)) {
+        meter.charge(units(dutiable.len()))?;
         out.extend(fees::charges(
             fee,
             &dutiable,
@@ -529,16 +538,19 @@ fn charge_imports(
 }
 
 /// Origins whose entry (units_per_entry units' imports from that origin) is at or below the
-/// schedule's de minimis threshold.
+/// schedule's de minimis threshold, in order of first appearance.
 fn de_minimis_origins<'a>(
     imports: &[ImportedLine<'a>],
     schedule: &Schedule,
     options: &Options,
-) -> Result<Vec<&'a str>, InputError> {
+    meter: &Meter,
+) -> Result<super::model::IdSet, Error> {
     let Some(threshold) = schedule.de_minimis_threshold else {
-        return Ok(Vec::new());
+        return Ok(super::model::IdSet::default());
     };
+    meter.charge(units(imports.len()))?;
     let mut per_origin: Vec<(&str, Decimal)> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
     for imported in imports {
         let origin: &str = &imported.import.origin;
         let value = imported.customs_value.mul_at(
@@ -546,9 +558,15 @@ fn de_minimis_origins<'a>(
             imported.field_path,
             "entry value",
         )?;
-        match per_origin.iter_mut().find(|(o, _)| *o == origin) {
-            Some((_, sum)) => *sum = sum.add_at(value, imported.field_path, "entry value")?,
-            None => per_origin.push((origin, value)),
+        match at.get(origin) {
+            Some(&i) => {
+                let sum = &mut per_origin[i].1;
+                *sum = sum.add_at(value, imported.field_path, "entry value")?;
+            }
+            None => {
+                at.insert(origin, per_origin.len());
+                per_origin.push((origin, value));
+            }
         }
     }
     Ok(per_origin

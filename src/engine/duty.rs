@@ -5,8 +5,9 @@
 use super::costing::{Charge, ImportedLine};
 use super::currency::Currency;
 use super::error::{CheckedAt, InputError, Reason};
-use super::model::{DutyBasis, Measure};
+use super::model::{DutyBasis, Measure, Program};
 use super::money::{RoundingMode, amount_text, plain};
+use super::text::clip;
 use super::units::{self, Unit};
 use rust_decimal::Decimal;
 
@@ -66,8 +67,38 @@ impl Cover {
     }
 }
 
+/// Pre-empting measures named in a formula; more are counted ("and 3 more"), so a formula's
+/// length does not grow with the schedule.
+const NAMED_PREEMPTERS: usize = 3;
+
+/// The measures that pre-empt one program on one line: the union of the portions they cover
+/// and, for each portion a pre-empted measure can nominally cover, who overlaps it.
+#[derive(Default)]
+struct Preemption<'m> {
+    cover: Cover,
+    /// Per basis of the pre-empted measure (full value, metal, non-metal): the first
+    /// pre-empting ids that overlap it and how many overlap it in all.
+    by: [(Vec<&'m str>, usize); 3],
+}
+
+const BASES: [DutyBasis; 3] = [
+    DutyBasis::FullValue,
+    DutyBasis::MetalContent,
+    DutyBasis::NonMetalRemainder,
+];
+
+fn basis_slot(basis: DutyBasis) -> usize {
+    match basis {
+        DutyBasis::FullValue => 0,
+        DutyBasis::MetalContent => 1,
+        DutyBasis::NonMetalRemainder => 2,
+    }
+}
+
 /// Duties of every measure in `measures` (already filtered to those in force and matching
-/// the item's HTS code and origin) on `target`.
+/// the item's HTS code and origin) on `target`. Linear in the number of measures: the
+/// pre-emption of each program is gathered once (no program pre-empts itself: the schedule's
+/// conversion rejects that as a cycle).
 pub(crate) fn charges(
     target: &Dutiable<'_, '_>,
     measures: &[&Measure],
@@ -96,22 +127,54 @@ pub(crate) fn charges(
         metal_applies,
     };
 
-    let mut out = Vec::with_capacity(measures.len());
-    for measure in measures {
-        let nominal = Cover::of(measure.basis);
-        let mut removed = Cover::default();
-        let mut by: Vec<&str> = Vec::new();
-        for other in measures {
-            if other.id != measure.id && other.preempts.contains(&measure.program) {
-                let overlap = nominal.intersect(Cover::of(other.basis));
-                if !overlap.is_empty() {
-                    removed = removed.union(overlap);
-                    by.push(&other.id);
+    let mut preemption: Vec<(Program, Preemption<'_>)> = Vec::new();
+    for m in measures {
+        let cover = Cover::of(m.basis);
+        for p in &m.preempts {
+            let at = match preemption.iter().position(|(q, _)| q == p) {
+                Some(i) => i,
+                None => {
+                    preemption.push((*p, Preemption::default()));
+                    preemption.len() - 1
+                }
+            };
+            let e = &mut preemption[at].1;
+            e.cover = e.cover.union(cover);
+            for basis in BASES {
+                if !Cover::of(basis).intersect(cover).is_empty() {
+                    let (names, count) = &mut e.by[basis_slot(basis)];
+                    if names.len() < NAMED_PREEMPTERS {
+                        names.push(&m.id);
+                    }
+                    *count += 1;
                 }
             }
         }
+    }
+
+    let mut out = Vec::with_capacity(measures.len());
+    for measure in measures {
+        let nominal = Cover::of(measure.basis);
+        let (removed, by) = match preemption.iter().find(|(p, _)| *p == measure.program) {
+            Some((_, e)) => {
+                let (names, count) = &e.by[basis_slot(measure.basis)];
+                (nominal.intersect(e.cover), Some((names.as_slice(), *count)))
+            }
+            None => (Cover::default(), None),
+        };
+        let by_text = match by {
+            Some((names, count)) if target.explain && count > 0 => {
+                let clipped: Vec<_> = names.iter().map(|n| clip(n)).collect();
+                let mut t = clipped.join(", ");
+                if count > names.len() {
+                    t = format!("{t} and {} more", count - names.len());
+                }
+                t
+            }
+            _ => String::new(),
+        };
         let effective = nominal.minus(removed);
-        out.push(charge(target, measure, &portions, effective, &by)?);
+        out.push(charge(target, measure, &portions, effective, &by_text)?);
     }
     Ok(out)
 }
@@ -128,7 +191,7 @@ fn charge(
     measure: &Measure,
     portions: &Portions,
     effective: Cover,
-    preempted_by: &[&str],
+    preempted_by: &str,
 ) -> Result<Charge, InputError> {
     let imported = target.imported;
     let field = imported.field_path;
@@ -162,10 +225,7 @@ fn charge(
             exact: Decimal::ZERO,
             amount: target.rounding.round(Decimal::ZERO, mu),
             formula: if explain {
-                format!(
-                    "pre-empted by {} on the value it covers, {context}",
-                    preempted_by.join(", ")
-                )
+                format!("pre-empted by {preempted_by} on the value it covers, {context}")
             } else {
                 String::new()
             },
@@ -261,7 +321,7 @@ fn basis_text(
     share: Option<Decimal>,
     ccy: &str,
     mu: u32,
-    preempted_by: &[&str],
+    preempted_by: &str,
 ) -> String {
     let text = match basis {
         DutyBasis::FullValue => "customs value".to_string(),
@@ -285,10 +345,7 @@ fn basis_text(
     if preempted_by.is_empty() {
         text
     } else {
-        format!(
-            "{text}, less the value pre-empted by {}",
-            preempted_by.join(", ")
-        )
+        format!("{text}, less the value pre-empted by {preempted_by}")
     }
 }
 

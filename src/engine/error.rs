@@ -1,7 +1,41 @@
-//! The single error type of the engine and of input validation: an input that cannot be costed,
-//! named by its field path so a caller can point at the exact field.
+//! The errors of the engine: an input that cannot be costed ([`InputError`], named by its
+//! field path so a caller can point at the exact field, also the error of input validation),
+//! or work that was stopped before it finished ([`Stopped`]).
 
+use super::work::Stopped;
 use std::fmt;
+
+/// Why a calculation did not produce a result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// An input cannot be costed.
+    Input(InputError),
+    /// The work was stopped (deadline, cancellation, shutdown, budget).
+    Stopped(Stopped),
+}
+
+impl From<InputError> for Error {
+    fn from(e: InputError) -> Self {
+        Error::Input(e)
+    }
+}
+
+impl From<Stopped> for Error {
+    fn from(s: Stopped) -> Self {
+        Error::Stopped(s)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Input(e) => e.fmt(f),
+            Error::Stopped(s) => write!(f, "stopped: {s}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
 
 /// Why an input was rejected. Each maps to an UPPER_SNAKE reason in `google.rpc.BadRequest`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,9 @@ use super::date::Date;
 use super::error::{CheckedAt, InputError};
 use super::model::{Fee, Options};
 use super::money::{amount_text, plain};
+use super::text::clip;
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 
 /// Decimals kept from a division (a fee per unit, a line's share of an entry's fee). A
 /// quotient may not terminate; fixing its scale keeps sums of exact atoms exact, so totals do
@@ -32,19 +34,25 @@ pub(crate) fn charges(
     let ccy = currency.code;
     let mu = currency.minor_units;
     let upe = options.units_per_entry;
-    let mut origins: Vec<&str> = Vec::new();
-    for l in lines.iter().filter(|l| fee.applies(l.import, date)) {
-        if !origins.contains(&&*l.import.origin) {
-            origins.push(&l.import.origin);
+    // One entry per origin, in order of first appearance, grouped in one pass.
+    let mut entries: Vec<(&str, Vec<&ImportedLine<'_>>)> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    for l in lines
+        .iter()
+        .copied()
+        .filter(|l| fee.applies(l.import, date))
+    {
+        let origin: &str = &l.import.origin;
+        match at.get(origin) {
+            Some(&i) => entries[i].1.push(l),
+            None => {
+                at.insert(origin, entries.len());
+                entries.push((origin, vec![l]));
+            }
         }
     }
     let mut out = Vec::new();
-    for origin in origins {
-        let entry_lines: Vec<&ImportedLine<'_>> = lines
-            .iter()
-            .copied()
-            .filter(|l| *l.import.origin == *origin && fee.applies(l.import, date))
-            .collect();
+    for (origin, entry_lines) in entries {
         let mut raw = Vec::with_capacity(entry_lines.len());
         let mut sum = Decimal::ZERO;
         for l in &entry_lines {
@@ -99,7 +107,7 @@ pub(crate) fn charges(
                     amount_text(l.customs_value, mu)
                 );
                 if !clamped {
-                    format!("{rate_text}, {}, origin {origin}", fee.name)
+                    format!("{rate_text}, {}, origin {origin}", clip(&fee.name))
                 } else {
                     let share = if entry_lines.len() == 1 {
                         String::new()
@@ -121,7 +129,7 @@ pub(crate) fn charges(
                         plain(upe),
                         amount_text(entry_raw, mu),
                         plain(upe),
-                        fee.name
+                        clip(&fee.name)
                     )
                 }
             };

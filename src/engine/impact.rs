@@ -3,12 +3,14 @@
 
 use super::costing::{self, Costing, LineKind, Side};
 use super::currency::Currency;
-use super::error::{CheckedAt, InputError, Reason};
+use super::error::{CheckedAt, Error, InputError, Reason};
 use super::incentive::IncentiveOutcome;
 use super::model::{FeeKind, Program, Scenario, Stockpile};
 use super::money::{RoundingMode, amount_text, plain};
 use super::units::{self, Unit};
+use super::work::{Meter, units as work_units};
 use rust_decimal::Decimal;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// One measure or fee summed over all lines, on both sides.
@@ -94,8 +96,9 @@ pub struct StockpileOutcome {
     pub formula: String,
 }
 
-/// Costs `s.bom` under the baseline and the scenario and explains the difference.
-pub fn calculate<'a>(s: &Scenario<'a>) -> Result<Impact, InputError> {
+/// Costs `s.bom` under the baseline and the scenario and explains the difference, counting
+/// the work on `meter` (see [`super::estimate::calculation`] for what it can cost).
+pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
     let currency = s.bom.currency;
     for (code, field) in [
         (
@@ -116,14 +119,14 @@ pub fn calculate<'a>(s: &Scenario<'a>) -> Result<Impact, InputError> {
         ),
     ] {
         if code != currency {
-            return Err(InputError::new(
+            return Err(Error::Input(InputError::new(
                 field.clone(),
                 Reason::CurrencyMismatch,
                 format!(
                     "currency {} differs from the BOM's {}; currency conversion is not supported",
                     code.code, currency.code
                 ),
-            ));
+            )));
         }
     }
     let o = s.options;
@@ -134,6 +137,7 @@ pub fn calculate<'a>(s: &Scenario<'a>) -> Result<Impact, InputError> {
         entry_date,
         scenario_component_prices,
         explain: false,
+        meter,
     };
     let base_side = side(s.baseline_prices, s.baseline_schedule, o.entry_date, false);
     let scen_side = side(
@@ -152,8 +156,8 @@ pub fn calculate<'a>(s: &Scenario<'a>) -> Result<Impact, InputError> {
 
     // Goods depend only on prices: walk the tree once per price side; the crossed costings
     // reuse those goods under the other schedule.
-    let base_goods = costing::goods(s.bom, s.baseline_prices, false, o)?;
-    let scen_goods = costing::goods(s.bom, s.scenario_prices, true, o)?;
+    let base_goods = costing::goods(s.bom, base_side, o)?;
+    let scen_goods = costing::goods(s.bom, scen_side, o)?;
     let p1t0 = costing::total_only(&scen_goods, s.bom, price_only, o)?.total;
     let p0t1 = costing::total_only(&base_goods, s.bom, tariff_only, o)?.total;
     let baseline = costing::finish(
@@ -200,19 +204,25 @@ pub fn calculate<'a>(s: &Scenario<'a>) -> Result<Impact, InputError> {
     };
     let stockpile = match &o.stockpile {
         Some(sp) => Some(stockpile(
-            &baseline, &scenario, delta, sp, o.rounding, currency,
+            &baseline, &scenario, delta, sp, o.rounding, currency, meter,
         )?),
         None => None,
     };
     let incentives = incentive_pairs(&baseline, &scenario);
+    let charges = baseline.lines.iter().chain(&scenario.lines);
+    meter.charge(work_units(charges.map(|l| l.charges.len()).sum()))?;
     let measures = measure_summaries(&baseline, &scenario);
+    meter.charge(work_units(baseline.lines.len()))?;
     let materials = material_summaries(&baseline, &scenario)?;
-    let mut notes: Vec<String> = Vec::new();
-    for n in baseline.notes.iter().chain(&scenario.notes) {
-        if !notes.contains(n) {
-            notes.push(n.clone());
-        }
-    }
+    meter.charge(work_units(baseline.notes.len() + scenario.notes.len()))?;
+    let mut seen: HashSet<&str> = HashSet::new();
+    let notes: Vec<String> = baseline
+        .notes
+        .iter()
+        .chain(&scenario.notes)
+        .filter(|n| seen.insert(n.as_str()))
+        .cloned()
+        .collect();
     Ok(Impact {
         currency,
         baseline,
@@ -235,18 +245,24 @@ fn incentive_pairs(
     baseline: &Costing,
     scenario: &Costing,
 ) -> Vec<(Option<IncentiveOutcome>, Option<IncentiveOutcome>)> {
+    let in_scenario: HashMap<&str, &IncentiveOutcome> = scenario
+        .incentives
+        .iter()
+        .map(|s| (s.id.as_str(), s))
+        .collect();
+    let in_baseline: HashSet<&str> = baseline.incentives.iter().map(|b| b.id.as_str()).collect();
     let mut out: Vec<(Option<IncentiveOutcome>, Option<IncentiveOutcome>)> = baseline
         .incentives
         .iter()
         .map(|b| {
             (
                 Some(b.clone()),
-                scenario.incentives.iter().find(|s| s.id == b.id).cloned(),
+                in_scenario.get(b.id.as_str()).map(|s| (*s).clone()),
             )
         })
         .collect();
     for s in &scenario.incentives {
-        if !baseline.incentives.iter().any(|b| b.id == s.id) {
+        if !in_baseline.contains(s.id.as_str()) {
             out.push((None, Some(s.clone())));
         }
     }
@@ -261,17 +277,19 @@ fn stockpile(
     sp: &Stockpile,
     rounding: RoundingMode,
     currency: Currency,
-) -> Result<StockpileOutcome, InputError> {
+    meter: &Meter,
+) -> Result<StockpileOutcome, Error> {
     let field = "options.stockpile";
     let mu = currency.minor_units;
     let ccy = currency.code;
     let covered_delta = if sp.material_ids.is_empty() {
         delta
     } else {
+        meter.charge(work_units(baseline.lines.len()))?;
         let mut sum = Decimal::ZERO;
         for (b, s) in baseline.lines.iter().zip(&scenario.lines) {
             if let LineKind::Material { material_id } = &b.kind
-                && sp.material_ids.iter().any(|m| **m == **material_id)
+                && sp.material_ids.contains(material_id)
             {
                 sum = sum.add_at(
                     s.goods.sub_at(b.goods, field, "covered delta")?,
@@ -290,7 +308,12 @@ fn stockpile(
     let scope = if sp.material_ids.is_empty() {
         "whole delta".to_string()
     } else {
-        format!("goods delta of {}", sp.material_ids.join(", "))
+        // Named up to a few, so the formula's length does not grow with the request.
+        let named: Vec<&str> = sp.material_ids.iter().take(5).collect();
+        match sp.material_ids.len() - named.len() {
+            0 => format!("goods delta of {}", named.join(", ")),
+            more => format!("goods delta of {} and {more} more", named.join(", ")),
+        }
     };
     let formula = format!(
         "{} - {} ({scope}) x min({}, {}) / {} months = {} {ccy} per unit averaged over the horizon",
@@ -310,26 +333,20 @@ fn stockpile(
 
 fn measure_summaries(baseline: &Costing, scenario: &Costing) -> Vec<MeasureSummary> {
     let mut out: Vec<MeasureSummary> = Vec::new();
+    let mut at: HashMap<Arc<str>, usize> = HashMap::new();
     for (is_scenario, costing) in [(false, baseline), (true, scenario)] {
         for charge in costing.lines.iter().flat_map(|l| &l.charges) {
-            // Charges of one schedule share their measure's id: compare pointers first.
-            let idx = match out
-                .iter()
-                .position(|m| Arc::ptr_eq(&m.id, &charge.id) || m.id == charge.id)
-            {
-                Some(i) => i,
-                None => {
-                    out.push(MeasureSummary {
-                        id: charge.id.clone(),
-                        name: charge.name.clone(),
-                        program: charge.program,
-                        fee_kind: charge.fee_kind,
-                        baseline: Decimal::ZERO,
-                        scenario: Decimal::ZERO,
-                    });
-                    out.len() - 1
-                }
-            };
+            let idx = *at.entry(charge.id.clone()).or_insert_with(|| {
+                out.push(MeasureSummary {
+                    id: charge.id.clone(),
+                    name: charge.name.clone(),
+                    program: charge.program,
+                    fee_kind: charge.fee_kind,
+                    baseline: Decimal::ZERO,
+                    scenario: Decimal::ZERO,
+                });
+                out.len() - 1
+            });
             // Sums of rounded atoms already summed without overflow into the totals.
             let m = &mut out[idx];
             if is_scenario {
@@ -347,6 +364,7 @@ fn material_summaries(
     scenario: &Costing,
 ) -> Result<Vec<MaterialSummary>, InputError> {
     let mut out: Vec<MaterialSummary> = Vec::new();
+    let mut at: HashMap<Arc<str>, usize> = HashMap::new();
     for (b, s) in baseline.lines.iter().zip(&scenario.lines) {
         let (LineKind::Material { material_id }, Some(bp), Some(sp)) =
             (&b.kind, &b.priced, &s.priced)
@@ -354,15 +372,13 @@ fn material_summaries(
             continue;
         };
         let field = "bom";
-        let idx = match out
-            .iter()
-            .position(|m| Arc::ptr_eq(&m.material_id, material_id) || m.material_id == *material_id)
-        {
-            Some(i) => i,
+        let idx = match at.get(material_id) {
+            Some(&i) => i,
             None => {
                 // Scenario price expressed per the baseline's unit so the two compare.
                 let scenario_price = units::convert(sp.price, bp.unit, sp.unit)
                     .map_err(|_| InputError::overflow(field, "scenario price"))?;
+                at.insert(material_id.clone(), out.len());
                 out.push(MaterialSummary {
                     material_id: material_id.clone(),
                     name: sp.name.clone(),

@@ -6,9 +6,10 @@
 use super::costing::{LineCost, LineKind};
 use super::currency::Currency;
 use super::date::Date;
-use super::error::{CheckedAt, InputError};
+use super::error::{CheckedAt, Error};
 use super::model::Incentive;
 use super::money::{RoundingMode, amount_text};
+use super::work::{Meter, units};
 use rust_decimal::Decimal;
 
 /// An incentive evaluated on one side.
@@ -32,35 +33,36 @@ pub struct IncentiveOutcome {
     pub formula: String,
 }
 
-/// Evaluates every incentive of a schedule against one side's costed lines.
+/// Evaluates every incentive of a schedule against one side's costed lines (one unit of
+/// work per line per incentive).
 pub(crate) fn evaluate(
     incentives: &[Incentive],
     lines: &[LineCost],
     date: Date,
     rounding: RoundingMode,
     currency: Currency,
-) -> Result<Vec<IncentiveOutcome>, InputError> {
+    meter: &Meter,
+) -> Result<Vec<IncentiveOutcome>, Error> {
     let ccy = currency.code;
     let mu = currency.minor_units;
     incentives
         .iter()
         .map(|inc| {
+            meter.charge(units(lines.len()))?;
             let mut total = Decimal::ZERO;
             let mut restricted = Decimal::ZERO;
             for line in lines {
                 let LineKind::Material { material_id } = &line.kind else {
                     continue;
                 };
-                if !inc.material_ids.is_empty()
-                    && !inc.material_ids.iter().any(|m| **m == **material_id)
-                {
+                if !inc.material_ids.is_empty() && !inc.material_ids.contains(material_id) {
                     continue;
                 }
                 total = total.add_at(line.goods_exact, "bom", "incentive scope value")?;
                 if line
                     .origin
                     .as_ref()
-                    .is_some_and(|o| inc.restricted_origins.iter().any(|r| **r == **o))
+                    .is_some_and(|o| inc.restricted_origins.contains(o))
                 {
                     restricted = restricted.add_at(line.goods_exact, "bom", "restricted value")?;
                 }

@@ -12,13 +12,17 @@ pub mod currency;
 pub mod date;
 pub mod duty;
 pub mod error;
+pub mod estimate;
 pub mod fees;
 pub mod impact;
 pub mod incentive;
 pub mod model;
 pub mod money;
 pub mod sensitivity;
+pub mod text;
 pub mod units;
+pub mod work;
 
-pub use error::{InputError, Reason};
+pub use error::{Error, InputError, Reason};
 pub use impact::{Impact, calculate};
+pub use work::{Meter, StopSignal, Stopped};

@@ -7,8 +7,54 @@ use super::date::{Date, Window};
 use super::money::RoundingMode;
 use super::units::Unit;
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+
+/// A list of ids or codes without repeats, in the order first given (for display), with a
+/// hash set beside it so a membership test costs the same whatever the list's length: a
+/// request can list thousands of material ids or repeat a country code, and every line of
+/// a BOM is tested against the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdSet {
+    order: Vec<Arc<str>>,
+    set: HashSet<Arc<str>>,
+}
+
+impl IdSet {
+    /// Whether `id` is in the set.
+    pub fn contains(&self, id: &str) -> bool {
+        self.set.contains(id)
+    }
+    /// Whether the set is empty (for scopes: empty means "all").
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+    /// Distinct ids.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+    /// The ids in the order first given.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.order.iter().map(|s| &**s)
+    }
+    /// The ids in order, joined by `sep` (for formulas).
+    pub fn join(&self, sep: &str) -> String {
+        self.iter().collect::<Vec<_>>().join(sep)
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for IdSet {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut out = IdSet::default();
+        for s in iter {
+            let id: Arc<str> = s.as_ref().into();
+            if out.set.insert(id.clone()) {
+                out.order.push(id);
+            }
+        }
+        out
+    }
+}
 
 /// A bill of materials for one unit of product, with shared assemblies already expanded.
 #[derive(Debug, Clone)]
@@ -33,6 +79,20 @@ pub struct LineInfo<'a> {
 }
 
 impl Bom {
+    /// How many items (lines) the BOM has, assemblies included.
+    pub fn line_count(&self) -> usize {
+        fn count(items: &[Item]) -> usize {
+            items
+                .iter()
+                .map(|i| match &i.kind {
+                    ItemKind::Assembly { children } => 1 + count(children),
+                    _ => 1,
+                })
+                .sum()
+        }
+        count(&self.items)
+    }
+
     /// Every item in depth-first order, the order of a costing's lines. Built on demand (for
     /// a response), so costing itself allocates no strings per line.
     pub fn lines(&self) -> Vec<LineInfo<'_>> {
@@ -248,9 +308,9 @@ pub struct Measure {
     /// HTS prefixes (digits only); empty = all.
     pub hts_prefixes: Vec<String>,
     /// Origins covered; empty = all.
-    pub origins: Vec<String>,
+    pub origins: IdSet,
     /// Origins excluded.
-    pub excluded_origins: Vec<String>,
+    pub excluded_origins: IdSet,
     /// Entry dates in force.
     pub window: Window,
     /// Rate.
@@ -269,8 +329,8 @@ impl Measure {
                 .hts_prefixes
                 .iter()
                 .any(|p| import.hts_digits.starts_with(p.as_str())))
-            && (self.origins.is_empty() || self.origins.iter().any(|o| **o == *import.origin))
-            && !self.excluded_origins.iter().any(|o| **o == *import.origin)
+            && (self.origins.is_empty() || self.origins.contains(&import.origin))
+            && !self.excluded_origins.contains(&import.origin)
     }
 }
 
@@ -303,7 +363,7 @@ pub struct Fee {
     /// Modes charged; empty = all.
     pub transport_modes: Vec<TransportMode>,
     /// Exempt origins.
-    pub exempt_origins: Vec<String>,
+    pub exempt_origins: IdSet,
     /// Entry dates in force.
     pub window: Window,
 }
@@ -314,7 +374,56 @@ impl Fee {
         self.window.contains(date)
             && (self.transport_modes.is_empty()
                 || self.transport_modes.contains(&import.transport_mode))
-            && !self.exempt_origins.iter().any(|o| **o == *import.origin)
+            && !self.exempt_origins.contains(&import.origin)
+    }
+}
+
+/// The measures of a schedule by HTS prefix, so that an imported line is tested only against
+/// the measures whose prefixes its code starts with: a real schedule has tens of thousands of
+/// measures, and a line matches a handful. Each measure is filed under its shortest prefixes
+/// only (a prefix that extends another of the same measure adds nothing), so a code finds
+/// each measure at most once.
+#[derive(Debug, Clone, Default)]
+pub struct MeasureIndex {
+    by_prefix: HashMap<Box<str>, Vec<usize>>,
+}
+
+impl MeasureIndex {
+    fn build(measures: &[Measure]) -> MeasureIndex {
+        let mut by_prefix: HashMap<Box<str>, Vec<usize>> = HashMap::new();
+        for (i, m) in measures.iter().enumerate() {
+            if m.hts_prefixes.is_empty() {
+                by_prefix.entry("".into()).or_default().push(i);
+                continue;
+            }
+            let own: HashSet<&str> = m.hts_prefixes.iter().map(String::as_str).collect();
+            let mut filed: HashSet<&str> = HashSet::new();
+            for p in &m.hts_prefixes {
+                let shorter_filed = (0..p.len()).any(|k| own.contains(&p[..k]));
+                if !shorter_filed && filed.insert(p) {
+                    by_prefix.entry(p.as_str().into()).or_default().push(i);
+                }
+            }
+        }
+        MeasureIndex { by_prefix }
+    }
+
+    fn buckets<'a>(&'a self, hts_digits: &'a str) -> impl Iterator<Item = &'a Vec<usize>> + 'a {
+        (0..=hts_digits.len()).filter_map(move |k| self.by_prefix.get(&hts_digits[..k]))
+    }
+
+    /// Indices of the measures whose scope may cover a code (by prefix; origin and date are
+    /// tested by the caller), in schedule order.
+    pub fn candidates(&self, hts_digits: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = self.buckets(hts_digits).flatten().copied().collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// How many measures [`MeasureIndex::candidates`] returns for a code, without listing
+    /// them: what a cost estimate needs.
+    pub fn candidate_count(&self, hts_digits: &str) -> usize {
+        self.buckets(hts_digits).map(Vec::len).sum()
     }
 }
 
@@ -327,14 +436,69 @@ pub struct Schedule {
     pub currency: Currency,
     /// Field path of the schedule's currency, for mismatch errors.
     pub currency_field: String,
-    /// Measures.
-    pub measures: Vec<Measure>,
+    /// Measures, and the index over their prefixes (kept together: see [`Schedule::new`]).
+    measures: Vec<Measure>,
+    index: MeasureIndex,
+    by_id: HashMap<Arc<str>, usize>,
     /// Fees.
     pub fees: Vec<Fee>,
     /// De minimis threshold per entry, if in force.
     pub de_minimis_threshold: Option<Decimal>,
     /// Credits kept unless restricted-origin content is too high.
     pub incentives: Vec<Incentive>,
+}
+
+impl Schedule {
+    /// A schedule of these measures, fees and incentives; the measures are indexed here,
+    /// and only their rates can change afterwards ([`Schedule::set_ad_valorem`]), so the
+    /// index always matches them.
+    pub fn new(
+        id: String,
+        currency: Currency,
+        currency_field: String,
+        measures: Vec<Measure>,
+        fees: Vec<Fee>,
+        de_minimis_threshold: Option<Decimal>,
+        incentives: Vec<Incentive>,
+    ) -> Schedule {
+        let index = MeasureIndex::build(&measures);
+        let mut by_id = HashMap::with_capacity(measures.len());
+        for (i, m) in measures.iter().enumerate() {
+            by_id.entry(m.id.clone()).or_insert(i);
+        }
+        Schedule {
+            id,
+            currency,
+            currency_field,
+            measures,
+            index,
+            by_id,
+            fees,
+            de_minimis_threshold,
+            incentives,
+        }
+    }
+
+    /// The measures, in schedule order.
+    pub fn measures(&self) -> &[Measure] {
+        &self.measures
+    }
+
+    /// The index of the measures by HTS prefix.
+    pub fn index(&self) -> &MeasureIndex {
+        &self.index
+    }
+
+    /// Sets the ad valorem rate of measure `id`; `false` if there is no such measure.
+    pub fn set_ad_valorem(&mut self, id: &str, percent: Decimal) -> bool {
+        match self.by_id.get(id) {
+            Some(&i) => {
+                self.measures[i].rate.ad_valorem_percent = Some(percent);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// A per-unit credit lost when the share of in-scope material value from restricted origins
@@ -348,11 +512,11 @@ pub struct Incentive {
     /// Credit per unit when kept.
     pub credit: Decimal,
     /// Origins whose content counts against the credit.
-    pub restricted_origins: Vec<String>,
+    pub restricted_origins: IdSet,
     /// Largest restricted share that keeps the credit.
     pub max_restricted_share: Decimal,
     /// Materials measured; empty = all material lines.
-    pub material_ids: Vec<String>,
+    pub material_ids: IdSet,
     /// Entry dates in force.
     pub window: Window,
 }
@@ -365,7 +529,7 @@ pub struct Stockpile {
     /// Months the shock lasts (positive).
     pub horizon_months: Decimal,
     /// Materials stockpiled; empty = the whole product.
-    pub material_ids: Vec<String>,
+    pub material_ids: IdSet,
 }
 
 /// Options of a calculation.

@@ -17,10 +17,13 @@
 //! exactly (rounded outward) when not.
 
 use super::costing::{self, Side as SideSpec};
-use super::error::{CheckedAt, InputError, Reason};
+use super::error::{CheckedAt, Error, InputError, Reason};
 use super::impact::{Impact, calculate};
 use super::model::{Bom, Item, ItemKind, Options, PriceDeck, Scenario, Schedule};
+use super::text::clip;
+use super::work::{Meter, units};
 use rust_decimal::{Decimal, RoundingStrategy};
+use std::collections::HashMap;
 
 /// Which side(s) an input changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,15 +101,31 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    fn impact(&self) -> Result<Impact, InputError> {
-        calculate(&Scenario {
-            bom: &self.bom,
-            baseline_prices: &self.baseline_prices,
-            scenario_prices: &self.scenario_prices,
-            baseline_schedule: &self.baseline_schedule,
-            scenario_schedule: &self.scenario_schedule,
-            options: &self.options,
-        })
+    fn impact(&self, meter: &Meter) -> Result<Impact, Error> {
+        calculate(
+            &Scenario {
+                bom: &self.bom,
+                baseline_prices: &self.baseline_prices,
+                scenario_prices: &self.scenario_prices,
+                baseline_schedule: &self.baseline_schedule,
+                scenario_schedule: &self.scenario_schedule,
+                options: &self.options,
+            },
+            meter,
+        )
+    }
+
+    /// Units of work to copy these inputs (one per line, price, measure, fee and incentive):
+    /// each evaluation works on its own copy.
+    pub(crate) fn copy_units(&self) -> u64 {
+        let schedule = |s: &Schedule| s.measures().len() + s.fees.len() + s.incentives.len();
+        units(
+            self.bom.line_count()
+                + self.baseline_prices.prices.len()
+                + self.scenario_prices.prices.len()
+                + schedule(&self.baseline_schedule)
+                + schedule(&self.scenario_schedule),
+        )
     }
 }
 
@@ -151,30 +170,40 @@ pub struct Sensitivity {
 /// Most input combinations costed (two costings each) while refining the bounds.
 pub const EVALUATION_BUDGET: usize = 512;
 
-/// Runs the analysis on `inputs` (at their own values) with `uncertain` inputs.
-pub fn analyze(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Sensitivity, InputError> {
+/// Runs the analysis on `inputs` (at their own values) with `uncertain` inputs, counting the
+/// work on `meter` (see [`super::estimate::sensitivity`] for what it can cost).
+pub fn analyze(
+    inputs: &Inputs,
+    uncertain: &[Uncertain],
+    meter: &Meter,
+) -> Result<Sensitivity, Error> {
+    let targets = Targets::resolve(&inputs.bom, uncertain)?;
     let values = |pick: &dyn Fn(&Uncertain) -> Decimal| -> Vec<Decimal> {
         uncertain.iter().map(pick).collect()
     };
     let base_values = values(&|u| u.base);
-    let base = with_values(inputs, uncertain, &base_values)?.impact()?;
+    let base = targets
+        .with_values(inputs, uncertain, &base_values, meter)?
+        .impact(meter)?;
     // Every other evaluation needs only its delta: no formulas.
     let mut quiet = inputs.clone();
     quiet.options.explain = false;
     let inputs = &quiet;
-    let all_low = with_values(inputs, uncertain, &values(&|u| u.low))?
-        .impact()?
-        .delta;
-    let all_high = with_values(inputs, uncertain, &values(&|u| u.high))?
-        .impact()?
-        .delta;
+    let delta_at = |v: &[Decimal]| -> Result<Decimal, Error> {
+        Ok(targets
+            .with_values(inputs, uncertain, v, meter)?
+            .impact(meter)?
+            .delta)
+    };
+    let all_low = delta_at(&values(&|u| u.low))?;
+    let all_high = delta_at(&values(&|u| u.high))?;
 
     let mut tornado = Vec::with_capacity(uncertain.len());
     for (i, u) in uncertain.iter().enumerate() {
-        let swung = |value: Decimal| -> Result<Decimal, InputError> {
+        let swung = |value: Decimal| -> Result<Decimal, Error> {
             let mut v = base_values.clone();
             v[i] = value;
-            Ok(with_values(inputs, uncertain, &v)?.impact()?.delta)
+            delta_at(&v)
         };
         let at_low = swung(u.low)?;
         let at_high = swung(u.high)?;
@@ -188,7 +217,7 @@ pub fn analyze(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Sensitivity, 
     }
     tornado.sort_by_key(|b| std::cmp::Reverse(b.swing));
 
-    let mut search = Search::new(inputs, uncertain, &base)?;
+    let mut search = Search::new(inputs, uncertain, &targets, &base, meter)?;
     let lo: Vec<Decimal> = values(&|u| u.low);
     let hi: Vec<Decimal> = values(&|u| u.high);
     let (upper, max_reached, up_ok) = search.refine(&lo, &hi, Goal::Max)?;
@@ -226,22 +255,94 @@ pub fn analyze(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Sensitivity, 
     })
 }
 
+/// Where each quantity input's item paths lead, found once: the chain of child indices from
+/// the top of the BOM to each item, so setting a value costs the path's depth, not a search
+/// of the tree at every evaluation.
+struct Targets {
+    /// Per uncertain input, per item path: the chain of indices.
+    chains: Vec<Vec<Vec<usize>>>,
+}
+
+impl Targets {
+    fn resolve(bom: &Bom, uncertain: &[Uncertain]) -> Result<Targets, InputError> {
+        let mut chains = Vec::with_capacity(uncertain.len());
+        let mut by_path: Option<HashMap<String, Vec<usize>>> = None;
+        for u in uncertain {
+            let Target::Quantity(paths) = &u.target else {
+                chains.push(Vec::new());
+                continue;
+            };
+            let index = by_path.get_or_insert_with(|| item_chains(&bom.items));
+            let mut found = Vec::with_capacity(paths.len());
+            for (j, path) in paths.iter().enumerate() {
+                match index.get(path) {
+                    Some(chain) => found.push(chain.clone()),
+                    None => {
+                        return Err(InputError::new(
+                            format!("{}.quantity.item_paths[{j}]", u.field),
+                            Reason::InvalidValue,
+                            format!("no BOM item has the path {:?}", clip(path)),
+                        ));
+                    }
+                }
+            }
+            chains.push(found);
+        }
+        Ok(Targets { chains })
+    }
+
+    /// A copy of `inputs` with every uncertain input set to its value in `values`.
+    fn with_values(
+        &self,
+        inputs: &Inputs,
+        uncertain: &[Uncertain],
+        values: &[Decimal],
+        meter: &Meter,
+    ) -> Result<Inputs, Error> {
+        meter.charge(inputs.copy_units())?;
+        let mut x = inputs.clone();
+        for ((u, v), chains) in uncertain.iter().zip(values).zip(&self.chains) {
+            meter.charge(1 + units(chains.len()))?;
+            apply(&mut x, u, chains, *v)?;
+        }
+        Ok(x)
+    }
+}
+
+/// The chain of child indices of every item, by readable path.
+fn item_chains(items: &[Item]) -> HashMap<String, Vec<usize>> {
+    fn walk(
+        items: &[Item],
+        prefix: &str,
+        chain: &mut Vec<usize>,
+        out: &mut HashMap<String, Vec<usize>>,
+    ) {
+        for (i, item) in items.iter().enumerate() {
+            let path = if prefix.is_empty() {
+                item.id.clone()
+            } else {
+                format!("{prefix}/{}", item.id)
+            };
+            chain.push(i);
+            // The first of two items with the same path wins, as a walk from the top finds it.
+            if !out.contains_key(&path) {
+                out.insert(path.clone(), chain.clone());
+            }
+            if let ItemKind::Assembly { children } = &item.kind {
+                walk(children, &path, chain, out);
+            }
+            chain.pop();
+        }
+    }
+    let mut out = HashMap::new();
+    walk(items, "", &mut Vec::new(), &mut out);
+    out
+}
+
 fn round(v: Decimal, mu: u32, strategy: RoundingStrategy) -> Decimal {
     let mut r = v.round_dp_with_strategy(mu, strategy);
     r.rescale(mu);
     r
-}
-
-fn with_values(
-    inputs: &Inputs,
-    uncertain: &[Uncertain],
-    values: &[Decimal],
-) -> Result<Inputs, InputError> {
-    let mut x = inputs.clone();
-    for (u, v) in uncertain.iter().zip(values) {
-        apply(&mut x, u, *v)?;
-    }
-    Ok(x)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -340,6 +441,8 @@ struct Search<'a> {
     inputs: &'a Inputs,
     terms: Vec<GoodsTerm>,
     uncertain: &'a [Uncertain],
+    targets: &'a Targets,
+    meter: &'a Meter,
     base_credits: CreditRange,
     scen_credits: CreditRange,
     scale: Vec<Decimal>,
@@ -352,8 +455,10 @@ impl<'a> Search<'a> {
     fn new(
         inputs: &'a Inputs,
         uncertain: &'a [Uncertain],
+        targets: &'a Targets,
         base: &Impact,
-    ) -> Result<Self, InputError> {
+        meter: &'a Meter,
+    ) -> Result<Self, Error> {
         let varies = |side_of: fn(Side) -> bool| {
             uncertain.iter().any(|u| match &u.target {
                 Target::Quantity(_) => true,
@@ -380,9 +485,11 @@ impl<'a> Search<'a> {
             };
         let mu = inputs.bom.currency.minor_units;
         Ok(Search {
-            terms: goods_terms(inputs, uncertain)?,
+            terms: goods_terms(inputs, uncertain, meter)?,
             inputs,
             uncertain,
+            targets,
+            meter,
             base_credits: range(&base.baseline, varies(Side::baseline))?,
             scen_credits: range(&base.scenario, varies(Side::scenario))?,
             scale: uncertain.iter().map(|u| u.high - u.low).collect(),
@@ -392,13 +499,16 @@ impl<'a> Search<'a> {
         })
     }
 
-    fn point(&mut self, values: &[Decimal]) -> Result<Point, InputError> {
+    fn point(&mut self, values: &[Decimal]) -> Result<Point, Error> {
         let key: Vec<Decimal> = values.iter().map(|v| v.normalize()).collect();
         if let Some(p) = self.cache.get(&key) {
             return Ok(*p);
         }
         self.evaluations += 1;
-        let x = with_values(self.inputs, self.uncertain, values)?;
+        let meter = self.meter;
+        let x = self
+            .targets
+            .with_values(self.inputs, self.uncertain, values, meter)?;
         let o = &x.options;
         let side = |prices, schedule, entry_date, scenario_component_prices| SideSpec {
             prices,
@@ -406,6 +516,7 @@ impl<'a> Search<'a> {
             entry_date,
             scenario_component_prices,
             explain: false,
+            meter,
         };
         let b = costing::cost(
             &x.bom,
@@ -427,6 +538,7 @@ impl<'a> Search<'a> {
             ),
             o,
         )?;
+        meter.charge(units(b.lines.len() + s.lines.len()))?;
         let charges = |c: &costing::Costing| -> Result<Decimal, InputError> {
             let mut goods = Decimal::ZERO;
             for l in &c.lines {
@@ -456,7 +568,7 @@ impl<'a> Search<'a> {
         lo: &[Decimal],
         hi: &[Decimal],
         goal: Goal,
-    ) -> Result<(Decimal, Decimal, bool), InputError> {
+    ) -> Result<(Decimal, Decimal, bool), Error> {
         // Work on "larger is better" values: negate for the minimum.
         let sign = if goal == Goal::Max {
             Decimal::ONE
@@ -510,12 +622,7 @@ impl<'a> Search<'a> {
     }
 
     /// The interval bound of `sign * delta` over the box [lo, hi].
-    fn bound(
-        &mut self,
-        lo: &[Decimal],
-        hi: &[Decimal],
-        sign: Decimal,
-    ) -> Result<Decimal, InputError> {
+    fn bound(&mut self, lo: &[Decimal], hi: &[Decimal], sign: Decimal) -> Result<Decimal, Error> {
         let (plo, phi) = (self.point(lo)?, self.point(hi)?);
         let f = "inputs";
         let (mut goods_lo, mut goods_hi) = (Decimal::ZERO, Decimal::ZERO);
@@ -527,7 +634,9 @@ impl<'a> Search<'a> {
         if sign.is_sign_positive() {
             let scen = phi.scen.add_at(self.scen_credits.max, f, "bound")?;
             let base = plo.base.add_at(self.base_credits.min, f, "bound")?;
-            scen.sub_at(base, f, "bound")?.add_at(goods_hi, f, "bound")
+            Ok(scen
+                .sub_at(base, f, "bound")?
+                .add_at(goods_hi, f, "bound")?)
         } else {
             let scen = plo.scen.add_at(self.scen_credits.min, f, "bound")?;
             let base = phi.base.add_at(self.base_credits.max, f, "bound")?;
@@ -546,8 +655,13 @@ impl<'a> Search<'a> {
 }
 
 /// The goods terms of every material and component line of the inputs as given (every
-/// quantity factor at 1), with the inputs that scale or price each.
-fn goods_terms(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Vec<GoodsTerm>, InputError> {
+/// quantity factor at 1), with the inputs that scale or price each. Work: two costings, then
+/// per line one unit per uncertain input and one per item path.
+fn goods_terms(
+    inputs: &Inputs,
+    uncertain: &[Uncertain],
+    meter: &Meter,
+) -> Result<Vec<GoodsTerm>, Error> {
     let o = &inputs.options;
     let spec = |prices, schedule, entry_date, scenario_component_prices| SideSpec {
         prices,
@@ -555,6 +669,7 @@ fn goods_terms(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Vec<GoodsTerm
         entry_date,
         scenario_component_prices,
         explain: false,
+        meter,
     };
     let b = costing::cost(
         &inputs.bom,
@@ -581,19 +696,26 @@ fn goods_terms(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Vec<GoodsTerm
             matches!(&u.target, Target::Price { material_id, side } if material_id == material && on_side(*side))
         })
     };
+    // Each quantity path with its descendants' prefix, built once.
+    let scopes: Vec<(usize, &str, String)> = uncertain
+        .iter()
+        .enumerate()
+        .flat_map(|(i, u)| match &u.target {
+            Target::Quantity(paths) => paths
+                .iter()
+                .map(|p| (i, p.as_str(), format!("{p}/")))
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let per_line = units(uncertain.len() + scopes.len());
     let mut terms = Vec::new();
     for ((bl, sl), info) in b.lines.iter().zip(&s.lines).zip(inputs.bom.lines()) {
-        let factors: Vec<usize> = uncertain
+        meter.charge(per_line)?;
+        let factors: Vec<usize> = scopes
             .iter()
-            .enumerate()
-            .flat_map(|(i, u)| match &u.target {
-                Target::Quantity(paths) => paths
-                    .iter()
-                    .filter(|p| info.path == **p || info.path.starts_with(&format!("{p}/")))
-                    .map(|_| i)
-                    .collect::<Vec<_>>(),
-                _ => Vec::new(),
-            })
+            .filter(|(_, p, below)| info.path == *p || info.path.starts_with(below.as_str()))
+            .map(|(i, _, _)| *i)
             .collect();
         let term = match (&bl.kind, &bl.priced, &sl.priced) {
             (costing::LineKind::Material { material_id }, Some(bp), Some(sp)) => GoodsTerm {
@@ -631,18 +753,20 @@ fn goods_terms(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Vec<GoodsTerm
     Ok(terms)
 }
 
-/// Sets `u`'s target to `value` in `x`.
-fn apply(x: &mut Inputs, u: &Uncertain, value: Decimal) -> Result<(), InputError> {
+/// Sets `u`'s target to `value` in `x`; a quantity input's items are found by their
+/// `chains` (see [`Targets`]).
+fn apply(
+    x: &mut Inputs,
+    u: &Uncertain,
+    chains: &[Vec<usize>],
+    value: Decimal,
+) -> Result<(), InputError> {
     match &u.target {
-        Target::Quantity(paths) => {
-            for (j, path) in paths.iter().enumerate() {
+        Target::Quantity(_) => {
+            for (j, chain) in chains.iter().enumerate() {
                 let field = format!("{}.quantity.item_paths[{j}]", u.field);
-                let item = find_item(&mut x.bom.items, path).ok_or_else(|| {
-                    InputError::new(
-                        &field,
-                        Reason::InvalidValue,
-                        format!("no BOM item has the path {path:?}"),
-                    )
+                let item = item_at(&mut x.bom.items, chain).ok_or_else(|| {
+                    InputError::new(&field, Reason::InvalidValue, "no BOM item has this path")
                 })?;
                 item.quantity = item.quantity.mul_at(value, &field, "quantity x factor")?;
             }
@@ -662,7 +786,11 @@ fn apply(x: &mut Inputs, u: &Uncertain, value: Decimal) -> Result<(), InputError
                     InputError::new(
                         &field,
                         Reason::UnknownMaterial,
-                        format!("material {material_id:?} is not priced in deck {deck_id:?}"),
+                        format!(
+                            "material {:?} is not priced in deck {:?}",
+                            clip(material_id),
+                            clip(&deck_id)
+                        ),
                     )
                 })?;
                 p.price = value;
@@ -678,37 +806,32 @@ fn apply(x: &mut Inputs, u: &Uncertain, value: Decimal) -> Result<(), InputError
                 schedules.push(&mut x.scenario_schedule);
             }
             for schedule in schedules {
-                let schedule_id = schedule.id.clone();
-                let m = schedule
-                    .measures
-                    .iter_mut()
-                    .find(|m| *m.id == **measure_id)
-                    .ok_or_else(|| {
-                        InputError::new(
-                            &field,
-                            Reason::InvalidValue,
-                            format!("schedule {schedule_id:?} has no measure {measure_id:?}"),
-                        )
-                    })?;
-                m.rate.ad_valorem_percent = Some(value);
+                if !schedule.set_ad_valorem(measure_id, value) {
+                    return Err(InputError::new(
+                        &field,
+                        Reason::InvalidValue,
+                        format!(
+                            "schedule {:?} has no measure {:?}",
+                            clip(&schedule.id),
+                            clip(measure_id)
+                        ),
+                    ));
+                }
             }
         }
     }
     Ok(())
 }
 
-/// The item at a readable path of ids ("drive-unit/rotor-magnets/nd-oxide").
-fn find_item<'a>(items: &'a mut [Item], path: &str) -> Option<&'a mut Item> {
-    let (head, rest) = match path.split_once('/') {
-        Some((h, r)) => (h, Some(r)),
-        None => (path, None),
-    };
-    let item = items.iter_mut().find(|i| i.id == head)?;
-    match rest {
-        None => Some(item),
-        Some(rest) => match &mut item.kind {
-            ItemKind::Assembly { children } => find_item(children, rest),
-            _ => None,
-        },
+/// The item at a chain of child indices.
+fn item_at<'a>(items: &'a mut [Item], chain: &[usize]) -> Option<&'a mut Item> {
+    let (first, rest) = chain.split_first()?;
+    let item = items.get_mut(*first)?;
+    if rest.is_empty() {
+        return Some(item);
+    }
+    match &mut item.kind {
+        ItemKind::Assembly { children } => item_at(children, rest),
+        _ => None,
     }
 }

@@ -1,7 +1,12 @@
-//! Server settings, each with a production default: request and BOM limits, the concurrency
-//! gate, deadlines, HTTP/2 guards (set explicitly because the defaults leave several
-//! unbounded), the drain on shutdown, TLS and authentication.
+//! Server settings, each with a production default: request and BOM limits, the budgets every
+//! call is measured against, the capacity lent to calls, connection limits, deadlines, HTTP/2
+//! guards (set explicitly because the defaults leave several unbounded), the drain on
+//! shutdown, TLS and authentication. `ServerConfig::default()` is the one source of every
+//! default: the command line takes its defaults from it.
 
+use super::connections::ConnectionSettings;
+use crate::api::budget::Budgets;
+use crate::api::capacity::CapacitySettings;
 use crate::convert::Limits;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -22,12 +27,20 @@ pub struct TlsFiles {
 pub struct ServerConfig {
     /// Request validation limits (BOM size and depth, scenarios, sensitivity inputs).
     pub limits: Limits,
+    /// Work, memory and response budgets of one call.
+    pub budgets: Budgets,
+    /// Calls, batch streams, calculations and memory lent at once; beyond them calls are
+    /// shed with RESOURCE_EXHAUSTED.
+    pub capacity: CapacitySettings,
+    /// Connection limit, handshake and idle timeouts.
+    pub connections: ConnectionSettings,
     /// Largest encoded request message; larger ones get RESOURCE_EXHAUSTED.
     pub max_request_bytes: usize,
-    /// Calculations (unary calls and open batch streams) running at once; more are shed.
-    pub max_concurrent_calls: usize,
-    /// Longest a unary calculation may run, whatever the client's deadline.
+    /// Longest a calculation may run, whatever the client's deadline.
     pub max_call_duration: Duration,
+    /// Longest a batch stream may wait for its next request, or for its client to take a
+    /// response, before it is closed.
+    pub batch_idle_timeout: Duration,
     /// HTTP/2 streams per connection.
     pub max_concurrent_streams: u32,
     /// Streams reset by the client but not yet accepted, per connection (rapid-reset guard).
@@ -40,6 +53,13 @@ pub struct ServerConfig {
     pub keepalive_interval: Duration,
     /// How long to wait for a keepalive ping's answer before closing the connection.
     pub keepalive_timeout: Duration,
+    /// HTTP/2 flow-control window of one stream: how much a client may send ahead on a
+    /// stream the server is not reading (a batch stream whose responses are not read). Small
+    /// enough that a stalled stream of small requests stays within h2's budget for buffered
+    /// small frames (half the connection window), so the connection is not torn down.
+    pub stream_window_bytes: u32,
+    /// HTTP/2 flow-control window of a connection.
+    pub connection_window_bytes: u32,
     /// After a shutdown signal: how long health reports NOT_SERVING while calls are still
     /// accepted, so load balancers stop sending new ones.
     pub drain_grace: Duration,
@@ -59,15 +79,20 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             limits: Limits::default(),
+            budgets: Budgets::default(),
+            capacity: CapacitySettings::default(),
+            connections: ConnectionSettings::default(),
             max_request_bytes: 4 * 1024 * 1024,
-            max_concurrent_calls: 64,
             max_call_duration: Duration::from_secs(30),
+            batch_idle_timeout: Duration::from_secs(30),
             max_concurrent_streams: 256,
             max_pending_accept_reset_streams: 32,
             max_local_error_reset_streams: 256,
             max_header_list_size: 16 * 1024,
             keepalive_interval: Duration::from_secs(30),
             keepalive_timeout: Duration::from_secs(10),
+            stream_window_bytes: 256 * 1024,
+            connection_window_bytes: 2 * 1024 * 1024,
             drain_grace: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(20),
             reflection: true,

@@ -6,27 +6,36 @@
 //!
 //! Drain: on the shutdown signal, health turns NOT_SERVING at once while calls are still
 //! accepted for `drain_grace` (load balancers move away); then the listener closes and
-//! in-flight calls get `drain_timeout` to finish before their connections are cut.
+//! in-flight calls get `drain_timeout` to finish; then every calculation still running is
+//! told to stop (it answers UNAVAILABLE within milliseconds) and the connections are cut.
+//!
+//! In front of the services: admission before decoding ([`admission`]) and guarded
+//! connections ([`connections`]).
 
+pub mod admission;
 pub mod auth;
 pub mod bench_echo;
 pub mod config;
+pub mod connections;
 pub mod status_codes;
 
 pub use config::{ServerConfig, TlsFiles};
 
+use crate::api::batch::BatchSettings;
+use crate::api::capacity::Capacity;
 use crate::api::guard::Guard;
-use crate::api::{CatalogApi, CostImpactApi};
+use crate::api::{CatalogApi, Context, CostImpactApi};
 use crate::catalog::Catalog;
+use crate::engine::Stopped;
 use crate::pb;
 use crate::pb::catalog_service_server::CatalogServiceServer;
 use crate::pb::cost_impact_service_server::CostImpactServiceServer;
 use auth::BearerAuth;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
@@ -58,13 +67,23 @@ pub async fn run(
         .set_serving::<CatalogServiceServer<CatalogApi>>()
         .await;
 
-    let guard = Guard::new(config.max_concurrent_calls, config.max_call_duration);
+    let capacity = Capacity::new(config.capacity);
+    let guard = Guard::new(capacity.clone(), config.budgets, config.max_call_duration);
     let auth = BearerAuth::new(config.auth_token.as_deref());
-    let cost =
-        CostImpactServiceServer::new(CostImpactApi::new(catalog.clone(), config.limits, guard))
-            .max_decoding_message_size(config.max_request_bytes);
+    let ctx = Context {
+        catalog: catalog.clone(),
+        limits: config.limits,
+    };
+    let batch = BatchSettings {
+        idle_timeout: config.batch_idle_timeout,
+    };
+    let max_response = usize::try_from(config.budgets.max_response_bytes).unwrap_or(usize::MAX);
+    let cost = CostImpactServiceServer::new(CostImpactApi::new(ctx, guard, batch))
+        .max_decoding_message_size(config.max_request_bytes)
+        .max_encoding_message_size(max_response);
     let catalog_service = CatalogServiceServer::new(CatalogApi::new(catalog))
-        .max_decoding_message_size(config.max_request_bytes);
+        .max_decoding_message_size(config.max_request_bytes)
+        .max_encoding_message_size(max_response);
 
     let mut builder = tonic::transport::Server::builder()
         .max_concurrent_streams(config.max_concurrent_streams)
@@ -72,13 +91,17 @@ pub async fn run(
         .http2_max_local_error_reset_streams(Some(config.max_local_error_reset_streams))
         .http2_max_header_list_size(config.max_header_list_size)
         .http2_keepalive_interval(Some(config.keepalive_interval))
-        .http2_keepalive_timeout(Some(config.keepalive_timeout));
+        .http2_keepalive_timeout(Some(config.keepalive_timeout))
+        .initial_stream_window_size(config.stream_window_bytes)
+        .initial_connection_window_size(config.connection_window_bytes);
     if let Some(tls) = &config.tls {
         builder = builder.tls_config(tls_config(tls)?)?;
     }
-    let mut builder = builder.layer(tower::util::MapResponseLayer::new(
-        status_codes::remap::<tonic::body::Body> as fn(_) -> _,
-    ));
+    let mut builder = builder
+        .layer(tower::util::MapResponseLayer::new(
+            status_codes::remap::<tonic::body::Body> as fn(_) -> _,
+        ))
+        .layer(admission::AdmissionLayer::new(capacity.clone()));
     let mut router = builder
         .add_service(health_service)
         .add_service(InterceptedService::new(cost, auth.clone()))
@@ -143,16 +166,16 @@ pub async fn run(
         tracing::info!("closing the listener; finishing in-flight calls");
         let _ = drained_tx.send(());
     };
-    // Socket options go on the incoming stream: tonic ignores its builder's TCP settings when
-    // serving from an existing listener. Without TCP_NODELAY a response's trailers wait for
-    // the client's delayed ACK, about 40 ms per call.
-    let incoming = TcpIncoming::from(listener)
-        .with_nodelay(Some(true))
-        .with_keepalive(Some(config.keepalive_interval));
+    let incoming = connections::incoming(listener, config.connections);
     let serve = router.serve_with_incoming_shutdown(incoming, stop_accepting);
+    let stop = capacity.stop.clone();
     let deadline = async move {
         if drained_rx.await.is_ok() {
             tokio::time::sleep(config.drain_timeout).await;
+            tracing::warn!("drain timeout passed: stopping the calculations still running");
+            stop.raise(Stopped::ShuttingDown);
+            // Long enough for stopped calls to answer UNAVAILABLE before connections are cut.
+            tokio::time::sleep(STOP_GRACE).await;
         } else {
             std::future::pending::<()>().await;
         }
@@ -164,6 +187,10 @@ pub async fn run(
     tracing::info!("server stopped");
     Ok(())
 }
+
+/// After the drain timeout, how long calculations told to stop get to answer before the
+/// connections are cut: a meter notices within a millisecond.
+const STOP_GRACE: Duration = Duration::from_millis(200);
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {

@@ -1,0 +1,199 @@
+//! The cost model of a call, checked before any calculation starts: the engine's estimate
+//! of its work and memory ([`crate::engine::estimate`]) plus what building and encoding the
+//! response takes, against the budgets of [`Budgets`]. A request over a budget is refused
+//! with RESOURCE_EXHAUSTED naming the budget, the estimate and the flag that raises it.
+//!
+//! Defaults are sized so that one call on the default settings stays within tens of MiB and
+//! a couple of CPU-seconds (measured in RELIABILITY.md): 40 million units of work take
+//! about 2 s of one core on this project's reference machine, and a result of the largest
+//! response the default allows holds well under the 64 MiB memory budget.
+
+use super::error::{ApiError, Budget};
+use crate::engine::estimate::{Estimate, FORMULA_BYTES};
+
+/// The budgets every call is measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budgets {
+    /// Most units of work of one call (`--max-call-work`).
+    pub max_call_work: u64,
+    /// Most bytes of memory one call may hold (`--max-call-memory-mib`).
+    pub max_call_memory: u64,
+    /// Most bytes of one response message (`--max-response-bytes`), the gRPC default send
+    /// limit of 4 MiB unless raised.
+    pub max_response_bytes: u64,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Budgets {
+            max_call_work: DEFAULT_MAX_CALL_WORK,
+            max_call_memory: DEFAULT_MAX_CALL_MEMORY_MIB * 1024 * 1024,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+/// Default of `--max-call-work`.
+pub const DEFAULT_MAX_CALL_WORK: u64 = 40_000_000;
+/// Default of `--max-call-memory-mib`.
+pub const DEFAULT_MAX_CALL_MEMORY_MIB: u64 = 64;
+/// Default of `--max-response-bytes`: gRPC's default message limit.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Most bytes a request message may take once decoded, per byte of the message: a real
+/// request decodes to 10-20 times its size (mostly the fixed size of each item's struct),
+/// while a message of millions of empty items would decode to hundreds of times its size.
+/// The transport reserves the message's size times this (plus the message itself) before
+/// buffering it, and the decoder refuses a message whose decoded form would be larger.
+pub const MAX_DECODED_RATIO: u64 = 32;
+
+/// The decoded allowance of any message, however small: the fixed size of a request's
+/// structs (about a kilobyte) is out of proportion to a message of a few bytes.
+pub const MIN_DECODED_ALLOWANCE: u64 = 256 * 1024;
+
+/// Most bytes a message of `len` bytes may take once decoded.
+pub fn decoded_allowance(len: usize) -> u64 {
+    (len as u64)
+        .saturating_mul(MAX_DECODED_RATIO)
+        .max(MIN_DECODED_ALLOWANCE)
+}
+
+/// Bytes the transport reserves for a message of `len` bytes before buffering it: the
+/// message and its decoded allowance.
+pub fn message_reservation(len: usize) -> u64 {
+    decoded_allowance(len).saturating_add(len as u64)
+}
+
+/// What a call is estimated to take before it runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cost {
+    /// Units of work.
+    pub work: u64,
+    /// Bytes of memory held at once.
+    pub memory: u64,
+    /// Bytes of the encoded response.
+    pub response_bytes: u64,
+}
+
+/// Encoded bytes of a response's fixed part (totals, effects, inputs used).
+const RESPONSE_FIXED: u64 = 4096;
+/// Encoded bytes of one line of a full response, besides its text: kind, quantity, unit,
+/// two sides of five amounts, the delta.
+const RESPONSE_LINE: u64 = 512;
+/// Encoded bytes of one charge besides its id and formula: program, fee kind, base, amount.
+const RESPONSE_CHARGE: u64 = 128;
+/// Encoded bytes of a measure or material summary besides its text.
+const RESPONSE_SUMMARY: u64 = 256;
+/// Encoded bytes of one incentive (two sides with formulas naming up to 249 origins).
+const RESPONSE_INCENTIVE: u64 = 3072;
+/// Encoded bytes of a note besides the paths it names.
+const RESPONSE_NOTE: u64 = 256;
+/// A response held as Rust values takes about twice its encoded size, and its encoding a
+/// third copy while it is sent.
+pub(crate) const RESPONSE_COPIES: u64 = 3;
+/// Bytes of the validated inputs per BOM line (the item and its share of the schedules).
+const INPUT_BYTES_PER_LINE: u64 = 512;
+
+impl Cost {
+    /// One `CalculateImpact` result (or one scenario of a comparison) and its response.
+    pub fn calculation(e: &Estimate, explain: bool) -> Cost {
+        let response = response_bytes(e, explain);
+        let building = if explain { e.lines + e.charges } else { 0 } + e.measures + e.materials;
+        Cost {
+            work: e.units.saturating_add(building),
+            memory: e
+                .memory_bytes
+                .saturating_add(e.lines.saturating_mul(INPUT_BYTES_PER_LINE))
+                .saturating_add(e.line_text_bytes)
+                .saturating_add(response.saturating_mul(RESPONSE_COPIES)),
+            response_bytes: response,
+        }
+    }
+
+    /// `self` and `other` both, held at once.
+    pub fn plus(self, other: Cost) -> Cost {
+        Cost {
+            work: self.work.saturating_add(other.work),
+            memory: self.memory.saturating_add(other.memory),
+            response_bytes: self.response_bytes.saturating_add(other.response_bytes),
+        }
+    }
+}
+
+/// Encoded bytes of the response built from a result estimated by `e`: an upper bound for
+/// realistic requests, checked against real encodings in the tests; the exact size is
+/// checked again once the response is built.
+pub fn response_bytes(e: &Estimate, explain: bool) -> u64 {
+    let summaries = [
+        RESPONSE_FIXED,
+        e.measure_text_bytes,
+        e.measures.saturating_mul(RESPONSE_SUMMARY),
+        e.materials.saturating_mul(RESPONSE_SUMMARY),
+        e.material_text_bytes,
+        e.incentives.saturating_mul(RESPONSE_INCENTIVE),
+        e.notes.saturating_mul(RESPONSE_NOTE),
+        e.line_text_bytes.saturating_mul(2),
+    ];
+    let lines = if explain {
+        [
+            e.lines.saturating_mul(RESPONSE_LINE),
+            e.line_text_bytes,
+            e.charges
+                .saturating_mul(RESPONSE_CHARGE + FORMULA_BYTES + e.longest_charge_id),
+        ]
+    } else {
+        [0; 3]
+    };
+    summaries
+        .iter()
+        .chain(&lines)
+        .fold(0u64, |a, b| a.saturating_add(*b))
+}
+
+impl Budgets {
+    /// Refuses a call whose cost is over a budget, naming the first budget it exceeds.
+    pub fn check(&self, cost: &Cost, explain: bool) -> Result<(), ApiError> {
+        if cost.work > self.max_call_work {
+            return Err(ApiError::OverBudget {
+                budget: Budget::Work,
+                estimate: cost.work,
+                limit: self.max_call_work,
+                flag: "--max-call-work",
+                hint: "split the BOM or the scenarios over several calls, or use fewer \
+                       uncertain inputs",
+            });
+        }
+        if cost.response_bytes > self.max_response_bytes {
+            return Err(self.response_too_large(cost.response_bytes, explain));
+        }
+        if cost.memory > self.max_call_memory {
+            return Err(ApiError::OverBudget {
+                budget: Budget::Memory,
+                estimate: cost.memory,
+                limit: self.max_call_memory,
+                flag: "--max-call-memory-mib",
+                hint: if explain {
+                    "ask for RESULT_VIEW_SUMMARY, or split the request over several calls"
+                } else {
+                    "split the request over several calls"
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// The error for a response of `bytes` over the limit.
+    pub fn response_too_large(&self, bytes: u64, explain: bool) -> ApiError {
+        ApiError::OverBudget {
+            budget: Budget::Response,
+            estimate: bytes,
+            limit: self.max_response_bytes,
+            flag: "--max-response-bytes",
+            hint: if explain {
+                "ask for RESULT_VIEW_SUMMARY (no per-line breakdown), or split the request"
+            } else {
+                "split the request over several calls"
+            },
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! `CalculateImpact`: the request resolved into a [`CalculatePlan`] (every input validated,
+//! the cost estimated), then costed by the engine and turned into its response. The tonic
+//! service, the batch stream and the command line all run this one function.
+
+use super::Context;
+use super::budget::Cost;
+use super::error::ApiError;
+use super::guard::{INLINE_WORK, Plan};
+use super::resolve::{Resolved, resolve};
+use super::response::impact_response;
+use crate::engine::estimate::{self, Estimate};
+use crate::engine::model::Options;
+use crate::engine::{Impact, Meter};
+use crate::pb;
+
+/// A BOM id that panics in debug builds, so tests can prove a panic stays inside its call.
+/// Release builds do not contain it.
+pub const FAULT_INJECTION_BOM_ID: &str = "__panic_for_tests__";
+
+/// A BOM id whose calculation, in debug builds, runs until it is stopped (deadline, client
+/// gone, drain), checking its meter every millisecond: tests prove that stopping works
+/// without assuming how long any real calculation takes. Release builds do not contain it.
+pub const BLOCKING_BOM_ID: &str = "__block_until_stopped_for_tests__";
+
+/// A validated `CalculateImpact` request.
+#[derive(Debug)]
+pub struct CalculatePlan(Inner);
+
+#[derive(Debug)]
+enum Inner {
+    Calculate {
+        inputs: Resolved,
+        options: Options,
+        estimate: Estimate,
+    },
+    #[cfg(debug_assertions)]
+    BlockUntilStopped,
+}
+
+/// Validates `req` into a plan.
+pub fn prepare(ctx: &Context, req: &pb::CalculateImpactRequest) -> Result<CalculatePlan, ApiError> {
+    #[cfg(debug_assertions)]
+    if let Some(pb::calculate_impact_request::BomSource::BomId(id)) = &req.bom_source {
+        assert!(
+            id != FAULT_INJECTION_BOM_ID,
+            "fault injection: {FAULT_INJECTION_BOM_ID}"
+        );
+        if id == BLOCKING_BOM_ID {
+            return Ok(CalculatePlan(Inner::BlockUntilStopped));
+        }
+    }
+    let (inputs, options) = resolve(&ctx.catalog, req, &ctx.limits, "")?;
+    let estimate = estimate::calculation(&inputs.scenario(&options));
+    Ok(CalculatePlan(Inner::Calculate {
+        inputs,
+        options,
+        estimate,
+    }))
+}
+
+/// Computes one `CalculateImpact` response, counting the work on `meter`, without the
+/// server's budgets and capacity (the command line and tests).
+pub fn calculate(
+    ctx: &Context,
+    req: &pb::CalculateImpactRequest,
+    meter: &Meter,
+) -> Result<pb::CalculateImpactResponse, ApiError> {
+    prepare(ctx, req)?.run(meter)
+}
+
+/// Units of work to build the response of `impact`: one per line and charge in the full
+/// view, one per measure and material summary.
+pub(crate) fn response_units(impact: &Impact, explain: bool) -> u64 {
+    let lines = if explain {
+        impact.baseline.lines.len()
+            + impact
+                .baseline
+                .lines
+                .iter()
+                .chain(&impact.scenario.lines)
+                .map(|l| l.charges.len())
+                .sum::<usize>()
+    } else {
+        0
+    };
+    crate::engine::work::units(lines + impact.measures.len() + impact.materials.len())
+}
+
+impl Plan for CalculatePlan {
+    type Response = pb::CalculateImpactResponse;
+
+    fn cost(&self) -> Cost {
+        match &self.0 {
+            Inner::Calculate {
+                options, estimate, ..
+            } => Cost::calculation(estimate, options.explain),
+            #[cfg(debug_assertions)]
+            Inner::BlockUntilStopped => Cost {
+                work: INLINE_WORK + 1,
+                ..Cost::default()
+            },
+        }
+    }
+
+    fn explain(&self) -> bool {
+        match &self.0 {
+            Inner::Calculate { options, .. } => options.explain,
+            #[cfg(debug_assertions)]
+            Inner::BlockUntilStopped => false,
+        }
+    }
+
+    fn run(self, meter: &Meter) -> Result<pb::CalculateImpactResponse, ApiError> {
+        match self.0 {
+            Inner::Calculate {
+                inputs, options, ..
+            } => {
+                let impact = inputs.calculate(&options, meter)?;
+                meter.charge(response_units(&impact, options.explain))?;
+                Ok(impact_response(&impact, &inputs, &options))
+            }
+            #[cfg(debug_assertions)]
+            Inner::BlockUntilStopped => loop {
+                meter.checkpoint()?;
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            },
+        }
+    }
+}

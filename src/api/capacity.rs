@@ -1,0 +1,316 @@
+//! The server's shared capacity, lent to calls and taken back when they end: slots for calls
+//! in flight and for open batch streams (taken before a request is decoded), slots for heavy
+//! calculations on the worker pool (CPU), and a pool of memory that requests reserve from
+//! before they decode or compute. A call that finds a resource fully in use is answered
+//! RESOURCE_EXHAUSTED at once rather than queued, so overload is fast and visible to the
+//! caller; batch items, which have no caller waiting on each, wait for their turn instead.
+//!
+//! Memory is lent in KiB, rounded up, so one pool can hold a few GiB of reservations in a
+//! semaphore's permits.
+
+use super::error::{ApiError, Resource};
+use crate::engine::StopSignal;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How much of each resource the server lends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapacitySettings {
+    /// Calls in flight on the tariff services, from headers to response
+    /// (`--max-concurrent-calls`).
+    pub max_calls: usize,
+    /// Open `CalculateBatch` streams (`--max-batch-streams`).
+    pub max_batch_streams: usize,
+    /// Heavy calculations running on the worker pool at once (`--max-concurrent-calculations`).
+    pub max_calculations: usize,
+    /// Bytes of memory lent to requests and calculations at once (`--max-memory-mib`).
+    pub memory_bytes: u64,
+}
+
+impl Default for CapacitySettings {
+    fn default() -> Self {
+        CapacitySettings {
+            max_calls: 64,
+            max_batch_streams: 16,
+            max_calculations: default_calculations(),
+            memory_bytes: 192 * 1024 * 1024,
+        }
+    }
+}
+
+/// Twice the CPUs the process may use (at least 2): calculations are CPU-bound, so more
+/// only make each slower, while two per CPU keep every CPU busy when some wait on memory.
+pub fn default_calculations() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| 2 * n.get())
+}
+
+/// The resources one server lends, and its stop signal.
+#[derive(Debug)]
+pub struct Capacity {
+    settings: CapacitySettings,
+    calls: Arc<Semaphore>,
+    streams: Arc<Semaphore>,
+    calculations: Arc<Semaphore>,
+    memory: Arc<Semaphore>,
+    /// Raised when the server's drain is over: every calculation still running stops.
+    pub stop: Arc<StopSignal>,
+}
+
+/// Memory lent to one request; given back when dropped.
+#[derive(Debug, Default)]
+pub struct Reservation(Option<OwnedSemaphorePermit>);
+
+impl Reservation {
+    /// KiB held.
+    pub fn kib(&self) -> usize {
+        self.0.as_ref().map_or(0, OwnedSemaphorePermit::num_permits)
+    }
+}
+
+fn kib(bytes: u64) -> u64 {
+    bytes.div_ceil(1024)
+}
+
+impl Capacity {
+    /// Capacity of `settings` (every limit at least 1).
+    pub fn new(settings: CapacitySettings) -> Arc<Capacity> {
+        let sem = |n: usize| Arc::new(Semaphore::new(n.max(1)));
+        let memory_kib = kib(settings.memory_bytes).min(Semaphore::MAX_PERMITS as u64);
+        Arc::new(Capacity {
+            settings,
+            calls: sem(settings.max_calls),
+            streams: sem(settings.max_batch_streams),
+            calculations: sem(settings.max_calculations),
+            memory: sem(memory_kib as usize),
+            stop: StopSignal::new(),
+        })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> CapacitySettings {
+        self.settings
+    }
+
+    /// A slot for one call in flight, or RESOURCE_EXHAUSTED at once.
+    pub fn admit_call(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.calls
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Overloaded {
+                resource: Resource::Calls,
+                limit: self.settings.max_calls as u64,
+                flag: "--max-concurrent-calls",
+            })
+    }
+
+    /// A slot for one open batch stream, or RESOURCE_EXHAUSTED at once.
+    pub fn admit_stream(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.streams
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Overloaded {
+                resource: Resource::BatchStreams,
+                limit: self.settings.max_batch_streams as u64,
+                flag: "--max-batch-streams",
+            })
+    }
+
+    /// A slot for one heavy calculation, or RESOURCE_EXHAUSTED at once.
+    pub fn calculation(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.calculations
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| self.calculations_full())
+    }
+
+    /// A slot for one heavy calculation, waiting for one to be free (batch items).
+    pub async fn calculation_waiting(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.calculations
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| self.calculations_full())
+    }
+
+    fn calculations_full(&self) -> ApiError {
+        ApiError::Overloaded {
+            resource: Resource::Calculations,
+            limit: self.settings.max_calculations as u64,
+            flag: "--max-concurrent-calculations",
+        }
+    }
+
+    /// Lends `bytes`, or RESOURCE_EXHAUSTED at once when the pool cannot.
+    pub fn reserve(&self, bytes: u64) -> Result<Reservation, ApiError> {
+        let n = kib(bytes);
+        if n == 0 {
+            return Ok(Reservation::default());
+        }
+        u32::try_from(n)
+            .ok()
+            .and_then(|n| self.memory.clone().try_acquire_many_owned(n).ok())
+            .map(|p| Reservation(Some(p)))
+            .ok_or_else(|| self.memory_full())
+    }
+
+    /// Lends `bytes`, waiting until the pool can (batch items); RESOURCE_EXHAUSTED if the
+    /// pool could never lend that much.
+    pub async fn reserve_waiting(&self, bytes: u64) -> Result<Reservation, ApiError> {
+        let n = kib(bytes);
+        if n == 0 {
+            return Ok(Reservation::default());
+        }
+        if n > kib(self.settings.memory_bytes) {
+            return Err(self.memory_full());
+        }
+        let n = u32::try_from(n).map_err(|_| self.memory_full())?;
+        self.memory
+            .clone()
+            .acquire_many_owned(n)
+            .await
+            .map(|p| Reservation(Some(p)))
+            .map_err(|_| self.memory_full())
+    }
+
+    fn memory_full(&self) -> ApiError {
+        ApiError::Overloaded {
+            resource: Resource::Memory,
+            limit: self.settings.memory_bytes,
+            flag: "--max-memory-mib",
+        }
+    }
+
+    /// Heavy calculations running now.
+    pub fn calculations_running(&self) -> usize {
+        self.settings
+            .max_calculations
+            .max(1)
+            .saturating_sub(self.calculations.available_permits())
+    }
+
+    /// KiB of memory lent now.
+    pub fn memory_lent_kib(&self) -> u64 {
+        kib(self.settings.memory_bytes).saturating_sub(self.memory.available_permits() as u64)
+    }
+}
+
+/// A call's admission, made by the transport before its request is decoded and handed to
+/// the handler in the request's extensions: the slot it holds (a batch stream's handler
+/// takes it for the stream's life; a unary call's is held by the transport until the call
+/// ends) and the memory its message was lent.
+#[derive(Debug, Clone, Default)]
+pub struct Admission {
+    slot: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+    /// The memory of the message received last.
+    pub decoded: DecodeSlot,
+}
+
+impl Admission {
+    /// An admission holding `slot`.
+    pub fn new(slot: OwnedSemaphorePermit) -> Self {
+        Admission {
+            slot: Arc::new(Mutex::new(Some(slot))),
+            decoded: DecodeSlot::default(),
+        }
+    }
+
+    /// Takes the slot, to hold it elsewhere.
+    pub fn take_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.slot.lock().ok().and_then(|mut s| s.take())
+    }
+}
+
+/// The memory a request's message was lent while it was received and decoded, kept where
+/// both the transport (which reserves it when the message's length arrives) and the handler
+/// (which gives it back once the message is converted) can reach it.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeSlot(Arc<Mutex<Option<Reservation>>>);
+
+impl DecodeSlot {
+    /// Holds `r` for the message being received, giving back what the previous message of
+    /// the stream held.
+    pub fn put(&self, r: Reservation) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(r);
+        }
+    }
+
+    /// Takes the reservation of the message received last.
+    pub fn take(&self) -> Option<Reservation> {
+        self.0.lock().ok().and_then(|mut s| s.take())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> Arc<Capacity> {
+        Capacity::new(CapacitySettings {
+            max_calls: 1,
+            max_batch_streams: 1,
+            max_calculations: 1,
+            memory_bytes: 10 * 1024,
+        })
+    }
+
+    #[test]
+    fn each_resource_sheds_at_its_limit_and_is_given_back_on_drop() {
+        let c = small();
+        let call = c.admit_call().unwrap();
+        assert!(matches!(
+            c.admit_call(),
+            Err(ApiError::Overloaded {
+                resource: Resource::Calls,
+                limit: 1,
+                ..
+            })
+        ));
+        drop(call);
+        assert!(c.admit_call().is_ok());
+        let calc = c.calculation().unwrap();
+        assert_eq!(c.calculations_running(), 1);
+        assert!(c.calculation().is_err());
+        drop(calc);
+        assert_eq!(c.calculations_running(), 0);
+        let stream = c.admit_stream().unwrap();
+        assert!(c.admit_stream().is_err());
+        drop(stream);
+    }
+
+    #[test]
+    fn memory_is_lent_in_kib_rounded_up() {
+        let c = small();
+        let a = c.reserve(6 * 1024 + 1).unwrap();
+        assert_eq!(a.kib(), 7);
+        assert_eq!(c.memory_lent_kib(), 7);
+        assert!(matches!(
+            c.reserve(4 * 1024),
+            Err(ApiError::Overloaded {
+                resource: Resource::Memory,
+                ..
+            })
+        ));
+        assert_eq!(c.reserve(3 * 1024).unwrap().kib(), 3);
+        assert_eq!(c.reserve(0).unwrap().kib(), 0);
+        drop(a);
+        assert_eq!(c.memory_lent_kib(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_reservation_larger_than_the_pool_fails_instead_of_waiting_forever() {
+        let c = small();
+        assert!(c.reserve_waiting(11 * 1024).await.is_err());
+        let slot = DecodeSlot::default();
+        slot.put(c.reserve_waiting(2048).await.unwrap());
+        assert_eq!(c.memory_lent_kib(), 2);
+        slot.put(c.reserve(1024).unwrap());
+        assert_eq!(
+            c.memory_lent_kib(),
+            1,
+            "the previous message's share is given back"
+        );
+        drop(slot.take());
+        assert_eq!(c.memory_lent_kib(), 0);
+    }
+}

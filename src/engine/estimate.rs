@@ -1,0 +1,273 @@
+//! What a calculation can cost at most, computed from the shape of its validated inputs
+//! before any work starts: units of work (see [`super::work`]), the memory its results hold,
+//! and the sizes a caller needs to bound the response it will build from them.
+//!
+//! Every figure is an upper bound of what the engine then charges to its [`Meter`]: a
+//! measure is counted for a line when its HTS prefix matches, before its origin and dates
+//! are tested; every import is counted as dutied whatever de minimis decides. The bound is
+//! checked against the meter's own count by the tests of this module and by property tests.
+//!
+//! [`Meter`]: super::work::Meter
+
+use super::costing::{Charge, LineCost};
+use super::model::{Bom, Item, ItemKind, PriceDeck, Scenario, Schedule};
+use super::sensitivity::{EVALUATION_BUDGET, Inputs, Target, Uncertain};
+use super::work::units;
+
+/// What one calculation (or analysis) can cost at most.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Estimate {
+    /// Units of work.
+    pub units: u64,
+    /// Bytes of the engine's results and working data held at once.
+    pub memory_bytes: u64,
+    /// Lines of one costing (BOM items, assemblies included).
+    pub lines: u64,
+    /// Duties and fees charged on the baseline and scenario sides together.
+    pub charges: u64,
+    /// Measure and fee summaries (distinct ids charged).
+    pub measures: u64,
+    /// Material summaries (distinct materials).
+    pub materials: u64,
+    /// Bytes of text a full response repeats per line: paths, field paths, descriptions,
+    /// material ids.
+    pub line_text_bytes: u64,
+    /// Bytes of the longest measure or fee id, repeated in every charge of a response.
+    pub longest_charge_id: u64,
+    /// Notes (remarks) the result can carry.
+    pub notes: u64,
+    /// Bytes of the ids and names of both schedules' measures and fees, which a response
+    /// lists (measures in force, summaries).
+    pub measure_text_bytes: u64,
+    /// Bytes of the ids and names of the distinct materials, which a response summarizes.
+    pub material_text_bytes: u64,
+    /// Incentives of both schedules.
+    pub incentives: u64,
+}
+
+/// Bytes a charge's formula can take: formulas name at most a few pre-empting measures and
+/// clip long names ([`super::text::clip`]), so a formula has a fixed bound.
+pub const FORMULA_BYTES: u64 = 640;
+
+/// Bytes of one note: notes name an item's path (bounded by the BOM's text) and an origin.
+const NOTE_BYTES: u64 = 256;
+
+/// The shape of a BOM that costs depend on.
+#[derive(Debug, Default)]
+struct BomShape<'a> {
+    lines: u64,
+    material_lines: u64,
+    /// HTS digits of each item dutied at its own level (imported, no imported ancestor).
+    dutied: Vec<&'a str>,
+    /// The material id of each material line.
+    materials: Vec<&'a str>,
+    text_bytes: u64,
+}
+
+fn bom_shape(bom: &Bom) -> BomShape<'_> {
+    fn walk<'a>(items: &'a [Item], prefix_len: u64, imported_above: bool, s: &mut BomShape<'a>) {
+        for item in items {
+            s.lines += 1;
+            let path_len = prefix_len + 1 + units(item.id.len());
+            s.text_bytes += path_len + units(item.field_path.len()) + units(item.description.len());
+            let dutied_here = item.import.is_some() && !imported_above;
+            if let Some(import) = item.import.as_ref().filter(|_| dutied_here) {
+                s.dutied.push(&import.hts_digits);
+            }
+            match &item.kind {
+                ItemKind::Material { material_id, .. } => {
+                    s.material_lines += 1;
+                    s.text_bytes += units(material_id.len());
+                    s.materials.push(material_id);
+                }
+                ItemKind::Component { .. } => {}
+                ItemKind::Assembly { children } => {
+                    walk(children, path_len, imported_above || dutied_here, s)
+                }
+            }
+        }
+    }
+    let mut s = BomShape::default();
+    walk(&bom.items, 0, false, &mut s);
+    s
+}
+
+/// What one costing pass charges for imports under one schedule, and the charges it makes.
+#[derive(Debug, Clone, Copy)]
+struct SchedulePass {
+    units: u64,
+    text_bytes: u64,
+    charges: u64,
+    measures_and_fees: u64,
+    incentives: u64,
+    measures: u64,
+    longest_id: u64,
+}
+
+fn schedule_pass(schedule: &Schedule, dutied: &[&str]) -> SchedulePass {
+    let d = units(dutied.len());
+    let candidates: u64 = dutied
+        .iter()
+        .map(|hts| units(schedule.index().candidate_count(hts)))
+        .sum();
+    let fees = units(schedule.fees.len());
+    let de_minimis = if schedule.de_minimis_threshold.is_some() {
+        d
+    } else {
+        0
+    };
+    let longest_id = schedule
+        .measures()
+        .iter()
+        .map(|m| m.id.len())
+        .chain(schedule.fees.iter().map(|f| f.id.len()))
+        .max()
+        .unwrap_or(0);
+    let text_bytes = schedule
+        .measures()
+        .iter()
+        .map(|m| 2 * m.id.len() + m.name.len())
+        .chain(schedule.fees.iter().map(|f| 2 * f.id.len() + f.name.len()))
+        .chain(
+            schedule
+                .incentives
+                .iter()
+                .map(|i| i.id.len() + i.name.len()),
+        )
+        .sum();
+    SchedulePass {
+        units: de_minimis + d + candidates + fees.saturating_mul(d),
+        text_bytes: units(text_bytes),
+        charges: candidates + fees.saturating_mul(d),
+        measures_and_fees: units(schedule.measures().len()) + fees,
+        incentives: units(schedule.incentives.len()),
+        measures: units(schedule.measures().len()),
+        longest_id: units(longest_id),
+    }
+}
+
+/// What `calculate` on these inputs can cost.
+pub fn calculation(s: &Scenario<'_>) -> Estimate {
+    let shape = bom_shape(s.bom);
+    let base = schedule_pass(s.baseline_schedule, &shape.dutied);
+    let scen = schedule_pass(s.scenario_schedule, &shape.dutied);
+    Estimate {
+        material_text_bytes: material_text(&shape, s.scenario_prices),
+        ..calculation_from(&shape, &base, &scen, s.options.explain)
+    }
+}
+
+/// Bytes of the ids and names of the distinct materials of the BOM, names from `deck`.
+fn material_text(shape: &BomShape<'_>, deck: &PriceDeck) -> u64 {
+    let mut seen = std::collections::HashSet::new();
+    shape
+        .materials
+        .iter()
+        .filter(|m| seen.insert(**m))
+        .map(|m| units(m.len() + deck.prices.get(*m).map_or(0, |p| p.name.len())))
+        .sum()
+}
+
+fn calculation_from(
+    shape: &BomShape<'_>,
+    base: &SchedulePass,
+    scen: &SchedulePass,
+    explain: bool,
+) -> Estimate {
+    let l = shape.lines;
+    let d = units(shape.dutied.len());
+    let charges = base.charges.saturating_add(scen.charges);
+    let notes = 2 * l + 2 * d;
+    // Two goods walks; each schedule charges the imports of both price sides; each side's
+    // incentives test every line twice (own side and the crossed costing); the measures in
+    // force are listed once per side; the summaries read every charge, line and note; a
+    // stockpile of named materials reads every line once more.
+    let work = [
+        2 * l,
+        2 * base.units,
+        2 * scen.units,
+        2 * base.incentives * l,
+        2 * scen.incentives * l,
+        base.measures + scen.measures,
+        charges,
+        l,
+        notes,
+        l,
+    ]
+    .iter()
+    .fold(0u64, |a, b| a.saturating_add(*b));
+    let charge_bytes =
+        units(std::mem::size_of::<(usize, Charge)>()) + if explain { FORMULA_BYTES } else { 0 };
+    let line_bytes = units(std::mem::size_of::<LineCost>());
+    // Both sides' lines and charges are kept; a crossed costing's charges exist beside them
+    // for a moment; notes are kept.
+    let memory = (2 * l)
+        .saturating_mul(line_bytes)
+        .saturating_add(charges.saturating_mul(2).saturating_mul(charge_bytes))
+        .saturating_add(notes.saturating_mul(NOTE_BYTES))
+        .saturating_add(shape.text_bytes.saturating_mul(2));
+    Estimate {
+        units: work,
+        memory_bytes: memory,
+        lines: l,
+        charges,
+        measures: base.measures_and_fees + scen.measures_and_fees,
+        materials: shape.material_lines,
+        line_text_bytes: shape.text_bytes,
+        longest_charge_id: base.longest_id.max(scen.longest_id),
+        notes,
+        measure_text_bytes: base.text_bytes + scen.text_bytes,
+        material_text_bytes: 0,
+        incentives: base.incentives + scen.incentives,
+    }
+}
+
+/// What `sensitivity::analyze` on these inputs can cost: the base result, all-low and
+/// all-high, two evaluations per input for the tornado, the goods terms, and at most
+/// [`EVALUATION_BUDGET`] combinations of two costings each, every evaluation on its own copy
+/// of the inputs.
+pub fn sensitivity(inputs: &Inputs, uncertain: &[Uncertain]) -> Estimate {
+    let shape = bom_shape(&inputs.bom);
+    let base = schedule_pass(&inputs.baseline_schedule, &shape.dutied);
+    let scen = schedule_pass(&inputs.scenario_schedule, &shape.dutied);
+    let full = calculation_from(&shape, &base, &scen, inputs.options.explain);
+    let quiet = calculation_from(&shape, &base, &scen, false);
+    let l = shape.lines;
+    let n = units(uncertain.len());
+    let paths: u64 = uncertain
+        .iter()
+        .map(|u| match &u.target {
+            Target::Quantity(p) => units(p.len()),
+            _ => 0,
+        })
+        .sum();
+    // One copy of the inputs, then one unit per input and one per item path it sets.
+    let copy = inputs.copy_units() + n + paths;
+    // One side's costing: a goods walk, one pass of its schedule, its incentives, the
+    // measures in force; a combination costs both sides and reads their lines.
+    let costing = |p: &SchedulePass| l + p.units + p.incentives * l + p.measures;
+    let combination = copy + costing(&base) + costing(&scen) + 2 * l;
+    let goods_terms = costing(&base) + costing(&scen) + l.saturating_mul(n + paths);
+    let calculations =
+        (full.units + copy).saturating_add((quiet.units + copy).saturating_mul(2 + 2 * n));
+    let search = combination.saturating_mul(units(EVALUATION_BUDGET));
+    let work = calculations
+        .saturating_add(goods_terms)
+        .saturating_add(search);
+    // The base result is kept; one copy of the inputs and one calculation's working data
+    // exist beside it; the goods terms keep a factor list per line; the cache keeps one
+    // key of n values per combination.
+    let copy_bytes = l.saturating_mul(units(std::mem::size_of::<Item>()) * 2);
+    let memory = full
+        .memory_bytes
+        .saturating_add(quiet.memory_bytes)
+        .saturating_add(copy_bytes)
+        .saturating_add(l.saturating_mul(64 + 8 * (n + paths)))
+        .saturating_add(units(EVALUATION_BUDGET).saturating_mul(64 + 16 * n));
+    Estimate {
+        units: work,
+        memory_bytes: memory,
+        material_text_bytes: material_text(&shape, &inputs.scenario_prices),
+        ..full
+    }
+}
