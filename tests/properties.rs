@@ -9,7 +9,7 @@ mod common;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use tariff_impact::api::{ApiError, Context, calculate};
+use tariff_impact::api::{ApiError, Context, calculate, compare, sensitivity};
 use tariff_impact::catalog::Catalog;
 use tariff_impact::convert::Limits;
 use tariff_impact::engine::Meter;
@@ -278,5 +278,117 @@ proptest! {
         if let Ok(req) = serde_json::from_value::<pb::CalculateImpactRequest>(v) {
             let _ = calculate(&req);
         }
+    }
+}
+
+/// The readable paths of every item of `items` (ids joined by `/`).
+fn paths(items: &[Value], prefix: &str, out: &mut Vec<String>) {
+    for it in items {
+        let id = it["id"].as_str().unwrap_or_default();
+        let path = if prefix.is_empty() {
+            id.to_string()
+        } else {
+            format!("{prefix}/{id}")
+        };
+        out.push(path.clone());
+        if let Some(children) = it.get("children").and_then(Value::as_array) {
+            paths(children, &path, out);
+        }
+    }
+}
+
+/// A case with the options the cost model depends on varied: the view, a de minimis
+/// threshold and an incentive on the scenario side, a stockpile.
+fn costed_case() -> impl Strategy<Value = Value> {
+    (case(true), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(mut v, summary, de_minimis, incentive)| {
+            if summary {
+                v["options"]["view"] = json!("RESULT_VIEW_SUMMARY");
+            }
+            if de_minimis {
+                v["scenarioSchedule"]["deMinimisThreshold"] = json!("800");
+            }
+            if incentive {
+                v["scenarioSchedule"]["incentives"] = json!([{"id": "credit", "creditAmount": "7500",
+                    "restrictedOrigins": ["CN"], "maxRestrictedShare": "0.5"}]);
+            }
+            v["options"]["stockpile"] = json!({"coverMonths": "3", "horizonMonths": "12"});
+            v
+        },
+    )
+}
+
+fn ctx() -> Context {
+    Context {
+        catalog: Arc::new(Catalog::builtin().unwrap()),
+        limits: Limits::default(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The cost model is an upper bound: the work the meter counts and the response's size
+    /// never exceed what was estimated before the work started.
+    #[test]
+    fn the_estimate_bounds_the_work_and_the_response_of_a_calculation(v in costed_case()) {
+        use tariff_impact::api::guard::Plan;
+        let req: pb::CalculateImpactRequest = serde_json::from_value(v).unwrap();
+        let plan = calculate::prepare(&ctx(), &req).unwrap_or_else(|e| panic!("{}", e.message()));
+        let cost = plan.cost();
+        let meter = Meter::unlimited();
+        let r = plan.run(&meter).unwrap_or_else(|e| panic!("{}", e.message()));
+        prop_assert!(meter.used() <= cost.work, "used {} > estimated {}", meter.used(), cost.work);
+        let bytes = prost::Message::encoded_len(&r) as u64;
+        prop_assert!(bytes <= cost.response_bytes, "{bytes} bytes > estimated {}", cost.response_bytes);
+        prop_assert!(cost.response_floor <= bytes, "floor {} > {bytes} bytes", cost.response_floor);
+    }
+
+    /// The same for an analysis: quantity factors on random items, a material price, a rate.
+    #[test]
+    fn the_estimate_bounds_the_work_of_a_sensitivity_analysis(
+        v in costed_case(), picks in prop::collection::vec(any::<prop::sample::Index>(), 1..4),
+    ) {
+        use tariff_impact::api::guard::Plan;
+        let mut all = Vec::new();
+        paths(v["bom"]["items"].as_array().unwrap(), "", &mut all);
+        let inputs: Vec<Value> = picks.iter().enumerate().map(|(i, p)| json!({
+            "name": format!("q{i}"), "quantity": {"itemPaths": [p.get(&all)]},
+            "low": "0.5", "base": "1", "high": "2"})).chain([
+            json!({"name": "price", "price": {"materialId": "a", "side": "SIDE_BOTH"}, "low": "1", "base": "2", "high": "3"}),
+        ]).collect();
+        let req: pb::AnalyzeSensitivityRequest =
+            serde_json::from_value(json!({"calculation": v, "inputs": inputs})).unwrap();
+        let plan = match sensitivity::prepare(&ctx(), &req) {
+            Ok(p) => p,
+            // A deck without material "a" is a valid reason to refuse; it says nothing here.
+            Err(_) => return Ok(()),
+        };
+        let cost = plan.cost();
+        let meter = Meter::unlimited();
+        if let Ok(r) = plan.run(&meter) {
+            let bytes = prost::Message::encoded_len(&r) as u64;
+            prop_assert!(bytes <= cost.response_bytes, "{bytes} > {}", cost.response_bytes);
+        }
+        prop_assert!(meter.used() <= cost.work, "used {} > estimated {}", meter.used(), cost.work);
+    }
+
+    /// The same for a comparison of up to three scenarios.
+    #[test]
+    fn the_estimate_bounds_the_work_of_a_comparison(v in costed_case(), n in 1usize..4) {
+        use tariff_impact::api::guard::Plan;
+        let scenarios: Vec<Value> = (0..n).map(|i| json!({"name": format!("s{i}"),
+            "prices": v["scenarioPrices"], "schedule": v["scenarioSchedule"]})).collect();
+        let req: pb::CompareScenariosRequest = serde_json::from_value(json!({
+            "bom": v["bom"], "baselinePrices": v["baselinePrices"],
+            "baselineSchedule": v["baselineSchedule"], "options": v["options"],
+            "scenarios": scenarios})).unwrap();
+        let plan = compare::prepare(&ctx(), &req).unwrap_or_else(|e| panic!("{}", e.message()));
+        let cost = plan.cost();
+        let meter = Meter::unlimited();
+        let r = plan.run(&meter).unwrap_or_else(|e| panic!("{}", e.message()));
+        prop_assert!(meter.used() <= cost.work, "used {} > estimated {}", meter.used(), cost.work);
+        let bytes = prost::Message::encoded_len(&r) as u64;
+        prop_assert!(bytes <= cost.response_bytes, "{bytes} > {}", cost.response_bytes);
     }
 }

@@ -69,11 +69,18 @@ pub fn message_reservation(len: usize) -> u64 {
 pub struct Cost {
     /// Units of work.
     pub work: u64,
-    /// Bytes of memory held at once.
+    /// Bytes of memory held at once, besides the response.
     pub memory: u64,
-    /// Bytes of the encoded response.
+    /// Most bytes of the encoded response (an upper bound).
     pub response_bytes: u64,
+    /// Fewest bytes of the encoded response: a response surely over the limit is refused
+    /// before any work; one that may be over is built and measured.
+    pub response_floor: u64,
 }
+
+/// Fewest encoded bytes of one line of a full response: a path, a field path, a kind, a
+/// quantity, and two sides of at least four amounts with their currency.
+const RESPONSE_LINE_FLOOR: u64 = 120;
 
 /// Encoded bytes of a response's fixed part (totals, effects, inputs used).
 const RESPONSE_FIXED: u64 = 4096;
@@ -90,23 +97,22 @@ const RESPONSE_INCENTIVE: u64 = 3072;
 const RESPONSE_NOTE: u64 = 256;
 /// A response held as Rust values takes about twice its encoded size, and its encoding a
 /// third copy while it is sent.
-pub(crate) const RESPONSE_COPIES: u64 = 3;
+const RESPONSE_COPIES: u64 = 3;
 /// Bytes of the validated inputs per BOM line (the item and its share of the schedules).
 const INPUT_BYTES_PER_LINE: u64 = 512;
 
 impl Cost {
     /// One `CalculateImpact` result (or one scenario of a comparison) and its response.
     pub fn calculation(e: &Estimate, explain: bool) -> Cost {
-        let response = response_bytes(e, explain);
         let building = if explain { e.lines + e.charges } else { 0 } + e.measures + e.materials;
         Cost {
             work: e.units.saturating_add(building),
             memory: e
                 .memory_bytes
                 .saturating_add(e.lines.saturating_mul(INPUT_BYTES_PER_LINE))
-                .saturating_add(e.line_text_bytes)
-                .saturating_add(response.saturating_mul(RESPONSE_COPIES)),
-            response_bytes: response,
+                .saturating_add(e.line_text_bytes),
+            response_bytes: response_bytes(e, explain),
+            response_floor: response_floor(e, explain),
         }
     }
 
@@ -116,7 +122,19 @@ impl Cost {
             work: self.work.saturating_add(other.work),
             memory: self.memory.saturating_add(other.memory),
             response_bytes: self.response_bytes.saturating_add(other.response_bytes),
+            response_floor: self.response_floor.saturating_add(other.response_floor),
         }
+    }
+}
+
+/// Fewest encoded bytes of the response built from a result estimated by `e`: its lines
+/// (estimated charges are an upper bound, since every measure whose prefix matches is
+/// counted, so the floor counts none of them).
+pub fn response_floor(e: &Estimate, explain: bool) -> u64 {
+    if explain {
+        e.lines.saturating_mul(RESPONSE_LINE_FLOOR)
+    } else {
+        0
     }
 }
 
@@ -163,13 +181,14 @@ impl Budgets {
                        uncertain inputs",
             });
         }
-        if cost.response_bytes > self.max_response_bytes {
-            return Err(self.response_too_large(cost.response_bytes, explain));
+        if cost.response_floor > self.max_response_bytes {
+            return Err(self.response_too_large(cost.response_floor, explain));
         }
-        if cost.memory > self.max_call_memory {
+        let memory = self.memory(cost);
+        if memory > self.max_call_memory {
             return Err(ApiError::OverBudget {
                 budget: Budget::Memory,
-                estimate: cost.memory,
+                estimate: memory,
                 limit: self.max_call_memory,
                 flag: "--max-call-memory-mib",
                 hint: if explain {
@@ -180,6 +199,16 @@ impl Budgets {
             });
         }
         Ok(())
+    }
+
+    /// The memory a call of `cost` holds: its own, and its response up to the largest one
+    /// that may be sent (a larger one is refused once measured), as values and encoded.
+    pub fn memory(&self, cost: &Cost) -> u64 {
+        cost.memory.saturating_add(
+            cost.response_bytes
+                .min(self.max_response_bytes)
+                .saturating_mul(RESPONSE_COPIES),
+        )
     }
 
     /// The error for a response of `bytes` over the limit.

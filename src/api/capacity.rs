@@ -8,7 +8,7 @@
 //! Memory is lent in KiB, rounded up, so one pool can hold a few GiB of reservations in a
 //! semaphore's permits.
 
-use super::error::{ApiError, Resource};
+use super::error::{ApiError, Budget, Resource};
 use crate::engine::StopSignal;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -140,11 +140,15 @@ impl Capacity {
         }
     }
 
-    /// Lends `bytes`, or RESOURCE_EXHAUSTED at once when the pool cannot.
+    /// Lends `bytes`, or RESOURCE_EXHAUSTED at once when the pool cannot (retryable, unless
+    /// the pool could never lend that much).
     pub fn reserve(&self, bytes: u64) -> Result<Reservation, ApiError> {
         let n = kib(bytes);
         if n == 0 {
             return Ok(Reservation::default());
+        }
+        if n > kib(self.settings.memory_bytes) {
+            return Err(self.never_fits(bytes));
         }
         u32::try_from(n)
             .ok()
@@ -161,7 +165,7 @@ impl Capacity {
             return Ok(Reservation::default());
         }
         if n > kib(self.settings.memory_bytes) {
-            return Err(self.memory_full());
+            return Err(self.never_fits(bytes));
         }
         let n = u32::try_from(n).map_err(|_| self.memory_full())?;
         self.memory
@@ -170,6 +174,16 @@ impl Capacity {
             .await
             .map(|p| Reservation(Some(p)))
             .map_err(|_| self.memory_full())
+    }
+
+    fn never_fits(&self, bytes: u64) -> ApiError {
+        ApiError::OverBudget {
+            budget: Budget::Memory,
+            estimate: bytes,
+            limit: self.settings.memory_bytes,
+            flag: "--max-memory-mib",
+            hint: "send a smaller request",
+        }
     }
 
     fn memory_full(&self) -> ApiError {
@@ -298,9 +312,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_waiting_reservation_larger_than_the_pool_fails_instead_of_waiting_forever() {
+    async fn a_reservation_larger_than_the_pool_fails_as_over_budget_instead_of_waiting() {
         let c = small();
-        assert!(c.reserve_waiting(11 * 1024).await.is_err());
+        for e in [
+            c.reserve_waiting(11 * 1024).await.unwrap_err(),
+            c.reserve(11 * 1024).unwrap_err(),
+        ] {
+            assert!(
+                matches!(
+                    e,
+                    ApiError::OverBudget {
+                        budget: Budget::Memory,
+                        estimate: 11264,
+                        limit: 10240,
+                        ..
+                    }
+                ),
+                "{e:?}"
+            );
+        }
         let slot = DecodeSlot::default();
         slot.put(c.reserve_waiting(2048).await.unwrap());
         assert_eq!(c.memory_lent_kib(), 2);

@@ -2,7 +2,7 @@
 //! it exactly as `CalculateImpact` would, then ranked by delta.
 
 use super::Context;
-use super::budget::{Cost, RESPONSE_COPIES};
+use super::budget::Cost;
 use super::calculate::response_units;
 use super::error::ApiError;
 use super::guard::Plan;
@@ -153,21 +153,17 @@ impl Plan for ComparePlan {
     type Response = pb::CompareScenariosResponse;
 
     /// Every scenario's work and response; the engine's memory of one scenario at a time
-    /// (each is turned into its response before the next), every response at once.
+    /// (each is turned into its response before the next).
     fn cost(&self) -> Cost {
         let mut total = Cost::default();
         let mut engine = 0u64;
         for (_, _, o, e) in &self.scenarios {
             let c = Cost::calculation(e, o.explain);
-            let responses = c.response_bytes.saturating_mul(RESPONSE_COPIES);
-            engine = engine.max(c.memory.saturating_sub(responses));
-            total = total.plus(Cost {
-                memory: responses,
-                ..c
-            });
+            engine = engine.max(c.memory);
+            total = total.plus(Cost { memory: 0, ..c });
         }
         Cost {
-            memory: total.memory.saturating_add(engine),
+            memory: engine,
             ..total
         }
     }

@@ -175,13 +175,14 @@ impl Guard {
             drop(decoded);
             let cost = plan.cost();
             self.budgets.check(&cost, plan.explain())?;
+            let memory = self.budgets.memory(&cost);
             if cost.work <= INLINE_WORK {
-                let _memory = self.reserve(cost.memory, busy).await?;
+                let _memory = self.reserve(memory, busy).await?;
                 let m = meter();
                 isolate(move || self.finish(plan, &m))
             } else {
                 let slot = self.slot(busy).await?;
-                let memory = self.reserve(cost.memory, busy).await?;
+                let memory = self.reserve(memory, busy).await?;
                 let (budgets, m) = (self.budgets, meter());
                 self.offload(deadline, started, move || {
                     let _held = (slot, memory);
@@ -201,7 +202,7 @@ impl Guard {
                 budgets.check(&cost, plan.explain())?;
                 // On the worker pool nothing can wait: a full pool sheds even batch items,
                 // which are then answered RESOURCE_EXHAUSTED for the client to retry.
-                let _memory = capacity.reserve(cost.memory)?;
+                let _memory = capacity.reserve(budgets.memory(&cost))?;
                 finish(&budgets, plan, &m)
             })
             .await

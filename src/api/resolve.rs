@@ -7,13 +7,14 @@ use super::error::ApiError;
 use crate::catalog::{Catalog, Entry};
 use crate::convert::{self, Limits, join};
 use crate::engine::model::Scenario;
-use crate::engine::model::{Bom, Options, PriceDeck, Schedule};
+use crate::engine::model::{Bom, Item, ItemKind, Options, PriceDeck, Schedule};
 use crate::engine::{self, Impact, InputError, Meter, Reason};
 use crate::pb;
 use crate::pb::calculate_impact_request::{
     BaselinePricesSource, BaselineScheduleSource, BomSource, ScenarioPricesSource,
     ScenarioScheduleSource,
 };
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// A validated price deck and where it came from.
@@ -266,6 +267,14 @@ pub fn base(
         baseline_schedule: v.keep(schedule(catalog, bs_id, bs, &f("baseline_schedule")))?,
         options,
     };
+    if let (Some(bom), Some(sp)) = (&base.bom, src.options.and_then(|o| o.stockpile.as_ref())) {
+        stockpile_materials(
+            bom,
+            &sp.material_ids,
+            &f("options.stockpile.material_ids"),
+            v,
+        );
+    }
     for (given, field, what) in [
         (bom_id.is_some() || bom_inline.is_some(), "bom", "BOM"),
         (
@@ -284,6 +293,39 @@ pub fn base(
         }
     }
     Ok(base)
+}
+
+/// A stockpile may name only materials of the BOM: an unknown id would silently cover
+/// nothing.
+fn stockpile_materials(bom: &Bom, ids: &[String], field: &str, v: &mut Violations) {
+    if ids.is_empty() {
+        return;
+    }
+    fn walk<'a>(items: &'a [Item], out: &mut HashSet<&'a str>) {
+        for item in items {
+            match &item.kind {
+                ItemKind::Material { material_id, .. } => {
+                    out.insert(material_id);
+                }
+                ItemKind::Assembly { children } => walk(children, out),
+                ItemKind::Component { .. } => {}
+            }
+        }
+    }
+    let mut materials = HashSet::new();
+    walk(&bom.items, &mut materials);
+    for (i, id) in ids.iter().enumerate() {
+        if !materials.contains(id.as_str()) {
+            v.0.push(InputError::new(
+                format!("{field}[{i}]"),
+                Reason::UnknownMaterial,
+                format!(
+                    "no material line of the BOM uses material {:?}",
+                    crate::engine::text::clip(id)
+                ),
+            ));
+        }
+    }
 }
 
 /// Resolves every input and the options of a `CalculateImpactRequest` found at field path

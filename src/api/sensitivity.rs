@@ -2,7 +2,7 @@
 //! converts the bounds and tornado.
 
 use super::Context;
-use super::budget::{Cost, RESPONSE_COPIES, response_bytes};
+use super::budget::Cost;
 use super::calculate::response_units;
 use super::error::ApiError;
 use super::guard::Plan;
@@ -241,18 +241,14 @@ impl Plan for SensitivityPlan {
         let tornado = (self.uncertain.len() as u64)
             .saturating_mul(TORNADO_BAR_BYTES)
             .saturating_add(names);
-        let response = response_bytes(&self.base, explain).saturating_add(tornado);
         Cost {
             work: self
                 .estimate
                 .units
                 .saturating_add(base.work - self.base.units),
-            memory: self
-                .estimate
-                .memory_bytes
-                .saturating_add(base.memory)
-                .saturating_add(tornado.saturating_mul(RESPONSE_COPIES)),
-            response_bytes: response,
+            memory: self.estimate.memory_bytes.saturating_add(base.memory),
+            response_bytes: base.response_bytes.saturating_add(tornado),
+            response_floor: base.response_floor,
         }
     }
 

@@ -250,7 +250,15 @@ pub fn sensitivity(inputs: &Inputs, uncertain: &[Uncertain]) -> Estimate {
     let goods_terms = costing(&base) + costing(&scen) + l.saturating_mul(n + paths);
     let calculations =
         (full.units + copy).saturating_add((quiet.units + copy).saturating_mul(2 + 2 * n));
-    let search = combination.saturating_mul(units(EVALUATION_BUDGET));
+    // Each round of the search reads its boxes (at most two per split, plus the root) and
+    // bounds two new boxes: one unit per goods term and per factor on it.
+    let budget = units(EVALUATION_BUDGET);
+    let boxes = 2 * budget + 2;
+    let bound = l + l.saturating_mul(paths);
+    let search = combination
+        .saturating_mul(budget)
+        .saturating_add((budget + 2).saturating_mul(boxes))
+        .saturating_add(boxes.saturating_mul(bound));
     let work = calculations
         .saturating_add(goods_terms)
         .saturating_add(search);
@@ -269,5 +277,120 @@ pub fn sensitivity(inputs: &Inputs, uncertain: &[Uncertain]) -> Estimate {
         memory_bytes: memory,
         material_text_bytes: material_text(&shape, &inputs.scenario_prices),
         ..full
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convert::{self, Limits};
+    use crate::engine::model::{Options, PriceDeck};
+    use crate::engine::work::{Meter, StopSignal, Stopped};
+    use crate::engine::{Error, calculate};
+    use crate::pb;
+    use serde_json::json;
+
+    fn options() -> Options {
+        let o: pb::CalculationOptions =
+            serde_json::from_value(json!({"entryDate": "2026-03-02"})).unwrap();
+        convert::options::options(Some(&o), "options").unwrap()
+    }
+
+    fn deck() -> PriceDeck {
+        let d: pb::PriceDeck = serde_json::from_value(json!({"id": "p", "currency": "USD",
+            "prices": [{"materialId": "nd", "price": "87", "unit": "UNIT_OF_MEASURE_KG",
+                        "basis": "PRICE_BASIS_MARKET"}]}))
+        .unwrap();
+        convert::price_deck::price_deck(&d, "p").unwrap()
+    }
+
+    /// Three measures, two of whose prefixes match 8505.11 (one for CN only), and MPF.
+    fn schedule() -> Schedule {
+        let rate = json!({"adValoremPercent": "10"});
+        let s: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "USD",
+            "measures": [
+                {"id": "m1", "program": "PROGRAM_SECTION_301", "htsPrefixes": ["8505"], "origins": ["CN"],
+                 "basis": "DUTY_BASIS_FULL_VALUE", "rate": rate},
+                {"id": "m2", "program": "PROGRAM_MFN", "htsPrefixes": ["85", "8505"],
+                 "basis": "DUTY_BASIS_FULL_VALUE", "rate": rate},
+                {"id": "m3", "program": "PROGRAM_MFN", "htsPrefixes": ["7326"],
+                 "basis": "DUTY_BASIS_FULL_VALUE", "rate": rate}],
+            "fees": [{"id": "mpf", "kind": "FEE_KIND_MPF", "ratePercent": "0.3464"}]}))
+        .unwrap();
+        convert::schedule::schedule(&s, "s").unwrap()
+    }
+
+    fn bom(materials: usize) -> Bom {
+        let mut items: Vec<_> = (0..materials)
+            .map(|i| json!({"id": format!("nd{i}"), "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"}))
+            .collect();
+        items.push(
+            json!({"id": "magnet", "unitPrice": "100", "import": {"htsCode": "8505.11.0070",
+            "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"}}),
+        );
+        let b: pb::Bom =
+            serde_json::from_value(json!({"id": "b", "currency": "USD", "items": items})).unwrap();
+        convert::bom::bom(&b, "bom", &Limits::default()).unwrap()
+    }
+
+    /// Counted by hand: 2 lines (L), 1 dutied import (D) with 2 candidate measures (m2 is
+    /// filed once, under "85"), 1 fee, 3 measures per schedule. One pass of a schedule is
+    /// (1 + 2) + 1 x 1 = 4 units and makes 2 + 1 = 3 charges. Estimate: goods 2L = 4, four
+    /// passes 16, measures in force 3 + 3 = 6, summaries of 3 + 3 charges 6, materials L = 2,
+    /// notes 2L + 2D = 6, stockpile L = 2: 42. The meter counts what happens: the same but
+    /// no notes and no stockpile: 34.
+    #[test]
+    fn the_estimate_and_the_meter_agree_with_a_count_by_hand() {
+        let (bom, deck, schedule, options) = (bom(1), deck(), schedule(), options());
+        let s = Scenario {
+            bom: &bom,
+            baseline_prices: &deck,
+            scenario_prices: &deck,
+            baseline_schedule: &schedule,
+            scenario_schedule: &schedule,
+            options: &options,
+        };
+        let e = calculation(&s);
+        assert_eq!((e.lines, e.charges, e.units), (2, 6, 42));
+        let meter = Meter::unlimited();
+        let impact = calculate(&s, &meter).unwrap();
+        assert_eq!(meter.used(), 34);
+        assert_eq!(impact.baseline.lines[1].charges.len(), 3, "m1, m2 and MPF");
+    }
+
+    #[test]
+    fn a_calculation_stops_inside_its_walk_when_its_budget_runs_out() {
+        let (bom, deck, schedule, options) = (bom(10_000), deck(), schedule(), options());
+        let s = Scenario {
+            bom: &bom,
+            baseline_prices: &deck,
+            scenario_prices: &deck,
+            baseline_schedule: &schedule,
+            scenario_schedule: &schedule,
+            options: &options,
+        };
+        let meter = Meter::new(None, None, 100);
+        assert_eq!(
+            calculate(&s, &meter).unwrap_err(),
+            Error::Stopped(Stopped::OverBudget { limit: 100 })
+        );
+        // One step past the budget: the 101st line of the first walk.
+        assert_eq!(meter.used(), 101);
+
+        let signal = StopSignal::new();
+        signal.raise(Stopped::Cancelled);
+        let meter = Meter::new(Some(signal), None, u64::MAX);
+        assert_eq!(
+            calculate(&s, &meter).unwrap_err(),
+            Error::Stopped(Stopped::Cancelled)
+        );
+        assert_eq!(meter.used(), 1, "stopped at its first step");
+
+        let past = std::time::Instant::now();
+        let meter = Meter::new(None, Some(past), u64::MAX);
+        assert_eq!(
+            calculate(&s, &meter).unwrap_err(),
+            Error::Stopped(Stopped::Deadline)
+        );
     }
 }

@@ -167,8 +167,12 @@ pub struct Sensitivity {
     pub evaluations: usize,
 }
 
-/// Most input combinations costed (two costings each) while refining the bounds.
+/// Most input combinations costed (two costings each) while refining the bounds, and most
+/// boxes split.
 pub const EVALUATION_BUDGET: usize = 512;
+
+/// Narrowest part of an input's range the search splits: 10^-12 of it.
+const MIN_RELATIVE_WIDTH: Decimal = Decimal::from_parts(1, 0, 0, false, 12);
 
 /// Runs the analysis on `inputs` (at their own values) with `uncertain` inputs, counting the
 /// work on `meter` (see [`super::estimate::sensitivity`] for what it can cost).
@@ -449,6 +453,10 @@ struct Search<'a> {
     tolerance: Decimal,
     cache: std::collections::HashMap<Vec<Decimal>, Point>,
     evaluations: usize,
+    /// Boxes split so far, over both bounds.
+    splits: usize,
+    /// Units of work of one interval bound: one per goods term and per factor on it.
+    bound_units: u64,
 }
 
 impl<'a> Search<'a> {
@@ -496,7 +504,16 @@ impl<'a> Search<'a> {
             tolerance: Decimal::new(5, mu + 1),
             cache: std::collections::HashMap::new(),
             evaluations: 0,
-        })
+            splits: 0,
+            bound_units: 0,
+        }
+        .with_bound_units())
+    }
+
+    fn with_bound_units(mut self) -> Self {
+        self.bound_units =
+            units(self.terms.len() + self.terms.iter().map(|t| t.factors.len()).sum::<usize>());
+        self
     }
 
     fn point(&mut self, values: &[Decimal]) -> Result<Point, Error> {
@@ -581,6 +598,9 @@ impl<'a> Search<'a> {
         boxes.push((root, lo.to_vec(), hi.to_vec()));
         let budget = EVALUATION_BUDGET;
         loop {
+            // Every round reads the boxes and stops at a deadline, even when its corners were
+            // all evaluated before.
+            self.meter.charge(units(boxes.len()))?;
             // The box with the most promising bound.
             let Some(top) = boxes
                 .iter()
@@ -601,11 +621,12 @@ impl<'a> Search<'a> {
                 // is the final bound; it is within tolerance only if credits cannot flip.
                 return Ok((bound * sign, best * sign, bound - best <= self.tolerance));
             };
-            if self.evaluations + 2 > budget {
+            if self.evaluations + 2 > budget || self.splits >= budget {
                 boxes.push((bound, blo, bhi));
                 let b = boxes.iter().map(|b| b.0).max().unwrap_or(bound);
                 return Ok((b * sign, best * sign, false));
             }
+            self.splits += 1;
             let mid = (blo[dim] + bhi[dim]) / Decimal::TWO;
             let mut left_hi = bhi.clone();
             left_hi[dim] = mid;
@@ -624,6 +645,7 @@ impl<'a> Search<'a> {
     /// The interval bound of `sign * delta` over the box [lo, hi].
     fn bound(&mut self, lo: &[Decimal], hi: &[Decimal], sign: Decimal) -> Result<Decimal, Error> {
         let (plo, phi) = (self.point(lo)?, self.point(hi)?);
+        self.meter.charge(self.bound_units)?;
         let f = "inputs";
         let (mut goods_lo, mut goods_hi) = (Decimal::ZERO, Decimal::ZERO);
         for t in &self.terms {
@@ -646,11 +668,16 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// The dimension of the box widest relative to its input's full range, if any has width.
+    /// The dimension of the box widest relative to its input's full range, if any is wider
+    /// than [`MIN_RELATIVE_WIDTH`] of it: halving a range further gains nothing a minor unit
+    /// could show, and would end where decimal precision makes the halves equal.
     fn widest(&self, lo: &[Decimal], hi: &[Decimal]) -> Option<usize> {
         (0..lo.len())
-            .filter(|&i| hi[i] > lo[i] && !self.scale[i].is_zero())
-            .max_by_key(|&i| (hi[i] - lo[i]) / self.scale[i])
+            .filter(|&i| !self.scale[i].is_zero())
+            .map(|i| (i, (hi[i] - lo[i]) / self.scale[i]))
+            .filter(|(_, w)| *w > MIN_RELATIVE_WIDTH)
+            .max_by_key(|(_, w)| *w)
+            .map(|(i, _)| i)
     }
 }
 

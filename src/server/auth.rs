@@ -6,7 +6,8 @@ use tonic::service::Interceptor;
 use tonic::{Request, Status};
 
 /// Requires `authorization: Bearer <token>` when a token is configured; passes everything
-/// when not.
+/// when not. The scheme name is matched without regard to case (RFC 7235, section 2.1:
+/// "bearer" and "BEARER" are the same scheme); the token itself exactly.
 #[derive(Clone, Debug)]
 pub struct BearerAuth {
     expected: Option<Arc<[u8]>>,
@@ -16,9 +17,16 @@ impl BearerAuth {
     /// Checks against `token`, or not at all when `None`.
     pub fn new(token: Option<&str>) -> Self {
         BearerAuth {
-            expected: token.map(|t| Arc::from(format!("Bearer {t}").into_bytes())),
+            expected: token.map(|t| Arc::from(t.as_bytes())),
         }
     }
+}
+
+/// The token of an `authorization` header value using the Bearer scheme, if it does.
+fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    const SCHEME: &[u8] = b"bearer ";
+    let (scheme, token) = value.split_at_checked(SCHEME.len())?;
+    scheme.eq_ignore_ascii_case(SCHEME).then_some(token)
 }
 
 /// Equal in time that depends only on the lengths, not on where the bytes differ.
@@ -38,7 +46,11 @@ impl Interceptor for BearerAuth {
             return Ok(req);
         };
         match req.metadata().get("authorization") {
-            Some(v) if constant_time_eq(v.as_bytes(), expected) => Ok(req),
+            Some(v)
+                if bearer_token(v.as_bytes()).is_some_and(|t| constant_time_eq(t, expected)) =>
+            {
+                Ok(req)
+            }
             Some(_) => Err(Status::unauthenticated("invalid bearer token")),
             None => Err(Status::unauthenticated(
                 "missing bearer token: send the header `authorization: Bearer <token>`",
@@ -58,5 +70,23 @@ mod tests {
         assert!(!constant_time_eq(b"Bearer ab", b"Bearer abc"));
         assert!(!constant_time_eq(b"", b"x"));
         assert!(constant_time_eq(b"", b""));
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive_and_the_token_is_not() {
+        assert_eq!(bearer_token(b"Bearer abc"), Some(&b"abc"[..]));
+        assert_eq!(bearer_token(b"bearer abc"), Some(&b"abc"[..]));
+        assert_eq!(bearer_token(b"BEARER abc"), Some(&b"abc"[..]));
+        assert_eq!(bearer_token(b"Basic abc"), None);
+        assert_eq!(bearer_token(b"Bearer"), None);
+        let mut auth = BearerAuth::new(Some("abc"));
+        let with = |v: &str| {
+            let mut r = Request::new(());
+            r.metadata_mut().insert("authorization", v.parse().unwrap());
+            r
+        };
+        assert!(auth.call(with("bEaReR abc")).is_ok());
+        assert!(auth.call(with("Bearer ABC")).is_err());
+        assert!(auth.call(with("Bearer  abc")).is_err());
     }
 }
