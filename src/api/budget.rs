@@ -3,10 +3,11 @@
 //! response takes, against the budgets of [`Budgets`]. A request over a budget is refused
 //! with RESOURCE_EXHAUSTED naming the budget, the estimate and the flag that raises it.
 //!
-//! Defaults are sized so that one call on the default settings stays within tens of MiB and
-//! a couple of CPU-seconds (measured in RELIABILITY.md): 40 million units of work take
-//! about 2 s of one core on this project's reference machine, and a result of the largest
-//! response the default allows holds well under the 64 MiB memory budget.
+//! Defaults are sized so that one call on the default settings stays within 64 MiB and a few
+//! CPU-seconds: a unit of work took 250 to 1,200 ns (400 to 800 ns on large requests) on
+//! the 2-core reference machine (`cargo run --release --example cost_calibration`, in
+//! RELIABILITY.md), so 5 million units are about 2 to 4 s of one core, and a response of
+//! the largest size the default allows fits the memory budget several times over.
 
 use super::error::{ApiError, Budget};
 use crate::engine::estimate::{Estimate, FORMULA_BYTES};
@@ -34,7 +35,7 @@ impl Default for Budgets {
 }
 
 /// Default of `--max-call-work`.
-pub const DEFAULT_MAX_CALL_WORK: u64 = 40_000_000;
+pub const DEFAULT_MAX_CALL_WORK: u64 = 5_000_000;
 /// Default of `--max-call-memory-mib`.
 pub const DEFAULT_MAX_CALL_MEMORY_MIB: u64 = 64;
 /// Default of `--max-response-bytes`: gRPC's default message limit.

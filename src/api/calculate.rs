@@ -5,7 +5,9 @@
 use super::Context;
 use super::budget::Cost;
 use super::error::ApiError;
-use super::guard::{INLINE_WORK, Plan};
+#[cfg(debug_assertions)]
+use super::guard::INLINE_WORK;
+use super::guard::Plan;
 use super::resolve::{Resolved, resolve};
 use super::response::impact_response;
 use crate::engine::estimate::{self, Estimate};

@@ -61,6 +61,10 @@ struct BomShape<'a> {
     dutied: Vec<&'a str>,
     /// The material id of each material line.
     materials: Vec<&'a str>,
+    /// Import declarations ignored because an ancestor is imported whole (one note each).
+    ignored_imports: u64,
+    /// Distinct origins of the dutied items (at most one de minimis note each).
+    origins: std::collections::HashSet<&'a str>,
     text_bytes: u64,
 }
 
@@ -71,8 +75,13 @@ fn bom_shape(bom: &Bom) -> BomShape<'_> {
             let path_len = prefix_len + 1 + units(item.id.len());
             s.text_bytes += path_len + units(item.field_path.len()) + units(item.description.len());
             let dutied_here = item.import.is_some() && !imported_above;
-            if let Some(import) = item.import.as_ref().filter(|_| dutied_here) {
-                s.dutied.push(&import.hts_digits);
+            if let Some(import) = item.import.as_ref() {
+                if dutied_here {
+                    s.dutied.push(&import.hts_digits);
+                    s.origins.insert(&import.origin);
+                } else {
+                    s.ignored_imports += 1;
+                }
             }
             match &item.kind {
                 ItemKind::Material { material_id, .. } => {
@@ -96,6 +105,7 @@ fn bom_shape(bom: &Bom) -> BomShape<'_> {
 #[derive(Debug, Clone, Copy)]
 struct SchedulePass {
     units: u64,
+    de_minimis: bool,
     text_bytes: u64,
     charges: u64,
     measures_and_fees: u64,
@@ -137,6 +147,7 @@ fn schedule_pass(schedule: &Schedule, dutied: &[&str]) -> SchedulePass {
         .sum();
     SchedulePass {
         units: de_minimis + d + candidates + fees.saturating_mul(d),
+        de_minimis: schedule.de_minimis_threshold.is_some(),
         text_bytes: units(text_bytes),
         charges: candidates + fees.saturating_mul(d),
         measures_and_fees: units(schedule.measures().len()) + fees,
@@ -175,9 +186,11 @@ fn calculation_from(
     explain: bool,
 ) -> Estimate {
     let l = shape.lines;
-    let d = units(shape.dutied.len());
     let charges = base.charges.saturating_add(scen.charges);
-    let notes = 2 * l + 2 * d;
+    // Each price side's walk notes every ignored declaration; each side's schedule with a
+    // de minimis threshold may note every origin.
+    let de_minimis = [base, scen].iter().filter(|p| p.de_minimis).count() as u64;
+    let notes = 2 * shape.ignored_imports + de_minimis * units(shape.origins.len());
     // Two goods walks; each schedule charges the imports of both price sides; each side's
     // incentives test every line twice (own side and the crossed costing); the measures in
     // force are listed once per side; the summaries read every charge, line and note; a
@@ -337,8 +350,8 @@ mod tests {
     /// filed once, under "85"), 1 fee, 3 measures per schedule. One pass of a schedule is
     /// (1 + 2) + 1 x 1 = 4 units and makes 2 + 1 = 3 charges. Estimate: goods 2L = 4, four
     /// passes 16, measures in force 3 + 3 = 6, summaries of 3 + 3 charges 6, materials L = 2,
-    /// notes 2L + 2D = 6, stockpile L = 2: 42. The meter counts what happens: the same but
-    /// no notes and no stockpile: 34.
+    /// no notes (no declaration is ignored, no de minimis), stockpile L = 2: 36. The meter
+    /// counts what happens: the same but no stockpile: 34.
     #[test]
     fn the_estimate_and_the_meter_agree_with_a_count_by_hand() {
         let (bom, deck, schedule, options) = (bom(1), deck(), schedule(), options());
@@ -351,7 +364,7 @@ mod tests {
             options: &options,
         };
         let e = calculation(&s);
-        assert_eq!((e.lines, e.charges, e.units), (2, 6, 42));
+        assert_eq!((e.lines, e.charges, e.units), (2, 6, 36));
         let meter = Meter::unlimited();
         let impact = calculate(&s, &meter).unwrap();
         assert_eq!(meter.used(), 34);

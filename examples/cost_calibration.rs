@@ -1,0 +1,197 @@
+//! Calibrates the cost model: for request shapes that stress each loop of the engine, the
+//! units of work estimated before the run, the units the meter counted, the wall time, and
+//! the nanoseconds per unit; and the response size estimated (upper bound and floor) against
+//! the real encoding. The default work budget is set from these figures (RELIABILITY.md).
+//!
+//! Run: `cargo run --release --example cost_calibration`
+
+use prost::Message;
+use serde_json::{Value, json};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+use tariff_impact::api::budget::Budgets;
+use tariff_impact::api::guard::Plan;
+use tariff_impact::api::{Context, calculate, compare, sensitivity};
+use tariff_impact::catalog::Catalog;
+use tariff_impact::convert::Limits;
+use tariff_impact::engine::Meter;
+use tariff_impact::pb;
+
+/// Counts the bytes allocated now and the peak since the last reset, to hold the memory
+/// estimate against what a calculation really allocates.
+struct Counting;
+
+static NOW: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = NOW.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        NOW.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn deck() -> Value {
+    json!({"id": "p", "currency": "USD", "prices": [
+        {"materialId": "nd-oxide", "price": "87", "unit": "UNIT_OF_MEASURE_KG", "basis": "PRICE_BASIS_MARKET"}]})
+}
+
+fn schedule(measures: usize) -> Value {
+    let measures: Vec<Value> = (0..measures)
+        .map(|i| {
+            json!({"id": format!("m{i}"), "program": "PROGRAM_SECTION_301", "htsPrefixes": ["8505"],
+                        "basis": "DUTY_BASIS_FULL_VALUE", "rate": {"adValoremPercent": "1"}})
+        })
+        .collect();
+    json!({"id": "s", "currency": "USD", "measures": measures,
+           "fees": [{"id": "mpf", "kind": "FEE_KIND_MPF", "ratePercent": "0.3464",
+                     "minimumPerEntry": "33.58", "maximumPerEntry": "651.50"}]})
+}
+
+fn lines(n: usize, imported: bool) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let mut v = json!({"id": format!("l{i}"), "materialId": "nd-oxide", "quantity": "1.5", "unit": "UNIT_OF_MEASURE_KG"});
+            if imported {
+                v["import"] = json!({"htsCode": "8505.11.0070", "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"});
+            }
+            v
+        })
+        .collect()
+}
+
+fn calc(items: Vec<Value>, measures: usize, view: &str) -> Value {
+    json!({
+        "bom": {"id": "b", "currency": "USD", "items": items},
+        "baselinePrices": deck(), "baselineSchedule": schedule(measures),
+        "scenarioSchedule": schedule(measures),
+        "options": {"entryDate": "2026-03-02", "unitsPerEntry": "100", "view": view}
+    })
+}
+
+fn measure<P: Plan>(name: &str, plan: P) {
+    let cost = plan.cost();
+    let budgets = Budgets::default();
+    let memory = budgets.memory(&cost);
+    let verdict = match budgets.check(&cost, plan.explain()) {
+        Ok(()) => "within budgets".to_string(),
+        Err(e) => format!("refused: {}", e.message()),
+    };
+    let meter = Meter::unlimited();
+    let before = NOW.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let start = Instant::now();
+    let response = plan.run(&meter);
+    let took = start.elapsed();
+    let bytes = response.as_ref().map(|r| r.encoded_len()).unwrap_or(0);
+    // The response as it is sent: encoded once more.
+    let encoded = response.as_ref().map(|r| r.encode_to_vec());
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    drop(encoded);
+    println!(
+        "| {name} | {} | {} | {:.1} ms | {:.0} | {} / {} / {} | {:.1} / {:.1} | {verdict} |",
+        cost.work,
+        meter.used(),
+        took.as_secs_f64() * 1e3,
+        took.as_nanos() as f64 / meter.used().max(1) as f64,
+        cost.response_floor,
+        bytes,
+        cost.response_bytes,
+        peak as f64 / (1024.0 * 1024.0),
+        memory as f64 / (1024.0 * 1024.0),
+    );
+}
+
+fn main() {
+    let ctx = Context {
+        catalog: Arc::new(Catalog::builtin().unwrap()),
+        limits: Limits::default(),
+    };
+    println!(
+        "| shape | estimated units | counted units | time | ns per counted unit | response floor / real / upper bytes | memory MiB: peak allocated by the run / estimate (with the inputs) | verdict |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    eprintln!(
+        "sizes: LineCost {} Charge {} Item {}",
+        std::mem::size_of::<tariff_impact::engine::costing::LineCost>(),
+        std::mem::size_of::<tariff_impact::engine::costing::Charge>(),
+        std::mem::size_of::<tariff_impact::engine::model::Item>()
+    );
+    let req = |v: Value| -> pb::CalculateImpactRequest { serde_json::from_value(v).unwrap() };
+    for (name, v) in [
+        (
+            "10,000 domestic lines, full",
+            calc(lines(10_000, false), 0, "RESULT_VIEW_FULL"),
+        ),
+        (
+            "100,000 domestic lines, summary",
+            calc(lines(100_000, false), 0, "RESULT_VIEW_SUMMARY"),
+        ),
+        (
+            "10,000 imported lines x 10 measures, summary",
+            calc(lines(10_000, true), 10, "RESULT_VIEW_SUMMARY"),
+        ),
+        (
+            "2,000 imported lines x 100 measures, summary",
+            calc(lines(2_000, true), 100, "RESULT_VIEW_SUMMARY"),
+        ),
+        (
+            "1,000 imported lines x 10 measures, full",
+            calc(lines(1_000, true), 10, "RESULT_VIEW_FULL"),
+        ),
+    ] {
+        measure(name, calculate::prepare(&ctx, &req(v)).unwrap());
+    }
+    let ev = json!({"bomId": "ev-high-ree", "baselinePricesId": "ree-pre-restriction",
+        "scenarioPricesId": "ree-post-restriction", "baselineScheduleId": "us-2025",
+        "scenarioScheduleId": "us-2026", "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500"}});
+    measure(
+        "EV preset",
+        calculate::prepare(&ctx, &req(ev.clone())).unwrap(),
+    );
+    let scenarios: Vec<Value> = (0..64)
+        .map(|i| json!({"name": format!("s{i}"), "pricesId": "ree-post-restriction", "scheduleId": "us-2026"}))
+        .collect();
+    let cmp: pb::CompareScenariosRequest = serde_json::from_value(json!({
+        "bomId": "ev-high-ree", "baselinePricesId": "ree-pre-restriction", "baselineScheduleId": "us-2025",
+        "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500"}, "scenarios": scenarios}))
+    .unwrap();
+    measure(
+        "EV preset, 64 scenarios",
+        compare::prepare(&ctx, &cmp).unwrap(),
+    );
+    let sens: pb::AnalyzeSensitivityRequest = serde_json::from_value(json!({
+        "calculation": ev,
+        "inputs": [
+            {"name": "REE mass", "quantity": {"itemPaths": ["drive-unit/rotor-magnets/nd-oxide", "drive-unit/rotor-magnets/dy-oxide"]}, "low": "0.5", "base": "1", "high": "1"},
+            {"name": "Dy price", "price": {"materialId": "dy-oxide", "side": "SIDE_SCENARIO"}, "low": "300", "base": "485", "high": "700"},
+            {"name": "301 rate", "rate": {"measureId": "us-301-magnets-cn-2026", "side": "SIDE_SCENARIO"}, "low": "25", "base": "25", "high": "50"}]}))
+    .unwrap();
+    measure(
+        "EV preset, sensitivity of 3 inputs",
+        sensitivity::prepare(&ctx, &sens).unwrap(),
+    );
+    let quantity: Vec<Value> = (0..20)
+        .map(|i| json!({"name": format!("q{i}"), "quantity": {"itemPaths": [format!("l{i}")]}, "low": "0", "base": "1", "high": "2"}))
+        .collect();
+    let sens: pb::AnalyzeSensitivityRequest = serde_json::from_value(json!({
+        "calculation": calc(lines(3_000, true), 5, "RESULT_VIEW_SUMMARY"), "inputs": quantity}))
+    .unwrap();
+    measure(
+        "3,000 imported lines, sensitivity of 20 inputs",
+        sensitivity::prepare(&ctx, &sens).unwrap(),
+    );
+}
