@@ -203,9 +203,20 @@ async fn eventually<T, F: std::future::Future<Output = Option<T>>>(mut f: impl F
     }
 }
 
-/// With one call slot, a call in flight holds it: the next call is shed at once with
-/// RESOURCE_EXHAUSTED instead of waiting; once the first ends the slot is free again. A
-/// batch stream has slots of its own, so an open stream does not block unary calls.
+/// A request of over 16 KiB (a long description on its inline deck): a large call.
+fn large(mut req: pb::CalculateImpactRequest) -> pb::CalculateImpactRequest {
+    let mut deck: pb::PriceDeck =
+        serde_json::from_value(deck("p0", &[("nd-oxide", "87")])).unwrap();
+    deck.description = "x".repeat(20 * 1024);
+    req.baseline_prices_source =
+        Some(pb::calculate_impact_request::BaselinePricesSource::BaselinePrices(deck));
+    req
+}
+
+/// With one slot for large calls, a large call in flight holds it: the next large call is
+/// shed at once with RESOURCE_EXHAUSTED instead of waiting, while a small call is still
+/// answered; once the first ends the slot is free again. A batch stream has slots of its
+/// own, so an open stream does not block unary calls.
 #[tokio::test]
 async fn excess_calls_are_shed_at_once() {
     let server = TestServer::start_with(ServerConfig {
@@ -217,16 +228,16 @@ async fn excess_calls_are_shed_at_once() {
         ..config()
     })
     .await;
-    let mut slow = tonic::Request::new(blocking());
+    let mut slow = tonic::Request::new(large(blocking()));
     slow.set_timeout(Duration::from_secs(2));
     let mut costs = server.costs().await;
     let in_flight = tokio::spawn(async move { costs.calculate_impact(slow).await });
-    // Wait until the blocking call holds the slot: a second call is then shed.
+    // Wait until the blocking call holds the slot: a second large call is then shed.
     let shed = eventually(|| async {
         server
             .costs()
             .await
-            .calculate_impact(request(calc(nd_items(1))))
+            .calculate_impact(large(request(calc(nd_items(1)))))
             .await
             .err()
     })
@@ -236,6 +247,7 @@ async fn excess_calls_are_shed_at_once() {
         shed.message().contains("--max-concurrent-calls"),
         "{shed:?}"
     );
+    ok_call(&server).await;
     let first = in_flight.await.unwrap().unwrap_err();
     assert_eq!(first.code(), Code::DeadlineExceeded);
     ok_call(&server).await;

@@ -66,13 +66,13 @@ fn error_info(s: &tonic::Status) -> (String, String, String, String) {
     (info.reason.clone(), m("estimate"), m("limit"), m("flag"))
 }
 
-/// Counted by hand for L material lines, no imports, no measures, no fees: two goods walks
-/// (2L), the material summaries (L), a stockpile pass (L), and a full response of L lines
-/// and L material summaries (2L): 6L units. For L = 1,000: 6,000.
+/// Counted by hand for L material lines of one material, no imports, no measures, no fees:
+/// two goods walks (2L), the material summaries (L), a stockpile pass (L), and a full
+/// response of L lines and one material summary (L + 1): 5L + 1 units. For L = 1,000: 5,001.
 #[tokio::test]
 async fn a_request_over_the_work_budget_is_refused_before_it_runs() {
     let mut budgets = config().budgets;
-    budgets.max_call_work = 5_999;
+    budgets.max_call_work = 5_000;
     let server = TestServer::start_with(ServerConfig {
         budgets,
         ..config()
@@ -89,13 +89,13 @@ async fn a_request_over_the_work_budget_is_refused_before_it_runs() {
         error_info(&s),
         (
             "WORK_BUDGET_EXCEEDED".into(),
-            "6000".into(),
-            "5999".into(),
+            "5001".into(),
+            "5000".into(),
             "--max-call-work".into()
         )
     );
-    assert!(s.message().starts_with("this request would take about 6000 units of work, over the server's budget of 5999 (--max-call-work)"), "{s:?}");
-    // One line fewer is 5,994 units: it runs.
+    assert!(s.message().starts_with("this request would take about 5001 units of work, over the server's budget of 5000 (--max-call-work)"), "{s:?}");
+    // One line fewer is 4,996 units: it runs.
     let r = server
         .costs()
         .await

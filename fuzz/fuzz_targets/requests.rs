@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use prost::Message;
+use prost::{Message, Name};
 use std::sync::{Arc, OnceLock};
 use tariff_impact::api::budget::Budgets;
 use tariff_impact::api::guard::Plan;
@@ -15,6 +15,7 @@ use tariff_impact::catalog::Catalog;
 use tariff_impact::convert::Limits;
 use tariff_impact::engine::{Meter, Stopped};
 use tariff_impact::pb;
+use tariff_impact::wire::{self, codec};
 
 fn ctx() -> &'static Context {
     static CTX: OnceLock<Context> = OnceLock::new();
@@ -43,21 +44,39 @@ fn run<P: Plan>(plan: Result<P, ApiError>) {
     }
 }
 
+/// Decodes `body` as the server's codec does: the scan first; what it accepts, prost must
+/// decode (the scan accepts exactly what prost accepts, or the codec would answer a client
+/// fault as a server fault).
+fn decode<M: Message + Name + Default>(body: &[u8]) -> Option<M> {
+    match codec::check(wire::api_schema(), &M::full_name(), body) {
+        Ok(()) => Some(M::decode(body).expect("the scan accepted what prost rejects")),
+        Err(ApiError::Malformed(_)) => {
+            assert!(M::decode(body).is_err(), "the scan rejected what prost accepts");
+            None
+        }
+        // Well-formed but too large once decoded.
+        Err(_) => {
+            assert!(M::decode(body).is_ok(), "an oversized message is well-formed");
+            None
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, body)) = data.split_first() else { return };
     match selector % 3 {
         0 => {
-            if let Ok(req) = pb::CalculateImpactRequest::decode(body) {
+            if let Some(req) = decode::<pb::CalculateImpactRequest>(body) {
                 run(calculate::prepare(ctx(), &req));
             }
         }
         1 => {
-            if let Ok(req) = pb::CompareScenariosRequest::decode(body) {
+            if let Some(req) = decode::<pb::CompareScenariosRequest>(body) {
                 run(compare::prepare(ctx(), &req));
             }
         }
         _ => {
-            if let Ok(req) = pb::AnalyzeSensitivityRequest::decode(body) {
+            if let Some(req) = decode::<pb::AnalyzeSensitivityRequest>(body) {
                 run(sensitivity::prepare(ctx(), &req));
             }
         }

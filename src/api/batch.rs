@@ -12,9 +12,9 @@
 
 use super::Context;
 use super::calculate;
-use super::capacity::{DecodeSlot, Reservation};
+use super::capacity::{Admission, Reservation};
 use super::error::{ApiError, canonical_status};
-use super::guard::Guard;
+use super::guard::{Guard, PrepareWeight};
 use crate::engine::{InputError, Reason};
 use crate::pb;
 use crate::wire::codec::take_item_failure as item_failure;
@@ -111,18 +111,18 @@ async fn send(
     }
 }
 
-/// Answers every request of `inbound` on `tx`, then the summary. `decoded` holds the memory
-/// each request's message was lent while it was received.
+/// Answers every request of `inbound` on `tx`, then the summary. `admission` holds the
+/// memory each request's message was lent while it was received.
 pub async fn run(
     ctx: Context,
     guard: Guard,
     settings: BatchSettings,
     inbound: Streaming<pb::CalculateBatchRequest>,
-    decoded: DecodeSlot,
+    admission: Admission,
     tx: mpsc::Sender<Outgoing>,
 ) {
     let idle = settings.idle_timeout;
-    match items(&ctx, &guard, idle, inbound, &decoded, &tx).await {
+    match items(&ctx, &guard, idle, inbound, &admission, &tx).await {
         Ok(()) | Err(End::Gone) => {}
         Err(End::Status(status)) => {
             tracing::info!(code = ?status.code(), "batch stream ended with an error");
@@ -136,7 +136,7 @@ async fn items(
     guard: &Guard,
     idle: Duration,
     mut inbound: Streaming<pb::CalculateBatchRequest>,
-    decoded: &DecodeSlot,
+    admission: &Admission,
     tx: &mpsc::Sender<Outgoing>,
 ) -> Result<(), End> {
     let mut t = Totals::default();
@@ -158,7 +158,7 @@ async fn items(
         };
         let failure = item_failure();
         t.requests += 1;
-        let memory = decoded.take();
+        let memory = admission.take_decoded();
         let pb::CalculateBatchRequest {
             request_id,
             calculation,
@@ -171,7 +171,7 @@ async fn items(
                 "each batch request needs a calculation",
             ))),
             Some(calc) => {
-                let size = prost::Message::encoded_len(&calc);
+                let size = calc.prepare_weight();
                 let ctx = ctx.clone();
                 guard
                     .run_item(size, memory, move || calculate::prepare(&ctx, &calc))

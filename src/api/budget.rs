@@ -41,16 +41,23 @@ pub const DEFAULT_MAX_CALL_MEMORY_MIB: u64 = 64;
 /// Default of `--max-response-bytes`: gRPC's default message limit.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Most bytes a request message may take once decoded, per byte of the message: a real
-/// request decodes to 10-20 times its size (mostly the fixed size of each item's struct),
-/// while a message of millions of empty items would decode to hundreds of times its size.
-/// The transport reserves the message's size times this (plus the message itself) before
-/// buffering it, and the decoder refuses a message whose decoded form would be larger.
-pub const MAX_DECODED_RATIO: u64 = 32;
+/// Bytes a request message is expected to take once decoded, per byte of the message: a real
+/// request decodes to 10 to 25 times its size (mostly the fixed size of each item's struct).
+/// The transport reserves this much (and the message itself) when the message's length
+/// arrives, before buffering it; the decoder reserves any more it finds it needs.
+pub const EXPECTED_DECODED_RATIO: u64 = 16;
+
+/// Most bytes a request message may take once decoded, per byte of the message: a schedule
+/// of hundreds of short measures reaches 55 times its size, while a message of millions of
+/// empty items would take hundreds of times its size; the decoder refuses it.
+pub const MAX_DECODED_RATIO: u64 = 64;
 
 /// The decoded allowance of any message, however small: the fixed size of a request's
 /// structs (about a kilobyte) is out of proportion to a message of a few bytes.
 pub const MIN_DECODED_ALLOWANCE: u64 = 256 * 1024;
+
+/// The least the transport reserves for a message, covering a small request's structs.
+const MIN_MESSAGE_RESERVATION: u64 = 64 * 1024;
 
 /// Most bytes a message of `len` bytes may take once decoded.
 pub fn decoded_allowance(len: usize) -> u64 {
@@ -60,9 +67,11 @@ pub fn decoded_allowance(len: usize) -> u64 {
 }
 
 /// Bytes the transport reserves for a message of `len` bytes before buffering it: the
-/// message and its decoded allowance.
+/// message and what it is expected to take once decoded.
 pub fn message_reservation(len: usize) -> u64 {
-    decoded_allowance(len).saturating_add(len as u64)
+    (len as u64)
+        .saturating_mul(1 + EXPECTED_DECODED_RATIO)
+        .max(MIN_MESSAGE_RESERVATION)
 }
 
 /// What a call is estimated to take before it runs.
@@ -99,8 +108,8 @@ const RESPONSE_NOTE: u64 = 256;
 /// A response held as Rust values takes about twice its encoded size, and its encoding a
 /// third copy while it is sent.
 const RESPONSE_COPIES: u64 = 3;
-/// Bytes of the validated inputs per BOM line (the item and its share of the schedules).
-const INPUT_BYTES_PER_LINE: u64 = 512;
+/// Bytes of the validated inputs per BOM line: the item (264 bytes) and its strings.
+const INPUT_BYTES_PER_LINE: u64 = 384;
 
 impl Cost {
     /// One `CalculateImpact` result (or one scenario of a comparison) and its response.

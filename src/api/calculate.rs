@@ -7,7 +7,7 @@ use super::budget::Cost;
 use super::error::ApiError;
 #[cfg(debug_assertions)]
 use super::guard::INLINE_WORK;
-use super::guard::Plan;
+use super::guard::{Plan, PrepareWeight};
 use super::resolve::{Resolved, resolve};
 use super::response::impact_response;
 use crate::engine::estimate::{self, Estimate};
@@ -37,6 +37,15 @@ enum Inner {
     },
     #[cfg(debug_assertions)]
     BlockUntilStopped,
+}
+
+impl PrepareWeight for pb::CalculateImpactRequest {
+    fn inline_boms(&self) -> Vec<&pb::Bom> {
+        match &self.bom_source {
+            Some(pb::calculate_impact_request::BomSource::Bom(b)) => vec![b],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Validates `req` into a plan.

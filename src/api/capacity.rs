@@ -1,7 +1,7 @@
-//! The server's shared capacity, lent to calls and taken back when they end: slots for calls
-//! in flight and for open batch streams (taken before a request is decoded), slots for heavy
-//! calculations on the worker pool (CPU), and a pool of memory that requests reserve from
-//! before they decode or compute. A call that finds a resource fully in use is answered
+//! The server's shared capacity, lent to calls and taken back when they end: slots for large
+//! calls in flight and for open batch streams (taken before a request is decoded), slots for
+//! heavy calculations on the worker pool (CPU), and a pool of memory that requests reserve
+//! from before they decode or compute. A call that finds a resource fully in use is answered
 //! RESOURCE_EXHAUSTED at once rather than queued, so overload is fast and visible to the
 //! caller; batch items, which have no caller waiting on each, wait for their turn instead.
 //!
@@ -16,8 +16,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// How much of each resource the server lends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CapacitySettings {
-    /// Calls in flight on the tariff services, from headers to response
-    /// (`--max-concurrent-calls`).
+    /// Calls in flight on the tariff services with a message over 16 KiB, from its length to
+    /// the response (`--max-concurrent-calls`); smaller calls are bounded by the memory pool.
     pub max_calls: usize,
     /// Open `CalculateBatch` streams (`--max-batch-streams`).
     pub max_batch_streams: usize,
@@ -64,6 +64,15 @@ impl Reservation {
     /// KiB held.
     pub fn kib(&self) -> usize {
         self.0.as_ref().map_or(0, OwnedSemaphorePermit::num_permits)
+    }
+
+    /// Holds `other` too.
+    pub fn merge(&mut self, other: Reservation) {
+        match (&mut self.0, other.0) {
+            (Some(mine), Some(theirs)) => mine.merge(theirs),
+            (mine @ None, theirs) => *mine = theirs,
+            (_, None) => {}
+        }
     }
 }
 
@@ -208,50 +217,110 @@ impl Capacity {
     }
 }
 
-/// A call's admission, made by the transport before its request is decoded and handed to
-/// the handler in the request's extensions: the slot it holds (a batch stream's handler
-/// takes it for the stream's life; a unary call's is held by the transport until the call
-/// ends) and the memory its message was lent.
-#[derive(Debug, Clone, Default)]
+/// A call's admission, shared by the transport (which makes it when the headers arrive and
+/// reserves memory for each message as its length arrives), the decoder (which reserves what
+/// decoding takes beyond that) and the handler (which gives the message's memory back once
+/// the message is converted): the slot the call holds and the memory its message was lent.
+/// The handler finds it in the request's extensions; the decoder in a task-local set around
+/// the call ([`Admission::scope`]).
+#[derive(Debug, Clone)]
 pub struct Admission {
+    capacity: Arc<Capacity>,
     slot: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
-    /// The memory of the message received last.
-    pub decoded: DecodeSlot,
+    decoded: Arc<Mutex<Reservation>>,
+    stream: bool,
+}
+
+tokio::task_local! {
+    static ADMISSION: Admission;
 }
 
 impl Admission {
-    /// An admission holding `slot`.
-    pub fn new(slot: OwnedSemaphorePermit) -> Self {
+    /// The admission of a unary call: it takes a call slot only if its message is large.
+    pub fn call(capacity: Arc<Capacity>) -> Self {
         Admission {
-            slot: Arc::new(Mutex::new(Some(slot))),
-            decoded: DecodeSlot::default(),
+            capacity,
+            slot: Arc::default(),
+            decoded: Arc::default(),
+            stream: false,
         }
     }
 
-    /// Takes the slot, to hold it elsewhere.
+    /// The admission of a batch stream holding its stream slot.
+    pub fn stream(capacity: Arc<Capacity>, slot: OwnedSemaphorePermit) -> Self {
+        Admission {
+            capacity,
+            slot: Arc::new(Mutex::new(Some(slot))),
+            decoded: Arc::default(),
+            stream: true,
+        }
+    }
+
+    /// Whether this admits a stream (whose messages wait for memory).
+    pub fn is_stream(&self) -> bool {
+        self.stream
+    }
+
+    /// Takes the slot, to hold it elsewhere (a stream's handler holds it for the stream's
+    /// life).
     pub fn take_slot(&self) -> Option<OwnedSemaphorePermit> {
         self.slot.lock().ok().and_then(|mut s| s.take())
     }
-}
 
-/// The memory a request's message was lent while it was received and decoded, kept where
-/// both the transport (which reserves it when the message's length arrives) and the handler
-/// (which gives it back once the message is converted) can reach it.
-#[derive(Debug, Clone, Default)]
-pub struct DecodeSlot(Arc<Mutex<Option<Reservation>>>);
-
-impl DecodeSlot {
-    /// Holds `r` for the message being received, giving back what the previous message of
-    /// the stream held.
-    pub fn put(&self, r: Reservation) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = Some(r);
+    /// A message of `len` bytes is announced: a large message of a unary call takes one of
+    /// the slots for large calls, and the message and what it is expected to take once
+    /// decoded are reserved, at once (unary calls) or waiting for memory (streams). The
+    /// previous message's memory (of a stream) is given back.
+    pub async fn announce(&self, len: usize) -> Result<(), ApiError> {
+        if !self.stream && len > crate::api::guard::INLINE_REQUEST_BYTES {
+            let slot = self.capacity.admit_call()?;
+            if let Ok(mut s) = self.slot.lock() {
+                *s = Some(slot);
+            }
         }
+        let bytes = crate::api::budget::message_reservation(len);
+        let r = if self.stream {
+            self.capacity.reserve_waiting(bytes).await?
+        } else {
+            self.capacity.reserve(bytes)?
+        };
+        if let Ok(mut d) = self.decoded.lock() {
+            *d = r;
+        }
+        Ok(())
     }
 
-    /// Takes the reservation of the message received last.
-    pub fn take(&self) -> Option<Reservation> {
-        self.0.lock().ok().and_then(|mut s| s.take())
+    /// The decoder found a message of `len` bytes will take `bytes` once decoded: what was
+    /// not reserved when it was announced is reserved now (at once: decoding cannot wait).
+    pub fn decoding(&self, len: usize, bytes: u64) -> Result<(), ApiError> {
+        let held = crate::api::budget::message_reservation(len);
+        let more = bytes.saturating_add(len as u64).saturating_sub(held);
+        if more > 0 {
+            let r = self.capacity.reserve(more)?;
+            if let Ok(mut d) = self.decoded.lock() {
+                d.merge(r);
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the memory of the message received last, to give it back once the message is
+    /// converted.
+    pub fn take_decoded(&self) -> Reservation {
+        self.decoded
+            .lock()
+            .map(|mut d| std::mem::take(&mut *d))
+            .unwrap_or_default()
+    }
+
+    /// Runs `f` with this admission reachable by the decoder.
+    pub async fn scope<F: std::future::Future>(self, f: F) -> F::Output {
+        ADMISSION.scope(self, f).await
+    }
+
+    /// The admission of the call being decoded on this task, if any.
+    pub fn current() -> Option<Admission> {
+        ADMISSION.try_with(Admission::clone).ok()
     }
 }
 
@@ -331,16 +400,43 @@ mod tests {
                 "{e:?}"
             );
         }
-        let slot = DecodeSlot::default();
-        slot.put(c.reserve_waiting(2048).await.unwrap());
-        assert_eq!(c.memory_lent_kib(), 2);
-        slot.put(c.reserve(1024).unwrap());
-        assert_eq!(
-            c.memory_lent_kib(),
-            1,
-            "the previous message's share is given back"
-        );
-        drop(slot.take());
+        let mut r = c.reserve_waiting(2048).await.unwrap();
+        r.merge(c.reserve(1024).unwrap());
+        assert_eq!((r.kib(), c.memory_lent_kib()), (3, 3));
+        drop(r);
         assert_eq!(c.memory_lent_kib(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_message_is_admitted_by_its_length_and_topped_up_by_its_decoding() {
+        let c = Capacity::new(CapacitySettings {
+            max_calls: 1,
+            memory_bytes: 64 * 1024 * 1024,
+            ..CapacitySettings::default()
+        });
+        // A small message: no slot, the least reservation (64 KiB).
+        let small = Admission::call(c.clone());
+        small.announce(1000).await.unwrap();
+        assert_eq!(c.memory_lent_kib(), 64);
+        // Decoding it takes 100 KB: 100,000 + 1,000 - 65,536 more bytes, 35 KiB rounded up.
+        small.decoding(1000, 100_000).unwrap();
+        assert_eq!(c.memory_lent_kib(), 64 + 35);
+        assert_eq!(small.take_decoded().kib(), 99);
+        assert_eq!(c.memory_lent_kib(), 0);
+        // A large message takes the one slot for large calls: 17 x 100 KB reserved.
+        let large = Admission::call(c.clone());
+        large.announce(100 * 1024).await.unwrap();
+        assert_eq!(c.memory_lent_kib(), 1700);
+        let second = Admission::call(c.clone());
+        assert!(matches!(
+            second.announce(100 * 1024).await,
+            Err(ApiError::Overloaded {
+                resource: Resource::Calls,
+                ..
+            })
+        ));
+        drop(large);
+        assert_eq!(c.memory_lent_kib(), 0);
+        assert!(second.announce(100 * 1024).await.is_ok());
     }
 }

@@ -5,7 +5,7 @@ use super::Context;
 use super::budget::Cost;
 use super::calculate::response_units;
 use super::error::ApiError;
-use super::guard::Plan;
+use super::guard::{Plan, PrepareWeight};
 use super::resolve::{self, Base, BaseSources, Resolved, Violations, source};
 use super::response::impact_response;
 use crate::convert::check::Check;
@@ -34,6 +34,15 @@ pub fn compare(
     meter: &Meter,
 ) -> Result<pb::CompareScenariosResponse, ApiError> {
     prepare(ctx, req)?.run(meter)
+}
+
+impl PrepareWeight for pb::CompareScenariosRequest {
+    fn inline_boms(&self) -> Vec<&pb::Bom> {
+        match &self.bom_source {
+            Some(BomSource::Bom(b)) => vec![b],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Validates `req` into a plan.
@@ -128,6 +137,7 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
     }
 
     let explain = options.explain;
+    let shape = estimate::bom_shape(&bom);
     let scenarios = scenarios
         .into_iter()
         .map(|(name, prices, schedule, date)| {
@@ -142,7 +152,7 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
             if let Some(d) = date {
                 o.scenario_entry_date = d;
             }
-            let estimate = estimate::calculation(&inputs.scenario(&o));
+            let estimate = estimate::calculation_with(&shape, &inputs.scenario(&o));
             (name, inputs, o, estimate)
         })
         .collect();

@@ -4,7 +4,7 @@
 use super::batch::{self, BatchSettings};
 use super::capacity::Admission;
 use super::error::ApiError;
-use super::guard::Guard;
+use super::guard::{Guard, PrepareWeight};
 use super::{Context, calculate, compare, sensitivity};
 use crate::pb;
 use crate::pb::cost_impact_service_server::CostImpactService;
@@ -48,17 +48,20 @@ fn respond<T>(rpc: &str, r: Result<T, ApiError>) -> Result<Response<T>, Status> 
 
 /// The parts of a unary request the guards need: its metadata, its encoded size, the memory
 /// its message was lent, and the message.
-fn parts<T: prost::Message>(
+fn parts<T: PrepareWeight>(
     request: Request<T>,
 ) -> (
     tonic::metadata::MetadataMap,
     usize,
-    Option<super::capacity::Reservation>,
+    super::capacity::Reservation,
     T,
 ) {
     let (metadata, extensions, req) = request.into_parts();
-    let decoded = extensions.get::<Admission>().and_then(|a| a.decoded.take());
-    let size = req.encoded_len();
+    let decoded = extensions
+        .get::<Admission>()
+        .map(Admission::take_decoded)
+        .unwrap_or_default();
+    let size = req.prepare_weight();
     (metadata, size, decoded, req)
 }
 
@@ -105,19 +108,22 @@ impl CostImpactService for CostImpactApi {
         request: Request<Streaming<pb::CalculateBatchRequest>>,
     ) -> Result<Response<Self::CalculateBatchStream>, Status> {
         // The stream's slot was taken before its first message was decoded; it is held for
-        // the stream's life.
-        let admission = request.extensions().get::<Admission>().cloned();
-        let slot = match admission.as_ref().and_then(Admission::take_slot) {
-            Some(slot) => slot,
-            None => self.guard.capacity().admit_stream().map_err(Status::from)?,
+        // the stream's life. Its admission goes with it, where the decoder can reach it.
+        let admission = match request.extensions().get::<Admission>() {
+            Some(a) => a.clone(),
+            None => Admission::stream(
+                self.guard.capacity().clone(),
+                self.guard.capacity().admit_stream().map_err(Status::from)?,
+            ),
         };
-        let decoded = admission.map(|a| a.decoded).unwrap_or_default();
+        let slot = admission.take_slot();
         let (tx, rx) = mpsc::channel(batch::CHANNEL_CAPACITY);
         let (ctx, guard, settings) = (self.ctx.clone(), self.guard.clone(), self.batch.clone());
-        tokio::spawn(async move {
-            batch::run(ctx, guard, settings, request.into_inner(), decoded, tx).await;
+        let inbound = request.into_inner();
+        tokio::spawn(admission.clone().scope(async move {
+            batch::run(ctx, guard, settings, inbound, admission, tx).await;
             drop(slot);
-        });
+        }));
         // Each response's memory is given back when tonic takes it to send.
         let out = ReceiverStream::new(rx).map(|(response, _held)| response);
         Ok(Response::new(Box::pin(out)))

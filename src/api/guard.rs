@@ -37,6 +37,27 @@ pub trait Plan: Send + 'static {
     fn run(self, meter: &Meter) -> Result<Self::Response, ApiError>;
 }
 
+/// How much preparing a request can take, for the guards to judge where to prepare it: its
+/// encoded size, or more than any inline size when an inline BOM reuses shared assemblies
+/// (a few kilobytes can expand to 100,000 items).
+pub trait PrepareWeight: prost::Message {
+    /// The BOMs the request carries inline.
+    fn inline_boms(&self) -> Vec<&crate::pb::Bom>;
+
+    /// The request's weight in bytes.
+    fn prepare_weight(&self) -> usize {
+        if self
+            .inline_boms()
+            .iter()
+            .any(|b| !b.shared_assemblies.is_empty())
+        {
+            usize::MAX
+        } else {
+            self.encoded_len()
+        }
+    }
+}
+
 /// Most units of work run on the async worker itself: about a millisecond.
 pub const INLINE_WORK: u64 = 10_000;
 
@@ -113,13 +134,14 @@ impl Guard {
             })
     }
 
-    /// Runs one unary call: `prepare` on a request of `request_bytes` encoded bytes, whose
-    /// message was lent `decoded` while it was received (given back once it is prepared).
+    /// Runs one unary call: `prepare` on a request of `request_bytes` (its
+    /// [`PrepareWeight`]), whose message was lent `decoded` while it was received (given
+    /// back once it is prepared).
     pub async fn run<P, F>(
         &self,
         metadata: &MetadataMap,
         request_bytes: usize,
-        decoded: Option<Reservation>,
+        decoded: Reservation,
         prepare: F,
     ) -> Result<P::Response, ApiError>
     where
@@ -136,7 +158,7 @@ impl Guard {
     pub async fn run_item<P, F>(
         &self,
         request_bytes: usize,
-        decoded: Option<Reservation>,
+        decoded: Reservation,
         prepare: F,
     ) -> Result<P::Response, ApiError>
     where
@@ -157,7 +179,7 @@ impl Guard {
         &self,
         deadline: Duration,
         request_bytes: usize,
-        decoded: Option<Reservation>,
+        decoded: Reservation,
         prepare: F,
         busy: WhenBusy,
     ) -> Result<P::Response, ApiError>
@@ -368,7 +390,7 @@ mod tests {
     async fn a_panic_becomes_internal_for_that_call_alone() {
         let g = guard(Duration::from_secs(60));
         let md = MetadataMap::new();
-        let r = g.run(&md, 10, None, || Ok(Panics)).await;
+        let r = g.run(&md, 10, Reservation::default(), || Ok(Panics)).await;
         assert!(matches!(r, Err(ApiError::Internal)), "{r:?}");
     }
 
@@ -377,7 +399,9 @@ mod tests {
         let g = guard(Duration::from_millis(100));
         let md = MetadataMap::new();
         let r = g
-            .run(&md, 10, None, || Ok(UntilStopped { heavy: true }))
+            .run(&md, 10, Reservation::default(), || {
+                Ok(UntilStopped { heavy: true })
+            })
             .await;
         assert!(matches!(r, Err(ApiError::DeadlineExceeded { .. })), "{r:?}");
         // The work notices within a millisecond; its slot comes back.
@@ -395,7 +419,9 @@ mod tests {
     async fn a_dropped_call_stops_its_work() {
         let g = guard(Duration::from_secs(3600));
         let md = MetadataMap::new();
-        let call = g.run(&md, 10, None, || Ok(UntilStopped { heavy: true }));
+        let call = g.run(&md, 10, Reservation::default(), || {
+            Ok(UntilStopped { heavy: true })
+        });
         // Poll the call until its work runs, then drop it as a disconnecting client would.
         let mut call = Box::pin(call);
         let start = Instant::now();
@@ -425,8 +451,10 @@ mod tests {
         let call = tokio::spawn({
             let g = g.clone();
             async move {
-                g.run(&md, 10, None, || Ok(UntilStopped { heavy: true }))
-                    .await
+                g.run(&md, 10, Reservation::default(), || {
+                    Ok(UntilStopped { heavy: true })
+                })
+                .await
             }
         });
         let start = Instant::now();
@@ -448,7 +476,9 @@ mod tests {
         let held = g.capacity().calculation().unwrap();
         let md = MetadataMap::new();
         let r = g
-            .run(&md, 10, None, || Ok(UntilStopped { heavy: true }))
+            .run(&md, 10, Reservation::default(), || {
+                Ok(UntilStopped { heavy: true })
+            })
             .await;
         assert!(matches!(r, Err(ApiError::Overloaded { .. })), "{r:?}");
         drop(held);

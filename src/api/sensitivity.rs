@@ -5,7 +5,7 @@ use super::Context;
 use super::budget::Cost;
 use super::calculate::response_units;
 use super::error::ApiError;
-use super::guard::Plan;
+use super::guard::{Plan, PrepareWeight};
 use super::resolve::{Resolved, resolve};
 use super::response::impact_response;
 use crate::convert::{check::Check, check::Range};
@@ -177,6 +177,15 @@ pub fn analyze(
     meter: &Meter,
 ) -> Result<pb::AnalyzeSensitivityResponse, ApiError> {
     prepare(ctx, req)?.run(meter)
+}
+
+impl PrepareWeight for pb::AnalyzeSensitivityRequest {
+    fn inline_boms(&self) -> Vec<&pb::Bom> {
+        self.calculation
+            .as_ref()
+            .map(PrepareWeight::inline_boms)
+            .unwrap_or_default()
+    }
 }
 
 /// Validates `req` into a plan.

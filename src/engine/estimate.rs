@@ -52,11 +52,11 @@ pub const FORMULA_BYTES: u64 = 640;
 /// Bytes of one note: notes name an item's path (bounded by the BOM's text) and an origin.
 const NOTE_BYTES: u64 = 256;
 
-/// The shape of a BOM that costs depend on.
+/// The shape of a BOM that costs depend on, computed once per BOM ([`bom_shape`]) and
+/// shared by every scenario costed against it.
 #[derive(Debug, Default)]
-struct BomShape<'a> {
+pub struct BomShape<'a> {
     lines: u64,
-    material_lines: u64,
     /// HTS digits of each item dutied at its own level (imported, no imported ancestor).
     dutied: Vec<&'a str>,
     /// The material id of each material line.
@@ -68,7 +68,8 @@ struct BomShape<'a> {
     text_bytes: u64,
 }
 
-fn bom_shape(bom: &Bom) -> BomShape<'_> {
+/// The shape of `bom`.
+pub fn bom_shape(bom: &Bom) -> BomShape<'_> {
     fn walk<'a>(items: &'a [Item], prefix_len: u64, imported_above: bool, s: &mut BomShape<'a>) {
         for item in items {
             s.lines += 1;
@@ -85,7 +86,6 @@ fn bom_shape(bom: &Bom) -> BomShape<'_> {
             }
             match &item.kind {
                 ItemKind::Material { material_id, .. } => {
-                    s.material_lines += 1;
                     s.text_bytes += units(material_id.len());
                     s.materials.push(material_id);
                 }
@@ -159,13 +159,26 @@ fn schedule_pass(schedule: &Schedule, dutied: &[&str]) -> SchedulePass {
 
 /// What `calculate` on these inputs can cost.
 pub fn calculation(s: &Scenario<'_>) -> Estimate {
-    let shape = bom_shape(s.bom);
+    calculation_with(&bom_shape(s.bom), s)
+}
+
+/// What `calculate` on these inputs can cost, with the shape of their BOM already known.
+pub fn calculation_with(shape: &BomShape<'_>, s: &Scenario<'_>) -> Estimate {
     let base = schedule_pass(s.baseline_schedule, &shape.dutied);
     let scen = schedule_pass(s.scenario_schedule, &shape.dutied);
     Estimate {
-        material_text_bytes: material_text(&shape, s.scenario_prices),
-        ..calculation_from(&shape, &base, &scen, s.options.explain)
+        material_text_bytes: material_text(shape, s.scenario_prices),
+        ..calculation_from(shape, &base, &scen, s.options.explain)
     }
+}
+
+fn distinct(materials: &[&str]) -> u64 {
+    units(
+        materials
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+    )
 }
 
 /// Bytes of the ids and names of the distinct materials of the BOM, names from `deck`.
@@ -225,7 +238,7 @@ fn calculation_from(
         lines: l,
         charges,
         measures: base.measures_and_fees + scen.measures_and_fees,
-        materials: shape.material_lines,
+        materials: distinct(&shape.materials),
         line_text_bytes: shape.text_bytes,
         longest_charge_id: base.longest_id.max(scen.longest_id),
         notes,

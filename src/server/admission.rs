@@ -1,12 +1,14 @@
 //! Admission before decoding: a tower layer in front of every service that
 //!
-//! - takes a slot for each tariff call (or batch stream) when its headers arrive, before a
-//!   byte of its body is read, and answers RESOURCE_EXHAUSTED at once when none is free;
-//! - reserves memory from the server's pool for each request message as soon as its 5-byte
-//!   gRPC prefix announces its length, before the message is buffered: the message itself
-//!   and what it may take once decoded (the decoder refuses messages that would take more,
-//!   see [`message_reservation`]); a unary call that finds the pool full is answered
-//!   RESOURCE_EXHAUSTED, a batch stream waits;
+//! - takes a slot for each batch stream when its headers arrive, and answers
+//!   RESOURCE_EXHAUSTED at once when none is free;
+//! - when a request message's 5-byte gRPC prefix announces its length, before the message
+//!   is buffered: takes a slot for a large unary call (over 16 KiB), and reserves memory from
+//!   the server's pool for the message and what it is expected to take once decoded (see
+//!   [`Admission::announce`]; the decoder reserves more if it finds it needs more). A unary
+//!   call that finds no slot or no memory is answered RESOURCE_EXHAUSTED; a batch stream
+//!   waits for memory. Small calls need no slot: the memory pool bounds them, and a flood of
+//!   large requests cannot crowd out a small one;
 //! - counts the streams open on each connection, so idle connections can be closed (see
 //!   [`super::connections`]).
 //!
@@ -15,8 +17,7 @@
 
 use super::connections::ConnInfo;
 use crate::api::ApiError;
-use crate::api::budget::message_reservation;
-use crate::api::capacity::{Admission, Capacity, DecodeSlot, Reservation};
+use crate::api::capacity::{Admission, Capacity};
 use bytes::{Buf, Bytes};
 use http::{Request, Response};
 use http_body::{Body, Frame};
@@ -32,12 +33,17 @@ use tower::{Layer, Service};
 #[derive(Debug, Clone)]
 pub struct AdmissionLayer {
     capacity: Arc<Capacity>,
+    max_message: usize,
 }
 
 impl AdmissionLayer {
-    /// Admits calls against `capacity`.
-    pub fn new(capacity: Arc<Capacity>) -> Self {
-        AdmissionLayer { capacity }
+    /// Admits calls against `capacity`; messages over `max_message` bytes are left for the
+    /// decoder to refuse (it does so from their prefix, without buffering them).
+    pub fn new(capacity: Arc<Capacity>, max_message: usize) -> Self {
+        AdmissionLayer {
+            capacity,
+            max_message,
+        }
     }
 }
 
@@ -47,6 +53,7 @@ impl<S> Layer<S> for AdmissionLayer {
         AdmissionService {
             inner,
             capacity: self.capacity.clone(),
+            max_message: self.max_message,
         }
     }
 }
@@ -56,6 +63,7 @@ impl<S> Layer<S> for AdmissionLayer {
 pub struct AdmissionService<S> {
     inner: S,
     capacity: Arc<Capacity>,
+    max_message: usize,
 }
 
 /// What a request is, for admission.
@@ -110,9 +118,20 @@ where
     fn call(&mut self, mut req: Request<tonic::body::Body>) -> Self::Future {
         let open = connection(&req).map(|c| c.stream_opened());
         let kind = kind(req.uri().path());
-        let admitted = match kind {
-            Kind::Call => self.capacity.admit_call(),
-            Kind::Stream => self.capacity.admit_stream(),
+        let admission = match kind {
+            Kind::Call => Admission::call(self.capacity.clone()),
+            Kind::Stream => match self.capacity.admit_stream() {
+                Ok(slot) => Admission::stream(self.capacity.clone(), slot),
+                Err(e) => {
+                    let status = Status::from(e);
+                    tracing::info!(
+                        path = req.uri().path(),
+                        message = status.message(),
+                        "shed before decoding"
+                    );
+                    return Box::pin(async move { Ok(status.into_http()) });
+                }
+            },
             Kind::Open => {
                 let fut = self.inner.call(req);
                 return Box::pin(async move {
@@ -126,31 +145,15 @@ where
                 });
             }
         };
-        let admission = match admitted {
-            Ok(slot) => Admission::new(slot),
-            Err(e) => {
-                let status = Status::from(e);
-                tracing::info!(
-                    path = req.uri().path(),
-                    message = status.message(),
-                    "shed before decoding"
-                );
-                return Box::pin(async move { Ok(status.into_http()) });
-            }
-        };
         let body = std::mem::take(req.body_mut());
-        *req.body_mut() = tonic::body::Body::new(Metered::new(
-            body,
-            self.capacity.clone(),
-            admission.decoded.clone(),
-            kind == Kind::Stream,
-        ));
+        *req.body_mut() =
+            tonic::body::Body::new(Metered::new(body, admission.clone(), self.max_message));
         req.extensions_mut().insert(admission.clone());
-        let fut = self.inner.call(req);
+        let fut = admission.clone().scope(self.inner.call(req));
         Box::pin(async move {
             let resp = fut.await?;
-            // A unary call's slot is given back when its handler is done; a stream's handler
-            // took its slot for the stream's life.
+            // A unary call's slot and memory are given back when its handler is done; a
+            // stream's handler took its slot for the stream's life.
             drop(admission);
             Ok(resp.map(|b| {
                 tonic::body::Body::new(Counted {
@@ -197,30 +200,23 @@ enum Framing {
     Message { left: usize },
 }
 
-/// A request body that reserves memory for each message when its prefix arrives.
+/// A request body that admits each message when its prefix arrives.
 struct Metered {
     inner: tonic::body::Body,
-    capacity: Arc<Capacity>,
-    slot: DecodeSlot,
-    wait: bool,
+    admission: Admission,
+    max_message: usize,
     framing: Framing,
-    /// A frame held back until its message's memory is reserved (streams wait).
+    /// A frame held back until its message is admitted.
     held: Option<Frame<Bytes>>,
-    pending: Option<BoxFuture<Result<Reservation, ApiError>>>,
+    pending: Option<BoxFuture<Result<(), ApiError>>>,
 }
 
 impl Metered {
-    fn new(
-        inner: tonic::body::Body,
-        capacity: Arc<Capacity>,
-        slot: DecodeSlot,
-        wait: bool,
-    ) -> Self {
+    fn new(inner: tonic::body::Body, admission: Admission, max_message: usize) -> Self {
         Metered {
             inner,
-            capacity,
-            slot,
-            wait,
+            admission,
+            max_message,
             framing: Framing::Prefix {
                 have: 0,
                 buf: [0; 5],
@@ -281,11 +277,10 @@ impl Body for Metered {
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = &mut *self;
         if let Some(pending) = this.pending.as_mut() {
-            let reserved = std::task::ready!(pending.as_mut().poll(cx));
+            let admitted = std::task::ready!(pending.as_mut().poll(cx));
             this.pending = None;
-            match reserved {
-                Ok(r) => this.slot.put(r),
-                Err(e) => return Poll::Ready(Some(Err(Status::from(e)))),
+            if let Err(e) = admitted {
+                return Poll::Ready(Some(Err(Status::from(e))));
             }
             return Poll::Ready(this.held.take().map(Ok));
         }
@@ -296,28 +291,17 @@ impl Body for Metered {
         let Some(data) = frame.data_ref() else {
             return Poll::Ready(Some(Ok(frame)));
         };
+        // A frame rarely starts more than one message; admit the largest. A message over
+        // the size limit is left for the decoder to refuse from its prefix.
         let started = this.scan(data.chunk());
-        // A frame rarely starts more than one message; reserve for the largest.
-        let Some(len) = started.into_iter().max() else {
+        let Some(len) = started.into_iter().max().filter(|l| *l <= this.max_message) else {
             return Poll::Ready(Some(Ok(frame)));
         };
-        let need = message_reservation(len);
-        if this.wait {
-            let capacity = this.capacity.clone();
-            this.pending = Some(Box::pin(
-                async move { capacity.reserve_waiting(need).await },
-            ));
-            this.held = Some(frame);
-            // Poll the reservation now; it registers the waker if it must wait.
-            return Pin::new(this).poll_frame(cx);
-        }
-        match this.capacity.reserve(need) {
-            Ok(r) => {
-                this.slot.put(r);
-                Poll::Ready(Some(Ok(frame)))
-            }
-            Err(e) => Poll::Ready(Some(Err(Status::from(e)))),
-        }
+        let admission = this.admission.clone();
+        this.pending = Some(Box::pin(async move { admission.announce(len).await }));
+        this.held = Some(frame);
+        // Polled now: a unary call is admitted or refused at once; a stream may wait.
+        Pin::new(this).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
@@ -356,9 +340,8 @@ mod tests {
         let capacity = Capacity::new(Default::default());
         let mut m = Metered::new(
             tonic::body::Body::default(),
-            capacity,
-            DecodeSlot::default(),
-            false,
+            Admission::call(capacity),
+            usize::MAX,
         );
         // Two messages (3 and 0 bytes), then a prefix split in two frames announcing 300.
         assert_eq!(

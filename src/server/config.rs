@@ -55,10 +55,12 @@ pub struct ServerConfig {
     pub keepalive_timeout: Duration,
     /// HTTP/2 flow-control window of one stream: how much a client may send ahead on a
     /// stream the server is not reading (a batch stream whose responses are not read). Small
-    /// enough that a stalled stream of small requests stays within h2's budget for buffered
-    /// small frames (half the connection window), so the connection is not torn down.
+    /// enough that a stalled stream of small requests (over 52 bytes each) stays within h2's
+    /// budget for buffered small frames (half the connection window), so the connection is
+    /// not torn down.
     pub stream_window_bytes: u32,
-    /// HTTP/2 flow-control window of a connection.
+    /// HTTP/2 flow-control window of a connection: what one connection can make the server
+    /// buffer, so with the connection limit it bounds the memory of unread request data.
     pub connection_window_bytes: u32,
     /// After a shutdown signal: how long health reports NOT_SERVING while calls are still
     /// accepted, so load balancers stop sending new ones.
@@ -85,14 +87,14 @@ impl Default for ServerConfig {
             max_request_bytes: 4 * 1024 * 1024,
             max_call_duration: Duration::from_secs(30),
             batch_idle_timeout: Duration::from_secs(30),
-            max_concurrent_streams: 256,
+            max_concurrent_streams: 100,
             max_pending_accept_reset_streams: 32,
             max_local_error_reset_streams: 256,
             max_header_list_size: 16 * 1024,
             keepalive_interval: Duration::from_secs(30),
             keepalive_timeout: Duration::from_secs(10),
-            stream_window_bytes: 256 * 1024,
-            connection_window_bytes: 2 * 1024 * 1024,
+            stream_window_bytes: 64 * 1024,
+            connection_window_bytes: 512 * 1024,
             drain_grace: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(20),
             reflection: true,

@@ -1,7 +1,10 @@
 //! Accepting connections without letting them pile up:
 //!
-//! - at most `max_connections` open at once; one more is accepted and closed at once, so
-//!   its client fails fast instead of hanging in the listen backlog;
+//! - at most `max_connections` open at once: at the limit, the oldest connection without a
+//!   stream (a client that connected and never sent a request, or went quiet) makes room for
+//!   the new one; if every connection has a stream open, the new one is closed at once, so
+//!   its client fails fast instead of hanging in the listen backlog. A flood of idle
+//!   connections therefore cannot lock real clients out;
 //! - a connection that has not sent a complete request within the handshake timeout (a
 //!   half-sent HTTP/2 preface, a TLS handshake that never ends, a TCP connection that sends
 //!   nothing) is closed, and so is one with no open stream for the idle timeout;
@@ -13,16 +16,17 @@
 //! without streams for too long, by making its next read fail. An idle connection has no
 //! call in flight, so closing it loses nothing; clients reconnect on their next call.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
 
@@ -43,7 +47,7 @@ pub struct ConnectionSettings {
 impl Default for ConnectionSettings {
     fn default() -> Self {
         ConnectionSettings {
-            max_connections: 1024,
+            max_connections: 256,
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             tcp_keepalive: Duration::from_secs(30),
@@ -101,19 +105,48 @@ impl ConnInfo {
     }
 }
 
-/// An accepted connection: the socket, its share of the connection limit, and the state its
-/// watchdog closes it by.
+/// An accepted connection: the socket, and the state its watchdog (or an eviction) closes it
+/// by. It counts towards the connection limit until dropped.
 #[derive(Debug)]
 pub struct GuardedIo {
     tcp: TcpStream,
     info: ConnInfo,
-    _slot: OwnedSemaphorePermit,
+    open: Arc<AtomicUsize>,
 }
 
 impl Drop for GuardedIo {
     fn drop(&mut self) {
         // Ends the watchdog.
         self.info.state.closed.store(true, Ordering::Release);
+        self.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The connections in the order they were accepted, to find the oldest one without a stream.
+#[derive(Default)]
+struct Registry {
+    order: VecDeque<Weak<ConnState>>,
+}
+
+impl Registry {
+    /// Closes the oldest live connection with no stream open; whether there was one.
+    fn evict_idle(&mut self) -> bool {
+        self.order.retain(|w| {
+            w.upgrade()
+                .is_some_and(|s| !s.closed.load(Ordering::Acquire))
+        });
+        let victim = self
+            .order
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|s| s.open_streams.load(Ordering::Acquire) == 0);
+        match victim {
+            Some(s) => {
+                s.close();
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -237,7 +270,8 @@ pub fn incoming(
     settings: ConnectionSettings,
 ) -> ReceiverStream<Result<GuardedIo, io::Error>> {
     let (tx, rx) = mpsc::channel(32);
-    let slots = Arc::new(Semaphore::new(settings.max_connections.max(1)));
+    let open = Arc::new(AtomicUsize::new(0));
+    let mut registry = Registry::default();
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(5);
         loop {
@@ -261,11 +295,16 @@ pub fn incoming(
                     continue;
                 }
             };
-            let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // At the limit, an idle connection makes room (it closes at its next read, so the
+            // count may exceed the limit by the evictions still closing); if none is idle, the
+            // new connection is refused.
+            if open.load(Ordering::Acquire) >= settings.max_connections.max(1)
+                && !registry.evict_idle()
+            {
                 tracing::debug!(%remote, "connection limit reached; closing the new connection");
                 drop(tcp);
                 continue;
-            };
+            }
             // Without TCP_NODELAY a response's trailers wait for the client's delayed ACK,
             // about 40 ms per call.
             let _ = tcp.set_nodelay(true);
@@ -280,13 +319,21 @@ pub fn incoming(
                 reader: Mutex::new(None),
             });
             tokio::spawn(watchdog(state.clone(), settings));
+            registry.order.push_back(Arc::downgrade(&state));
+            if registry.order.len() > 2 * settings.max_connections.max(1) {
+                registry.order.retain(|w| {
+                    w.upgrade()
+                        .is_some_and(|s| !s.closed.load(Ordering::Acquire))
+                });
+            }
+            open.fetch_add(1, Ordering::AcqRel);
             let io = GuardedIo {
                 tcp,
                 info: ConnInfo {
                     remote_addr: Some(remote),
                     state,
                 },
-                _slot: slot,
+                open: open.clone(),
             };
             if tx.send(Ok(io)).await.is_err() {
                 return;

@@ -101,7 +101,10 @@ pub async fn run(
         .layer(tower::util::MapResponseLayer::new(
             status_codes::remap::<tonic::body::Body> as fn(_) -> _,
         ))
-        .layer(admission::AdmissionLayer::new(capacity.clone()));
+        .layer(admission::AdmissionLayer::new(
+            capacity.clone(),
+            config.max_request_bytes,
+        ));
     let mut router = builder
         .add_service(health_service)
         .add_service(InterceptedService::new(cost, auth.clone()))

@@ -17,6 +17,7 @@ use crate::api::ApiError;
 #[cfg(test)]
 use crate::api::budget::MAX_DECODED_RATIO;
 use crate::api::budget::decoded_allowance;
+use crate::api::capacity::Admission;
 use crate::api::error::Budget;
 use bytes::Buf;
 use prost::{Message, Name};
@@ -90,11 +91,12 @@ pub fn take_item_failure() -> Option<ApiError> {
     ITEM_FAILURE.with(|f| f.borrow_mut().take())
 }
 
-/// Checks `bytes` as a message of type `full_name`.
-pub fn check(schema: &Schema, full_name: &str, bytes: &[u8]) -> Result<(), ApiError> {
+/// Checks `bytes` as a message of type `full_name`; returns the bytes it will take once
+/// decoded.
+pub fn check(schema: &Schema, full_name: &str, bytes: &[u8]) -> Result<u64, ApiError> {
     let Some(id) = schema.message(full_name) else {
         // Every type the services decode is in the schema; a test proves it.
-        return Ok(());
+        return Ok(0);
     };
     let shape = scan(schema, id, bytes).map_err(ApiError::Malformed)?;
     let allowed = decoded_allowance(bytes.len());
@@ -103,11 +105,20 @@ pub fn check(schema: &Schema, full_name: &str, bytes: &[u8]) -> Result<(), ApiEr
             budget: Budget::Decoding,
             estimate: shape.decoded_bytes,
             limit: allowed,
-            flag: "fixed: a message may decode to 32 times its size",
+            flag: "fixed: a message may decode to 64 times its size",
             hint: "the message is mostly empty elements; send items with their fields",
         });
     }
-    Ok(())
+    Ok(shape.decoded_bytes)
+}
+
+/// Checks `bytes`, and reserves the memory decoding them takes for the call being decoded.
+fn admit(full_name: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    let decoded = check(api_schema(), full_name, bytes)?;
+    match Admission::current() {
+        Some(a) => a.decoding(bytes.len(), decoded),
+        None => Ok(()),
+    }
 }
 
 /// The `request_id` (field 1) of a batch request, if it can be read from `bytes`.
@@ -150,7 +161,7 @@ impl<U: Message + Name + Default> Decoder for ScanningDecoder<U> {
             &owned
         };
         let full_name = U::full_name();
-        match check(api_schema(), &full_name, bytes) {
+        match admit(&full_name, bytes) {
             Ok(()) => {}
             Err(e) if full_name == BATCH_REQUEST => {
                 let mut placeholder = Vec::new();
@@ -271,7 +282,7 @@ mod tests {
                 .unwrap();
             let shape = scan(api_schema(), id, &bytes).unwrap();
             let ratio = shape.decoded_bytes / bytes.len() as u64;
-            assert!(ratio <= MAX_DECODED_RATIO * 3 / 4, "{ratio}x");
+            assert!(ratio <= MAX_DECODED_RATIO / 2, "{ratio}x");
             check(api_schema(), "tariff.v1.CalculateImpactRequest", &bytes).unwrap();
         }
     }
