@@ -436,6 +436,10 @@ class Server:
 
     def __init__(self, binary, flags=(), wrapper=(), log_path=None, rss_kill_mib=8192):
         self.port = free_port()
+        # The health service is also served apart, on a thread of its own (--health-listen):
+        # the port an orchestrator's probes use.
+        self.health_port = free_port()
+        flags = [*flags, "--health-listen", f"127.0.0.1:{self.health_port}"]
         self.log_path = log_path
         self.log = open(log_path, "w") if log_path else subprocess.DEVNULL
         env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "warn"))
@@ -624,6 +628,7 @@ class Case:
         self.answer, self.latency = "-", None
         self.notes = []
         self.during_results = []
+        self.apart_results = []
         self.after_results = None
         self.extra = {}
         self.ended_by_harness = False  # the row itself stopped the server (row 4)
@@ -659,6 +664,8 @@ class Case:
                 return
             while True:
                 self.during_results.append(probe_round(self.port))
+                ok, detail, t = health_check(self.server.health_port, PROBE_TIMEOUT)
+                self.apart_results.append(ProbeResult("health apart", ok, t, detail))
                 if stop.wait(interval):
                     return
 
@@ -717,6 +724,9 @@ class Case:
             print(f"   SIGTERM -> {how} after {secs(exit_s)}", flush=True)
         calc_d = [r[0] for r in self.during_results]
         health_d = [r[1] for r in self.during_results]
+        if self.apart_results:
+            self.notes.append("health on the --health-listen port during the attack: "
+                              + summarize(self.apart_results))
         self.h.results.append({
             "row": self.key,
             "attack": self.attack,

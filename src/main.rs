@@ -94,9 +94,12 @@ struct ServeCli {
     /// Most uncertain inputs per AnalyzeSensitivity call.
     #[arg(long, env = "TARIFF_MAX_SENSITIVITY_INPUTS", default_value_t = d().limits.max_inputs)]
     max_sensitivity_inputs: usize,
-    /// Calls in flight on the tariff services at once; more are shed before decoding.
+    /// Calls in flight on the tariff services at once; more are shed when their headers arrive.
     #[arg(long, env = "TARIFF_MAX_CONCURRENT_CALLS", default_value_t = d().capacity.max_calls)]
     max_concurrent_calls: usize,
+    /// Of those, calls with a message over 16 KiB; more are shed when their length arrives.
+    #[arg(long, env = "TARIFF_MAX_LARGE_CALLS", default_value_t = d().capacity.max_large_calls)]
+    max_large_calls: usize,
     /// Heavy calculations on the worker pool at once (default: twice the CPUs); more are shed.
     #[arg(long, env = "TARIFF_MAX_CONCURRENT_CALCULATIONS", default_value_t = d().capacity.max_calculations)]
     max_concurrent_calculations: usize,
@@ -128,6 +131,9 @@ struct ServeCli {
     /// Seconds in-flight calls get to finish after the listener closes; then they are stopped.
     #[arg(long, env = "TARIFF_DRAIN_TIMEOUT_SECONDS", default_value_t = secs(d().drain_timeout))]
     drain_timeout_seconds: u64,
+    /// Also serve grpc.health.v1 alone on this address, on a thread of its own (for probes).
+    #[arg(long, env = "TARIFF_HEALTH_LISTEN")]
+    health_listen: Option<SocketAddr>,
     /// Turn server reflection off.
     #[arg(long, env = "TARIFF_NO_REFLECTION")]
     no_reflection: bool,
@@ -166,6 +172,7 @@ impl ServeCli {
             },
             capacity: CapacitySettings {
                 max_calls: self.max_concurrent_calls.max(1),
+                max_large_calls: self.max_large_calls.max(1),
                 max_batch_streams: self.max_batch_streams.max(1),
                 max_calculations: self.max_concurrent_calculations.max(1),
                 memory_bytes: mib(self.max_memory_mib),
@@ -182,6 +189,7 @@ impl ServeCli {
             max_concurrent_streams: self.max_concurrent_streams,
             drain_grace: Duration::from_secs(self.drain_grace_seconds),
             drain_timeout: Duration::from_secs(self.drain_timeout_seconds),
+            health_listen: self.health_listen,
             reflection: !self.no_reflection,
             tls: match (&self.tls_cert, &self.tls_key) {
                 (Some(cert), Some(key)) => Some(TlsFiles {

@@ -221,7 +221,7 @@ fn large(mut req: pb::CalculateImpactRequest) -> pb::CalculateImpactRequest {
 async fn excess_calls_are_shed_at_once() {
     let server = TestServer::start_with(ServerConfig {
         capacity: CapacitySettings {
-            max_calls: 1,
+            max_large_calls: 1,
             max_batch_streams: 1,
             ..CapacitySettings::default()
         },
@@ -243,10 +243,7 @@ async fn excess_calls_are_shed_at_once() {
     })
     .await;
     assert_eq!(shed.code(), Code::ResourceExhausted);
-    assert!(
-        shed.message().contains("--max-concurrent-calls"),
-        "{shed:?}"
-    );
+    assert!(shed.message().contains("--max-large-calls"), "{shed:?}");
     ok_call(&server).await;
     let first = in_flight.await.unwrap().unwrap_err();
     assert_eq!(first.code(), Code::DeadlineExceeded);

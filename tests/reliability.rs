@@ -617,3 +617,84 @@ async fn sigterm_during_heavy_work_drains_stops_the_work_and_exits() {
         "the drain was not honoured"
     );
 }
+
+/// Every tariff call holds one of `--max-concurrent-calls` slots from its headers to its
+/// response: with one, a call in flight makes the next one shed at once, small or not.
+#[tokio::test]
+async fn calls_in_flight_are_bounded_from_their_headers() {
+    let server = TestServer::start_with(ServerConfig {
+        capacity: CapacitySettings {
+            max_calls: 1,
+            ..CapacitySettings::default()
+        },
+        ..config()
+    })
+    .await;
+    let mut slow = tonic::Request::new(blocking());
+    slow.set_timeout(Duration::from_secs(2));
+    let mut costs = server.costs().await;
+    let in_flight = tokio::spawn(async move { costs.calculate_impact(slow).await });
+    let shed = eventually(|| async {
+        server
+            .costs()
+            .await
+            .calculate_impact(plain(1, "RESULT_VIEW_SUMMARY"))
+            .await
+            .err()
+    })
+    .await;
+    assert_eq!(shed.code(), Code::ResourceExhausted, "{shed:?}");
+    assert!(
+        shed.message().contains("--max-concurrent-calls"),
+        "{shed:?}"
+    );
+    assert_eq!(
+        in_flight.await.unwrap().unwrap_err().code(),
+        Code::DeadlineExceeded
+    );
+    // Health is never gated.
+    let mut health = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+    health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap();
+}
+
+/// Health served apart (`--health-listen`) answers on its own thread and follows the drain.
+#[tokio::test]
+async fn health_served_apart_follows_the_drain() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut server = TestServer::start_with(ServerConfig {
+        health_listen: Some(addr),
+        drain_grace: Duration::from_secs(30),
+        ..config()
+    })
+    .await;
+    let status = || async {
+        let ch = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .ok()?;
+        tonic_health::pb::health_client::HealthClient::new(ch)
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: "tariff.v1.CostImpactService".into(),
+            })
+            .await
+            .ok()
+            .map(|r| r.into_inner().status())
+    };
+    use tonic_health::pb::health_check_response::ServingStatus;
+    assert_eq!(
+        eventually(|| async { status().await }).await,
+        ServingStatus::Serving
+    );
+    server.trigger_shutdown();
+    eventually(|| async { (status().await == Some(ServingStatus::NotServing)).then_some(()) })
+        .await;
+}

@@ -16,9 +16,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// How much of each resource the server lends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CapacitySettings {
-    /// Calls in flight on the tariff services with a message over 16 KiB, from its length to
-    /// the response (`--max-concurrent-calls`); smaller calls are bounded by the memory pool.
+    /// Calls in flight on the tariff services, from their headers to their response
+    /// (`--max-concurrent-calls`): bounds how long a call can wait behind others.
     pub max_calls: usize,
+    /// Of those, calls with a message over 16 KiB, from its length to the response
+    /// (`--max-large-calls`): a flood of large requests leaves room for small ones.
+    pub max_large_calls: usize,
     /// Open `CalculateBatch` streams (`--max-batch-streams`).
     pub max_batch_streams: usize,
     /// Heavy calculations running on the worker pool at once (`--max-concurrent-calculations`).
@@ -30,7 +33,8 @@ pub struct CapacitySettings {
 impl Default for CapacitySettings {
     fn default() -> Self {
         CapacitySettings {
-            max_calls: 64,
+            max_calls: 512,
+            max_large_calls: 64,
             max_batch_streams: 16,
             max_calculations: default_calculations(),
             memory_bytes: 192 * 1024 * 1024,
@@ -49,6 +53,7 @@ pub fn default_calculations() -> usize {
 pub struct Capacity {
     settings: CapacitySettings,
     calls: Arc<Semaphore>,
+    large_calls: Arc<Semaphore>,
     streams: Arc<Semaphore>,
     calculations: Arc<Semaphore>,
     memory: Arc<Semaphore>,
@@ -88,6 +93,7 @@ impl Capacity {
         Arc::new(Capacity {
             settings,
             calls: sem(settings.max_calls),
+            large_calls: sem(settings.max_large_calls),
             streams: sem(settings.max_batch_streams),
             calculations: sem(settings.max_calculations),
             memory: sem(memory_kib as usize),
@@ -98,6 +104,18 @@ impl Capacity {
     /// The settings.
     pub fn settings(&self) -> CapacitySettings {
         self.settings
+    }
+
+    /// A slot for one large call in flight, or RESOURCE_EXHAUSTED at once.
+    pub fn admit_large_call(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.large_calls
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Overloaded {
+                resource: Resource::LargeCalls,
+                limit: self.settings.max_large_calls as u64,
+                flag: "--max-large-calls",
+            })
     }
 
     /// A slot for one call in flight, or RESOURCE_EXHAUSTED at once.
@@ -227,6 +245,7 @@ impl Capacity {
 pub struct Admission {
     capacity: Arc<Capacity>,
     slot: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+    large: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
     decoded: Arc<Mutex<Reservation>>,
     stream: bool,
 }
@@ -236,11 +255,13 @@ tokio::task_local! {
 }
 
 impl Admission {
-    /// The admission of a unary call: it takes a call slot only if its message is large.
-    pub fn call(capacity: Arc<Capacity>) -> Self {
+    /// The admission of a unary call holding its call slot; it takes a slot for large calls
+    /// too if its message is large.
+    pub fn call(capacity: Arc<Capacity>, slot: OwnedSemaphorePermit) -> Self {
         Admission {
             capacity,
-            slot: Arc::default(),
+            slot: Arc::new(Mutex::new(Some(slot))),
+            large: Arc::default(),
             decoded: Arc::default(),
             stream: false,
         }
@@ -251,6 +272,7 @@ impl Admission {
         Admission {
             capacity,
             slot: Arc::new(Mutex::new(Some(slot))),
+            large: Arc::default(),
             decoded: Arc::default(),
             stream: true,
         }
@@ -273,8 +295,8 @@ impl Admission {
     /// previous message's memory (of a stream) is given back.
     pub async fn announce(&self, len: usize) -> Result<(), ApiError> {
         if !self.stream && len > crate::api::guard::INLINE_REQUEST_BYTES {
-            let slot = self.capacity.admit_call()?;
-            if let Ok(mut s) = self.slot.lock() {
+            let slot = self.capacity.admit_large_call()?;
+            if let Ok(mut s) = self.large.lock() {
                 *s = Some(slot);
             }
         }
@@ -331,6 +353,7 @@ mod tests {
     fn small() -> Arc<Capacity> {
         Capacity::new(CapacitySettings {
             max_calls: 1,
+            max_large_calls: 1,
             max_batch_streams: 1,
             max_calculations: 1,
             memory_bytes: 10 * 1024,
@@ -410,12 +433,13 @@ mod tests {
     #[tokio::test]
     async fn a_message_is_admitted_by_its_length_and_topped_up_by_its_decoding() {
         let c = Capacity::new(CapacitySettings {
-            max_calls: 1,
+            max_large_calls: 1,
             memory_bytes: 64 * 1024 * 1024,
             ..CapacitySettings::default()
         });
-        // A small message: no slot, the least reservation (64 KiB).
-        let small = Admission::call(c.clone());
+        let call = || Admission::call(c.clone(), c.admit_call().unwrap());
+        // A small message: no slot for large calls, the least reservation (64 KiB).
+        let small = call();
         small.announce(1000).await.unwrap();
         assert_eq!(c.memory_lent_kib(), 64);
         // Decoding it takes 100 KB: 100,000 + 1,000 - 65,536 more bytes, 35 KiB rounded up.
@@ -424,14 +448,14 @@ mod tests {
         assert_eq!(small.take_decoded().kib(), 99);
         assert_eq!(c.memory_lent_kib(), 0);
         // A large message takes the one slot for large calls: 17 x 100 KB reserved.
-        let large = Admission::call(c.clone());
+        let large = call();
         large.announce(100 * 1024).await.unwrap();
         assert_eq!(c.memory_lent_kib(), 1700);
-        let second = Admission::call(c.clone());
+        let second = call();
         assert!(matches!(
             second.announce(100 * 1024).await,
             Err(ApiError::Overloaded {
-                resource: Resource::Calls,
+                resource: Resource::LargeCalls,
                 ..
             })
         ));

@@ -68,6 +68,8 @@ impl Budget {
 pub enum Resource {
     /// Calls in flight on the tariff services.
     Calls,
+    /// Calls in flight with a large message.
+    LargeCalls,
     /// Open `CalculateBatch` streams.
     BatchStreams,
     /// Calculations running on the worker pool.
@@ -80,6 +82,7 @@ impl Resource {
     fn what(self) -> &'static str {
         match self {
             Resource::Calls => "concurrent calls",
+            Resource::LargeCalls => "concurrent calls with a message over 16 KiB",
             Resource::BatchStreams => "open batch streams",
             Resource::Calculations => "concurrent heavy calculations",
             Resource::Memory => "bytes of calculation memory",

@@ -1,14 +1,15 @@
 //! Admission before decoding: a tower layer in front of every service that
 //!
-//! - takes a slot for each batch stream when its headers arrive, and answers
-//!   RESOURCE_EXHAUSTED at once when none is free;
+//! - takes a slot for each tariff call (and batch stream) when its headers arrive, and
+//!   answers RESOURCE_EXHAUSTED at once when none is free: what waits in the server is
+//!   bounded, and so is how long a call can wait behind others;
 //! - when a request message's 5-byte gRPC prefix announces its length, before the message
 //!   is buffered: takes a slot for a large unary call (over 16 KiB), and reserves memory from
 //!   the server's pool for the message and what it is expected to take once decoded (see
 //!   [`Admission::announce`]; the decoder reserves more if it finds it needs more). A unary
 //!   call that finds no slot or no memory is answered RESOURCE_EXHAUSTED; a batch stream
-//!   waits for memory. Small calls need no slot: the memory pool bounds them, and a flood of
-//!   large requests cannot crowd out a small one;
+//!   waits for memory. Small calls need no such slot, so a flood of large requests cannot
+//!   crowd out a small one;
 //! - counts the streams open on each connection, so idle connections can be closed (see
 //!   [`super::connections`]).
 //!
@@ -118,20 +119,15 @@ where
     fn call(&mut self, mut req: Request<tonic::body::Body>) -> Self::Future {
         let open = connection(&req).map(|c| c.stream_opened());
         let kind = kind(req.uri().path());
-        let admission = match kind {
-            Kind::Call => Admission::call(self.capacity.clone()),
-            Kind::Stream => match self.capacity.admit_stream() {
-                Ok(slot) => Admission::stream(self.capacity.clone(), slot),
-                Err(e) => {
-                    let status = Status::from(e);
-                    tracing::info!(
-                        path = req.uri().path(),
-                        message = status.message(),
-                        "shed before decoding"
-                    );
-                    return Box::pin(async move { Ok(status.into_http()) });
-                }
-            },
+        let admitted = match kind {
+            Kind::Call => self
+                .capacity
+                .admit_call()
+                .map(|slot| Admission::call(self.capacity.clone(), slot)),
+            Kind::Stream => self
+                .capacity
+                .admit_stream()
+                .map(|slot| Admission::stream(self.capacity.clone(), slot)),
             Kind::Open => {
                 let fut = self.inner.call(req);
                 return Box::pin(async move {
@@ -143,6 +139,18 @@ where
                         })
                     }))
                 });
+            }
+        };
+        let admission = match admitted {
+            Ok(a) => a,
+            Err(e) => {
+                let status = Status::from(e);
+                tracing::info!(
+                    path = req.uri().path(),
+                    message = status.message(),
+                    "shed before decoding"
+                );
+                return Box::pin(async move { Ok(status.into_http()) });
             }
         };
         let body = std::mem::take(req.body_mut());
@@ -340,7 +348,7 @@ mod tests {
         let capacity = Capacity::new(Default::default());
         let mut m = Metered::new(
             tonic::body::Body::default(),
-            Admission::call(capacity),
+            Admission::call(capacity.clone(), capacity.admit_call().unwrap()),
             usize::MAX,
         );
         // Two messages (3 and 0 bytes), then a prefix split in two frames announcing 300.

@@ -41,7 +41,8 @@ pub struct ServerConfig {
     /// Longest a batch stream may wait for its next request, or for its client to take a
     /// response, before it is closed.
     pub batch_idle_timeout: Duration,
-    /// HTTP/2 streams per connection.
+    /// HTTP/2 streams per connection (clients queue beyond it): with the connection limit,
+    /// it bounds the calls the server holds at once, each with its state and buffered data.
     pub max_concurrent_streams: u32,
     /// Streams reset by the client but not yet accepted, per connection (rapid-reset guard).
     pub max_pending_accept_reset_streams: usize,
@@ -67,6 +68,9 @@ pub struct ServerConfig {
     pub drain_grace: Duration,
     /// After the grace: how long in-flight calls may take to finish before they are cut.
     pub drain_timeout: Duration,
+    /// Also serve the health service alone on this address, on a thread of its own, for
+    /// liveness and readiness probes that must not wait behind a busy main listener.
+    pub health_listen: Option<std::net::SocketAddr>,
     /// Serve server reflection (v1 and v1alpha).
     pub reflection: bool,
     /// TLS, if any.
@@ -87,7 +91,7 @@ impl Default for ServerConfig {
             max_request_bytes: 4 * 1024 * 1024,
             max_call_duration: Duration::from_secs(30),
             batch_idle_timeout: Duration::from_secs(30),
-            max_concurrent_streams: 100,
+            max_concurrent_streams: 32,
             max_pending_accept_reset_streams: 32,
             max_local_error_reset_streams: 256,
             max_header_list_size: 16 * 1024,
@@ -97,6 +101,7 @@ impl Default for ServerConfig {
             connection_window_bytes: 512 * 1024,
             drain_grace: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(20),
+            health_listen: None,
             reflection: true,
             tls: None,
             auth_token: None,

@@ -9,7 +9,8 @@
 //!   half-sent HTTP/2 preface, a TLS handshake that never ends, a TCP connection that sends
 //!   nothing) is closed, and so is one with no open stream for the idle timeout;
 //! - when accepting fails because the process is out of file descriptors (or the kernel of
-//!   buffers), the loop backs off instead of spinning on the error.
+//!   buffers), the loop closes the oldest idle connection to free one and backs off instead
+//!   of spinning on the error.
 //!
 //! The server's admission layer counts the streams open on each connection
 //! ([`ConnInfo::stream_opened`]); a watchdog task per connection closes it when it has been
@@ -285,7 +286,9 @@ pub fn incoming(
                     a
                 }
                 Err(e) if out_of_resources(&e) => {
-                    tracing::warn!(error = %e, backoff_ms = backoff.as_millis() as u64, "accept failed: out of resources; backing off");
+                    // Out of file descriptors: an idle connection gives its own back.
+                    let evicted = registry.evict_idle();
+                    tracing::warn!(error = %e, evicted, backoff_ms = backoff.as_millis() as u64, "accept failed: out of resources; backing off");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;

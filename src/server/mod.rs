@@ -60,6 +60,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let (health, health_service) = tonic_health::server::health_reporter();
+    if let Some(addr) = config.health_listen {
+        serve_health_apart(addr, health_service.clone())?;
+    }
     health
         .set_serving::<CostImpactServiceServer<CostImpactApi>>()
         .await;
@@ -188,6 +191,43 @@ pub async fn run(
         () = deadline => tracing::warn!("drain deadline passed: cutting the remaining calls"),
     }
     tracing::info!("server stopped");
+    Ok(())
+}
+
+/// Serves `health` alone on `addr`, on a thread and runtime of its own: however busy the
+/// main listener is, a liveness probe there is answered in milliseconds, and a busy server
+/// is not mistaken for a dead one. The thread ends with the process.
+fn serve_health_apart(
+    addr: std::net::SocketAddr,
+    health: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
+) -> Result<(), Error> {
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| format!("cannot listen for health checks on {addr}: {e}"))?;
+    listener.set_nonblocking(true)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    tracing::info!(%addr, "serving grpc.health.v1 apart");
+    std::thread::Builder::new()
+        .name("health".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = TcpListener::from_std(listener) else {
+                    return;
+                };
+                let incoming =
+                    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+                if let Err(e) = tonic::transport::Server::builder()
+                    .add_service(health)
+                    .serve_with_incoming(incoming)
+                    .await
+                {
+                    tracing::error!(error = %e, "the health listener stopped");
+                }
+            });
+        })?;
     Ok(())
 }
 

@@ -5,8 +5,9 @@
 //!   the field (`bom.items[3].id: invalid UTF-8`), not prost's INTERNAL: the fault is the
 //!   client's.
 //! - A message whose decoded form would take more than its allowance
-//!   ([`decoded_allowance`]: 32 times its size) is RESOURCE_EXHAUSTED before it is allocated: the transport reserved that much memory
-//!   for it when its length arrived (see `server::admission`).
+//!   ([`decoded_allowance`]: 64 times its size) is RESOURCE_EXHAUSTED before it is allocated;
+//!   within it, what decoding takes beyond what the transport reserved when the message's
+//!   length arrived is reserved from the server's pool for the call (see [`Admission`]).
 //! - In a `CalculateBatch` stream, a malformed item must fail alone: tonic ends a stream at
 //!   its decoder's first error, so the decoder answers such an item with an empty request
 //!   (keeping its `request_id` when that much is readable) and leaves the error for the batch
