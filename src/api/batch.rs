@@ -56,16 +56,12 @@ struct Totals {
     annual: BTreeMap<String, Decimal>,
 }
 
-fn add(map: &mut BTreeMap<String, Decimal>, money: Option<&pb::Money>) -> Result<(), Status> {
+fn add(map: &mut BTreeMap<String, Decimal>, money: Option<&pb::Money>) -> Result<(), ApiError> {
     let Some(m) = money else { return Ok(()) };
-    let value: Decimal = m
-        .amount
-        .parse()
-        .map_err(|_| Status::internal("a computed amount did not parse"))?;
+    // Amounts were printed by this server from decimals: one that does not parse is a bug.
+    let value: Decimal = m.amount.parse().map_err(|_| ApiError::Internal)?;
     let sum = map.entry(m.currency.clone()).or_default();
-    *sum = sum.checked_add(value).ok_or_else(|| {
-        Status::resource_exhausted("the batch's fleet total exceeds the 28-digit decimal range")
-    })?;
+    *sum = sum.checked_add(value).ok_or(ApiError::TotalOverflow)?;
     Ok(())
 }
 
@@ -149,11 +145,9 @@ async fn items(
             Ok(Ok(None)) => break,
             Ok(Err(status)) => return Err(End::Status(canonical_status(status))),
             Err(_) => {
-                return Err(End::Status(Status::deadline_exceeded(format!(
-                    "no batch request arrived for {} s (--batch-idle-seconds); the stream is \
-                     closed",
-                    idle.as_secs()
-                ))));
+                return Err(End::Status(Status::from(ApiError::StreamIdle {
+                    timeout: idle,
+                })));
             }
         };
         let failure = item_failure();
@@ -181,10 +175,10 @@ async fn items(
         let outcome = match outcome {
             Ok(result) => {
                 t.succeeded += 1;
-                if let Err(status) = add(&mut t.unit_delta, result.delta.as_ref())
+                if let Err(e) = add(&mut t.unit_delta, result.delta.as_ref())
                     .and_then(|()| add(&mut t.annual, result.annual_impact.as_ref()))
                 {
-                    return Err(End::Status(status));
+                    return Err(End::Status(Status::from(e)));
                 }
                 pb::calculate_batch_response::Outcome::Result(result)
             }

@@ -141,9 +141,27 @@ pub enum ApiError {
     /// UTF-8, nesting too deep): INVALID_ARGUMENT with a `google.rpc.BadRequest` naming the
     /// field, found before the message was decoded.
     Malformed(crate::wire::Violation),
-    /// A bug: the calculation panicked. INTERNAL, for this call alone.
+    /// A batch stream that sent no request, or read no response, for its idle timeout:
+    /// DEADLINE_EXCEEDED, ending the stream.
+    StreamIdle {
+        /// The idle timeout.
+        timeout: Duration,
+    },
+    /// A batch's running total left the decimal range: OUT_OF_RANGE, ending the stream (the
+    /// items so far were answered).
+    TotalOverflow,
+    /// A bug: the calculation panicked or produced what cannot be represented. INTERNAL, for
+    /// this call alone.
     Internal,
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code_name(), self.message())
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 /// One field violation as returned to the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,6 +226,8 @@ impl ApiError {
             }
             ApiError::Stopped(Stopped::Cancelled) => Code::Cancelled,
             ApiError::Stopped(Stopped::ShuttingDown) => Code::Unavailable,
+            ApiError::StreamIdle { .. } => Code::DeadlineExceeded,
+            ApiError::TotalOverflow => Code::OutOfRange,
             ApiError::Internal => Code::Internal,
         }
     }
@@ -276,6 +296,14 @@ impl ApiError {
                 "invalid request: {}: {} ({}); the message is not valid protobuf for its type",
                 v.field, v.description, v.reason
             ),
+            ApiError::StreamIdle { timeout } => format!(
+                "no batch request arrived, or no response was read, for {} s \
+                 (--batch-idle-seconds); the stream is closed",
+                timeout.as_secs()
+            ),
+            ApiError::TotalOverflow => "the batch's fleet total exceeds the 28-digit decimal \
+                                        range; the stream is closed"
+                .to_string(),
             ApiError::Internal => "internal error: the calculation failed unexpectedly".to_string(),
         };
         cut(&m, MAX_MESSAGE)

@@ -503,7 +503,7 @@ fn charge_imports(
         let applicable: Vec<&Measure> = candidates
             .into_iter()
             .map(|i| &measures[i])
-            .filter(|m| m.window.contains(date) && m.covers(imported.import))
+            .filter(|m| m.window.contains(date) && m.covers_origin(imported.import))
             .collect();
         let target = Dutiable {
             imported,

@@ -322,14 +322,11 @@ pub struct Measure {
 }
 
 impl Measure {
-    /// Whether the measure's scope (HTS prefixes, origins) covers this import, on any date.
-    pub fn covers(&self, import: &Import) -> bool {
-        (self.hts_prefixes.is_empty()
-            || self
-                .hts_prefixes
-                .iter()
-                .any(|p| import.hts_digits.starts_with(p.as_str())))
-            && (self.origins.is_empty() || self.origins.contains(&import.origin))
+    /// Whether the measure's origins cover this import. Its HTS prefixes are matched by the
+    /// schedule's [`MeasureIndex`], which finds the measure only for codes they cover: a
+    /// measure may list thousands of prefixes, and this is tested for every candidate line.
+    pub fn covers_origin(&self, import: &Import) -> bool {
+        (self.origins.is_empty() || self.origins.contains(&import.origin))
             && !self.excluded_origins.contains(&import.origin)
     }
 }
@@ -566,4 +563,58 @@ pub struct Scenario<'a> {
     pub scenario_schedule: &'a Schedule,
     /// Options.
     pub options: &'a Options,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::currency::Currency;
+
+    fn measure(id: &str, prefixes: &[&str]) -> Measure {
+        Measure {
+            id: id.into(),
+            name: id.into(),
+            program: Program::Mfn,
+            hts_prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
+            origins: IdSet::default(),
+            excluded_origins: IdSet::default(),
+            window: Window::default(),
+            rate: Rate::default(),
+            basis: DutyBasis::FullValue,
+            preempts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_index_finds_each_measure_once_for_the_codes_its_prefixes_cover() {
+        let measures = vec![
+            measure("a", &["85", "8505", "7326"]),
+            measure("all", &[]),
+            measure("b", &["8505.11".replace('.', "").as_str()]),
+        ];
+        let s = Schedule::new(
+            "s".into(),
+            Currency::from_code("USD").unwrap(),
+            String::new(),
+            measures,
+            Vec::new(),
+            None,
+            Vec::new(),
+        );
+        let ix = s.index();
+        // In schedule order, "a" once although two of its prefixes match.
+        assert_eq!(ix.candidates("8505110070"), vec![0, 1, 2]);
+        assert_eq!(ix.candidate_count("8505110070"), 3);
+        assert_eq!(ix.candidates("850520"), vec![0, 1]);
+        assert_eq!(ix.candidates("7326908688"), vec![0, 1]);
+        assert_eq!(ix.candidates("9999"), vec![1]);
+    }
+
+    #[test]
+    fn id_sets_keep_the_first_order_and_drop_repeats() {
+        let s: IdSet = ["CN", "KR", "CN", "JP"].into_iter().collect();
+        assert_eq!(s.join(", "), "CN, KR, JP");
+        assert_eq!(s.len(), 3);
+        assert!(s.contains("JP") && !s.contains("US"));
+    }
 }

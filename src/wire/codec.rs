@@ -65,8 +65,9 @@ impl<T: Message> Encoder for ProstEncoder<T> {
     type Error = Status;
 
     fn encode(&mut self, item: T, buf: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        // Only a full buffer fails an encoding, and tonic's buffer grows.
         item.encode(buf)
-            .map_err(|e| Status::internal(format!("encoding a response failed: {e}")))
+            .map_err(|_| Status::from(ApiError::Internal))
     }
 
     fn buffer_settings(&self) -> BufferSettings {
@@ -184,7 +185,11 @@ impl<U: Message + Name + Default> Decoder for ScanningDecoder<U> {
         };
         // The scan accepts exactly what prost accepts; this is a safety net.
         item.map(Some).map_err(|e| {
-            Status::invalid_argument(format!("the message is not valid protobuf: {e}"))
+            Status::from(ApiError::Malformed(super::Violation {
+                field: String::new(),
+                reason: super::MALFORMED_WIRE,
+                description: format!("the message is not valid protobuf: {e}"),
+            }))
         })
     }
 
