@@ -327,8 +327,16 @@ async fn inconsistent_inputs_are_rejected() {
 #[tokio::test]
 async fn the_server_keeps_serving_after_bad_input() {
     let server = TestServer::start().await;
-    for q in ["-1", "x", "99999999999999999999"] {
-        calculate_err(&server, with_items(json!([nd(q)]))).await;
+    for (q, reason) in [
+        ("-1", "OUT_OF_RANGE"),
+        ("x", "MALFORMED_DECIMAL"),
+        ("99999999999999999999", "EXCESS_PRECISION"),
+    ] {
+        assert_eq!(
+            violations(&calculate_err(&server, with_items(json!([nd(q)]))).await),
+            one("bom.items[0].quantity", reason),
+            "{q}"
+        );
     }
     let mut health = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
     let resp = health

@@ -605,3 +605,192 @@ async fn summary_view_returns_the_same_numbers_without_lines() {
     assert_eq!(summary.measures, full.measures);
     assert_eq!(summary.materials, full.materials);
 }
+
+/// A measure's excluded origins pay nothing under it; every other origin pays. 10% on every
+/// origin but Mexico, two 100.00 parts: the German one pays 10.00, the Mexican one nothing.
+#[tokio::test]
+async fn a_measure_skips_its_excluded_origins() {
+    let server = TestServer::start().await;
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "parts", "currency": "USD", "items": [part("de", "100", "DE"), part("mx", "100", "MX")]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(json!([]), json!([])),
+            "scenarioSchedule": schedule(json!([
+                {"id": "r10", "program": "PROGRAM_IEEPA", "excludedOrigins": ["MX"], "rate": {"adValoremPercent": "10"}}]), json!([])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    assert_eq!(
+        amount(&charge(&line(&r, "de").scenario, "r10").amount),
+        "10.00"
+    );
+    assert!(line(&r, "mx").scenario.as_ref().unwrap().charges.is_empty());
+    assert_eq!(amount(&r.delta), "10.00");
+    assert_eq!(amount(&r.effects.as_ref().unwrap().tariff_effect), "10.00");
+}
+
+/// A fee's exempt origins pay no fee (MPF for FTA partners). MPF 0.3464% with Mexico exempt,
+/// one unit per entry, two 1000.00 parts: Germany 3.464 -> 3.46, Mexico nothing.
+#[tokio::test]
+async fn a_fee_skips_its_exempt_origins() {
+    let server = TestServer::start().await;
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "parts", "currency": "USD", "items": [part("de", "1000", "DE"), part("mx", "1000", "MX")]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(json!([]), json!([
+                {"id": "mpf", "kind": "FEE_KIND_MPF", "ratePercent": "0.3464", "exemptOrigins": ["MX"]}])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    assert_eq!(
+        amount(&charge(&line(&r, "de").baseline, "mpf").amount),
+        "3.46"
+    );
+    assert!(line(&r, "mx").baseline.as_ref().unwrap().charges.is_empty());
+    assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().fees), "3.46");
+    assert_eq!(amount(&r.baseline_unit_cost), "2003.46");
+}
+
+/// A purchased component's scenario price replaces its unit price on the scenario side only,
+/// and the duty follows it: 200.00 -> 260.00 at MFN 5% (10.00 -> 13.00): delta 63.00, all price
+/// effect (the schedule did not move, the price the rate applies to did).
+#[tokio::test]
+async fn a_components_scenario_price_moves_its_scenario_cost_and_duty() {
+    let server = TestServer::start().await;
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "inverter", "currency": "USD", "items": [
+                {"id": "igbt", "unitPrice": "200", "scenarioUnitPrice": "260",
+                 "import": {"htsCode": "8541.29", "origin": "JP", "transportMode": "TRANSPORT_MODE_AIR"}}]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(json!([{"id": "mfn", "program": "PROGRAM_MFN", "rate": {"adValoremPercent": "5"}}]), json!([])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    let igbt = line(&r, "igbt");
+    assert_eq!(amount(&igbt.baseline.as_ref().unwrap().goods), "200.00");
+    assert_eq!(amount(&igbt.scenario.as_ref().unwrap().goods), "260.00");
+    assert_eq!(amount(&charge(&igbt.baseline, "mfn").amount), "10.00");
+    assert_eq!(amount(&charge(&igbt.scenario, "mfn").amount), "13.00");
+    assert_eq!(amount(&r.delta), "63.00");
+    let e = r.effects.as_ref().unwrap();
+    assert_eq!(
+        (
+            amount(&e.price_effect),
+            amount(&e.tariff_effect),
+            amount(&e.interaction)
+        ),
+        ("63.00", "0.00", "0.00")
+    );
+}
+
+/// Half-even rounds a tie to the even neighbour, so after an odd digit it rounds up (as
+/// half-up does) and after an even digit down. 20.30 at 5% = 1.015 -> 1.02 under both modes;
+/// 20.50 at 5% = 1.025 -> 1.02 half-even, 1.03 half-up.
+#[tokio::test]
+async fn half_even_rounds_ties_to_the_even_cent_both_ways() {
+    let server = TestServer::start().await;
+    for (mode, odd, even) in [
+        ("ROUNDING_MODE_HALF_EVEN", "1.02", "1.02"),
+        ("ROUNDING_MODE_HALF_UP", "1.02", "1.03"),
+    ] {
+        let r = calculate(
+            &server,
+            json!({
+                "bom": {"id": "ties", "currency": "USD", "items": [part("odd", "20.30", "CN"), part("even", "20.50", "CN")]},
+                "baselinePrices": deck("p", &[]),
+                "baselineSchedule": schedule(json!([{"id": "d5", "program": "PROGRAM_MFN", "rate": {"adValoremPercent": "5"}}]), json!([])),
+                "options": {"entryDate": "2026-03-02", "roundingMode": mode}
+            }),
+        )
+        .await;
+        assert_eq!(
+            amount(&charge(&line(&r, "odd").baseline, "d5").amount),
+            odd,
+            "{mode}"
+        );
+        assert_eq!(
+            amount(&charge(&line(&r, "even").baseline, "d5").amount),
+            even,
+            "{mode}"
+        );
+    }
+}
+
+/// A currency without minor units (JPY) rounds to whole yen: 1,010 JPY at 5% = 50.5 -> 50
+/// half-even, 51 half-up; amounts are shown without decimals.
+#[tokio::test]
+async fn yen_amounts_round_to_whole_yen() {
+    let server = TestServer::start().await;
+    for (mode, duty, unit) in [
+        ("ROUNDING_MODE_HALF_EVEN", "50", "1060"),
+        ("ROUNDING_MODE_HALF_UP", "51", "1061"),
+    ] {
+        let r = calculate(
+            &server,
+            json!({
+                "bom": {"id": "yen", "currency": "JPY", "items": [part("p", "1010", "CN")]},
+                "baselinePrices": {"id": "p", "currency": "JPY", "asOfDate": "2026-01-01", "prices": []},
+                "baselineSchedule": {"id": "s", "currency": "JPY", "measures": [
+                    {"id": "d5", "program": "PROGRAM_MFN", "rate": {"adValoremPercent": "5"}}]},
+                "options": {"entryDate": "2026-03-02", "roundingMode": mode}
+            }),
+        )
+        .await;
+        let c = charge(&line(&r, "p").baseline, "d5");
+        assert_eq!(amount(&c.amount), duty, "{mode}");
+        assert_eq!(c.amount.as_ref().unwrap().currency, "JPY");
+        assert_eq!(amount(&r.baseline_unit_cost), unit, "{mode}");
+    }
+}
+
+/// A shared assembly is costed wherever it is referenced, times each reference's quantity.
+/// Magnet set = 0.5 kg Nd oxide at 100/kg + a 20.00 sleeve = 70.00; two motors each hold 2
+/// sets (280.00), and a spare set sits at the top (70.00): 350.00. With the scenario price
+/// 200/kg each set costs 120.00: 600.00, delta 250.00 = 2.5 kg x 100.
+#[tokio::test]
+async fn shared_assemblies_are_costed_at_every_reference() {
+    let server = TestServer::start().await;
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "drive", "currency": "USD",
+                "sharedAssemblies": [{"id": "magnet-set", "children": [
+                    {"id": "nd", "materialId": "nd-oxide", "quantity": "0.5", "unit": "UNIT_OF_MEASURE_KG"},
+                    {"id": "sleeve", "unitPrice": "20"}]}],
+                "items": [
+                    {"id": "front", "children": [{"id": "magnets", "quantity": "2", "assemblyRef": "magnet-set"}]},
+                    {"id": "rear", "children": [{"id": "magnets", "quantity": "2", "assemblyRef": "magnet-set"}]},
+                    {"id": "spare", "assemblyRef": "magnet-set"}]},
+            "baselinePrices": deck("p0", &[("nd-oxide", "100")]),
+            "scenarioPrices": deck("p1", &[("nd-oxide", "200")]),
+            "baselineSchedule": schedule(json!([]), json!([])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    assert_eq!(amount(&r.baseline_unit_cost), "350.00");
+    assert_eq!(amount(&r.scenario_unit_cost), "600.00");
+    assert_eq!(amount(&r.delta), "250.00");
+    let nd = line(&r, "front/magnets/nd");
+    assert_eq!(amount(&nd.baseline.as_ref().unwrap().goods), "100.00");
+    assert_eq!(amount(&nd.delta), "100.00");
+    assert_eq!(
+        amount(&line(&r, "spare/sleeve").baseline.as_ref().unwrap().goods),
+        "20.00"
+    );
+    let m = r
+        .materials
+        .iter()
+        .find(|m| m.material_id == "nd-oxide")
+        .unwrap();
+    assert_eq!(amount(&m.baseline_cost), "250.00");
+}

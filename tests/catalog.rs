@@ -261,11 +261,20 @@ fn extra_presets_load_from_a_directory_and_ids_must_be_unique() {
 
 #[test]
 fn preset_requests_parse_from_the_readme_json() {
-    // The README's example request must stay valid proto3 JSON for this server.
-    let r = request(
-        json!({"bomId": "ev-high-ree", "baselinePricesId": "ree-pre-restriction",
+    // The README's example request must stay valid proto3 JSON for this server, every field
+    // read as written (a renamed field would be dropped silently by a lenient parser).
+    let json = json!({"bomId": "ev-high-ree", "baselinePricesId": "ree-pre-restriction",
         "scenarioPricesId": "ree-post-restriction", "baselineScheduleId": "us-2025", "scenarioScheduleId": "us-2026",
-        "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500", "annualVolume": "100000"}}),
+        "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500", "annualVolume": "100000"}});
+    let r = request(json.clone());
+    let options = r.options.as_ref().expect("options parsed");
+    assert_eq!(
+        (
+            options.entry_date.as_str(),
+            options.units_per_entry.as_str(),
+            options.annual_volume.as_str()
+        ),
+        ("2026-03-02", "500", "100000")
     );
-    assert!(r.options.is_some());
+    assert_eq!(serde_json::to_value(&r).unwrap(), json);
 }

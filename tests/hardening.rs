@@ -173,10 +173,16 @@ async fn http2_guards_are_advertised_and_enforced() {
     let mut big = tonic::Request::new(request(calc(nd_items(1))));
     big.metadata_mut()
         .insert("x-padding", "x".repeat(10 * 1024).parse().unwrap());
-    assert!(
-        server.costs().await.calculate_impact(big).await.is_err(),
-        "an oversized header list is refused"
-    );
+    let refused = server
+        .costs()
+        .await
+        .calculate_impact(big)
+        .await
+        .unwrap_err();
+    // hyper answers HTTP 431 (Request Header Fields Too Large) before any gRPC handler runs;
+    // the gRPC client maps an HTTP status without grpc-status to UNKNOWN.
+    assert_eq!(refused.code(), Code::Unknown, "{refused:?}");
+    assert!(refused.message().contains("431"), "{refused:?}");
     ok_call(&server).await;
 }
 
@@ -435,10 +441,11 @@ async fn shutdown_drains_health_first_and_finishes_in_flight_calls() {
     );
     drop(tx);
     let summary = stream.message().await.unwrap().unwrap();
-    assert!(matches!(
-        summary.outcome,
-        Some(pb::calculate_batch_response::Outcome::Summary(_))
-    ));
+    let Some(pb::calculate_batch_response::Outcome::Summary(s)) = summary.outcome else {
+        panic!("expected the summary, got {summary:?}");
+    };
+    assert_eq!((s.requests, s.succeeded, s.failed), (2, 2, 0));
+    assert_eq!(s.total_unit_delta[0].amount, "276.00");
     tokio::time::timeout(Duration::from_secs(10), server.join())
         .await
         .expect("the server stops after draining");
@@ -613,4 +620,366 @@ async fn reflection_can_be_turned_off() {
         Ok(r) => r.into_inner().message().await.unwrap_err(),
     };
     assert_eq!(status.code(), Code::Unimplemented);
+}
+
+/// How a TLS client's attempt ended: refused at connect, refused at the first call with a
+/// code, or served.
+#[derive(Debug, PartialEq)]
+enum TlsOutcome {
+    ConnectFailed,
+    CallFailed(Code),
+    Served,
+}
+
+async fn tls_outcome(server: &TestServer, tls: Option<ClientTlsConfig>) -> TlsOutcome {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let mut endpoint = Channel::from_shared(format!("{scheme}://{}", server.addr))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(10));
+    if let Some(tls) = tls {
+        endpoint = endpoint.tls_config(tls).unwrap();
+    }
+    let Ok(channel) = endpoint.connect().await else {
+        return TlsOutcome::ConnectFailed;
+    };
+    let mut client = CostImpactServiceClient::new(channel);
+    let call = client.calculate_impact(request(calc(nd_items(1))));
+    match tokio::time::timeout(Duration::from_secs(10), call).await {
+        Ok(Ok(r)) => {
+            assert_eq!(r.into_inner().delta.unwrap().amount, "138.00");
+            TlsOutcome::Served
+        }
+        Ok(Err(s)) => TlsOutcome::CallFailed(s.code()),
+        Err(_) => panic!("a TLS call hung for 10 s"),
+    }
+}
+
+fn client_tls(ca: &str, identity: Option<&Pki>) -> ClientTlsConfig {
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca))
+        .domain_name("localhost");
+    match identity {
+        Some(p) => tls.identity(Identity::from_pem(&p.client_cert, &p.client_key)),
+        None => tls,
+    }
+}
+
+/// TLS failure paths: a client trusting another CA cannot connect, a plaintext client gets no
+/// answer from a TLS port, a client certificate from another CA is refused under mutual TLS,
+/// and without a client CA the server asks for no client certificate at all.
+#[tokio::test]
+async fn tls_refuses_the_wrong_ca_plaintext_and_foreign_client_certificates() {
+    let pki_a = pki("ca-a");
+    let pki_b = pki("ca-b");
+    let files = |client_ca: bool| TlsFiles {
+        cert: pki_a.dir.join("server.pem"),
+        key: pki_a.dir.join("server.key"),
+        client_ca: client_ca.then(|| pki_a.dir.join("ca.pem")),
+    };
+    let server_only = TestServer::start_with(ServerConfig {
+        tls: Some(files(false)),
+        ..config()
+    })
+    .await;
+    // No client CA configured: no client certificate needed, and one is accepted if sent.
+    assert_eq!(
+        tls_outcome(&server_only, Some(client_tls(&pki_a.ca, None))).await,
+        TlsOutcome::Served
+    );
+    assert_eq!(
+        tls_outcome(&server_only, Some(client_tls(&pki_a.ca, Some(&pki_b)))).await,
+        TlsOutcome::Served
+    );
+    // The server's certificate is not from the CA the client trusts.
+    assert_eq!(
+        tls_outcome(&server_only, Some(client_tls(&pki_b.ca, None))).await,
+        TlsOutcome::ConnectFailed
+    );
+    // HTTP/2 in clear text to a TLS port: the server closes the connection; the client
+    // reports its own transport failure (its code depends on when it sees the close: UNKNOWN,
+    // INTERNAL or UNAVAILABLE were all observed), never an answer.
+    assert_ne!(tls_outcome(&server_only, None).await, TlsOutcome::Served);
+
+    let mutual = TestServer::start_with(ServerConfig {
+        tls: Some(files(true)),
+        ..config()
+    })
+    .await;
+    assert_eq!(
+        tls_outcome(&mutual, Some(client_tls(&pki_a.ca, Some(&pki_a)))).await,
+        TlsOutcome::Served
+    );
+    let foreign = tls_outcome(&mutual, Some(client_tls(&pki_a.ca, Some(&pki_b)))).await;
+    assert_ne!(foreign, TlsOutcome::Served, "a certificate from another CA");
+    let none = tls_outcome(&mutual, Some(client_tls(&pki_a.ca, None))).await;
+    assert_ne!(none, TlsOutcome::Served, "no client certificate");
+    std::fs::remove_dir_all(&pki_a.dir).unwrap();
+    std::fs::remove_dir_all(&pki_b.dir).unwrap();
+}
+
+/// TLS files that cannot be read or parsed stop the server before it serves, naming the file.
+#[tokio::test]
+async fn unreadable_or_invalid_tls_files_stop_the_server_naming_the_file() {
+    let pki = pki("bad-files");
+    let missing = pki.dir.join("missing.pem");
+    let garbage = pki.dir.join("garbage.key");
+    std::fs::write(&garbage, "not a key").unwrap();
+    let start = |tls: TlsFiles| async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let catalog = std::sync::Arc::new(tariff_impact::catalog::Catalog::builtin().unwrap());
+        let config = ServerConfig {
+            tls: Some(tls),
+            ..config()
+        };
+        let run = tariff_impact::server::run(listener, catalog, config, std::future::pending());
+        match tokio::time::timeout(Duration::from_secs(10), run).await {
+            Ok(Err(e)) => e.to_string(),
+            Ok(Ok(())) => panic!("the server ran with bad TLS files"),
+            Err(_) => panic!("the server started serving with bad TLS files"),
+        }
+    };
+    let cert = pki.dir.join("server.pem");
+    let key = pki.dir.join("server.key");
+    for (tls, must_name) in [
+        (
+            TlsFiles {
+                cert: missing.clone(),
+                key: key.clone(),
+                client_ca: None,
+            },
+            Some(&missing),
+        ),
+        (
+            TlsFiles {
+                cert: cert.clone(),
+                key: missing.clone(),
+                client_ca: None,
+            },
+            Some(&missing),
+        ),
+        (
+            TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: Some(missing.clone()),
+            },
+            Some(&missing),
+        ),
+        (
+            TlsFiles {
+                cert: cert.clone(),
+                key: garbage.clone(),
+                client_ca: None,
+            },
+            None,
+        ),
+    ] {
+        let message = start(tls).await;
+        if let Some(path) = must_name {
+            assert!(
+                message.contains(&path.display().to_string()) && message.contains("No such file"),
+                "{message}"
+            );
+        } else {
+            assert!(
+                message.contains(&garbage.display().to_string())
+                    && message.to_lowercase().contains("private key"),
+                "{message}"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&pki.dir).unwrap();
+}
+
+/// With a token set, every RPC of both tariff services (unary and the batch stream) and both
+/// reflection versions answer UNAUTHENTICATED without it and serve with it; health stays open.
+#[tokio::test]
+async fn bearer_token_guards_every_rpc_including_the_stream_and_reflection() {
+    use pb::catalog_service_client::CatalogServiceClient;
+    use tonic_reflection::pb::{v1, v1alpha};
+    let server = TestServer::start_with(ServerConfig {
+        auth_token: Some("s3cret-token".into()),
+        ..config()
+    })
+    .await;
+    let channel = server.channel().await;
+    for token in [None, Some("Bearer wrong"), Some("bearer s3cret-token")] {
+        fn with<T>(body: T, token: Option<&str>) -> tonic::Request<T> {
+            let mut r = tonic::Request::new(body);
+            if let Some(t) = token {
+                r.metadata_mut().insert("authorization", t.parse().unwrap());
+            }
+            r
+        }
+        let mut costs = CostImpactServiceClient::new(channel.clone());
+        let mut catalog = CatalogServiceClient::new(channel.clone());
+        let sensitivity: pb::AnalyzeSensitivityRequest = serde_json::from_value(json!({
+            "calculation": calc(nd_items(1)),
+            "inputs": [{"name": "mass", "quantity": {"itemPaths": ["m0"]}, "low": "1", "base": "1", "high": "2"}]
+        }))
+        .unwrap();
+        let compare: pb::CompareScenariosRequest = serde_json::from_value(json!({
+            "bom": calc(nd_items(1))["bom"], "baselinePrices": deck("p0", &[("nd-oxide", "87")]),
+            "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02"},
+            "scenarios": [{"name": "s", "prices": deck("p1", &[("nd-oxide", "225")])}]
+        }))
+        .unwrap();
+        let batch = pb::CalculateBatchRequest {
+            request_id: "one".into(),
+            calculation: Some(request(calc(nd_items(1)))),
+        };
+        let codes: Vec<(&str, Code)> = vec![
+            (
+                "CalculateImpact",
+                code(
+                    costs
+                        .calculate_impact(with(request(calc(nd_items(1))), token))
+                        .await,
+                ),
+            ),
+            (
+                "CompareScenarios",
+                code(costs.compare_scenarios(with(compare, token)).await),
+            ),
+            (
+                "AnalyzeSensitivity",
+                code(costs.analyze_sensitivity(with(sensitivity, token)).await),
+            ),
+            ("CalculateBatch", {
+                match costs
+                    .calculate_batch(with(tokio_stream::iter([batch]), token))
+                    .await
+                {
+                    Err(s) => s.code(),
+                    Ok(r) => {
+                        let mut stream = r.into_inner();
+                        let first = stream.message().await.unwrap().unwrap();
+                        assert_eq!(first.request_id, "one");
+                        Code::Ok
+                    }
+                }
+            }),
+            (
+                "ListBoms",
+                code(catalog.list_boms(with(pb::ListBomsRequest {}, token)).await),
+            ),
+            (
+                "GetBom",
+                code(
+                    catalog
+                        .get_bom(with(
+                            pb::GetBomRequest {
+                                id: "ev-high-ree".into(),
+                            },
+                            token,
+                        ))
+                        .await,
+                ),
+            ),
+            (
+                "ListPriceDecks",
+                code(
+                    catalog
+                        .list_price_decks(with(pb::ListPriceDecksRequest {}, token))
+                        .await,
+                ),
+            ),
+            (
+                "GetPriceDeck",
+                code(
+                    catalog
+                        .get_price_deck(with(
+                            pb::GetPriceDeckRequest {
+                                id: "ree-pre-restriction".into(),
+                            },
+                            token,
+                        ))
+                        .await,
+                ),
+            ),
+            (
+                "ListTariffSchedules",
+                code(
+                    catalog
+                        .list_tariff_schedules(with(pb::ListTariffSchedulesRequest {}, token))
+                        .await,
+                ),
+            ),
+            (
+                "GetTariffSchedule",
+                code(
+                    catalog
+                        .get_tariff_schedule(with(
+                            pb::GetTariffScheduleRequest {
+                                id: "us-2026".into(),
+                            },
+                            token,
+                        ))
+                        .await,
+                ),
+            ),
+            ("reflection v1", {
+                let list = v1::ServerReflectionRequest {
+                    host: String::new(),
+                    message_request: Some(
+                        v1::server_reflection_request::MessageRequest::ListServices(String::new()),
+                    ),
+                };
+                let mut client =
+                    v1::server_reflection_client::ServerReflectionClient::new(channel.clone());
+                match client
+                    .server_reflection_info(with(tokio_stream::iter([list]), token))
+                    .await
+                {
+                    Err(s) => s.code(),
+                    Ok(r) => r
+                        .into_inner()
+                        .message()
+                        .await
+                        .map(|_| Code::Ok)
+                        .unwrap_or_else(|s| s.code()),
+                }
+            }),
+            ("reflection v1alpha", {
+                let list = v1alpha::ServerReflectionRequest {
+                    host: String::new(),
+                    message_request: Some(
+                        v1alpha::server_reflection_request::MessageRequest::ListServices(
+                            String::new(),
+                        ),
+                    ),
+                };
+                let mut client =
+                    v1alpha::server_reflection_client::ServerReflectionClient::new(channel.clone());
+                match client
+                    .server_reflection_info(with(tokio_stream::iter([list]), token))
+                    .await
+                {
+                    Err(s) => s.code(),
+                    Ok(r) => r
+                        .into_inner()
+                        .message()
+                        .await
+                        .map(|_| Code::Ok)
+                        .unwrap_or_else(|s| s.code()),
+                }
+            }),
+        ];
+        let want = if token == Some("bearer s3cret-token") {
+            Code::Ok
+        } else {
+            Code::Unauthenticated
+        };
+        for (rpc, got) in codes {
+            assert_eq!(got, want, "{rpc} with {token:?}");
+        }
+    }
+    assert_eq!(
+        health(&server).await,
+        tonic_health::pb::health_check_response::ServingStatus::Serving
+    );
+}
+
+fn code<T>(r: Result<tonic::Response<T>, tonic::Status>) -> Code {
+    r.map(|_| Code::Ok).unwrap_or_else(|s| s.code())
 }

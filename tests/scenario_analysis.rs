@@ -561,3 +561,172 @@ async fn batch_of_10000_answers_every_item_and_summarises() {
         "the stream ends after the summary"
     );
 }
+
+/// The Nd oxide mix of the incentive test, with the Chinese share `cn` of 1 kg, priced 100/kg.
+fn incentive_case(cn: &str, au: &str, credit: Value, entry_date: &str) -> Value {
+    let bom = json!({"id": "ev", "currency": "USD", "items": [
+        {"id": "nd", "materialId": "nd-oxide", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG", "sourcing": [
+            {"id": "cn", "share": cn, "materialId": "nd-oxide-cn", "import": {"htsCode": "2846.90", "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"}},
+            {"id": "au", "share": au, "materialId": "nd-oxide-au", "import": {"htsCode": "2846.90", "origin": "AU", "transportMode": "TRANSPORT_MODE_OCEAN"}}]},
+        {"id": "rest", "unitPrice": "40000"}]});
+    json!({
+        "bom": bom,
+        "baselinePrices": deck("p0", &[("nd-oxide-cn", "100"), ("nd-oxide-au", "100")]),
+        "baselineSchedule": {"id": "s", "currency": "USD", "incentives": [credit]},
+        "options": {"entryDate": entry_date}
+    })
+}
+
+/// The threshold is inclusive: a restricted share exactly at the maximum keeps the credit.
+/// 0.5 kg of 1 kg from China at equal prices: 50.00 / 100.00 = 0.5 <= 0.5, kept:
+/// 40,000 + 100 - 7,500 = 32,600.00. One gram more (0.501): 50.10 / 100.00 > 0.5, lost.
+#[tokio::test]
+async fn incentive_credit_is_kept_at_exactly_the_maximum_share() {
+    let server = TestServer::start().await;
+    let credit = json!({"id": "cv", "creditAmount": "7500", "restrictedOrigins": ["CN"], "maxRestrictedShare": "0.5"});
+    for (cn, au, kept, unit) in [
+        ("0.5", "0.5", true, "32600.00"),
+        ("0.501", "0.499", false, "40100.00"),
+    ] {
+        let r = calculate(
+            &server,
+            incentive_case(cn, au, credit.clone(), "2026-03-02"),
+        )
+        .await;
+        let b = r.incentives[0].baseline.as_ref().unwrap();
+        assert_eq!(b.kept, kept, "share {cn}");
+        assert_eq!(amount(&r.baseline_unit_cost), unit, "share {cn}");
+    }
+}
+
+/// An incentive applies only on entry dates in its window [from, to): before it starts and
+/// from its end date on, no credit, whatever the share; inside it, the 7,500 credit.
+#[tokio::test]
+async fn incentive_applies_only_inside_its_dates() {
+    let server = TestServer::start().await;
+    let credit = json!({"id": "cv", "creditAmount": "7500", "restrictedOrigins": ["CN"], "maxRestrictedShare": "0.5",
+                        "effectiveFrom": "2026-01-01", "effectiveTo": "2027-01-01"});
+    for (date, credit_amount, kept) in [
+        ("2025-12-31", "0.00", false),
+        ("2026-01-01", "-7500.00", true),
+        ("2026-12-31", "-7500.00", true),
+        ("2027-01-01", "0.00", false),
+    ] {
+        let r = calculate(&server, incentive_case("0.2", "0.8", credit.clone(), date)).await;
+        let b = r.incentives[0].baseline.as_ref().unwrap();
+        assert_eq!((amount(&b.credit), b.kept), (credit_amount, kept), "{date}");
+        if !kept {
+            assert_eq!(b.formula, format!("not in force on {date}"));
+        }
+    }
+}
+
+/// Batch totals are kept per currency, never added across currencies: two USD products
+/// (1 kg and 2 kg of Nd oxide at the seed decks: 138.00 and 276.00) and one EUR product (a part
+/// from 100 to 150 EUR: 50.00) sum to 414.00 USD and 50.00 EUR.
+#[tokio::test]
+async fn batch_summary_totals_each_currency_apart() {
+    let server = TestServer::start().await;
+    let usd = |i: usize, kg: &str| pb::CalculateBatchRequest {
+        request_id: format!("usd-{i}"),
+        calculation: Some(request(json!({
+            "bom": {"id": "sku", "currency": "USD", "items": [
+                {"id": "nd", "materialId": "nd-oxide", "quantity": kg, "unit": "UNIT_OF_MEASURE_KG"}]},
+            "baselinePricesId": "ree-pre-restriction", "scenarioPricesId": "ree-post-restriction",
+            "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02", "annualVolume": "10"}
+        }))),
+    };
+    let eur = pb::CalculateBatchRequest {
+        request_id: "eur".into(),
+        calculation: Some(request(json!({
+            "bom": {"id": "sku-eu", "currency": "EUR", "items": [
+                {"id": "part", "unitPrice": "100", "scenarioUnitPrice": "150"}]},
+            "baselinePrices": {"id": "p", "currency": "EUR", "asOfDate": "2026-01-01", "prices": []},
+            "baselineSchedule": {"id": "s", "currency": "EUR"},
+            "options": {"entryDate": "2026-03-02", "annualVolume": "4"}
+        }))),
+    };
+    let mut responses = server
+        .costs()
+        .await
+        .calculate_batch(tokio_stream::iter([usd(1, "1"), eur, usd(2, "2")]))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut summary = None;
+    while let Some(r) = responses.message().await.unwrap() {
+        match r.outcome.unwrap() {
+            pb::calculate_batch_response::Outcome::Summary(s) => summary = Some(s),
+            pb::calculate_batch_response::Outcome::Result(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let s = summary.expect("a summary");
+    assert_eq!((s.requests, s.succeeded, s.failed), (3, 3, 0));
+    let totals = |ms: &[pb::Money]| -> Vec<(String, String)> {
+        let mut v: Vec<_> = ms
+            .iter()
+            .map(|m| (m.currency.clone(), m.amount.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        totals(&s.total_unit_delta),
+        [
+            ("EUR".into(), "50.00".into()),
+            ("USD".into(), "414.00".into())
+        ]
+    );
+    // Annual: 414 x 10 USD; 50 x 4 EUR.
+    assert_eq!(
+        totals(&s.total_annual_impact),
+        [
+            ("EUR".into(), "200.00".into()),
+            ("USD".into(), "4140.00".into())
+        ]
+    );
+}
+
+/// When the evaluation budget runs out before the bounds meet, the analysis says so
+/// (`converged` false) and rounds its bounds outward. Twelve parts from twelve origins, each
+/// with delta(f) = min(10, 30 f) - min(10, 15 f) for its quantity factor f in [0, 1] (MPF 1%
+/// capped at 10 -> 2% capped at 10 on a 1,500.00 part): each peaks at 5.00 at f = 1/3, which no
+/// bisection point reaches, so the true maximum 60.00 is bracketed, never met; the minimum is
+/// 0.00 (every f = 0 or every f >= 2/3).
+#[tokio::test]
+async fn sensitivity_without_convergence_says_so_and_rounds_outward() {
+    let server = TestServer::start().await;
+    let origins = [
+        "AU", "BR", "CA", "DE", "FR", "IN", "IT", "JP", "KR", "MX", "TH", "VN",
+    ];
+    let items: Vec<Value> = origins
+        .iter()
+        .map(|o| json!({"id": o, "unitPrice": "1500", "import": {"htsCode": "8501.32", "origin": o, "transportMode": "TRANSPORT_MODE_AIR"}}))
+        .collect();
+    let inputs: Vec<Value> = origins
+        .iter()
+        .map(|o| json!({"name": o, "quantity": {"itemPaths": [o]}, "low": "0", "base": "1", "high": "1"}))
+        .collect();
+    let mpf = |rate: &str| {
+        json!({"id": "s", "currency": "USD", "fees": [
+            {"id": "mpf", "kind": "FEE_KIND_MPF", "ratePercent": rate, "maximumPerEntry": "10"}]})
+    };
+    let calc = json!({
+        "bom": {"id": "parts", "currency": "USD", "items": items},
+        "baselinePrices": deck("p", &[]),
+        "baselineSchedule": mpf("1"), "scenarioSchedule": mpf("2"),
+        "options": {"entryDate": "2026-03-02"}
+    });
+    let r = sensitivity(&server, calc, Value::Array(inputs)).await;
+    assert!(!r.converged);
+    assert_eq!(r.evaluations, 512);
+    let max_reached = common::dec(amount(&r.delta_max_reached));
+    let upper = common::dec(amount(&r.delta_upper_bound));
+    assert!(max_reached < common::dec("60"), "{max_reached}");
+    assert!(upper >= common::dec("60"), "{upper}");
+    // The minimum is reached at a corner; the lower bound, from a box never narrowed, is
+    // only guaranteed to lie below it.
+    assert_eq!(amount(&r.delta_min_reached), "0.00");
+    assert!(common::dec(amount(&r.delta_lower_bound)) <= common::dec("0"));
+}

@@ -52,6 +52,29 @@ fn tls_config(tls: &TlsFiles) -> Result<ServerTlsConfig, Error> {
     Ok(config)
 }
 
+/// A TLS set-up failure with the files it came from and every cause: tonic alone says only
+/// "transport error", which leaves an operator guessing which file is wrong.
+fn tls_error(tls: &TlsFiles, e: &(dyn std::error::Error + 'static)) -> Error {
+    let mut causes = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        causes.push_str(": ");
+        causes.push_str(&s.to_string());
+        source = s.source();
+    }
+    let ca = tls
+        .client_ca
+        .as_ref()
+        .map(|p| format!(", client CA {}", p.display()))
+        .unwrap_or_default();
+    format!(
+        "TLS set-up from certificate {}, key {}{ca} failed: {causes}",
+        tls.cert.display(),
+        tls.key.display()
+    )
+    .into()
+}
+
 /// Serves the API on `listener` until `shutdown` completes, then drains (see the module docs).
 pub async fn run(
     listener: TcpListener,
@@ -98,7 +121,9 @@ pub async fn run(
         .initial_stream_window_size(config.stream_window_bytes)
         .initial_connection_window_size(config.connection_window_bytes);
     if let Some(tls) = &config.tls {
-        builder = builder.tls_config(tls_config(tls)?)?;
+        builder = builder
+            .tls_config(tls_config(tls)?)
+            .map_err(|e| tls_error(tls, &e))?;
     }
     let mut builder = builder
         .layer(tower::util::MapResponseLayer::new(
@@ -115,7 +140,7 @@ pub async fn run(
     if config.bench_echo {
         let echo = pb::bench::echo_service_server::EchoServiceServer::new(bench_echo::Echo)
             .max_decoding_message_size(config.max_request_bytes);
-        router = router.add_service(InterceptedService::new(echo, auth));
+        router = router.add_service(InterceptedService::new(echo, auth.clone()));
     }
     if config.reflection {
         let bench_echo = config.bench_echo;
@@ -131,22 +156,25 @@ pub async fn run(
             }
         };
         // Each builder describes its own reflection version; the other is registered so that
-        // `list` over either protocol shows both.
+        // `list` over either protocol shows both. With a token, reflection needs it too (the
+        // schema is part of what the token guards; grpcurl's -H reaches reflection as well).
         router = router
-            .add_service(
+            .add_service(InterceptedService::new(
                 reflection()
                     .register_encoded_file_descriptor_set(
                         tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
                     )
                     .build_v1()?,
-            )
-            .add_service(
+                auth.clone(),
+            ))
+            .add_service(InterceptedService::new(
                 reflection()
                     .register_encoded_file_descriptor_set(
                         tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
                     )
                     .build_v1alpha()?,
-            );
+                auth,
+            ));
     }
 
     let addr = listener.local_addr()?;
