@@ -126,8 +126,8 @@ fn main() {
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     eprintln!(
         "sizes: LineCost {} Charge {} Item {}",
-        std::mem::size_of::<tariff_impact::engine::costing::LineCost>(),
-        std::mem::size_of::<tariff_impact::engine::costing::Charge>(),
+        std::mem::size_of::<tariff_impact::engine::line::LineCost>(),
+        std::mem::size_of::<tariff_impact::engine::line::Charge>(),
         std::mem::size_of::<tariff_impact::engine::model::Item>()
     );
     let req = |v: Value| -> pb::CalculateImpactRequest { serde_json::from_value(v).unwrap() };

@@ -13,6 +13,11 @@ use crate::engine::StopSignal;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+/// Requests larger than this, encoded, are large: a unary one takes a slot for large calls
+/// when its length arrives, and is prepared on the worker pool rather than the async worker
+/// (an EV-sized request is about 1.6 KiB and validates in well under a millisecond).
+pub const LARGE_REQUEST_BYTES: usize = 16 * 1024;
+
 /// How much of each resource the server lends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CapacitySettings {
@@ -294,7 +299,7 @@ impl Admission {
     /// decoded are reserved, at once (unary calls) or waiting for memory (streams). The
     /// previous message's memory (of a stream) is given back.
     pub async fn announce(&self, len: usize) -> Result<(), ApiError> {
-        if !self.stream && len > crate::api::guard::INLINE_REQUEST_BYTES {
+        if !self.stream && len > LARGE_REQUEST_BYTES {
             let slot = self.capacity.admit_large_call()?;
             if let Ok(mut s) = self.large.lock() {
                 *s = Some(slot);

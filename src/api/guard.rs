@@ -17,7 +17,7 @@
 //! 5. **Response size**: an encoded response over the limit is refused rather than sent.
 
 use super::budget::{Budgets, Cost};
-use super::capacity::{Capacity, Reservation};
+use super::capacity::{Capacity, LARGE_REQUEST_BYTES, Reservation};
 use super::error::ApiError;
 use crate::engine::{Meter, StopSignal, Stopped};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -60,10 +60,6 @@ pub trait PrepareWeight: prost::Message {
 
 /// Most units of work run on the async worker itself: about a millisecond.
 pub const INLINE_WORK: u64 = 10_000;
-
-/// Largest encoded request prepared on the async worker rather than the worker pool: an
-/// EV-sized request is about 1.6 KiB and validates in well under a millisecond.
-pub const INLINE_REQUEST_BYTES: usize = 16 * 1024;
 
 /// Whether a call that finds the server busy is shed at once (unary calls) or waits for its
 /// turn (batch items, bounded by their deadline).
@@ -192,7 +188,7 @@ impl Guard {
         let signal = StopSignal::child(&self.capacity.stop);
         let cancel = CancelOnDrop(Some(signal.clone()));
         let meter = move || Meter::new(Some(signal), until, self.budgets.max_call_work);
-        let result = if request_bytes <= INLINE_REQUEST_BYTES {
+        let result = if request_bytes <= LARGE_REQUEST_BYTES {
             let plan = isolate(prepare)?;
             drop(decoded);
             let cost = plan.cost();

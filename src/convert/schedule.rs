@@ -6,7 +6,7 @@ use super::enums;
 use crate::engine::model::{Fee, Incentive, Measure, Program, Rate, Schedule};
 use crate::engine::{InputError, Reason};
 use crate::pb;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Largest ad valorem or fee rate accepted, in percent: far above any real duty, low enough
 /// to catch a rate typed as a fraction's reciprocal.
@@ -337,16 +337,21 @@ fn fee(c: &mut Check, fee: &pb::Fee, f: &str) -> Option<Fee> {
 
 /// A cycle in the graph "program A pre-empts program B" over all measures, as text
 /// ("Section 232 -> IEEPA -> Section 232"), if there is one. Self-pre-emption is a cycle.
+/// The graph holds only the programs the measures name, so no list of every program is needed
+/// (a list kept by hand would silently miss a program added later).
 fn preemption_cycle(measures: &[Measure]) -> Option<String> {
-    let edges: HashSet<(Program, Program)> = measures
-        .iter()
-        .flat_map(|m| m.preempts.iter().map(move |p| (m.program, *p)))
-        .collect();
+    let mut edges: BTreeMap<Program, BTreeSet<Program>> = BTreeMap::new();
+    for m in measures {
+        edges
+            .entry(m.program)
+            .or_default()
+            .extend(m.preempts.iter());
+    }
     fn visit(
         p: Program,
-        edges: &HashSet<(Program, Program)>,
+        edges: &BTreeMap<Program, BTreeSet<Program>>,
         stack: &mut Vec<Program>,
-        done: &mut HashSet<Program>,
+        done: &mut BTreeSet<Program>,
     ) -> Option<String> {
         if let Some(start) = stack.iter().position(|q| *q == p) {
             let mut names: Vec<&str> = stack[start..].iter().map(|q| q.label()).collect();
@@ -357,10 +362,8 @@ fn preemption_cycle(measures: &[Measure]) -> Option<String> {
             return None;
         }
         stack.push(p);
-        for next in Program::ALL {
-            if edges.contains(&(p, next))
-                && let Some(c) = visit(next, edges, stack, done)
-            {
+        for next in edges.get(&p).into_iter().flatten() {
+            if let Some(c) = visit(*next, edges, stack, done) {
                 return Some(c);
             }
         }
@@ -368,8 +371,65 @@ fn preemption_cycle(measures: &[Measure]) -> Option<String> {
         done.insert(p);
         None
     }
-    let mut done = HashSet::new();
-    Program::ALL
-        .into_iter()
-        .find_map(|p| visit(p, &edges, &mut Vec::new(), &mut done))
+    let mut done = BTreeSet::new();
+    edges
+        .keys()
+        .find_map(|p| visit(*p, &edges, &mut Vec::new(), &mut done))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cycle found among measures of `(program, preempts)`, via the full conversion.
+    fn cycle(measures: &[(&str, &[&str])]) -> Option<String> {
+        let measures: Vec<serde_json::Value> = measures
+            .iter()
+            .enumerate()
+            .map(|(i, (program, preempts))| {
+                serde_json::json!({"id": format!("m{i}"), "program": program,
+                    "rate": {"adValoremPercent": "1"}, "preempts": preempts})
+            })
+            .collect();
+        let s: pb::TariffSchedule = serde_json::from_value(
+            serde_json::json!({"id": "s", "currency": "USD", "measures": measures}),
+        )
+        .unwrap();
+        match schedule(&s, "schedule") {
+            Ok(_) => None,
+            Err(errors) => {
+                assert_eq!(errors.len(), 1, "{errors:?}");
+                assert_eq!(errors[0].field, "schedule.measures");
+                Some(errors[0].message.clone())
+            }
+        }
+    }
+
+    #[test]
+    fn pre_emption_may_chain_but_not_loop() {
+        assert_eq!(
+            cycle(&[
+                (
+                    "PROGRAM_SECTION_232",
+                    &["PROGRAM_IEEPA", "PROGRAM_SECTION_122"]
+                ),
+                ("PROGRAM_IEEPA", &["PROGRAM_SECTION_122"]),
+                ("PROGRAM_SAFEGUARD", &["PROGRAM_OTHER"]),
+            ]),
+            None
+        );
+        let self_loop = cycle(&[("PROGRAM_AD_CVD", &["PROGRAM_AD_CVD"])]).unwrap();
+        assert!(self_loop.contains("AD/CVD -> AD/CVD"), "{self_loop}");
+        // A loop through programs declared in any order, one of them the last variant.
+        let three = cycle(&[
+            ("PROGRAM_OTHER", &["PROGRAM_MFN"]),
+            ("PROGRAM_SECTION_301", &["PROGRAM_OTHER"]),
+            ("PROGRAM_MFN", &["PROGRAM_SECTION_301"]),
+        ])
+        .unwrap();
+        assert!(
+            three.contains("MFN -> Section 301 -> Other -> MFN"),
+            "{three}"
+        );
+    }
 }

@@ -8,12 +8,12 @@ use super::duty::{self, Dutiable};
 use super::error::{CheckedAt, Error, InputError, Reason};
 use super::fees;
 use super::incentive::{self, IncentiveOutcome};
-use super::model::{
-    Bom, FeeKind, Import, Item, ItemKind, Measure, Options, PriceDeck, Program, Schedule,
-};
+use super::line::ImportedLine;
+pub use super::line::{Charge, LineCost, LineKind, PricedMaterial};
+use super::model::{Bom, Item, ItemKind, Measure, Options, PriceDeck, Schedule};
 use super::money::RoundingMode;
 use super::text::clip;
-use super::units::{self, ConvertError, Unit};
+use super::units::{self, ConvertError};
 use super::work::{Meter, units};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -36,102 +36,6 @@ pub struct Side<'a> {
     pub explain: bool,
     /// Counts the work and stops it (deadline, cancellation, budget).
     pub meter: &'a Meter,
-}
-
-/// What a line is, as results show it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LineKind {
-    /// A material line.
-    Material {
-        /// Material id.
-        material_id: Arc<str>,
-    },
-    /// A purchased component.
-    Component,
-    /// An assembly.
-    Assembly,
-}
-
-/// A priced material on a line: enough to explain its goods cost.
-#[derive(Debug, Clone)]
-pub struct PricedMaterial {
-    /// Material name from the deck.
-    pub name: Arc<str>,
-    /// Quantity per unit of product after content factor, in the price's unit.
-    pub priced_quantity: Decimal,
-    /// Unit of the price.
-    pub unit: Unit,
-    /// Price per unit.
-    pub price: Decimal,
-}
-
-/// One duty or fee on one line.
-#[derive(Debug, Clone)]
-pub struct Charge {
-    /// Measure or fee id.
-    pub id: Arc<str>,
-    /// Measure or fee name.
-    pub name: Arc<str>,
-    /// Program, for duties.
-    pub program: Option<Program>,
-    /// Fee kind, for fees.
-    pub fee_kind: Option<FeeKind>,
-    /// Value the ad valorem part applied to.
-    pub base: Decimal,
-    /// Exact amount per unit of product.
-    pub exact: Decimal,
-    /// Amount rounded to the minor unit.
-    pub amount: Decimal,
-    /// Readable derivation (empty when the costing does not explain).
-    pub formula: String,
-}
-
-/// The amounts one BOM item carries itself on one side. Lines come in the BOM's depth-first
-/// order, the order of [`Bom::lines`], which gives their paths and descriptions.
-#[derive(Debug, Clone)]
-pub struct LineCost {
-    /// Kind.
-    pub kind: LineKind,
-    /// Quantity per unit of product.
-    pub quantity_per_unit: Decimal,
-    /// Unit of that quantity.
-    pub unit: Unit,
-    /// Material pricing, for material lines.
-    pub priced: Option<PricedMaterial>,
-    /// Exact goods cost.
-    pub goods_exact: Decimal,
-    /// Goods cost rounded.
-    pub goods: Decimal,
-    /// Customs value per unit of product, when imported and dutied here.
-    pub customs_value: Option<Decimal>,
-    /// Origin of the goods: the import that dutied this item or its ancestor; `None` when
-    /// domestic.
-    pub origin: Option<Arc<str>>,
-    /// Duties and fees on this line.
-    pub charges: Vec<Charge>,
-}
-
-impl LineCost {
-    /// Rounded duties on this line.
-    pub fn duties(&self) -> Decimal {
-        self.charges
-            .iter()
-            .filter(|c| c.program.is_some())
-            .map(|c| c.amount)
-            .sum()
-    }
-    /// Rounded fees on this line.
-    pub fn fees(&self) -> Decimal {
-        self.charges
-            .iter()
-            .filter(|c| c.fee_kind.is_some())
-            .map(|c| c.amount)
-            .sum()
-    }
-    /// goods + duties + fees, rounded.
-    pub fn total(&self) -> Decimal {
-        self.goods + self.duties() + self.fees()
-    }
 }
 
 /// Sums of rounded atoms on one side. materials + components + duties + fees + credits = total.
@@ -166,17 +70,6 @@ pub struct Costing {
     pub incentives: Vec<IncentiveOutcome>,
     /// Remarks (ignored declarations, de minimis).
     pub notes: Vec<String>,
-}
-
-/// An item dutied at its own level, with what duty needs to know.
-#[derive(Debug, Clone)]
-pub(crate) struct ImportedLine<'a> {
-    pub(crate) line: usize,
-    pub(crate) import: &'a Import,
-    pub(crate) field_path: &'a str,
-    pub(crate) customs_value: Decimal,
-    pub(crate) unit: Unit,
-    pub(crate) quantity: Decimal,
 }
 
 struct Walk<'a> {

@@ -1,10 +1,19 @@
 //! Duties on one imported item: which part of its value each measure applies to (full value,
 //! metal content, non-metal remainder), pre-emption between programs, ad valorem, specific and
 //! compound rates with optional minimum and maximum, and a readable formula for each.
+//!
+//! **The rule every duty rule must keep** (the sensitivity bounds rest on it, see
+//! [`super::sensitivity`]): the stacked total of duties and fees of a side, over every measure
+//! and fee in force, is non-decreasing in every quantity, price and ad valorem rate; so is a
+//! line's stack in the line's own inputs (its share of an entry's clamped fee may shrink when
+//! another line of the entry grows, while the entry's fee does not). One measure's own duty
+//! need not be monotone (a future floor measure that tops up to a total shrinks as the others
+//! grow), but the stack must. A new rate mechanic is a new case in [`charge`] and a
+//! new row in the table of `the_stacked_charges_never_fall_when_an_input_rises` below.
 
-use super::costing::{Charge, ImportedLine};
 use super::currency::Currency;
 use super::error::{CheckedAt, InputError, Reason};
+use super::line::{Charge, ImportedLine};
 use super::model::{DutyBasis, Measure, Program};
 use super::money::{RoundingMode, amount_text, plain};
 use super::text::clip;
@@ -385,4 +394,208 @@ fn quantity_in(
             imported.unit
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::convert;
+    use crate::convert::Limits;
+    use crate::engine::model::Scenario;
+    use crate::engine::{Meter, calculate};
+    use crate::pb;
+    use rust_decimal::Decimal;
+    use serde_json::{Value, json};
+
+    /// The exact duties and fees (baseline side) on `count` pieces of one imported part worth
+    /// `price` each, 2.5 kg net, 60% metal, under `measures` and `fees`.
+    fn stacked(
+        measures: &Value,
+        fees: &Value,
+        de_minimis: Option<&str>,
+        price: &str,
+        count: &str,
+    ) -> Decimal {
+        let mut schedule =
+            json!({"id": "s", "currency": "USD", "measures": measures, "fees": fees});
+        if let Some(t) = de_minimis {
+            schedule["deMinimisThreshold"] = json!(t);
+        }
+        let s: pb::TariffSchedule = serde_json::from_value(schedule).unwrap();
+        let schedule = convert::schedule::schedule(&s, "s").unwrap();
+        let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
+            {"id": "part", "unitPrice": price, "quantity": count, "import": {"htsCode": "7326.90.8688",
+             "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN", "netMassKg": "2.5",
+             "metalContentShare": "0.6"}}]}))
+        .unwrap();
+        let bom = convert::bom::bom(&b, "bom", &Limits::default()).unwrap();
+        let d: pb::PriceDeck =
+            serde_json::from_value(json!({"id": "p", "currency": "USD", "prices": []})).unwrap();
+        let deck = convert::price_deck::price_deck(&d, "p").unwrap();
+        let o: pb::CalculationOptions =
+            serde_json::from_value(json!({"entryDate": "2026-03-02", "unitsPerEntry": "10"}))
+                .unwrap();
+        let options = convert::options::options(Some(&o), "options").unwrap();
+        let s = Scenario {
+            bom: &bom,
+            baseline_prices: &deck,
+            scenario_prices: &deck,
+            baseline_schedule: &schedule,
+            scenario_schedule: &schedule,
+            options: &options,
+        };
+        let impact = calculate(&s, &Meter::unlimited()).unwrap();
+        impact.baseline.lines[0]
+            .charges
+            .iter()
+            .map(|c| c.exact)
+            .sum()
+    }
+
+    fn measure(program: &str, basis: &str, rate: Value) -> Value {
+        json!({"id": format!("{program}-{basis}"), "program": program, "basis": basis, "rate": rate})
+    }
+
+    /// Every rate mechanic, alone and stacked: ad valorem, specific per kg, compound, a
+    /// minimum, a maximum, metal-content and non-metal bases, pre-emption, MPF clamped per
+    /// entry, HMF, de minimis. For each, the stacked charges must not fall as the price, the
+    /// quantity or an ad valorem rate (written `{r}`) rises.
+    #[test]
+    fn the_stacked_charges_never_fall_when_an_input_rises() {
+        let full = "DUTY_BASIS_FULL_VALUE";
+        let mpf = json!({"id": "mpf", "kind": "FEE_KIND_MPF", "ratePercent": "{r}",
+                         "minimumPerEntry": "33.58", "maximumPerEntry": "651.50"});
+        let hmf = json!({"id": "hmf", "kind": "FEE_KIND_HMF", "ratePercent": "{r}",
+                         "transportModes": ["TRANSPORT_MODE_OCEAN"]});
+        let kinds: Vec<(&str, Value, Value, Option<&str>)> = vec![
+            (
+                "ad valorem",
+                json!([measure(
+                    "PROGRAM_MFN",
+                    full,
+                    json!({"adValoremPercent": "{r}"})
+                )]),
+                json!([]),
+                None,
+            ),
+            (
+                "specific per kg",
+                json!([measure(
+                    "PROGRAM_MFN",
+                    full,
+                    json!({"specificAmount": "1.5", "specificUnit": "UNIT_OF_MEASURE_KG"})
+                )]),
+                json!([]),
+                None,
+            ),
+            (
+                "compound",
+                json!([measure(
+                    "PROGRAM_MFN",
+                    full,
+                    json!({"adValoremPercent": "{r}", "specificAmount": "0.5", "specificUnit": "UNIT_OF_MEASURE_KG"})
+                )]),
+                json!([]),
+                None,
+            ),
+            (
+                "minimum",
+                json!([measure(
+                    "PROGRAM_MFN",
+                    full,
+                    json!({"adValoremPercent": "{r}", "minimumAmount": "3", "limitUnit": "UNIT_OF_MEASURE_KG"})
+                )]),
+                json!([]),
+                None,
+            ),
+            (
+                "maximum",
+                json!([measure(
+                    "PROGRAM_MFN",
+                    full,
+                    json!({"adValoremPercent": "{r}", "maximumAmount": "2", "limitUnit": "UNIT_OF_MEASURE_KG"})
+                )]),
+                json!([]),
+                None,
+            ),
+            (
+                "metal and remainder",
+                json!([
+                    measure(
+                        "PROGRAM_SECTION_232",
+                        "DUTY_BASIS_METAL_CONTENT",
+                        json!({"adValoremPercent": "{r}"})
+                    ),
+                    measure(
+                        "PROGRAM_SECTION_122",
+                        "DUTY_BASIS_NON_METAL_REMAINDER",
+                        json!({"adValoremPercent": "10"})
+                    )
+                ]),
+                json!([]),
+                None,
+            ),
+            (
+                "pre-emption",
+                json!([
+                {"id": "s232", "program": "PROGRAM_SECTION_232", "basis": "DUTY_BASIS_METAL_CONTENT",
+                 "rate": {"adValoremPercent": "{r}"}, "preempts": ["PROGRAM_IEEPA"]},
+                measure("PROGRAM_IEEPA", full, json!({"adValoremPercent": "20"})),
+                measure("PROGRAM_MFN", full, json!({"adValoremPercent": "2.9"}))]),
+                json!([]),
+                None,
+            ),
+            ("MPF clamped per entry", json!([]), json!([mpf]), None),
+            ("HMF", json!([]), json!([hmf]), None),
+            (
+                "de minimis",
+                json!([measure(
+                    "PROGRAM_MFN",
+                    full,
+                    json!({"adValoremPercent": "{r}"})
+                )]),
+                json!([mpf]),
+                Some("800"),
+            ),
+        ];
+        let prices = ["0", "1", "7.99", "8", "80", "80.01", "999", "100000"];
+        let counts = ["0", "1", "3", "10", "1000"];
+        let rates = ["0", "0.5", "10", "25", "100"];
+        for (kind, measures, fees, de_minimis) in &kinds {
+            let at = |r: &str, price: &str, count: &str| {
+                let with_rate = |v: &Value| -> Value {
+                    serde_json::from_str(&v.to_string().replace("{r}", r)).unwrap()
+                };
+                stacked(
+                    &with_rate(measures),
+                    &with_rate(fees),
+                    *de_minimis,
+                    price,
+                    count,
+                )
+            };
+            for r in rates {
+                for count in counts {
+                    let by_price: Vec<Decimal> = prices.iter().map(|p| at(r, p, count)).collect();
+                    assert!(
+                        by_price.is_sorted(),
+                        "{kind}: rate {r}, {count} pieces, by price: {by_price:?}"
+                    );
+                }
+                for price in prices {
+                    let by_count: Vec<Decimal> = counts.iter().map(|c| at(r, price, c)).collect();
+                    assert!(
+                        by_count.is_sorted(),
+                        "{kind}: rate {r}, price {price}, by count: {by_count:?}"
+                    );
+                }
+            }
+            for price in prices {
+                let by_rate: Vec<Decimal> = rates.iter().map(|r| at(r, price, "3")).collect();
+                assert!(
+                    by_rate.is_sorted(),
+                    "{kind}: price {price}, by rate: {by_rate:?}"
+                );
+            }
+        }
+    }
 }

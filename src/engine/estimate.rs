@@ -9,7 +9,7 @@
 //!
 //! [`Meter`]: super::work::Meter
 
-use super::costing::{Charge, LineCost};
+use super::line::{Charge, LineCost};
 use super::model::{Bom, Item, ItemKind, PriceDeck, Scenario, Schedule};
 use super::sensitivity::{EVALUATION_BUDGET, Inputs, Target, Uncertain};
 use super::work::units;

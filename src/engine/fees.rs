@@ -2,21 +2,23 @@
 //! entry minimum and maximum, divided by the units per entry and spread back over the lines
 //! in proportion to their unclamped fee. One entry carries `units_per_entry` units' imports
 //! from one origin.
+//!
+//! Fees keep the rule stated in [`super::duty`]: with the duties, their stacked total on a side
+//! never falls when a quantity, price or rate rises (an entry's fee is its lines' fees clamped
+//! to a minimum and maximum, both monotone; the lines share it in proportion to their
+//! unclamped fees, so one line's share can shrink as another grows, never the entry's total).
 
-use super::costing::{Charge, ImportedLine};
 use super::currency::Currency;
 use super::date::Date;
 use super::error::{CheckedAt, InputError};
+use super::line::{Charge, ImportedLine};
 use super::model::{Fee, Options};
 use super::money::{amount_text, plain};
+// TODO(lead): drop once tests/properties.rs imports it from money.
+pub use super::money::DIVISION_DECIMALS;
 use super::text::clip;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
-
-/// Decimals kept from a division (a fee per unit, a line's share of an entry's fee). A
-/// quotient may not terminate; fixing its scale keeps sums of exact atoms exact, so totals do
-/// not depend on the order lines are added in. 10^-16 is far below any minor unit.
-pub const DIVISION_DECIMALS: u32 = 16;
 
 fn quantize(d: Decimal) -> Decimal {
     d.round_dp(DIVISION_DECIMALS)

@@ -3,10 +3,10 @@
 //! on exact goods values of material lines, by the origin of the import that brings each
 //! line in (sourcing shares have their own); domestic lines have no origin.
 
-use super::costing::{LineCost, LineKind};
 use super::currency::Currency;
 use super::date::Date;
 use super::error::{CheckedAt, Error};
+use super::line::{LineCost, LineKind};
 use super::model::Incentive;
 use super::money::{RoundingMode, amount_text};
 use super::work::{Meter, units};

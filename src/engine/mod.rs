@@ -16,6 +16,7 @@ pub mod estimate;
 pub mod fees;
 pub mod impact;
 pub mod incentive;
+pub mod line;
 pub mod model;
 pub mod money;
 pub mod sensitivity;

@@ -243,18 +243,6 @@ pub enum Program {
 }
 
 impl Program {
-    /// Every program, for checks over the pre-emption graph.
-    pub const ALL: [Program; 8] = [
-        Program::Mfn,
-        Program::Section232,
-        Program::Section301,
-        Program::Section122,
-        Program::Ieepa,
-        Program::AdCvd,
-        Program::Safeguard,
-        Program::Other,
-    ];
-
     /// The name shown in formulas.
     pub fn label(self) -> &'static str {
         match self {

@@ -7,6 +7,12 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
+/// Decimals kept from a division (a fee per unit, a line's share of an entry's fee, a unit
+/// conversion). A quotient may not terminate; fixing its scale keeps sums of exact atoms
+/// exact, so totals do not depend on the order lines are added in. 10^-16 is far below any
+/// minor unit.
+pub const DIVISION_DECIMALS: u32 = 16;
+
 /// How exact amounts are rounded to the minor unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RoundingMode {

@@ -71,7 +71,7 @@ pub fn convert(qty: Decimal, from: Unit, to: Unit) -> Result<Decimal, ConvertErr
     };
     qty.checked_mul(kf)
         .and_then(|kg| kg.checked_div(kt))
-        .map(|q| q.round_dp(super::fees::DIVISION_DECIMALS))
+        .map(|q| q.round_dp(super::money::DIVISION_DECIMALS))
         .ok_or(ConvertError::Overflow)
 }
 
