@@ -1028,7 +1028,7 @@ def h2load_body(path, view="RESULT_VIEW_FULL"):
     return len(body)
 
 
-def row7(h, duration=60, requests=None):
+def row7(h, duration=60, requests=None, nice=0):
     """Row 7. h2load -c200 -m100 (20,000 streams in flight) with a 39 KB CalculateImpact (summary
     view, so responses stay small and the row measures admission, not response size), for
     `duration` s (-D; --h2load-duration) or -n `requests` (--h2load-requests, bounded at 300 s).
@@ -1039,7 +1039,10 @@ def row7(h, duration=60, requests=None):
     size = h2load_body(path, view="RESULT_VIEW_SUMMARY")
     bound = ["-n", str(requests)] if requests else ["-D", str(duration)]
     with h.case("7", f"h2load -c200 -m100 {' '.join(bound)}, {size / 1024:.0f} KB CalculateImpact") as c:
-        cmd = ["h2load", *bound, "-c", "200", "-m", "100", "-t", "1", "-H", "content-type: application/grpc",
+        # With --generator-nice, h2load runs at a lower CPU priority: on a machine it shares with
+        # the server, it stands in for an attacker elsewhere instead of taking the server's cores.
+        niced = ["nice", "-n", str(nice)] if nice else []
+        cmd = [*niced, "h2load", *bound, "-c", "200", "-m", "100", "-t", "1", "-H", "content-type: application/grpc",
                "-H", "te: trailers", "-d", path, f"http://127.0.0.1:{c.port}{CALC}"]
         wall_limit = 300 if requests else duration + 60
         with c.during(interval=2.0):
@@ -1394,6 +1397,8 @@ def main():
     ap.add_argument("--as-cap-mib", type=int, default=0, help="run the server under prlimit --as=<this MiB> (0: no cap)")
     ap.add_argument("--h2load-duration", type=int, default=60, help="h2load -D (seconds) for row 7")
     ap.add_argument("--h2load-requests", type=int, default=0, help="h2load -n for row 7 instead of -D (bounded at 300 s)")
+    ap.add_argument("--generator-nice", type=int, default=0,
+                    help="run row 7's h2load under nice -n N (an attacker that does not share the server's cores)")
     ap.add_argument("--server-arg", action="append", default=[], metavar="ARG",
                     help="extra argument for every `serve` (repeatable), e.g. --server-arg=--max-call-seconds=300")
     ap.add_argument("--runaway-seconds", type=float, default=60.0, help="client deadline of row 1's runaway call")
@@ -1424,7 +1429,8 @@ def main():
             if r == 1:
                 row1(h, runaway_s=args.runaway_seconds)
             elif r == 7:
-                row7(h, duration=args.h2load_duration, requests=args.h2load_requests or None)
+                row7(h, duration=args.h2load_duration, requests=args.h2load_requests or None,
+                     nice=args.generator_nice)
             else:
                 ROWS[r](h)
         except Exception as e:  # noqa: BLE001 - one broken row must not lose the others' results

@@ -6,12 +6,13 @@ use super::budget::Cost;
 use super::calculate::response_units;
 use super::error::ApiError;
 use super::guard::{Plan, PrepareWeight};
-use super::resolve::{self, Base, BaseSources, Resolved, Violations, source};
+use super::resolve::{self, Base, BaseSources, DeckRef, Resolved, ScheduleRef, Violations, source};
 use super::response::impact_response;
-use crate::convert::check::Check;
+use crate::convert::{self, check::Check};
+use crate::engine::Meter;
+use crate::engine::date::Date;
 use crate::engine::estimate::{self, Estimate};
 use crate::engine::model::Options;
-use crate::engine::{InputError, Meter, Reason};
 use crate::pb;
 use crate::pb::compare_scenarios_request::{
     BaselinePricesSource, BaselineScheduleSource, BomSource,
@@ -45,6 +46,51 @@ impl PrepareWeight for pb::CompareScenariosRequest {
     }
 }
 
+/// A scenario's name, its prices and schedule (`None`: the baseline's) and entry date.
+type ScenarioInputs = (String, Option<DeckRef>, Option<ScheduleRef>, Option<Date>);
+
+/// Checks and resolves every scenario, recording violations in `v` in scenario order.
+fn scenarios(
+    ctx: &Context,
+    scenarios: &[pb::ScenarioInput],
+    v: &mut Violations,
+) -> Result<Vec<ScenarioInputs>, ApiError> {
+    let (catalog, max) = (&*ctx.catalog, ctx.limits.max_scenarios);
+    let mut c = Check::default();
+    convert::compare::scenario_count(&mut c, scenarios, max);
+    v.take(c);
+    let mut out = Vec::with_capacity(scenarios.len().min(max));
+    let mut names: HashSet<&str> = HashSet::new();
+    for (i, s) in scenarios.iter().enumerate().take(max) {
+        let f = format!("scenarios[{i}]");
+        let mut c = Check::default();
+        convert::compare::scenario_name(&mut c, &mut names, s, &f);
+        v.take(c);
+        let (p_id, p) = source!(
+            &s.prices_source,
+            PricesSource::PricesId,
+            PricesSource::Prices
+        );
+        let (s_id, sch) = source!(
+            &s.schedule_source,
+            ScheduleSource::ScheduleId,
+            ScheduleSource::Schedule
+        );
+        let prices = v.keep(resolve::deck(catalog, p_id, p, &format!("{f}.prices")))?;
+        let schedule = v.keep(resolve::schedule(
+            catalog,
+            s_id,
+            sch,
+            &format!("{f}.schedule"),
+        ))?;
+        let mut c = Check::default();
+        let date = convert::compare::scenario_date(&mut c, s, &f);
+        v.take(c);
+        out.push((s.name.clone(), prices, schedule, date));
+    }
+    Ok(out)
+}
+
 /// Validates `req` into a plan.
 pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<ComparePlan, ApiError> {
     let (catalog, limits) = (&*ctx.catalog, &ctx.limits);
@@ -69,64 +115,7 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
         baseline_schedule,
         options,
     } = resolve::base(catalog, limits, src, "", &mut v)?;
-    if req.scenarios.is_empty() {
-        v.0.push(InputError::new(
-            "scenarios",
-            Reason::Required,
-            "give at least one scenario",
-        ));
-    }
-    if req.scenarios.len() > limits.max_scenarios {
-        v.0.push(InputError::new(
-            "scenarios",
-            Reason::OutOfRange,
-            format!("at most {} scenarios per call", limits.max_scenarios),
-        ));
-    }
-    let mut scenarios = Vec::with_capacity(req.scenarios.len());
-    let mut names: HashSet<&str> = HashSet::new();
-    for (i, s) in req.scenarios.iter().enumerate().take(limits.max_scenarios) {
-        let f = format!("scenarios[{i}]");
-        if s.name.is_empty() {
-            v.0.push(InputError::new(
-                format!("{f}.name"),
-                Reason::Required,
-                "each scenario needs a name",
-            ));
-        } else if !names.insert(&s.name) {
-            v.0.push(InputError::new(
-                format!("{f}.name"),
-                Reason::Duplicate,
-                format!(
-                    "scenario name {:?} is used twice",
-                    crate::engine::text::clip(&s.name)
-                ),
-            ));
-        }
-        let (p_id, p) = source!(
-            &s.prices_source,
-            PricesSource::PricesId,
-            PricesSource::Prices
-        );
-        let (s_id, sch) = source!(
-            &s.schedule_source,
-            ScheduleSource::ScheduleId,
-            ScheduleSource::Schedule
-        );
-        let prices = v.keep(resolve::deck(catalog, p_id, p, &format!("{f}.prices")))?;
-        let schedule = v.keep(resolve::schedule(
-            catalog,
-            s_id,
-            sch,
-            &format!("{f}.schedule"),
-        ))?;
-        let mut c = Check::default();
-        let date = c.optional_date(&s.entry_date, &format!("{f}.entry_date"));
-        if let Err(e) = c.finish(()) {
-            v.0.extend(e);
-        }
-        scenarios.push((s.name.clone(), prices, schedule, date));
-    }
+    let scenarios = scenarios(ctx, &req.scenarios, &mut v)?;
     let (Some(bom), Some(baseline_prices), Some(baseline_schedule), Some(options)) =
         (bom, baseline_prices, baseline_schedule, options)
     else {

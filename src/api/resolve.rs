@@ -5,7 +5,7 @@
 
 use super::error::ApiError;
 use crate::catalog::{Catalog, Entry};
-use crate::convert::{self, Limits, join};
+use crate::convert::{self, Limits, check::Check, join};
 use crate::engine::model::Scenario;
 use crate::engine::model::{Bom, Item, ItemKind, Options, PriceDeck, Schedule};
 use crate::engine::{self, Impact, InputError, Meter, Reason};
@@ -189,6 +189,13 @@ pub fn schedule(
 pub struct Violations(pub Vec<InputError>);
 
 impl Violations {
+    /// Records the violations `c` collected.
+    pub fn take(&mut self, c: Check) {
+        if let Err(e) = c.finish(()) {
+            self.0.extend(e);
+        }
+    }
+
     /// Keeps a value, or records its violations and returns `None`.
     pub fn keep<T>(&mut self, r: Result<Option<T>, ApiError>) -> Result<Option<T>, ApiError> {
         match r {

@@ -8,15 +8,13 @@ use super::error::ApiError;
 use super::guard::{Plan, PrepareWeight};
 use super::resolve::{Resolved, resolve};
 use super::response::impact_response;
-use crate::convert::{check::Check, check::Range};
+use crate::convert::sensitivity::uncertain_inputs;
 use crate::engine::estimate::{self, Estimate};
 use crate::engine::model::Options;
-use crate::engine::sensitivity::{self, Inputs, Side, Target, Uncertain};
+use crate::engine::sensitivity::{self, Inputs, Uncertain};
 use crate::engine::{InputError, Meter, Reason};
 use crate::pb;
-use crate::pb::uncertain_input::Target as PbTarget;
 use rust_decimal::Decimal;
-use std::collections::HashSet;
 
 /// How the bounds are computed, returned with every analysis.
 pub const METHOD: &str = "On each side, the exact unit cost before incentive credits is non-decreasing in every \
@@ -28,135 +26,6 @@ until each bound is within half a minor unit of a delta reached at an evaluated 
 rounded to the nearest minor unit) or the evaluation budget runs out (not converged: bounds rounded \
 outward). Every combination of inputs within their ranges gives an exact delta inside the bounds (within half \
 a minor unit when converged). The tornado swings one input at a time, the others at base.";
-
-fn side(raw: i32, field: &str, c: &mut Check) -> Option<Side> {
-    match pb::Side::try_from(raw) {
-        Ok(pb::Side::Unspecified | pb::Side::Both) => Some(Side::Both),
-        Ok(pb::Side::Baseline) => Some(Side::Baseline),
-        Ok(pb::Side::Scenario) => Some(Side::Scenario),
-        Err(_) => {
-            c.push(
-                field,
-                Reason::InvalidValue,
-                format!("{raw} is not a known side"),
-            );
-            None
-        }
-    }
-}
-
-fn uncertain(
-    inputs: &[pb::UncertainInput],
-    max_inputs: usize,
-) -> Result<Vec<Uncertain>, Vec<InputError>> {
-    let mut c = Check::default();
-    if inputs.is_empty() {
-        c.push(
-            "inputs",
-            Reason::Required,
-            "give at least one uncertain input",
-        );
-    }
-    if inputs.len() > max_inputs {
-        c.push(
-            "inputs",
-            Reason::OutOfRange,
-            format!("at most {max_inputs} uncertain inputs per call"),
-        );
-    }
-    let mut out = Vec::with_capacity(inputs.len());
-    let mut names: HashSet<&str> = HashSet::new();
-    for (i, u) in inputs.iter().enumerate().take(max_inputs) {
-        let f = format!("inputs[{i}]");
-        if u.name.is_empty() {
-            c.push(
-                format!("{f}.name"),
-                Reason::Required,
-                "each input needs a name",
-            );
-        } else if !names.insert(&u.name) {
-            c.push(
-                format!("{f}.name"),
-                Reason::Duplicate,
-                format!(
-                    "input name {:?} is used twice",
-                    crate::engine::text::clip(&u.name)
-                ),
-            );
-        }
-        let low = c.decimal(&u.low, &format!("{f}.low"), Range::NonNegative);
-        let base = c.decimal(&u.base, &format!("{f}.base"), Range::NonNegative);
-        let high = c.decimal(&u.high, &format!("{f}.high"), Range::NonNegative);
-        if let (Some(l), Some(b)) = (low, base)
-            && l > b
-        {
-            c.push(format!("{f}.base"), Reason::OutOfRange, "base is below low");
-        }
-        if let (Some(b), Some(h)) = (base, high)
-            && b > h
-        {
-            c.push(
-                format!("{f}.high"),
-                Reason::OutOfRange,
-                "high is below base",
-            );
-        }
-        let target = match &u.target {
-            Some(PbTarget::Quantity(q)) if q.item_paths.is_empty() => {
-                c.push(
-                    format!("{f}.quantity.item_paths"),
-                    Reason::Required,
-                    "name at least one item path",
-                );
-                None
-            }
-            Some(PbTarget::Quantity(q)) => Some(Target::Quantity(q.item_paths.clone())),
-            Some(PbTarget::Price(p)) if p.material_id.is_empty() => {
-                c.push(
-                    format!("{f}.price.material_id"),
-                    Reason::Required,
-                    "material_id is required",
-                );
-                None
-            }
-            Some(PbTarget::Price(p)) => {
-                side(p.side, &format!("{f}.price.side"), &mut c).map(|side| Target::Price {
-                    material_id: p.material_id.clone(),
-                    side,
-                })
-            }
-            Some(PbTarget::Rate(r)) if r.measure_id.is_empty() => {
-                c.push(
-                    format!("{f}.rate.measure_id"),
-                    Reason::Required,
-                    "measure_id is required",
-                );
-                None
-            }
-            Some(PbTarget::Rate(r)) => {
-                side(r.side, &format!("{f}.rate.side"), &mut c).map(|side| Target::Rate {
-                    measure_id: r.measure_id.clone(),
-                    side,
-                })
-            }
-            None => {
-                c.push(&f, Reason::Required, "set quantity, price or rate");
-                None
-            }
-        };
-        if let (Some(target), Some(low), Some(base), Some(high)) = (target, low, base, high) {
-            out.push(Uncertain {
-                name: u.name.clone(),
-                target,
-                low,
-                base,
-                high,
-                field: f,
-            });
-        }
-    }
-    c.finish(out)
-}
 
 /// A validated `AnalyzeSensitivity` request.
 #[derive(Debug)]
@@ -200,14 +69,14 @@ pub fn prepare(
             Reason::Required,
             "the base calculation is required",
         )];
-        if let Err(e) = uncertain(&req.inputs, limits.max_inputs) {
+        if let Err(e) = uncertain_inputs(&req.inputs, limits.max_inputs) {
             errors.extend(e);
         }
         return Err(ApiError::InvalidArgument(errors));
     };
     let (resolved, options, inputs) = match (
         resolve(&ctx.catalog, calc, limits, "calculation"),
-        uncertain(&req.inputs, limits.max_inputs),
+        uncertain_inputs(&req.inputs, limits.max_inputs),
     ) {
         (Ok((r, o)), Ok(u)) => (r, o, u),
         (Err(ApiError::InvalidArgument(mut e)), Err(u)) => {

@@ -434,3 +434,63 @@ impl<'a> Expander<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A BOM of `n` top-level parts, one of them an assembly of `children` parts.
+    fn parts(n: usize, children: usize) -> pb::Bom {
+        let part = |i: usize| serde_json::json!({"id": format!("p{i}"), "unitPrice": "1"});
+        let mut items: Vec<_> = (1..n).map(part).collect();
+        items.push(
+            serde_json::json!({"id": "a", "children": (0..children).map(part).collect::<Vec<_>>()}),
+        );
+        serde_json::from_value(serde_json::json!({"id": "b", "currency": "USD", "items": items}))
+            .unwrap()
+    }
+
+    /// The item limit counts every item, assemblies and their children included, and is
+    /// inclusive: exactly `max_items` is accepted, one more is refused once, naming the list.
+    #[test]
+    fn the_item_limit_is_inclusive_and_counts_children() {
+        let limits = Limits {
+            max_items: 10,
+            ..Limits::default()
+        };
+        // 4 top-level items (3 parts + 1 assembly) + 6 children = 10 items.
+        let bom = super::bom(&parts(4, 6), "bom", &limits).unwrap();
+        assert_eq!(bom.line_count(), 10);
+        let errors = super::bom(&parts(4, 7), "bom", &limits).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "bom.items");
+        assert_eq!(errors[0].reason, Reason::InvalidStructure);
+        assert!(errors[0].message.contains("more than 10 items"));
+    }
+
+    /// Depth is inclusive too: `max_depth` levels are accepted, one more is refused.
+    #[test]
+    fn the_depth_limit_is_inclusive() {
+        let nested = |levels: usize| {
+            let mut item = serde_json::json!({"id": "leaf", "unitPrice": "1"});
+            for _ in 1..levels {
+                item = serde_json::json!({"id": "a", "children": [item]});
+            }
+            serde_json::from_value::<pb::Bom>(
+                serde_json::json!({"id": "b", "currency": "USD", "items": [item]}),
+            )
+            .unwrap()
+        };
+        let limits = Limits {
+            max_depth: 5,
+            ..Limits::default()
+        };
+        assert!(super::bom(&nested(5), "bom", &limits).is_ok());
+        let errors = super::bom(&nested(6), "bom", &limits).unwrap_err();
+        assert_eq!(errors[0].reason, Reason::InvalidStructure);
+        assert_eq!(
+            errors[0].field,
+            "bom.items[0].children[0].children[0].children[0].children[0].children[0]"
+        );
+    }
+}

@@ -4,9 +4,11 @@
 
 pub mod bom;
 pub mod check;
+pub mod compare;
 pub mod enums;
 pub mod options;
 pub mod price_deck;
 pub mod schedule;
+pub mod sensitivity;
 
 pub use check::{Limits, join};

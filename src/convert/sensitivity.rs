@@ -1,0 +1,143 @@
+//! The uncertain inputs of `AnalyzeSensitivity`: names unique and present, low <= base <= high,
+//! non-negative, and exactly one target (a quantity factor on item paths, a material price or
+//! a measure's rate, on a side). Whether the target exists in the calculation is checked when
+//! the analysis resolves its targets against the BOM and schedules.
+
+use super::check::{Check, Range};
+use crate::engine::sensitivity::{Side, Target, Uncertain};
+use crate::engine::text::clip;
+use crate::engine::{InputError, Reason};
+use crate::pb;
+use crate::pb::uncertain_input::Target as PbTarget;
+use rust_decimal::Decimal;
+use std::collections::HashSet;
+
+/// The validated uncertain inputs, at most `max_inputs` of them, or every violation.
+pub fn uncertain_inputs(
+    inputs: &[pb::UncertainInput],
+    max_inputs: usize,
+) -> Result<Vec<Uncertain>, Vec<InputError>> {
+    let mut c = Check::default();
+    if inputs.is_empty() {
+        c.push(
+            "inputs",
+            Reason::Required,
+            "give at least one uncertain input",
+        );
+    }
+    if inputs.len() > max_inputs {
+        c.push(
+            "inputs",
+            Reason::OutOfRange,
+            format!("at most {max_inputs} uncertain inputs per call"),
+        );
+    }
+    let mut out = Vec::with_capacity(inputs.len());
+    let mut names: HashSet<&str> = HashSet::new();
+    for (i, u) in inputs.iter().enumerate().take(max_inputs) {
+        let f = format!("inputs[{i}]");
+        unique_name(&mut c, &mut names, &u.name, &f);
+        let range = range(&mut c, u, &f);
+        let target = target(&mut c, u.target.as_ref(), &f);
+        if let (Some(target), Some((low, base, high))) = (target, range) {
+            out.push(Uncertain {
+                name: u.name.clone(),
+                target,
+                low,
+                base,
+                high,
+                field: f,
+            });
+        }
+    }
+    c.finish(out)
+}
+
+fn unique_name<'a>(c: &mut Check, names: &mut HashSet<&'a str>, name: &'a str, f: &str) {
+    if name.is_empty() {
+        c.push(
+            format!("{f}.name"),
+            Reason::Required,
+            "each input needs a name",
+        );
+    } else if !names.insert(name) {
+        c.push(
+            format!("{f}.name"),
+            Reason::Duplicate,
+            format!("input name {:?} is used twice", clip(name)),
+        );
+    }
+}
+
+/// `(low, base, high)`, each non-negative and in order.
+fn range(c: &mut Check, u: &pb::UncertainInput, f: &str) -> Option<(Decimal, Decimal, Decimal)> {
+    let low = c.decimal(&u.low, &format!("{f}.low"), Range::NonNegative);
+    let base = c.decimal(&u.base, &format!("{f}.base"), Range::NonNegative);
+    let high = c.decimal(&u.high, &format!("{f}.high"), Range::NonNegative);
+    if let (Some(l), Some(b)) = (low, base)
+        && l > b
+    {
+        c.push(format!("{f}.base"), Reason::OutOfRange, "base is below low");
+    }
+    if let (Some(b), Some(h)) = (base, high)
+        && b > h
+    {
+        c.push(
+            format!("{f}.high"),
+            Reason::OutOfRange,
+            "high is below base",
+        );
+    }
+    Some((low?, base?, high?))
+}
+
+fn target(c: &mut Check, target: Option<&PbTarget>, f: &str) -> Option<Target> {
+    let required = |c: &mut Check, field: &str, what: &str| {
+        c.push(format!("{f}.{field}"), Reason::Required, what.to_string());
+        None
+    };
+    match target {
+        Some(PbTarget::Quantity(q)) if q.item_paths.is_empty() => {
+            required(c, "quantity.item_paths", "name at least one item path")
+        }
+        Some(PbTarget::Quantity(q)) => Some(Target::Quantity(q.item_paths.clone())),
+        Some(PbTarget::Price(p)) if p.material_id.is_empty() => {
+            required(c, "price.material_id", "material_id is required")
+        }
+        Some(PbTarget::Price(p)) => {
+            side(c, p.side, &format!("{f}.price.side")).map(|side| Target::Price {
+                material_id: p.material_id.clone(),
+                side,
+            })
+        }
+        Some(PbTarget::Rate(r)) if r.measure_id.is_empty() => {
+            required(c, "rate.measure_id", "measure_id is required")
+        }
+        Some(PbTarget::Rate(r)) => {
+            side(c, r.side, &format!("{f}.rate.side")).map(|side| Target::Rate {
+                measure_id: r.measure_id.clone(),
+                side,
+            })
+        }
+        None => {
+            c.push(f, Reason::Required, "set quantity, price or rate");
+            None
+        }
+    }
+}
+
+fn side(c: &mut Check, raw: i32, field: &str) -> Option<Side> {
+    match pb::Side::try_from(raw) {
+        Ok(pb::Side::Unspecified | pb::Side::Both) => Some(Side::Both),
+        Ok(pb::Side::Baseline) => Some(Side::Baseline),
+        Ok(pb::Side::Scenario) => Some(Side::Scenario),
+        Err(_) => {
+            c.push(
+                field,
+                Reason::InvalidValue,
+                format!("{raw} is not a known side"),
+            );
+            None
+        }
+    }
+}
