@@ -172,27 +172,9 @@ async fn items(
                     .await
             }
         };
-        let outcome = match outcome {
-            Ok(result) => {
-                t.succeeded += 1;
-                if let Err(e) = add(&mut t.unit_delta, result.delta.as_ref())
-                    .and_then(|()| add(&mut t.annual, result.annual_impact.as_ref()))
-                {
-                    return Err(End::Status(Status::from(e)));
-                }
-                pb::calculate_batch_response::Outcome::Result(result)
-            }
-            Err(e) => {
-                if matches!(e, ApiError::Internal) {
-                    tracing::error!(%request_id, "a batch item panicked; answered INTERNAL");
-                }
-                t.failed += 1;
-                pb::calculate_batch_response::Outcome::Error(batch_error(&e))
-            }
-        };
         let response = pb::CalculateBatchResponse {
+            outcome: Some(t.count(outcome, &request_id).map_err(End::Status)?),
             request_id,
-            outcome: Some(outcome),
         };
         // The response is held until tonic takes it: its memory is lent from the pool.
         let bytes = prost::Message::encoded_len(&response) as u64;
@@ -208,16 +190,48 @@ async fn items(
         failed = t.failed,
         "batch finished"
     );
-    let summary = pb::BatchSummary {
-        requests: t.requests,
-        succeeded: t.succeeded,
-        failed: t.failed,
-        total_unit_delta: money_list(&t.unit_delta),
-        total_annual_impact: money_list(&t.annual),
-    };
     let response = pb::CalculateBatchResponse {
         request_id: String::new(),
-        outcome: Some(pb::calculate_batch_response::Outcome::Summary(summary)),
+        outcome: Some(pb::calculate_batch_response::Outcome::Summary(t.summary())),
     };
     send(tx, Ok(response), Reservation::default(), idle).await
+}
+
+impl Totals {
+    /// Counts one item's outcome into the totals and turns it into the item's answer; a total
+    /// that overflows ends the stream.
+    fn count(
+        &mut self,
+        outcome: Result<pb::CalculateImpactResponse, ApiError>,
+        request_id: &str,
+    ) -> Result<pb::calculate_batch_response::Outcome, Status> {
+        match outcome {
+            Ok(result) => {
+                self.succeeded += 1;
+                add(&mut self.unit_delta, result.delta.as_ref())
+                    .and_then(|()| add(&mut self.annual, result.annual_impact.as_ref()))
+                    .map_err(Status::from)?;
+                Ok(pb::calculate_batch_response::Outcome::Result(result))
+            }
+            Err(e) => {
+                if matches!(e, ApiError::Internal) {
+                    tracing::error!(%request_id, "a batch item panicked; answered INTERNAL");
+                }
+                self.failed += 1;
+                Ok(pb::calculate_batch_response::Outcome::Error(batch_error(
+                    &e,
+                )))
+            }
+        }
+    }
+
+    fn summary(&self) -> pb::BatchSummary {
+        pb::BatchSummary {
+            requests: self.requests,
+            succeeded: self.succeeded,
+            failed: self.failed,
+            total_unit_delta: money_list(&self.unit_delta),
+            total_annual_impact: money_list(&self.annual),
+        }
+    }
 }

@@ -4,8 +4,9 @@
 use super::resolve::Resolved;
 use crate::convert::enums::{fee_kind_to_pb, program_to_pb, rounding_mode_to_pb, unit_to_pb};
 use crate::engine::Impact;
-use crate::engine::costing::{Charge, LineCost, LineKind, Totals};
+use crate::engine::costing::{Charge, Costing, LineCost, LineKind, Totals};
 use crate::engine::currency::Currency;
+use crate::engine::impact::{MaterialSummary, MeasureSummary};
 use crate::engine::incentive::IncentiveOutcome;
 use crate::engine::model::Options;
 use crate::engine::money::{amount_text, plain};
@@ -105,8 +106,50 @@ pub fn impact_response(
     };
     let b = &impact.baseline;
     let s = &impact.scenario;
-    // The summary view leaves the per-line breakdown out.
-    let lines = if options.explain {
+    pb::CalculateImpactResponse {
+        currency: f.currency.code.to_string(),
+        baseline_unit_cost: f.money_exact(b.totals.total, b.totals.exact_total),
+        scenario_unit_cost: f.money_exact(s.totals.total, s.totals.exact_total),
+        delta: f.money_exact(impact.delta, s.totals.exact_total - b.totals.exact_total),
+        delta_percent: impact
+            .delta_percent
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        effects: Some(pb::EffectSplit {
+            price_effect: f.money(impact.price_effect),
+            tariff_effect: f.money(impact.tariff_effect),
+            interaction: f.money(impact.interaction),
+        }),
+        baseline_totals: f.totals(&b.totals),
+        scenario_totals: f.totals(&s.totals),
+        // The summary view leaves the per-line breakdown out.
+        lines: if options.explain {
+            f.lines(impact, inputs)
+        } else {
+            Vec::new()
+        },
+        measures: impact.measures.iter().map(|m| f.measure(m)).collect(),
+        materials: impact.materials.iter().map(|m| f.material(m)).collect(),
+        annual_impact: impact.annual_impact.and_then(|a| f.money(a)),
+        inputs: Some(inputs_used(impact, inputs, options)),
+        notes: impact.notes.clone(),
+        incentives: impact
+            .incentives
+            .iter()
+            .map(|(b, s)| f.incentive_result(b.as_ref(), s.as_ref()))
+            .collect(),
+        stockpile: impact.stockpile.as_ref().map(|sp| pb::StockpileResult {
+            covered_delta: f.money(sp.covered_delta),
+            effective_delta: f.money(sp.effective_delta),
+            formula: sp.formula.clone(),
+        }),
+    }
+}
+
+impl Fmt {
+    /// Every line with its amounts on both sides, in the BOM's depth-first order.
+    fn lines(&self, impact: &Impact, inputs: &Resolved) -> Vec<pb::LineResult> {
+        let (b, s) = (&impact.baseline, &impact.scenario);
         b.lines
             .iter()
             .zip(&s.lines)
@@ -126,93 +169,68 @@ pub fn impact_response(
                 },
                 quantity_per_unit: plain(bl.quantity_per_unit),
                 unit: unit_to_pb(bl.unit) as i32,
-                baseline: f.side(bl),
-                scenario: f.side(sl),
-                delta: f.money(sl.total() - bl.total()),
+                baseline: self.side(bl),
+                scenario: self.side(sl),
+                delta: self.money(sl.total() - bl.total()),
             })
             .collect()
-    } else {
-        Vec::new()
-    };
-    let measures = impact
-        .measures
-        .iter()
-        .map(|m| pb::MeasureResult {
+    }
+
+    fn measure(&self, m: &MeasureSummary) -> pb::MeasureResult {
+        pb::MeasureResult {
             measure_id: m.id.to_string(),
             name: m.name.to_string(),
             program: m.program.map_or(0, |p| program_to_pb(p) as i32),
             fee_kind: m.fee_kind.map_or(0, |k| fee_kind_to_pb(k) as i32),
-            baseline_amount: f.money(m.baseline),
-            scenario_amount: f.money(m.scenario),
-            delta: f.money(m.scenario - m.baseline),
-        })
-        .collect();
-    let materials = impact
-        .materials
-        .iter()
-        .map(|m| pb::MaterialResult {
+            baseline_amount: self.money(m.baseline),
+            scenario_amount: self.money(m.scenario),
+            delta: self.money(m.scenario - m.baseline),
+        }
+    }
+
+    fn material(&self, m: &MaterialSummary) -> pb::MaterialResult {
+        pb::MaterialResult {
             material_id: m.material_id.to_string(),
             name: m.name.to_string(),
             quantity_per_unit: plain(m.quantity),
             unit: unit_to_pb(m.unit) as i32,
-            baseline_price: f.exact(m.baseline_price),
-            scenario_price: f.exact(m.scenario_price),
-            baseline_cost: f.money(m.baseline_cost),
-            scenario_cost: f.money(m.scenario_cost),
-            delta: f.money(m.scenario_cost - m.baseline_cost),
-        })
-        .collect();
-    pb::CalculateImpactResponse {
-        currency: f.currency.code.to_string(),
-        baseline_unit_cost: f.money_exact(b.totals.total, b.totals.exact_total),
-        scenario_unit_cost: f.money_exact(s.totals.total, s.totals.exact_total),
-        delta: f.money_exact(impact.delta, s.totals.exact_total - b.totals.exact_total),
-        delta_percent: impact
-            .delta_percent
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
-        effects: Some(pb::EffectSplit {
-            price_effect: f.money(impact.price_effect),
-            tariff_effect: f.money(impact.tariff_effect),
-            interaction: f.money(impact.interaction),
-        }),
-        baseline_totals: f.totals(&b.totals),
-        scenario_totals: f.totals(&s.totals),
-        lines,
-        measures,
-        materials,
-        annual_impact: impact.annual_impact.and_then(|a| f.money(a)),
-        inputs: Some(pb::InputsUsed {
-            bom_id: inputs.bom.id.clone(),
-            baseline_prices: Some(inputs.baseline_prices.1.clone()),
-            scenario_prices: Some(inputs.scenario_prices.1.clone()),
-            baseline_schedule: Some(inputs.baseline_schedule.1.clone()),
-            scenario_schedule: Some(inputs.scenario_schedule.1.clone()),
-            entry_date: options.entry_date.to_string(),
-            scenario_entry_date: options.scenario_entry_date.to_string(),
-            units_per_entry: plain(options.units_per_entry),
-            rounding_mode: rounding_mode_to_pb(options.rounding) as i32,
-            baseline_measures_in_force: b.measures_in_force.iter().map(|m| m.to_string()).collect(),
-            scenario_measures_in_force: s.measures_in_force.iter().map(|m| m.to_string()).collect(),
-        }),
-        notes: impact.notes.clone(),
-        incentives: impact
-            .incentives
-            .iter()
-            .map(|(b, s)| {
-                let any = b.as_ref().or(s.as_ref());
-                pb::IncentiveResult {
-                    incentive_id: any.map(|o| o.id.clone()).unwrap_or_default(),
-                    name: any.map(|o| o.name.clone()).unwrap_or_default(),
-                    baseline: Some(f.incentive(b.as_ref())),
-                    scenario: Some(f.incentive(s.as_ref())),
-                }
-            })
-            .collect(),
-        stockpile: impact.stockpile.as_ref().map(|sp| pb::StockpileResult {
-            covered_delta: f.money(sp.covered_delta),
-            effective_delta: f.money(sp.effective_delta),
-            formula: sp.formula.clone(),
-        }),
+            baseline_price: self.exact(m.baseline_price),
+            scenario_price: self.exact(m.scenario_price),
+            baseline_cost: self.money(m.baseline_cost),
+            scenario_cost: self.money(m.scenario_cost),
+            delta: self.money(m.scenario_cost - m.baseline_cost),
+        }
+    }
+
+    fn incentive_result(
+        &self,
+        b: Option<&IncentiveOutcome>,
+        s: Option<&IncentiveOutcome>,
+    ) -> pb::IncentiveResult {
+        let any = b.or(s);
+        pb::IncentiveResult {
+            incentive_id: any.map(|o| o.id.clone()).unwrap_or_default(),
+            name: any.map(|o| o.name.clone()).unwrap_or_default(),
+            baseline: Some(self.incentive(b)),
+            scenario: Some(self.incentive(s)),
+        }
+    }
+}
+
+/// Which inputs produced the result: presets and their versions, dates, rounding, measures.
+fn inputs_used(impact: &Impact, inputs: &Resolved, options: &Options) -> pb::InputsUsed {
+    let in_force = |c: &Costing| c.measures_in_force.iter().map(|m| m.to_string()).collect();
+    pb::InputsUsed {
+        bom_id: inputs.bom.id.clone(),
+        baseline_prices: Some(inputs.baseline_prices.1.clone()),
+        scenario_prices: Some(inputs.scenario_prices.1.clone()),
+        baseline_schedule: Some(inputs.baseline_schedule.1.clone()),
+        scenario_schedule: Some(inputs.scenario_schedule.1.clone()),
+        entry_date: options.entry_date.to_string(),
+        scenario_entry_date: options.scenario_entry_date.to_string(),
+        units_per_entry: plain(options.units_per_entry),
+        rounding_mode: rounding_mode_to_pb(options.rounding) as i32,
+        baseline_measures_in_force: in_force(&impact.baseline),
+        scenario_measures_in_force: in_force(&impact.scenario),
     }
 }

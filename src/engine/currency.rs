@@ -60,4 +60,13 @@ mod tests {
         assert!(Currency::from_code("usd").is_none());
         assert!(Currency::from_code("XXX").is_none());
     }
+
+    /// The list an unsupported code's error shows: every code, in order.
+    #[test]
+    fn lists_the_supported_codes() {
+        assert_eq!(
+            Currency::supported(),
+            "AUD, BRL, CAD, CHF, CNY, EUR, GBP, INR, JPY, KRW, MXN, SEK, SGD, TWD, USD, VND"
+        );
+    }
 }
