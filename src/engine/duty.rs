@@ -203,11 +203,7 @@ fn charge(
     preempted_by: &str,
 ) -> Result<Charge, InputError> {
     let imported = target.imported;
-    let field = imported.field_path;
-    let ccy = target.currency.code;
-    let mu = target.currency.minor_units;
-    let explain = target.explain;
-    let context = if explain {
+    let context = if target.explain {
         format!(
             "{}, HTS {}, origin {}",
             measure.program.label(),
@@ -222,90 +218,21 @@ fn charge(
         base += portions.metal;
     }
     if effective.non_metal {
-        base = base.add_at(portions.non_metal, field, "dutiable value")?;
+        base = base.add_at(portions.non_metal, imported.field_path, "dutiable value")?;
     }
+    let mut duty = Duty::default();
     if effective.is_empty() {
-        return Ok(Charge {
-            id: measure.id.clone(),
-            name: measure.name.clone(),
-            program: Some(measure.program),
-            fee_kind: None,
-            base: Decimal::ZERO,
-            exact: Decimal::ZERO,
-            amount: target.rounding.round(Decimal::ZERO, mu),
-            formula: if explain {
-                format!("pre-empted by {preempted_by} on the value it covers, {context}")
-            } else {
-                String::new()
-            },
-        });
-    }
-
-    let rate = &measure.rate;
-    let mut parts: Vec<String> = Vec::new();
-    let mut exact = Decimal::ZERO;
-    if let Some(pct) = rate.ad_valorem_percent {
-        let duty = pct.mul_at(base, field, "ad valorem duty")?.div_at(
-            Decimal::ONE_HUNDRED,
-            field,
-            "ad valorem duty",
-        )?;
-        exact = duty;
-        if explain {
-            parts.push(format!(
-                "{}% x {} {ccy} {}",
-                plain(pct),
-                amount_text(base, mu),
-                basis_text(
-                    measure.basis,
-                    portions,
-                    imported.import.metal_content_share,
-                    ccy,
-                    mu,
-                    preempted_by
-                )
-            ));
+        if target.explain {
+            duty.formula =
+                format!("pre-empted by {preempted_by} on the value it covers, {context}");
         }
-    }
-    if let Some((amount, unit)) = rate.specific {
-        let qty = quantity_in(imported, unit, "rate.specific_unit")?;
-        let duty = amount.mul_at(qty, field, "specific duty")?;
-        exact = exact.add_at(duty, field, "compound duty")?;
-        if explain {
-            parts.push(format!(
-                "{} {ccy}/{unit} x {} {unit}",
-                amount_text(amount, mu),
-                plain(qty)
-            ));
-        }
-    }
-    let mut formula = parts.join(" + ");
-    if rate.minimum.is_some() || rate.maximum.is_some() {
-        let unit = rate.limit_unit.unwrap_or(Unit::Piece);
-        let qty = quantity_in(imported, unit, "rate.limit_unit")?;
-        if let Some(min) = rate.minimum {
-            let floor = min.mul_at(qty, field, "minimum duty")?;
-            if exact < floor && explain {
-                formula = format!(
-                    "{formula} = {} {ccy}, raised to the minimum {} {ccy}/{unit} x {} {unit}",
-                    amount_text(exact, mu),
-                    amount_text(min, mu),
-                    plain(qty)
-                );
-            }
-            exact = exact.max(floor);
-        }
-        if let Some(max) = rate.maximum {
-            let cap = max.mul_at(qty, field, "maximum duty")?;
-            if exact > cap && explain {
-                formula = format!(
-                    "{formula} = {} {ccy}, capped at the maximum {} {ccy}/{unit} x {} {unit}",
-                    amount_text(exact, mu),
-                    amount_text(max, mu),
-                    plain(qty)
-                );
-            }
-            exact = exact.min(cap);
+    } else {
+        ad_valorem(target, measure, portions, base, preempted_by, &mut duty)?;
+        specific(target, measure, &mut duty)?;
+        duty.formula = duty.parts.join(" + ");
+        limits(target, measure, &mut duty)?;
+        if target.explain {
+            duty.formula = format!("{}, {context}", duty.formula);
         }
     }
     Ok(Charge {
@@ -314,14 +241,131 @@ fn charge(
         program: Some(measure.program),
         fee_kind: None,
         base,
-        exact,
-        amount: target.rounding.round(exact, mu),
-        formula: if explain {
-            format!("{formula}, {context}")
-        } else {
-            String::new()
-        },
+        exact: duty.exact,
+        amount: target
+            .rounding
+            .round(duty.exact, target.currency.minor_units),
+        formula: duty.formula,
     })
+}
+
+/// A duty being built: its exact amount so far and the readable parts of its formula (empty
+/// when the costing does not explain). Each rate mechanic below adds to it.
+#[derive(Default)]
+struct Duty {
+    exact: Decimal,
+    parts: Vec<String>,
+    formula: String,
+}
+
+/// The ad valorem part: rate x the dutiable value of the measure's basis.
+fn ad_valorem(
+    target: &Dutiable<'_, '_>,
+    measure: &Measure,
+    portions: &Portions,
+    base: Decimal,
+    preempted_by: &str,
+    duty: &mut Duty,
+) -> Result<(), InputError> {
+    let Some(pct) = measure.rate.ad_valorem_percent else {
+        return Ok(());
+    };
+    let (field, ccy, mu) = (
+        target.imported.field_path,
+        target.currency.code,
+        target.currency.minor_units,
+    );
+    duty.exact = pct.mul_at(base, field, "ad valorem duty")?.div_at(
+        Decimal::ONE_HUNDRED,
+        field,
+        "ad valorem duty",
+    )?;
+    if target.explain {
+        duty.parts.push(format!(
+            "{}% x {} {ccy} {}",
+            plain(pct),
+            amount_text(base, mu),
+            basis_text(
+                measure.basis,
+                portions,
+                target.imported.import.metal_content_share,
+                ccy,
+                mu,
+                preempted_by
+            )
+        ));
+    }
+    Ok(())
+}
+
+/// The specific part: an amount per unit of quantity (compound with the ad valorem part).
+fn specific(
+    target: &Dutiable<'_, '_>,
+    measure: &Measure,
+    duty: &mut Duty,
+) -> Result<(), InputError> {
+    let Some((amount, unit)) = measure.rate.specific else {
+        return Ok(());
+    };
+    let (field, ccy, mu) = (
+        target.imported.field_path,
+        target.currency.code,
+        target.currency.minor_units,
+    );
+    let qty = quantity_in(target.imported, unit, "rate.specific_unit")?;
+    let part = amount.mul_at(qty, field, "specific duty")?;
+    duty.exact = duty.exact.add_at(part, field, "compound duty")?;
+    if target.explain {
+        duty.parts.push(format!(
+            "{} {ccy}/{unit} x {} {unit}",
+            amount_text(amount, mu),
+            plain(qty)
+        ));
+    }
+    Ok(())
+}
+
+/// The minimum and maximum per unit of `limit_unit`: the duty is raised to the floor, then
+/// capped at the cap.
+fn limits(target: &Dutiable<'_, '_>, measure: &Measure, duty: &mut Duty) -> Result<(), InputError> {
+    let rate = &measure.rate;
+    if rate.minimum.is_none() && rate.maximum.is_none() {
+        return Ok(());
+    }
+    let (field, ccy, mu) = (
+        target.imported.field_path,
+        target.currency.code,
+        target.currency.minor_units,
+    );
+    let unit = rate.limit_unit.unwrap_or(Unit::Piece);
+    let qty = quantity_in(target.imported, unit, "rate.limit_unit")?;
+    if let Some(min) = rate.minimum {
+        let floor = min.mul_at(qty, field, "minimum duty")?;
+        if duty.exact < floor && target.explain {
+            duty.formula = format!(
+                "{} = {} {ccy}, raised to the minimum {} {ccy}/{unit} x {} {unit}",
+                duty.formula,
+                amount_text(duty.exact, mu),
+                amount_text(min, mu),
+                plain(qty)
+            );
+        }
+        duty.exact = duty.exact.max(floor);
+    }
+    if let Some(max) = rate.maximum {
+        let cap = max.mul_at(qty, field, "maximum duty")?;
+        if duty.exact > cap && target.explain {
+            duty.formula = format!(
+                "{} = {} {ccy}, capped at the maximum {} {ccy}/{unit} x {} {unit}",
+                duty.formula,
+                amount_text(duty.exact, mu),
+                amount_text(max, mu),
+                plain(qty)
+            );
+        }
+        duty.exact = duty.exact.min(cap);
+    }
+    Ok(())
 }
 
 fn basis_text(

@@ -33,10 +33,43 @@ pub(crate) fn charges(
     currency: Currency,
     explain: bool,
 ) -> Result<Vec<(usize, Charge)>, InputError> {
-    let ccy = currency.code;
-    let mu = currency.minor_units;
-    let upe = options.units_per_entry;
-    // One entry per origin, in order of first appearance, grouped in one pass.
+    let mut out = Vec::new();
+    for (origin, entry_lines) in entries(fee, lines, date) {
+        let Some(entry) = Entry::new(fee, &entry_lines, options.units_per_entry, currency)? else {
+            continue;
+        };
+        for (l, r) in entry_lines.iter().zip(&entry.raw) {
+            let exact = entry.share(l, *r)?;
+            let formula = if explain {
+                entry.formula(fee, l, *r, origin)
+            } else {
+                String::new()
+            };
+            out.push((
+                l.line,
+                Charge {
+                    id: fee.id.clone(),
+                    name: fee.name.clone(),
+                    program: None,
+                    fee_kind: Some(fee.kind),
+                    base: l.customs_value,
+                    exact,
+                    amount: options.rounding.round(exact, currency.minor_units),
+                    formula,
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The lines `fee` applies to on `date`, one entry per origin, in order of first appearance,
+/// grouped in one pass.
+fn entries<'l, 'a>(
+    fee: &Fee,
+    lines: &[&'l ImportedLine<'a>],
+    date: Date,
+) -> Vec<(&'l str, Vec<&'l ImportedLine<'a>>)> {
     let mut entries: Vec<(&str, Vec<&ImportedLine<'_>>)> = Vec::new();
     let mut at: HashMap<&str, usize> = HashMap::new();
     for l in lines
@@ -53,11 +86,34 @@ pub(crate) fn charges(
             }
         }
     }
-    let mut out = Vec::new();
-    for (origin, entry_lines) in entries {
-        let mut raw = Vec::with_capacity(entry_lines.len());
+    entries
+}
+
+/// One customs entry's fee: each line's unclamped fee, their sum for the units of one entry,
+/// clamped to the minimum and maximum, and the clamped fee per unit of product.
+struct Entry {
+    currency: Currency,
+    units: Decimal,
+    raw: Vec<Decimal>,
+    sum: Decimal,
+    unclamped: Decimal,
+    per_unit: Decimal,
+    /// Why the fee was clamped; empty when it was not.
+    clamp_note: String,
+}
+
+impl Entry {
+    /// The entry of `lines` (`None` when it has none), with `units` units of product.
+    fn new(
+        fee: &Fee,
+        lines: &[&ImportedLine<'_>],
+        units: Decimal,
+        currency: Currency,
+    ) -> Result<Option<Entry>, InputError> {
+        let (ccy, mu) = (currency.code, currency.minor_units);
+        let mut raw = Vec::with_capacity(lines.len());
         let mut sum = Decimal::ZERO;
-        for l in &entry_lines {
+        for l in lines {
             let r = fee
                 .rate_percent
                 .mul_at(l.customs_value, l.field_path, "fee")?
@@ -65,11 +121,11 @@ pub(crate) fn charges(
             sum = sum.add_at(r, l.field_path, "fee per entry")?;
             raw.push(r);
         }
-        let Some(field) = entry_lines.first().map(|l| l.field_path) else {
-            continue;
+        let Some(field) = lines.first().map(|l| l.field_path) else {
+            return Ok(None);
         };
-        let entry_raw = sum.mul_at(upe, field, "fee per entry")?;
-        let mut entry = entry_raw;
+        let unclamped = sum.mul_at(units, field, "fee per entry")?;
+        let mut entry = unclamped;
         let mut clamp_note = String::new();
         if let Some(min) = fee.minimum_per_entry.filter(|m| entry < *m) {
             entry = min;
@@ -85,70 +141,74 @@ pub(crate) fn charges(
                 amount_text(max, mu)
             );
         }
-        let per_unit = quantize(entry.div_at(upe, field, "fee per unit")?);
-        let n = Decimal::from(entry_lines.len());
-        for (l, r) in entry_lines.iter().zip(&raw) {
-            let clamped = !clamp_note.is_empty();
-            let exact = if !clamped {
-                *r
-            } else if sum.is_zero() {
-                quantize(per_unit.div_at(n, l.field_path, "fee share")?)
-            } else {
-                quantize(per_unit.mul_at(*r, l.field_path, "fee share")?.div_at(
-                    sum,
-                    l.field_path,
-                    "fee share",
-                )?)
-            };
-            let formula = if !explain {
-                String::new()
-            } else {
-                let rate_text = format!(
-                    "{}% x {} {ccy} customs value",
-                    plain(fee.rate_percent),
-                    amount_text(l.customs_value, mu)
-                );
-                if !clamped {
-                    format!("{rate_text}, {}, origin {origin}", clip(&fee.name))
-                } else {
-                    let share = if entry_lines.len() == 1 {
-                        String::new()
-                    } else if sum.is_zero() {
-                        format!(
-                            " x 1/{} (equal share of the entry's lines)",
-                            entry_lines.len()
-                        )
-                    } else {
-                        format!(
-                            " x {} / {} (this line's share of the entry)",
-                            plain(*r),
-                            plain(sum)
-                        )
-                    };
-                    format!(
-                        "{rate_text} = {}; entry of {} units from {origin}: {} {ccy}, {clamp_note}; / {} units{share}, {}",
-                        plain(*r),
-                        plain(upe),
-                        amount_text(entry_raw, mu),
-                        plain(upe),
-                        clip(&fee.name)
-                    )
-                }
-            };
-            out.push((
-                l.line,
-                Charge {
-                    id: fee.id.clone(),
-                    name: fee.name.clone(),
-                    program: None,
-                    fee_kind: Some(fee.kind),
-                    base: l.customs_value,
-                    exact,
-                    amount: options.rounding.round(exact, mu),
-                    formula,
-                },
-            ));
-        }
+        let per_unit = quantize(entry.div_at(units, field, "fee per unit")?);
+        Ok(Some(Entry {
+            currency,
+            units,
+            raw,
+            sum,
+            unclamped,
+            per_unit,
+            clamp_note,
+        }))
     }
-    Ok(out)
+
+    fn clamped(&self) -> bool {
+        !self.clamp_note.is_empty()
+    }
+
+    /// Line `l`'s exact fee per unit of product, from its unclamped fee `r`: `r` itself, or
+    /// its share of the clamped fee (in proportion to `r`, or equal when every `r` is zero).
+    fn share(&self, l: &ImportedLine<'_>, r: Decimal) -> Result<Decimal, InputError> {
+        if !self.clamped() {
+            return Ok(r);
+        }
+        if self.sum.is_zero() {
+            let n = Decimal::from(self.raw.len());
+            return Ok(quantize(self.per_unit.div_at(
+                n,
+                l.field_path,
+                "fee share",
+            )?));
+        }
+        Ok(quantize(
+            self.per_unit.mul_at(r, l.field_path, "fee share")?.div_at(
+                self.sum,
+                l.field_path,
+                "fee share",
+            )?,
+        ))
+    }
+
+    fn formula(&self, fee: &Fee, l: &ImportedLine<'_>, r: Decimal, origin: &str) -> String {
+        let (ccy, mu) = (self.currency.code, self.currency.minor_units);
+        let rate_text = format!(
+            "{}% x {} {ccy} customs value",
+            plain(fee.rate_percent),
+            amount_text(l.customs_value, mu)
+        );
+        if !self.clamped() {
+            return format!("{rate_text}, {}, origin {origin}", clip(&fee.name));
+        }
+        let share = if self.raw.len() == 1 {
+            String::new()
+        } else if self.sum.is_zero() {
+            format!(" x 1/{} (equal share of the entry's lines)", self.raw.len())
+        } else {
+            format!(
+                " x {} / {} (this line's share of the entry)",
+                plain(r),
+                plain(self.sum)
+            )
+        };
+        format!(
+            "{rate_text} = {}; entry of {} units from {origin}: {} {ccy}, {}; / {} units{share}, {}",
+            plain(r),
+            plain(self.units),
+            amount_text(self.unclamped, mu),
+            self.clamp_note,
+            plain(self.units),
+            clip(&fee.name)
+        )
+    }
 }
