@@ -794,3 +794,108 @@ async fn shared_assemblies_are_costed_at_every_reference() {
         .unwrap();
     assert_eq!(amount(&m.baseline_cost), "250.00");
 }
+
+/// Pre-emption is tracked per program and per part of the value: each pre-empted measure
+/// names only the measures that overlap its own basis, at most three of them. One 1,000.00
+/// part from Germany, 40% metal (400.00 metal, 600.00 non-metal):
+/// - 232 "a" on metal (25%: 100.00) and safeguard "b" on the remainder (10%: 60.00) both
+///   pre-empt IEEPA: "x1" (full value) loses both parts, "x2" (metal) only a's, "x3"
+///   (remainder) only b's: all 0.00, each naming exactly who covered it;
+/// - AD/CVD "e" on metal (2%: 8.00) pre-empts 301: "c" (full value, 5%) keeps the remainder,
+///   5% x 600 = 30.00; "c2" (301 on the remainder, 3%: 18.00) is untouched and names nobody;
+/// - "c" pre-empts 122: "y" (122 on metal) is 0.00;
+/// - four "other" measures (1% each: 40.00) pre-empt MFN: "m" names three and counts one.
+///
+/// Duties: 100 + 60 + 8 + 30 + 18 + 40 = 256.00.
+#[tokio::test]
+async fn pre_emption_is_per_program_and_per_part_of_the_value() {
+    let server = TestServer::start().await;
+    let m = |id: &str, program: &str, basis: &str, rate: &str, preempts: &[&str]| {
+        json!({"id": id, "program": format!("PROGRAM_{program}"), "basis": format!("DUTY_BASIS_{basis}"),
+               "rate": {"adValoremPercent": rate}, "preempts": preempts.iter().map(|p| format!("PROGRAM_{p}")).collect::<Vec<_>>()})
+    };
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "preempt", "currency": "USD", "items": [
+                {"id": "part", "unitPrice": "1000", "import": {"htsCode": "7326.90", "origin": "DE",
+                 "transportMode": "TRANSPORT_MODE_AIR", "metalContentShare": "0.4"}}]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(json!([
+                m("a", "SECTION_232", "METAL_CONTENT", "25", &["IEEPA"]),
+                m("b", "SAFEGUARD", "NON_METAL_REMAINDER", "10", &["IEEPA"]),
+                m("x1", "IEEPA", "FULL_VALUE", "10", &[]),
+                m("x2", "IEEPA", "METAL_CONTENT", "10", &[]),
+                m("x3", "IEEPA", "NON_METAL_REMAINDER", "10", &[]),
+                m("e", "AD_CVD", "METAL_CONTENT", "2", &["SECTION_301"]),
+                m("c", "SECTION_301", "FULL_VALUE", "5", &["SECTION_122"]),
+                m("c2", "SECTION_301", "NON_METAL_REMAINDER", "3", &[]),
+                m("y", "SECTION_122", "METAL_CONTENT", "10", &[]),
+                m("d1", "OTHER", "FULL_VALUE", "1", &["MFN"]),
+                m("d2", "OTHER", "FULL_VALUE", "1", &["MFN"]),
+                m("d3", "OTHER", "FULL_VALUE", "1", &["MFN"]),
+                m("d4", "OTHER", "FULL_VALUE", "1", &["MFN"]),
+                m("mfn", "MFN", "FULL_VALUE", "2", &[])
+            ]), json!([])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    let part = line(&r, "part");
+    let c = |id: &str| charge(&part.baseline, id);
+    let amounts: Vec<(&str, &str)> = ["a", "b", "x1", "x2", "x3", "e", "c", "c2", "y", "d1", "mfn"]
+        .iter()
+        .map(|id| (*id, amount(&c(id).amount)))
+        .collect();
+    assert_eq!(
+        amounts,
+        [
+            ("a", "100.00"),
+            ("b", "60.00"),
+            ("x1", "0.00"),
+            ("x2", "0.00"),
+            ("x3", "0.00"),
+            ("e", "8.00"),
+            ("c", "30.00"),
+            ("c2", "18.00"),
+            ("y", "0.00"),
+            ("d1", "10.00"),
+            ("mfn", "0.00")
+        ]
+    );
+    let context = |program: &str| format!("{program}, HTS 7326.90, origin DE");
+    for (id, by, program) in [
+        ("x1", "a, b", "IEEPA"),
+        ("x2", "a", "IEEPA"),
+        ("x3", "b", "IEEPA"),
+        ("y", "c", "Section 122"),
+        ("mfn", "d1, d2, d3 and 1 more", "MFN"),
+    ] {
+        assert_eq!(
+            c(id).formula,
+            format!(
+                "pre-empted by {by} on the value it covers, {}",
+                context(program)
+            ),
+            "{id}"
+        );
+    }
+    assert_eq!(
+        c("c").formula,
+        format!(
+            "5% x 600.00 USD customs value, less the value pre-empted by e, {}",
+            context("Section 301")
+        )
+    );
+    assert_eq!(
+        c("c2").formula,
+        format!(
+            "3% x 600.00 USD non-metal remainder (1000.00 - 400.00 USD metal content), {}",
+            context("Section 301")
+        )
+    );
+    assert_eq!(
+        amount(&r.baseline_totals.as_ref().unwrap().duties),
+        "256.00"
+    );
+}
