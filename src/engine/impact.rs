@@ -100,6 +100,117 @@ pub struct StockpileOutcome {
 /// the work on `meter` (see [`super::estimate::calculation`] for what it can cost).
 pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
     let currency = s.bom.currency;
+    same_currency(s)?;
+    let o = s.options;
+    let Sides {
+        base: base_side,
+        scen: scen_side,
+        price_only,
+        tariff_only,
+    } = Sides::of(s, meter);
+    // Goods depend only on prices: walk the tree once per price side; the crossed costings
+    // reuse those goods under the other schedule.
+    let base_goods = costing::goods(s.bom, base_side, o)?;
+    let scen_goods = costing::goods(s.bom, scen_side, o)?;
+    let p1t0 = costing::total_only(&scen_goods, s.bom, price_only, o)?.total;
+    let p0t1 = costing::total_only(&base_goods, s.bom, tariff_only, o)?.total;
+    let explain = o.explain;
+    let baseline = costing::finish(
+        base_goods,
+        s.bom,
+        Side {
+            explain,
+            ..base_side
+        },
+        o,
+    )?;
+    let scenario = costing::finish(
+        scen_goods,
+        s.bom,
+        Side {
+            explain,
+            ..scen_side
+        },
+        o,
+    )?;
+    let split = Split::of(baseline.totals.total, scenario.totals.total, p1t0, p0t1, o)?;
+    let annual_impact = match o.annual_volume {
+        Some(v) => Some(
+            o.rounding.round(
+                split
+                    .delta
+                    .mul_at(v, "options.annual_volume", "annual impact")?,
+                currency.minor_units,
+            ),
+        ),
+        None => None,
+    };
+    let stockpile = match &o.stockpile {
+        Some(sp) => Some(stockpile(
+            &baseline,
+            &scenario,
+            split.delta,
+            sp,
+            o.rounding,
+            currency,
+            meter,
+        )?),
+        None => None,
+    };
+    let incentives = incentive_pairs(&baseline, &scenario);
+    let (measures, materials, notes) = summaries(&baseline, &scenario, meter)?;
+    Ok(Impact {
+        currency,
+        baseline,
+        scenario,
+        delta: split.delta,
+        price_effect: split.price_effect,
+        tariff_effect: split.tariff_effect,
+        interaction: split.interaction,
+        delta_percent: split.delta_percent,
+        annual_impact,
+        measures,
+        materials,
+        notes,
+        incentives,
+        stockpile,
+    })
+}
+
+/// The sides of the four costings: baseline, scenario, and the two crossings of the effect
+/// split (scenario prices under the baseline schedule and the reverse), which feed only the
+/// split and so skip formulas and notes.
+struct Sides<'a> {
+    base: Side<'a>,
+    scen: Side<'a>,
+    price_only: Side<'a>,
+    tariff_only: Side<'a>,
+}
+
+impl<'a> Sides<'a> {
+    fn of(s: &Scenario<'a>, meter: &'a Meter) -> Sides<'a> {
+        let o = s.options;
+        let side = |prices, schedule, entry_date, scenario_component_prices| Side {
+            prices,
+            schedule,
+            entry_date,
+            scenario_component_prices,
+            explain: false,
+            meter,
+        };
+        let (b, s1) = (o.entry_date, o.scenario_entry_date);
+        Sides {
+            base: side(s.baseline_prices, s.baseline_schedule, b, false),
+            scen: side(s.scenario_prices, s.scenario_schedule, s1, true),
+            price_only: side(s.scenario_prices, s.baseline_schedule, b, true),
+            tariff_only: side(s.baseline_prices, s.scenario_schedule, s1, false),
+        }
+    }
+}
+
+/// Prices and schedules must be in the BOM's currency: no conversion is made.
+fn same_currency(s: &Scenario<'_>) -> Result<(), Error> {
+    let currency = s.bom.currency;
     for (code, field) in [
         (
             s.baseline_prices.currency,
@@ -129,91 +240,66 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
             )));
         }
     }
-    let o = s.options;
-    // The crossed costings feed only the effect split: they skip formulas and notes.
-    let side = |prices, schedule, entry_date, scenario_component_prices| Side {
-        prices,
-        schedule,
-        entry_date,
-        scenario_component_prices,
-        explain: false,
-        meter,
-    };
-    let base_side = side(s.baseline_prices, s.baseline_schedule, o.entry_date, false);
-    let scen_side = side(
-        s.scenario_prices,
-        s.scenario_schedule,
-        o.scenario_entry_date,
-        true,
-    );
-    let price_only = side(s.scenario_prices, s.baseline_schedule, o.entry_date, true);
-    let tariff_only = side(
-        s.baseline_prices,
-        s.scenario_schedule,
-        o.scenario_entry_date,
-        false,
-    );
+    Ok(())
+}
 
-    // Goods depend only on prices: walk the tree once per price side; the crossed costings
-    // reuse those goods under the other schedule.
-    let base_goods = costing::goods(s.bom, base_side, o)?;
-    let scen_goods = costing::goods(s.bom, scen_side, o)?;
-    let p1t0 = costing::total_only(&scen_goods, s.bom, price_only, o)?.total;
-    let p0t1 = costing::total_only(&base_goods, s.bom, tariff_only, o)?.total;
-    let baseline = costing::finish(
-        base_goods,
-        s.bom,
-        Side {
-            explain: o.explain,
-            ..base_side
-        },
-        o,
-    )?;
-    let scenario = costing::finish(
-        scen_goods,
-        s.bom,
-        Side {
-            explain: o.explain,
-            ..scen_side
-        },
-        o,
-    )?;
-    let b = baseline.totals.total;
-    let delta = scenario.totals.total.sub_at(b, "bom", "delta")?;
-    let price_effect = p1t0.sub_at(b, "bom", "price effect")?;
-    let tariff_effect = p0t1.sub_at(b, "bom", "tariff effect")?;
-    let interaction = delta.sub_at(price_effect, "bom", "interaction")?.sub_at(
-        tariff_effect,
-        "bom",
-        "interaction",
-    )?;
-    let delta_percent = if b.is_zero() {
-        None
-    } else {
-        let pct = delta
-            .mul_at(Decimal::ONE_HUNDRED, "bom", "delta percent")?
-            .div_at(b, "bom", "delta percent")?;
-        Some(o.rounding.round(pct, 2))
-    };
-    let annual_impact = match o.annual_volume {
-        Some(v) => Some(o.rounding.round(
-            delta.mul_at(v, "options.annual_volume", "annual impact")?,
-            currency.minor_units,
-        )),
-        None => None,
-    };
-    let stockpile = match &o.stockpile {
-        Some(sp) => Some(stockpile(
-            &baseline, &scenario, delta, sp, o.rounding, currency, meter,
-        )?),
-        None => None,
-    };
-    let incentives = incentive_pairs(&baseline, &scenario);
+/// The delta and its exact, order-free split: price effect (scenario prices under the
+/// baseline schedule), tariff effect (baseline prices under the scenario schedule) and the
+/// interaction that makes the three add up to the delta.
+struct Split {
+    delta: Decimal,
+    price_effect: Decimal,
+    tariff_effect: Decimal,
+    interaction: Decimal,
+    delta_percent: Option<Decimal>,
+}
+
+impl Split {
+    fn of(
+        b: Decimal,
+        s: Decimal,
+        p1t0: Decimal,
+        p0t1: Decimal,
+        o: &super::model::Options,
+    ) -> Result<Split, Error> {
+        let delta = s.sub_at(b, "bom", "delta")?;
+        let price_effect = p1t0.sub_at(b, "bom", "price effect")?;
+        let tariff_effect = p0t1.sub_at(b, "bom", "tariff effect")?;
+        let interaction = delta.sub_at(price_effect, "bom", "interaction")?.sub_at(
+            tariff_effect,
+            "bom",
+            "interaction",
+        )?;
+        let delta_percent = if b.is_zero() {
+            None
+        } else {
+            let pct = delta
+                .mul_at(Decimal::ONE_HUNDRED, "bom", "delta percent")?
+                .div_at(b, "bom", "delta percent")?;
+            Some(o.rounding.round(pct, 2))
+        };
+        Ok(Split {
+            delta,
+            price_effect,
+            tariff_effect,
+            interaction,
+            delta_percent,
+        })
+    }
+}
+
+/// Per-measure and per-material summaries, and the notes of both sides without repeats.
+#[allow(clippy::type_complexity)]
+fn summaries(
+    baseline: &Costing,
+    scenario: &Costing,
+    meter: &Meter,
+) -> Result<(Vec<MeasureSummary>, Vec<MaterialSummary>, Vec<String>), Error> {
     let charges = baseline.lines.iter().chain(&scenario.lines);
     meter.charge(work_units(charges.map(|l| l.charges.len()).sum()))?;
-    let measures = measure_summaries(&baseline, &scenario);
+    let measures = measure_summaries(baseline, scenario);
     meter.charge(work_units(baseline.lines.len()))?;
-    let materials = material_summaries(&baseline, &scenario)?;
+    let materials = material_summaries(baseline, scenario)?;
     meter.charge(work_units(baseline.notes.len() + scenario.notes.len()))?;
     let mut seen: HashSet<&str> = HashSet::new();
     let notes: Vec<String> = baseline
@@ -223,22 +309,7 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
         .filter(|n| seen.insert(n.as_str()))
         .cloned()
         .collect();
-    Ok(Impact {
-        currency,
-        baseline,
-        scenario,
-        delta,
-        price_effect,
-        tariff_effect,
-        interaction,
-        delta_percent,
-        annual_impact,
-        measures,
-        materials,
-        notes,
-        incentives,
-        stockpile,
-    })
+    Ok((measures, materials, notes))
 }
 
 fn incentive_pairs(
