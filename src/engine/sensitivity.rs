@@ -202,10 +202,51 @@ pub fn analyze(
     let all_low = delta_at(&values(&|u| u.low))?;
     let all_high = delta_at(&values(&|u| u.high))?;
 
+    let tornado = tornado(uncertain, &base_values, &delta_at)?;
+
+    let mut search = Search::new(inputs, uncertain, &targets, &base, meter)?;
+    let lo: Vec<Decimal> = values(&|u| u.low);
+    let hi: Vec<Decimal> = values(&|u| u.high);
+    let (upper, max_reached, up_ok) = search.refine(&lo, &hi, Goal::Max)?;
+    let (lower, min_reached, low_ok) = search.refine(&lo, &hi, Goal::Min)?;
+    let mu = inputs.bom.currency.minor_units;
+    let converged = up_ok && low_ok;
+    let nearest = RoundingStrategy::MidpointAwayFromZero;
+    // Converged bounds are within half a minor unit of a reached delta: nearest. Otherwise
+    // they are rounded outward, so they stay bounds.
+    let (up, down) = if converged {
+        (nearest, nearest)
+    } else {
+        (
+            RoundingStrategy::ToPositiveInfinity,
+            RoundingStrategy::ToNegativeInfinity,
+        )
+    };
+    Ok(Sensitivity {
+        upper_bound: round(upper, mu, up),
+        lower_bound: round(lower, mu, down),
+        converged,
+        min_reached: round(min_reached, mu, nearest),
+        max_reached: round(max_reached, mu, nearest),
+        all_low,
+        all_high,
+        tornado,
+        evaluations: search.evaluations,
+        base,
+    })
+}
+
+/// The tornado: each input swung alone from low to high, the others at base, largest swing
+/// first.
+fn tornado(
+    uncertain: &[Uncertain],
+    base_values: &[Decimal],
+    delta_at: &dyn Fn(&[Decimal]) -> Result<Decimal, Error>,
+) -> Result<Vec<Bar>, Error> {
     let mut tornado = Vec::with_capacity(uncertain.len());
     for (i, u) in uncertain.iter().enumerate() {
         let swung = |value: Decimal| -> Result<Decimal, Error> {
-            let mut v = base_values.clone();
+            let mut v = base_values.to_vec();
             v[i] = value;
             delta_at(&v)
         };
@@ -220,43 +261,7 @@ pub fn analyze(
         });
     }
     tornado.sort_by_key(|b| std::cmp::Reverse(b.swing));
-
-    let mut search = Search::new(inputs, uncertain, &targets, &base, meter)?;
-    let lo: Vec<Decimal> = values(&|u| u.low);
-    let hi: Vec<Decimal> = values(&|u| u.high);
-    let (upper, max_reached, up_ok) = search.refine(&lo, &hi, Goal::Max)?;
-    let (lower, min_reached, low_ok) = search.refine(&lo, &hi, Goal::Min)?;
-    let mu = inputs.bom.currency.minor_units;
-    let converged = up_ok && low_ok;
-    let nearest = RoundingStrategy::MidpointAwayFromZero;
-    Ok(Sensitivity {
-        upper_bound: round(
-            upper,
-            mu,
-            if converged {
-                nearest
-            } else {
-                RoundingStrategy::ToPositiveInfinity
-            },
-        ),
-        lower_bound: round(
-            lower,
-            mu,
-            if converged {
-                nearest
-            } else {
-                RoundingStrategy::ToNegativeInfinity
-            },
-        ),
-        converged,
-        min_reached: round(min_reached, mu, nearest),
-        max_reached: round(max_reached, mu, nearest),
-        all_low,
-        all_high,
-        tornado,
-        evaluations: search.evaluations,
-        base,
-    })
+    Ok(tornado)
 }
 
 /// Where each quantity input's item paths lead, found once: the chain of child indices from
@@ -689,35 +694,7 @@ fn goods_terms(
     uncertain: &[Uncertain],
     meter: &Meter,
 ) -> Result<Vec<GoodsTerm>, Error> {
-    let o = &inputs.options;
-    let spec = |prices, schedule, entry_date, scenario_component_prices| SideSpec {
-        prices,
-        schedule,
-        entry_date,
-        scenario_component_prices,
-        explain: false,
-        meter,
-    };
-    let b = costing::cost(
-        &inputs.bom,
-        spec(
-            &inputs.baseline_prices,
-            &inputs.baseline_schedule,
-            o.entry_date,
-            false,
-        ),
-        o,
-    )?;
-    let s = costing::cost(
-        &inputs.bom,
-        spec(
-            &inputs.scenario_prices,
-            &inputs.scenario_schedule,
-            o.scenario_entry_date,
-            true,
-        ),
-        o,
-    )?;
+    let (b, s) = both_sides(inputs, meter)?;
     let price_input = |material: &str, on_side: fn(Side) -> bool| {
         uncertain.iter().rposition(|u| {
             matches!(&u.target, Target::Price { material_id, side } if material_id == material && on_side(*side))
@@ -778,6 +755,27 @@ fn goods_terms(
         terms.push(term);
     }
     Ok(terms)
+}
+
+/// The baseline and scenario costings of `inputs` as given, without formulas.
+fn both_sides(
+    inputs: &Inputs,
+    meter: &Meter,
+) -> Result<(costing::Costing, costing::Costing), Error> {
+    let o = &inputs.options;
+    let spec = |prices, schedule, entry_date, scenario_component_prices| SideSpec {
+        prices,
+        schedule,
+        entry_date,
+        scenario_component_prices,
+        explain: false,
+        meter,
+    };
+    let (bp, bs) = (&inputs.baseline_prices, &inputs.baseline_schedule);
+    let (sp, ss) = (&inputs.scenario_prices, &inputs.scenario_schedule);
+    let b = costing::cost(&inputs.bom, spec(bp, bs, o.entry_date, false), o)?;
+    let s = costing::cost(&inputs.bom, spec(sp, ss, o.scenario_entry_date, true), o)?;
+    Ok((b, s))
 }
 
 /// Sets `u`'s target to `value` in `x`; a quantity input's items are found by their
