@@ -10,7 +10,7 @@ use super::fees;
 use super::incentive::{self, IncentiveOutcome};
 use super::line::ImportedLine;
 pub use super::line::{Charge, LineCost, LineKind, PricedMaterial};
-use super::model::{Bom, Item, ItemKind, Measure, Options, PriceDeck, Schedule};
+use super::model::{Bom, Import, Item, ItemKind, Measure, Options, PriceDeck, Schedule};
 use super::money::RoundingMode;
 use super::text::clip;
 use super::units::{self, ConvertError};
@@ -261,11 +261,7 @@ impl<'a> Walk<'a> {
             charges: Vec::new(),
         });
         if let (Some(_), Some(above)) = (&item.import, imported_above) {
-            self.notes.push(format!(
-                "{}: import declaration ignored: its assembly {} is imported whole and dutied on its own value",
-                self.ids.join("/"),
-                self.ids[..=above].join("/")
-            ));
+            self.ignored_import(above);
         }
         let below = if dutied_here {
             Some(depth)
@@ -276,50 +272,7 @@ impl<'a> Walk<'a> {
             ItemKind::Material {
                 material_id,
                 content_factor,
-            } => {
-                let price = self.prices.prices.get(&**material_id).ok_or_else(|| {
-                    InputError::new(
-                        format!("{field}.material_id"),
-                        Reason::UnknownMaterial,
-                        format!(
-                            "material {material_id:?} is not priced in price deck {:?}",
-                            self.prices.id
-                        ),
-                    )
-                })?;
-                let in_price_unit =
-                    units::convert(quantity, item.unit, price.unit).map_err(|e| match e {
-                        ConvertError::Incompatible => InputError::new(
-                            format!("{field}.unit"),
-                            Reason::UnitMismatch,
-                            format!(
-                                "quantity in {} cannot be priced per {} (material {material_id:?})",
-                                item.unit, price.unit
-                            ),
-                        ),
-                        ConvertError::Overflow => {
-                            InputError::overflow(format!("{field}.quantity"), "quantity")
-                        }
-                    })?;
-                let priced_quantity = in_price_unit.mul_at(
-                    *content_factor,
-                    (field, "content_factor"),
-                    "priced quantity",
-                )?;
-                let goods =
-                    priced_quantity.mul_at(price.price, (field, "quantity"), "goods cost")?;
-                let line = &mut self.lines[index];
-                line.kind = LineKind::Material {
-                    material_id: material_id.clone(),
-                };
-                line.priced = Some(PricedMaterial {
-                    name: price.name.clone(),
-                    priced_quantity,
-                    unit: price.unit,
-                    price: price.price,
-                });
-                goods
-            }
+            } => self.material(item, quantity, index, material_id, *content_factor)?,
             ItemKind::Component {
                 baseline_price,
                 scenario_price,
@@ -347,24 +300,100 @@ impl<'a> Walk<'a> {
             line.goods = self.rounding.round(subtree_goods, self.minor_units);
         }
         if let Some(import) = item.import.as_ref().filter(|_| dutied_here) {
-            let customs_value = match import.customs_value {
-                Some(per_unit) => {
-                    quantity.mul_at(per_unit, (field, "import.customs_value"), "customs value")?
-                }
-                None => subtree_goods,
-            };
-            self.lines[index].customs_value = Some(customs_value);
-            self.imports.push(ImportedLine {
-                line: index,
-                import,
-                field_path: field,
-                customs_value,
-                unit: item.unit,
-                quantity,
-            });
+            self.import(item, import, index, quantity, subtree_goods)?;
         }
         self.ids.pop();
         Ok(subtree_goods)
+    }
+
+    /// Notes that the current item's import declaration is ignored: the assembly at depth
+    /// `above` is imported whole, so the item is dutied inside its value.
+    fn ignored_import(&mut self, above: usize) {
+        self.notes.push(format!(
+            "{}: import declaration ignored: its assembly {} is imported whole and dutied on its own value",
+            self.ids.join("/"),
+            self.ids[..=above].join("/")
+        ));
+    }
+
+    /// Prices material line `index` (`quantity` of `item` per unit of product) from the deck:
+    /// its exact goods cost.
+    fn material(
+        &mut self,
+        item: &Item,
+        quantity: Decimal,
+        index: usize,
+        material_id: &Arc<str>,
+        content_factor: Decimal,
+    ) -> Result<Decimal, Error> {
+        let field = item.field_path.as_str();
+        let price = self.prices.prices.get(&**material_id).ok_or_else(|| {
+            InputError::new(
+                format!("{field}.material_id"),
+                Reason::UnknownMaterial,
+                format!(
+                    "material {material_id:?} is not priced in price deck {:?}",
+                    self.prices.id
+                ),
+            )
+        })?;
+        let in_price_unit =
+            units::convert(quantity, item.unit, price.unit).map_err(|e| match e {
+                ConvertError::Incompatible => InputError::new(
+                    format!("{field}.unit"),
+                    Reason::UnitMismatch,
+                    format!(
+                        "quantity in {} cannot be priced per {} (material {material_id:?})",
+                        item.unit, price.unit
+                    ),
+                ),
+                ConvertError::Overflow => {
+                    InputError::overflow(format!("{field}.quantity"), "quantity")
+                }
+            })?;
+        let priced_quantity =
+            in_price_unit.mul_at(content_factor, (field, "content_factor"), "priced quantity")?;
+        let goods = priced_quantity.mul_at(price.price, (field, "quantity"), "goods cost")?;
+        let line = &mut self.lines[index];
+        line.kind = LineKind::Material {
+            material_id: material_id.clone(),
+        };
+        line.priced = Some(PricedMaterial {
+            name: price.name.clone(),
+            priced_quantity,
+            unit: price.unit,
+            price: price.price,
+        });
+        Ok(goods)
+    }
+
+    /// Records line `index` as dutied here: its customs value (declared per unit of its
+    /// quantity, or its own goods cost) for duties and fees to apply to.
+    fn import(
+        &mut self,
+        item: &'a Item,
+        import: &'a Import,
+        index: usize,
+        quantity: Decimal,
+        goods: Decimal,
+    ) -> Result<(), Error> {
+        let field = item.field_path.as_str();
+        let customs_value = match import.customs_value {
+            Some(per_unit) => {
+                quantity.mul_at(per_unit, (field, "import.customs_value"), "customs value")?
+            }
+            None => goods,
+        };
+        self.lines[index].customs_value = Some(customs_value);
+        self.imports.push(ImportedLine {
+            line: index,
+            import,
+            field_path: field,
+            customs_value,
+            unit: item.unit,
+            quantity,
+        });
+        Ok(())
     }
 }
 
