@@ -62,6 +62,15 @@ pub fn bom(b: &pb::Bom, root: &str, limits: &Limits) -> Result<Bom, Vec<InputErr
     })
 }
 
+/// Which of its four kinds a BOM item sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Material,
+    Component,
+    Assembly,
+    SharedRef,
+}
+
 struct Expander<'a> {
     c: Check,
     shared: HashMap<&'a str, (String, &'a pb::SharedAssembly)>,
@@ -94,29 +103,7 @@ impl<'a> Expander<'a> {
     }
 
     fn item(&mut self, it: &'a pb::BomItem, index: usize, f: &str, depth: usize) -> Option<Item> {
-        if depth > self.limits.max_depth {
-            self.c.push(
-                f,
-                Reason::InvalidStructure,
-                format!(
-                    "the BOM is nested deeper than {} levels",
-                    self.limits.max_depth
-                ),
-            );
-            return None;
-        }
-        self.count += 1;
-        if self.count > self.limits.max_items {
-            if self.count == self.limits.max_items + 1 {
-                self.c.push(
-                    join(&self.root, "items"),
-                    Reason::InvalidStructure,
-                    format!(
-                        "the BOM expands to more than {} items",
-                        self.limits.max_items
-                    ),
-                );
-            }
+        if !self.within_limits(f, depth) {
             return None;
         }
         if it.id.contains('/') {
@@ -126,123 +113,22 @@ impl<'a> Expander<'a> {
                 "ids must not contain '/' (the path separator)",
             );
         }
-        let set = [
-            !it.material_id.is_empty(),
-            !it.unit_price.is_empty(),
-            !it.children.is_empty(),
-            !it.assembly_ref.is_empty(),
-        ];
-        if set.iter().filter(|s| **s).count() != 1 {
-            self.c.push(
-                f,
-                Reason::InvalidStructure,
-                "an item must set exactly one of material_id (material line), unit_price (component), \
-                 children (assembly) or assembly_ref (shared assembly)",
-            );
-            return None;
-        }
-        let is_material = set[0];
-        if !is_material && !it.content_factor.is_empty() {
-            self.c.push(
-                join(f, "content_factor"),
-                Reason::InvalidValue,
-                "content_factor applies to material lines only",
-            );
-        }
-        if !set[1] && !it.scenario_unit_price.is_empty() {
-            self.c.push(
-                join(f, "scenario_unit_price"),
-                Reason::InvalidValue,
-                "scenario_unit_price applies to purchased components only",
-            );
-        }
-        let q_field = join(f, "quantity");
-        let quantity = if is_material || !it.quantity.is_empty() {
-            self.c.decimal(&it.quantity, &q_field, Range::NonNegative)
+        let shape = self.shape(it, f)?;
+        let quantity = if shape == Shape::Material || !it.quantity.is_empty() {
+            self.c
+                .decimal(&it.quantity, &join(f, "quantity"), Range::NonNegative)
         } else {
             Some(Decimal::ONE)
         };
-        let unit_field = join(f, "unit");
-        let unit = if is_material {
-            self.c.enum_value(
-                enums::unit(it.unit),
-                it.unit,
-                &unit_field,
-                "unit of measure",
-            )
-        } else {
-            match enums::unit(it.unit) {
-                None if it.unit == 0 => Some(Unit::Piece),
-                Some(Unit::Piece) => Some(Unit::Piece),
-                _ => {
-                    self.c.push(
-                        unit_field,
-                        Reason::UnitMismatch,
-                        "components and assemblies are counted in pieces",
-                    );
-                    None
-                }
-            }
-        };
+        let unit = self.unit(it, f, shape == Shape::Material);
         let import = it
             .import
             .as_ref()
             .and_then(|i| self.import(i, &join(f, "import")));
-        if !it.sourcing.is_empty() {
-            if !is_material {
-                self.c.push(
-                    join(f, "sourcing"),
-                    Reason::InvalidValue,
-                    "sourcing applies to material lines only",
-                );
-                return None;
-            }
-            if it.import.is_some() {
-                self.c.push(
-                    join(f, "import"),
-                    Reason::InvalidStructure,
-                    "a material line with a sourcing mix declares imports per share, not on the line",
-                );
-                return None;
-            }
+        if !it.sourcing.is_empty() && !self.sourcing_allowed(it, f, shape) {
+            return None;
         }
-        let kind = if is_material && !it.sourcing.is_empty() {
-            let content_factor = self.content_factor(it, f);
-            ItemKind::Assembly {
-                children: self.sourcing(it, f, unit?, content_factor?)?,
-            }
-        } else if is_material {
-            let content_factor = self.content_factor(it, f);
-            ItemKind::Material {
-                material_id: it.material_id.as_str().into(),
-                content_factor: content_factor?,
-            }
-        } else if set[1] {
-            let baseline_price =
-                self.c
-                    .decimal(&it.unit_price, &join(f, "unit_price"), Range::NonNegative);
-            let scenario_price = if it.scenario_unit_price.is_empty() {
-                baseline_price
-            } else {
-                self.c.decimal(
-                    &it.scenario_unit_price,
-                    &join(f, "scenario_unit_price"),
-                    Range::NonNegative,
-                )
-            };
-            ItemKind::Component {
-                baseline_price: baseline_price?,
-                scenario_price: scenario_price?,
-            }
-        } else if set[2] {
-            ItemKind::Assembly {
-                children: self.items(&it.children, &join(f, "children"), depth + 1),
-            }
-        } else {
-            ItemKind::Assembly {
-                children: self.shared_ref(&it.assembly_ref, &join(f, "assembly_ref"), depth)?,
-            }
-        };
+        let kind = self.kind(it, f, shape, unit, depth)?;
         if it.import.is_some() && import.is_none() {
             return None;
         }
@@ -258,6 +144,168 @@ impl<'a> Expander<'a> {
             unit: unit?,
             kind,
             import,
+        })
+    }
+
+    /// Counts the item against the depth and item limits (both inclusive); the item limit is
+    /// reported once, on the item list.
+    fn within_limits(&mut self, f: &str, depth: usize) -> bool {
+        if depth > self.limits.max_depth {
+            self.c.push(
+                f,
+                Reason::InvalidStructure,
+                format!(
+                    "the BOM is nested deeper than {} levels",
+                    self.limits.max_depth
+                ),
+            );
+            return false;
+        }
+        self.count += 1;
+        if self.count > self.limits.max_items {
+            if self.count == self.limits.max_items + 1 {
+                self.c.push(
+                    join(&self.root, "items"),
+                    Reason::InvalidStructure,
+                    format!(
+                        "the BOM expands to more than {} items",
+                        self.limits.max_items
+                    ),
+                );
+            }
+            return false;
+        }
+        true
+    }
+
+    /// What the item is: exactly one of its four kinds must be set, and the fields of the
+    /// other kinds must not be.
+    fn shape(&mut self, it: &pb::BomItem, f: &str) -> Option<Shape> {
+        let set = [
+            (!it.material_id.is_empty(), Shape::Material),
+            (!it.unit_price.is_empty(), Shape::Component),
+            (!it.children.is_empty(), Shape::Assembly),
+            (!it.assembly_ref.is_empty(), Shape::SharedRef),
+        ];
+        let mut chosen = set.iter().filter(|(on, _)| *on).map(|(_, s)| *s);
+        let (Some(shape), None) = (chosen.next(), chosen.next()) else {
+            self.c.push(
+                f,
+                Reason::InvalidStructure,
+                "an item must set exactly one of material_id (material line), unit_price (component), \
+                 children (assembly) or assembly_ref (shared assembly)",
+            );
+            return None;
+        };
+        if shape != Shape::Material && !it.content_factor.is_empty() {
+            self.c.push(
+                join(f, "content_factor"),
+                Reason::InvalidValue,
+                "content_factor applies to material lines only",
+            );
+        }
+        if shape != Shape::Component && !it.scenario_unit_price.is_empty() {
+            self.c.push(
+                join(f, "scenario_unit_price"),
+                Reason::InvalidValue,
+                "scenario_unit_price applies to purchased components only",
+            );
+        }
+        Some(shape)
+    }
+
+    /// A material line's unit (required); components and assemblies count pieces.
+    fn unit(&mut self, it: &pb::BomItem, f: &str, is_material: bool) -> Option<Unit> {
+        let unit_field = join(f, "unit");
+        if is_material {
+            return self.c.enum_value(
+                enums::unit(it.unit),
+                it.unit,
+                &unit_field,
+                "unit of measure",
+            );
+        }
+        match enums::unit(it.unit) {
+            None if it.unit == 0 => Some(Unit::Piece),
+            Some(Unit::Piece) => Some(Unit::Piece),
+            _ => {
+                self.c.push(
+                    unit_field,
+                    Reason::UnitMismatch,
+                    "components and assemblies are counted in pieces",
+                );
+                None
+            }
+        }
+    }
+
+    /// A sourcing mix belongs to a material line without an import of its own.
+    fn sourcing_allowed(&mut self, it: &pb::BomItem, f: &str, shape: Shape) -> bool {
+        if shape != Shape::Material {
+            self.c.push(
+                join(f, "sourcing"),
+                Reason::InvalidValue,
+                "sourcing applies to material lines only",
+            );
+            return false;
+        }
+        if it.import.is_some() {
+            self.c.push(
+                join(f, "import"),
+                Reason::InvalidStructure,
+                "a material line with a sourcing mix declares imports per share, not on the line",
+            );
+            return false;
+        }
+        true
+    }
+
+    fn kind(
+        &mut self,
+        it: &'a pb::BomItem,
+        f: &str,
+        shape: Shape,
+        unit: Option<Unit>,
+        depth: usize,
+    ) -> Option<ItemKind> {
+        Some(match shape {
+            Shape::Material if !it.sourcing.is_empty() => {
+                let content_factor = self.content_factor(it, f);
+                ItemKind::Assembly {
+                    children: self.sourcing(it, f, unit?, content_factor?)?,
+                }
+            }
+            Shape::Material => {
+                let content_factor = self.content_factor(it, f);
+                ItemKind::Material {
+                    material_id: it.material_id.as_str().into(),
+                    content_factor: content_factor?,
+                }
+            }
+            Shape::Component => {
+                let baseline_price =
+                    self.c
+                        .decimal(&it.unit_price, &join(f, "unit_price"), Range::NonNegative);
+                let scenario_price = if it.scenario_unit_price.is_empty() {
+                    baseline_price
+                } else {
+                    self.c.decimal(
+                        &it.scenario_unit_price,
+                        &join(f, "scenario_unit_price"),
+                        Range::NonNegative,
+                    )
+                };
+                ItemKind::Component {
+                    baseline_price: baseline_price?,
+                    scenario_price: scenario_price?,
+                }
+            }
+            Shape::Assembly => ItemKind::Assembly {
+                children: self.items(&it.children, &join(f, "children"), depth + 1),
+            },
+            Shape::SharedRef => ItemKind::Assembly {
+                children: self.shared_ref(&it.assembly_ref, &join(f, "assembly_ref"), depth)?,
+            },
         })
     }
 
