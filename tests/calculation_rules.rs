@@ -899,3 +899,80 @@ async fn pre_emption_is_per_program_and_per_part_of_the_value() {
         "256.00"
     );
 }
+
+/// Formulas say exactly what was applied, at the boundaries too: a fee or duty exactly at its
+/// minimum or maximum is not "raised" or "capped". MPF 1% with 10.00 minimum and 20.00
+/// maximum per entry, one unit per entry, five parts from five origins: 500.00 (5 -> raised to
+/// 10.00), 1000.00 (exactly 10.00), 1500.00 (15.00), 2000.00 (exactly 20.00), 3000.00 (30 ->
+/// capped at 20.00). Duties on three more parts: 1% with a 10.00 minimum on 1000.00 (exactly
+/// the minimum), 10% with a 100.00 maximum on 1000.00 (exactly the maximum), and 5% on the
+/// non-metal remainder when no metal-content measure applies (the full value).
+#[tokio::test]
+async fn formulas_name_clamps_only_when_they_bind() {
+    let server = TestServer::start().await;
+    let hts = |id: &str, price: &str, origin: &str, hts: &str| json!({"id": id, "unitPrice": price, "import": {"htsCode": hts, "origin": origin, "transportMode": "TRANSPORT_MODE_AIR"}});
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "clamps", "currency": "USD", "items": [
+                hts("low", "500", "CN", "9999.01"), hts("at-min", "1000", "JP", "9999.01"),
+                hts("mid", "1500", "DE", "9999.01"), hts("at-max", "2000", "KR", "9999.01"),
+                hts("high", "3000", "MX", "9999.01"),
+                hts("floor", "1000", "VN", "1111.01"), hts("cap", "1000", "TH", "2222.01"),
+                hts("remainder", "1000", "IN", "3333.01")]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(json!([
+                {"id": "floor", "program": "PROGRAM_MFN", "htsPrefixes": ["1111"],
+                 "rate": {"adValoremPercent": "1", "minimumAmount": "10", "limitUnit": "UNIT_OF_MEASURE_PIECE"}},
+                {"id": "cap", "program": "PROGRAM_MFN", "htsPrefixes": ["2222"],
+                 "rate": {"adValoremPercent": "10", "maximumAmount": "100", "limitUnit": "UNIT_OF_MEASURE_PIECE"}},
+                {"id": "rest", "program": "PROGRAM_MFN", "htsPrefixes": ["3333"], "basis": "DUTY_BASIS_NON_METAL_REMAINDER",
+                 "rate": {"adValoremPercent": "5"}}]),
+                json!([{"id": "mpf", "name": "MPF", "kind": "FEE_KIND_MPF", "ratePercent": "1",
+                        "minimumPerEntry": "10", "maximumPerEntry": "20", "transportModes": ["TRANSPORT_MODE_AIR"],
+                        "exemptOrigins": ["VN", "TH", "IN"]}])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    let fee = |id: &str| charge(&line(&r, id).baseline, "mpf").clone();
+    let unclamped =
+        |value: &str, origin: &str| format!("1% x {value} USD customs value, MPF, origin {origin}");
+    for (id, amount_text, formula) in [
+        (
+            "low",
+            "10.00",
+            "1% x 500.00 USD customs value = 5; entry of 1 units from CN: 5.00 USD, raised to the 10.00 USD minimum per entry; / 1 units, MPF".to_string(),
+        ),
+        ("at-min", "10.00", unclamped("1000.00", "JP")),
+        ("mid", "15.00", unclamped("1500.00", "DE")),
+        ("at-max", "20.00", unclamped("2000.00", "KR")),
+        (
+            "high",
+            "20.00",
+            "1% x 3000.00 USD customs value = 30; entry of 1 units from MX: 30.00 USD, capped at the 20.00 USD maximum per entry; / 1 units, MPF".to_string(),
+        ),
+    ] {
+        let c = fee(id);
+        assert_eq!((amount(&c.amount), c.formula.as_str()), (amount_text, formula.as_str()), "{id}");
+    }
+    let duty = |id: &str, m: &str| charge(&line(&r, id).baseline, m).clone();
+    let floor = duty("floor", "floor");
+    assert_eq!(amount(&floor.amount), "10.00");
+    assert_eq!(
+        floor.formula,
+        "1% x 1000.00 USD customs value, MFN, HTS 1111.01, origin VN"
+    );
+    let cap = duty("cap", "cap");
+    assert_eq!(amount(&cap.amount), "100.00");
+    assert_eq!(
+        cap.formula,
+        "10% x 1000.00 USD customs value, MFN, HTS 2222.01, origin TH"
+    );
+    let rest = duty("remainder", "rest");
+    assert_eq!(amount(&rest.amount), "50.00");
+    assert_eq!(
+        rest.formula,
+        "5% x 1000.00 USD non-metal remainder (no metal-content measure applies: full customs value), MFN, HTS 3333.01, origin IN"
+    );
+}
