@@ -11,7 +11,7 @@ use super::incentive::{self, IncentiveOutcome};
 use super::line::ImportedLine;
 pub use super::line::{Charge, LineCost, LineKind, PricedMaterial};
 use super::model::{Bom, Import, Item, ItemKind, Measure, Options, PriceDeck, Schedule};
-use super::money::RoundingMode;
+use super::money::{RoundingMode, quantize};
 use super::text::clip;
 use super::units::{self, ConvertError};
 use super::work::{Meter, units};
@@ -283,7 +283,7 @@ impl<'a> Walk<'a> {
                     *baseline_price
                 };
                 self.lines[index].kind = LineKind::Component;
-                quantity.mul_at(price, (field, "unit_price"), "component cost")?
+                quantize(quantity.mul_at(price, (field, "unit_price"), "component cost")?)
             }
             ItemKind::Assembly { children } => {
                 let mut sum = Decimal::ZERO;
@@ -353,7 +353,8 @@ impl<'a> Walk<'a> {
             })?;
         let priced_quantity =
             in_price_unit.mul_at(content_factor, (field, "content_factor"), "priced quantity")?;
-        let goods = priced_quantity.mul_at(price.price, (field, "quantity"), "goods cost")?;
+        let goods =
+            quantize(priced_quantity.mul_at(price.price, (field, "quantity"), "goods cost")?);
         let line = &mut self.lines[index];
         line.kind = LineKind::Material {
             material_id: material_id.clone(),

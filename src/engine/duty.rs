@@ -15,7 +15,7 @@ use super::currency::Currency;
 use super::error::{CheckedAt, InputError, Reason};
 use super::line::{Charge, ImportedLine};
 use super::model::{DutyBasis, Measure, Program};
-use super::money::{RoundingMode, amount_text, plain};
+use super::money::{RoundingMode, amount_text, plain, quantize};
 use super::text::clip;
 use super::units::{self, Unit};
 use rust_decimal::Decimal;
@@ -241,10 +241,10 @@ fn charge(
         program: Some(measure.program),
         fee_kind: None,
         base,
-        exact: duty.exact,
+        exact: quantize(duty.exact),
         amount: target
             .rounding
-            .round(duty.exact, target.currency.minor_units),
+            .round(quantize(duty.exact), target.currency.minor_units),
         formula: duty.formula,
     })
 }

@@ -13,16 +13,10 @@ use super::date::Date;
 use super::error::{CheckedAt, InputError};
 use super::line::{Charge, ImportedLine};
 use super::model::{Fee, Options};
-use super::money::{amount_text, plain};
-// TODO(lead): drop once tests/properties.rs imports it from money.
-pub use super::money::DIVISION_DECIMALS;
+use super::money::{amount_text, plain, quantize};
 use super::text::clip;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
-
-fn quantize(d: Decimal) -> Decimal {
-    d.round_dp(DIVISION_DECIMALS)
-}
 
 /// The fee `fee` on each line of `lines` it applies to on `date`: `(line index, charge)`.
 pub(crate) fn charges(
@@ -38,8 +32,8 @@ pub(crate) fn charges(
         let Some(entry) = Entry::new(fee, &entry_lines, options.units_per_entry, currency)? else {
             continue;
         };
-        for (l, r) in entry_lines.iter().zip(&entry.raw) {
-            let exact = entry.share(l, *r)?;
+        let shares = entry.shares(&entry_lines)?;
+        for ((l, r), exact) in entry_lines.iter().zip(&entry.raw).zip(shares) {
             let formula = if explain {
                 entry.formula(fee, l, *r, origin)
             } else {
@@ -114,10 +108,11 @@ impl Entry {
         let mut raw = Vec::with_capacity(lines.len());
         let mut sum = Decimal::ZERO;
         for l in lines {
-            let r = fee
-                .rate_percent
-                .mul_at(l.customs_value, l.field_path, "fee")?
-                .div_at(Decimal::ONE_HUNDRED, l.field_path, "fee")?;
+            let r = quantize(
+                fee.rate_percent
+                    .mul_at(l.customs_value, l.field_path, "fee")?
+                    .div_at(Decimal::ONE_HUNDRED, l.field_path, "fee")?,
+            );
             sum = sum.add_at(r, l.field_path, "fee per entry")?;
             raw.push(r);
         }
@@ -157,12 +152,26 @@ impl Entry {
         !self.clamp_note.is_empty()
     }
 
-    /// Line `l`'s exact fee per unit of product, from its unclamped fee `r`: `r` itself, or
-    /// its share of the clamped fee (in proportion to `r`, or equal when every `r` is zero).
-    fn share(&self, l: &ImportedLine<'_>, r: Decimal) -> Result<Decimal, InputError> {
+    /// Each line's exact fee per unit of product: its unclamped fee itself, or its share of
+    /// the clamped fee (in proportion to its unclamped fee, or equal when every one is zero),
+    /// quantized to [`DIVISION_DECIMALS`]. The quantized shares can miss the clamped fee by
+    /// up to 10^-16 per line, so a side's exact fees can fall by that much when an input
+    /// rises; giving one line the remainder would make a line's exact fee depend on the order
+    /// of lines that tie. 10^-16 is far below half a minor unit: the sensitivity bounds, on
+    /// exact amounts rounded to the minor unit, keep the rule stated in [`super::duty`].
+    fn shares(&self, lines: &[&ImportedLine<'_>]) -> Result<Vec<Decimal>, InputError> {
         if !self.clamped() {
-            return Ok(r);
+            return Ok(self.raw.clone());
         }
+        lines
+            .iter()
+            .zip(&self.raw)
+            .map(|(l, r)| self.share(l, *r))
+            .collect()
+    }
+
+    /// Line `l`'s share of the clamped fee, from its unclamped fee `r`.
+    fn share(&self, l: &ImportedLine<'_>, r: Decimal) -> Result<Decimal, InputError> {
         if self.sum.is_zero() {
             let n = Decimal::from(self.raw.len());
             return Ok(quantize(self.per_unit.div_at(

@@ -13,6 +13,15 @@ use rust_decimal::{Decimal, RoundingStrategy};
 /// minor unit.
 pub const DIVISION_DECIMALS: u32 = 16;
 
+/// `d` with at most [`DIVISION_DECIMALS`] decimals. Every exact atom (a line's goods, a duty,
+/// a fee) is quantized so: a product of a converted quantity, a content factor and a price can
+/// carry more decimals than a 28-digit decimal holds beside its integer part, and a sum of such
+/// atoms would then be rounded where it lands, making its last digit depend on the order of
+/// the lines. Atoms of at most 16 decimals below 10^12 add up exactly in any order.
+pub fn quantize(d: Decimal) -> Decimal {
+    d.round_dp(DIVISION_DECIMALS)
+}
+
 /// How exact amounts are rounded to the minor unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RoundingMode {
