@@ -976,3 +976,40 @@ async fn formulas_name_clamps_only_when_they_bind() {
         "5% x 1000.00 USD non-metal remainder (no metal-content measure applies: full customs value), MFN, HTS 3333.01, origin IN"
     );
 }
+
+/// A clamped entry fee is shared by its lines in proportion to their unclamped fees, and the
+/// formula shows the share; when every line's fee is zero (free parts), equally. MPF 0.3464%
+/// with a 33.58 minimum, 10 units per entry: 100.00 and 300.00 parts from China have unclamped
+/// fees 0.3464 and 1.0392 (sum 1.3856; 13.856 per entry, raised to 33.58, 3.358 per unit):
+/// 3.358 x 0.3464 / 1.3856 = 0.8395 -> 0.84. Two free parts from Japan: 3.358 / 2 = 1.679
+/// -> 1.68 each.
+#[tokio::test]
+async fn a_clamped_fee_is_shared_by_the_lines_of_its_entry() {
+    let server = TestServer::start().await;
+    let r = mpf_case(
+        &server,
+        json!([
+            part("a", "100", "CN"),
+            part("b", "300", "CN"),
+            part("c", "0", "JP"),
+            part("d", "0", "JP")
+        ]),
+        "10",
+    )
+    .await;
+    let a = charge(&line(&r, "a").baseline, "mpf").clone();
+    assert_eq!(amount(&a.amount), "0.84");
+    assert_eq!(
+        a.formula,
+        "0.3464% x 100.00 USD customs value = 0.3464; entry of 10 units from CN: 13.856 USD, \
+         raised to the 33.58 USD minimum per entry; / 10 units x 0.3464 / 1.3856 (this line's \
+         share of the entry), MPF"
+    );
+    let c = charge(&line(&r, "c").baseline, "mpf").clone();
+    assert_eq!(amount(&c.amount), "1.68");
+    assert_eq!(
+        c.formula,
+        "0.3464% x 0.00 USD customs value = 0; entry of 10 units from JP: 0.00 USD, raised to \
+         the 33.58 USD minimum per entry; / 10 units x 1/2 (equal share of the entry's lines), MPF"
+    );
+}

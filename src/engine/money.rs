@@ -43,14 +43,6 @@ impl RoundingMode {
         r.rescale(dp);
         r
     }
-
-    /// The name shown in notes and formulas.
-    pub fn name(self) -> &'static str {
-        match self {
-            RoundingMode::HalfUp => "half-up",
-            RoundingMode::HalfEven => "half-even",
-        }
-    }
 }
 
 /// An exact decimal without trailing zeros, for formulas and exact totals ("0.3464", "120").
@@ -61,9 +53,7 @@ pub fn plain(value: Decimal) -> String {
 /// An amount for a formula: exact, but never fewer decimals than the minor unit ("120.00").
 pub fn amount_text(value: Decimal, minor_units: u32) -> String {
     let mut v = value.normalize();
-    if v.scale() < minor_units {
-        v.rescale(minor_units);
-    }
+    v.rescale(v.scale().max(minor_units));
     v.to_string()
 }
 
