@@ -1013,3 +1013,28 @@ async fn a_clamped_fee_is_shared_by_the_lines_of_its_entry() {
          the 33.58 USD minimum per entry; / 10 units x 1/2 (equal share of the entry's lines), MPF"
     );
 }
+
+/// A maximum that binds is named with its arithmetic: 10% of 2,000.00 = 200.00, capped at
+/// 100.00 per piece x 1 piece.
+#[tokio::test]
+async fn a_binding_maximum_is_named_in_the_formula() {
+    let server = TestServer::start().await;
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "cap", "currency": "USD", "items": [part("p", "2000", "TH")]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(json!([
+                {"id": "cap", "program": "PROGRAM_MFN",
+                 "rate": {"adValoremPercent": "10", "maximumAmount": "100", "limitUnit": "UNIT_OF_MEASURE_PIECE"}}]), json!([])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    let c = charge(&line(&r, "p").baseline, "cap");
+    assert_eq!(amount(&c.amount), "100.00");
+    assert_eq!(
+        c.formula,
+        "10% x 2000.00 USD customs value = 200.00 USD, capped at the maximum 100.00 USD/piece x 1 piece, MFN, HTS 8501.32, origin TH"
+    );
+}
