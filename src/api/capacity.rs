@@ -22,7 +22,12 @@ pub const LARGE_REQUEST_BYTES: usize = 16 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CapacitySettings {
     /// Calls in flight on the tariff services, from their headers to their response
-    /// (`--max-concurrent-calls`): bounds how long a call can wait behind others.
+    /// (`--max-concurrent-calls`). The default, 8,192, is the connection limit times the
+    /// streams per connection (256 x 32): no tighter than HTTP/2 already bounds, because at
+    /// their headers a small call cannot be told from a large one. A tighter gate let a flood
+    /// of large requests, waiting for their bodies, hold every slot and shed the small calls
+    /// the large-call slots exist to protect (row 7 of the attacks in RELIABILITY.md); the
+    /// large-call slots and the memory pool bound the work once a message's length arrives.
     pub max_calls: usize,
     /// Of those, calls with a message over 16 KiB, from its length to the response
     /// (`--max-large-calls`): a flood of large requests leaves room for small ones.
@@ -38,7 +43,7 @@ pub struct CapacitySettings {
 impl Default for CapacitySettings {
     fn default() -> Self {
         CapacitySettings {
-            max_calls: 512,
+            max_calls: 8192,
             max_large_calls: 64,
             max_batch_streams: 16,
             max_calculations: default_calculations(),
