@@ -531,35 +531,7 @@ impl<'a> Search<'a> {
         let x = self
             .targets
             .with_values(self.inputs, self.uncertain, values, meter)?;
-        let o = &x.options;
-        let side = |prices, schedule, entry_date, scenario_component_prices| SideSpec {
-            prices,
-            schedule,
-            entry_date,
-            scenario_component_prices,
-            explain: false,
-            meter,
-        };
-        let b = costing::cost(
-            &x.bom,
-            side(
-                &x.baseline_prices,
-                &x.baseline_schedule,
-                o.entry_date,
-                false,
-            ),
-            o,
-        )?;
-        let s = costing::cost(
-            &x.bom,
-            side(
-                &x.scenario_prices,
-                &x.scenario_schedule,
-                o.scenario_entry_date,
-                true,
-            ),
-            o,
-        )?;
+        let (b, s) = both_sides(&x, meter)?;
         meter.charge(units(b.lines.len() + s.lines.len()))?;
         let charges = |c: &costing::Costing| -> Result<Decimal, InputError> {
             let mut goods = Decimal::ZERO;
