@@ -68,7 +68,7 @@ fn engine_per_line(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(8));
     for n in [10usize, 1_000, 100_000] {
         let pb_bom: pb::Bom = serde_json::from_value(bom(n)).unwrap();
-        let bom = convert::bom::bom(&pb_bom, "bom", &limits).unwrap();
+        let bom = convert::bom::bom(&pb_bom, "bom", &limits).unwrap().bom;
         let p0 = catalog
             .price_deck("ree-pre-restriction")
             .unwrap()

@@ -362,3 +362,66 @@ async fn the_server_keeps_serving_after_bad_input() {
     assert_eq!(common::amount(&r.baseline_unit_cost), "174.00");
     server.stop().await;
 }
+
+/// The engine names what it rejects by position (a BOM line, an option, an input's role);
+/// each RPC renders that under its own prefix, so an error under AnalyzeSensitivity points
+/// into `calculation`, a preset is named by its id field, and a scenario by its index.
+#[tokio::test]
+async fn engine_errors_name_the_field_of_the_rpc_that_was_called() {
+    let server = TestServer::start().await;
+    let big = |quantity: &str, price: &str| {
+        json!({
+            "bom": {"id": "big", "currency": "USD", "items": [
+                {"id": "nd", "materialId": "nd-oxide", "quantity": quantity, "unit": "UNIT_OF_MEASURE_KG"}]},
+            "baselinePrices": deck("p", &[("nd-oxide", price)]),
+            "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02"}
+        })
+    };
+    let analyze = |calculation: Value| {
+        serde_json::from_value::<pb::AnalyzeSensitivityRequest>(json!({
+            "calculation": calculation,
+            "inputs": [{"name": "mass", "quantity": {"itemPaths": ["nd"]}, "low": "1", "base": "1", "high": "2"}]
+        }))
+        .unwrap()
+    };
+    let mut costs = server.costs().await;
+    // 10^15 kg x 10^12 USD/kg: the unit cost, a figure of the whole BOM.
+    let status = costs
+        .analyze_sensitivity(analyze(big("1000000000000000", "1000000000000")))
+        .await
+        .unwrap_err();
+    assert_eq!(violations(&status), one("calculation.bom", "OVERFLOW"));
+    // ~1e32: one line's goods cost.
+    let status = costs
+        .analyze_sensitivity(analyze(big("9999999999999999", "9999999999999999")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&status),
+        one("calculation.bom.items[0].quantity", "OVERFLOW")
+    );
+    // A EUR BOM against a USD preset deck: the preset's id is what to change.
+    let req = request(json!({
+        "bom": {"id": "b", "currency": "EUR", "items": [nd("1")]},
+        "baselinePricesId": "ree-pre-restriction", "baselineScheduleId": "us-2026",
+        "options": {"entryDate": "2026-03-02"}
+    }));
+    assert_eq!(
+        violations(&calculate_err(&server, req).await),
+        one("baseline_prices_id", "CURRENCY_MISMATCH")
+    );
+    // A scenario's EUR deck against a USD BOM.
+    let req: pb::CompareScenariosRequest = serde_json::from_value(json!({
+        "bom": {"id": "b", "currency": "USD", "items": [nd("1")]},
+        "baselinePricesId": "ree-pre-restriction", "baselineScheduleId": "us-2026",
+        "options": {"entryDate": "2026-03-02"},
+        "scenarios": [{"name": "eur", "prices": {"id": "eur", "currency": "EUR", "prices": [
+            {"materialId": "nd-oxide", "price": "80", "unit": "UNIT_OF_MEASURE_KG", "basis": "PRICE_BASIS_FOB"}]}}]
+    }))
+    .unwrap();
+    let status = costs.compare_scenarios(req).await.unwrap_err();
+    assert_eq!(
+        violations(&status),
+        one("scenarios[0].prices.currency", "CURRENCY_MISMATCH")
+    );
+}

@@ -1754,7 +1754,9 @@ fn judge<T>(
                     )));
                 };
                 prop_assert!(
-                    errors.iter().any(|x| &x.field == field),
+                    errors
+                        .iter()
+                        .any(|x| x.field.path() == Some(field.as_str())),
                     "{}: no violation at {field}: {}",
                     applied.what,
                     e.message()

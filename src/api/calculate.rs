@@ -61,7 +61,8 @@ pub fn prepare(ctx: &Context, req: &pb::CalculateImpactRequest) -> Result<Calcul
         }
     }
     let (inputs, options) = resolve(&ctx.catalog, req, &ctx.limits, "")?;
-    let estimate = estimate::calculation(&inputs.scenario(&options));
+    let estimate = estimate::calculation(&inputs.scenario(&options))
+        .with_request_paths(inputs.bom.path_bytes(&inputs.bom_field()));
     Ok(CalculatePlan(Inner::Calculate {
         inputs,
         options,

@@ -126,11 +126,13 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
     }
 
     let explain = options.explain;
-    let shape = estimate::bom_shape(&bom);
+    let shape = estimate::bom_shape(&bom.bom);
+    let field_paths = bom.path_bytes("bom");
     let scenarios = scenarios
         .into_iter()
         .map(|(name, prices, schedule, date)| {
             let inputs = Resolved {
+                prefix: String::new(),
                 bom: bom.clone(),
                 scenario_prices: prices.unwrap_or_else(|| baseline_prices.clone()),
                 scenario_schedule: schedule.unwrap_or_else(|| baseline_schedule.clone()),
@@ -141,7 +143,8 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
             if let Some(d) = date {
                 o.scenario_entry_date = d;
             }
-            let estimate = estimate::calculation_with(&shape, &inputs.scenario(&o));
+            let estimate = estimate::calculation_with(&shape, &inputs.scenario(&o))
+                .with_request_paths(field_paths);
             (name, inputs, o, estimate)
         })
         .collect();

@@ -186,15 +186,6 @@ impl From<Vec<InputError>> for ApiError {
     }
 }
 
-impl From<crate::engine::Error> for ApiError {
-    fn from(e: crate::engine::Error) -> Self {
-        match e {
-            crate::engine::Error::Input(e) => ApiError::InvalidArgument(vec![e]),
-            crate::engine::Error::Stopped(s) => ApiError::Stopped(s),
-        }
-    }
-}
-
 impl From<Stopped> for ApiError {
     fn from(s: Stopped) -> Self {
         ApiError::Stopped(s)
@@ -317,7 +308,7 @@ impl ApiError {
                 .iter()
                 .take(MAX_VIOLATIONS)
                 .map(|e| Violation {
-                    field: cut(&e.field, MAX_FIELD_PATH),
+                    field: cut(&e.field.to_string(), MAX_FIELD_PATH),
                     reason: e.reason.as_str(),
                     description: cut(&e.message, MAX_VIOLATION_TEXT),
                 })

@@ -2,12 +2,18 @@
 //! value plus a reference that the response echoes for traceability. Each resolver takes the
 //! input's field path (`bom`, `calculation.bom`, `scenarios[2].prices`), so violations point
 //! at the right field in every RPC; a preset id is named by the same path plus `_id`.
+//!
+//! The engine names what it rejects in its own terms ([`Locator`]: a BOM line by position, an
+//! option, an input's role); [`Resolved::locate`] is where those become this request's field
+//! paths, under the same prefix as validation's, so an RPC's errors agree on their paths.
 
 use super::error::ApiError;
 use crate::catalog::{Catalog, Entry};
+use crate::convert::bom::SourcedBom;
 use crate::convert::{self, Limits, check::Check, join};
+use crate::engine::error::{Aim, Attribute, Locator, Role, Setting};
 use crate::engine::model::Scenario;
-use crate::engine::model::{Bom, Item, ItemKind, Options, PriceDeck, Schedule};
+use crate::engine::model::{Item, ItemKind, Options, PriceDeck, Schedule};
 use crate::engine::{self, Impact, InputError, Meter, Reason};
 use crate::pb;
 use crate::pb::calculate_impact_request::{
@@ -17,16 +23,54 @@ use crate::pb::calculate_impact_request::{
 use std::collections::HashSet;
 use std::sync::Arc;
 
+/// A validated price deck or tariff schedule, where it came from, and the request field that
+/// gave it.
+#[derive(Debug)]
+pub struct Given<T> {
+    /// The validated input.
+    pub value: Arc<T>,
+    /// Its provenance, echoed in responses.
+    pub source: pb::SourceRef,
+    /// The request field that gave it, e.g. `scenarios[2].prices` (`_id` is added for a
+    /// preset).
+    pub field: String,
+}
+
+impl<T> Clone for Given<T> {
+    fn clone(&self) -> Self {
+        Given {
+            value: self.value.clone(),
+            source: self.source.clone(),
+            field: self.field.clone(),
+        }
+    }
+}
+
+impl<T> Given<T> {
+    /// The field an error about this input's currency names: the currency of an inline
+    /// input, the id of a preset (another preset is the fix).
+    fn currency_field(&self) -> String {
+        if self.source.preset {
+            format!("{}_id", self.field)
+        } else {
+            join(&self.field, "currency")
+        }
+    }
+}
+
 /// A validated price deck and where it came from.
-pub type DeckRef = (Arc<PriceDeck>, pb::SourceRef);
+pub type DeckRef = Given<PriceDeck>;
 /// A validated tariff schedule and where it came from.
-pub type ScheduleRef = (Arc<Schedule>, pb::SourceRef);
+pub type ScheduleRef = Given<Schedule>;
 
 /// Every input of a calculation, validated.
 #[derive(Debug, Clone)]
 pub struct Resolved {
+    /// The field path of the calculation in its request: empty at the top level,
+    /// `calculation` in a sensitivity analysis.
+    pub prefix: String,
     /// The BOM.
-    pub bom: Arc<Bom>,
+    pub bom: Arc<SourcedBom>,
     /// Baseline prices and where they came from.
     pub baseline_prices: DeckRef,
     /// Scenario prices.
@@ -41,18 +85,95 @@ impl Resolved {
     /// These inputs as the engine takes them, with `options`.
     pub fn scenario<'a>(&'a self, options: &'a Options) -> Scenario<'a> {
         Scenario {
-            bom: &self.bom,
-            baseline_prices: &self.baseline_prices.0,
-            scenario_prices: &self.scenario_prices.0,
-            baseline_schedule: &self.baseline_schedule.0,
-            scenario_schedule: &self.scenario_schedule.0,
+            bom: &self.bom.bom,
+            baseline_prices: &self.baseline_prices.value,
+            scenario_prices: &self.scenario_prices.value,
+            baseline_schedule: &self.baseline_schedule.value,
+            scenario_schedule: &self.scenario_schedule.value,
             options,
         }
     }
 
     /// Costs these inputs with `options` (the engine's [`Impact`]), counting on `meter`.
-    pub fn calculate(&self, options: &Options, meter: &Meter) -> Result<Impact, engine::Error> {
-        engine::calculate(&self.scenario(options), meter)
+    pub fn calculate(&self, options: &Options, meter: &Meter) -> Result<Impact, ApiError> {
+        engine::calculate(&self.scenario(options), meter).map_err(|e| self.error(e))
+    }
+
+    /// The field path of the BOM in the request.
+    pub fn bom_field(&self) -> String {
+        join(&self.prefix, "bom")
+    }
+
+    /// The request field path of what `at` names. The uncertain inputs of a sensitivity
+    /// analysis are the analysis's to name ([`uncertain_field`]); here they fall back to the
+    /// BOM.
+    pub fn locate(&self, at: &Locator) -> String {
+        match at {
+            Locator::Path(p) => p.clone(),
+            Locator::Bom | Locator::Uncertain(..) => self.bom_field(),
+            Locator::Line(line, attribute) => {
+                let item = self.bom.path(&self.bom_field(), *line);
+                match attribute_field(*attribute) {
+                    "" => item,
+                    name => join(&item, name),
+                }
+            }
+            Locator::Setting(s) => join(
+                &self.prefix,
+                match s {
+                    Setting::AnnualVolume => "options.annual_volume",
+                    Setting::Stockpile => "options.stockpile",
+                },
+            ),
+            Locator::Currency(role) => match role {
+                Role::BaselinePrices => self.baseline_prices.currency_field(),
+                Role::ScenarioPrices => self.scenario_prices.currency_field(),
+                Role::BaselineSchedule => self.baseline_schedule.currency_field(),
+                Role::ScenarioSchedule => self.scenario_schedule.currency_field(),
+            },
+        }
+    }
+
+    /// An engine error as this request's error, its locator rendered by [`Self::locate`].
+    pub fn error(&self, e: engine::Error) -> ApiError {
+        located(e, |at| self.locate(at))
+    }
+}
+
+/// An engine error as an API error, its locator rendered by `locate`.
+pub fn located(e: engine::Error, locate: impl FnOnce(&Locator) -> String) -> ApiError {
+    match e {
+        engine::Error::Input(mut e) => {
+            e.field = Locator::Path(locate(&e.field));
+            ApiError::InvalidArgument(vec![e])
+        }
+        engine::Error::Stopped(s) => ApiError::Stopped(s),
+    }
+}
+
+/// The field of a BOM item that holds `attribute`, relative to the item.
+fn attribute_field(attribute: Attribute) -> &'static str {
+    match attribute {
+        Attribute::Item => "",
+        Attribute::Quantity => "quantity",
+        Attribute::Unit => "unit",
+        Attribute::UnitPrice => "unit_price",
+        Attribute::MaterialId => "material_id",
+        Attribute::ContentFactor => "content_factor",
+        Attribute::CustomsValue => "import.customs_value",
+        Attribute::MetalContentShare => "import.metal_content_share",
+        Attribute::NetMassKg => "import.net_mass_kg",
+    }
+}
+
+/// The field path of what an uncertain input of a sensitivity analysis listed at `list`
+/// (e.g. `inputs`) targets.
+pub fn uncertain_field(list: &str, n: usize, aim: Aim) -> String {
+    match aim {
+        Aim::Input => format!("{list}[{n}]"),
+        Aim::ItemPath(j) => format!("{list}[{n}].quantity.item_paths[{j}]"),
+        Aim::Material => format!("{list}[{n}].price.material_id"),
+        Aim::Measure => format!("{list}[{n}].rate.measure_id"),
     }
 }
 
@@ -90,7 +211,7 @@ pub fn bom(
     inline: Option<&pb::Bom>,
     field: &str,
     limits: &Limits,
-) -> Result<Option<Arc<Bom>>, ApiError> {
+) -> Result<Option<Arc<SourcedBom>>, ApiError> {
     if let Some(id) = id {
         return catalog
             .bom(id)
@@ -131,17 +252,25 @@ fn preset_or_inline<'c, P: Provenance + 'c, D: 'c>(
     lookup: impl FnOnce(&str) -> Option<&'c Entry<P, D>>,
     (kind, list_rpc): (&'static str, &'static str),
     convert: impl FnOnce(&P, &str) -> Result<D, Vec<InputError>>,
-) -> Result<Option<(Arc<D>, pb::SourceRef)>, ApiError> {
+) -> Result<Option<Given<D>>, ApiError> {
     let with_ref = |p: &P, preset: bool| {
         let (id, as_of_date, source) = p.provenance();
         source_ref(id, preset, as_of_date, source)
     };
     if let Some(id) = id {
         let e = lookup(id).ok_or_else(|| not_found(field, kind, id, list_rpc))?;
-        return Ok(Some((e.domain.clone(), with_ref(&e.proto, true))));
+        return Ok(Some(Given {
+            value: e.domain.clone(),
+            source: with_ref(&e.proto, true),
+            field: field.to_string(),
+        }));
     }
     match inline {
-        Some(p) => Ok(Some((Arc::new(convert(p, field)?), with_ref(p, false)))),
+        Some(p) => Ok(Some(Given {
+            value: Arc::new(convert(p, field)?),
+            source: with_ref(p, false),
+            field: field.to_string(),
+        })),
         None => Ok(None),
     }
 }
@@ -239,7 +368,7 @@ pub struct BaseSources<'r> {
 #[derive(Debug)]
 pub struct Base {
     /// The BOM.
-    pub bom: Option<Arc<Bom>>,
+    pub bom: Option<Arc<SourcedBom>>,
     /// The baseline price deck.
     pub baseline_prices: Option<DeckRef>,
     /// The baseline tariff schedule.
@@ -276,7 +405,7 @@ pub fn base(
     };
     if let (Some(bom), Some(sp)) = (&base.bom, src.options.and_then(|o| o.stockpile.as_ref())) {
         stockpile_materials(
-            bom,
+            &bom.bom,
             &sp.material_ids,
             &f("options.stockpile.material_ids"),
             v,
@@ -304,7 +433,7 @@ pub fn base(
 
 /// A stockpile may name only materials of the BOM: an unknown id would silently cover
 /// nothing.
-fn stockpile_materials(bom: &Bom, ids: &[String], field: &str, v: &mut Violations) {
+fn stockpile_materials(bom: &engine::model::Bom, ids: &[String], field: &str, v: &mut Violations) {
     if ids.is_empty() {
         return;
     }
@@ -387,6 +516,7 @@ pub fn resolve(
         {
             Ok((
                 Resolved {
+                    prefix: prefix.to_string(),
                     bom,
                     scenario_prices: scenario_prices.unwrap_or_else(|| baseline_prices.clone()),
                     scenario_schedule: scenario_schedule

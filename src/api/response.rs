@@ -150,13 +150,15 @@ impl Fmt {
     /// Every line with its amounts on both sides, in the BOM's depth-first order.
     fn lines(&self, impact: &Impact, inputs: &Resolved) -> Vec<pb::LineResult> {
         let (b, s) = (&impact.baseline, &impact.scenario);
+        let bom_field = inputs.bom_field();
         b.lines
             .iter()
             .zip(&s.lines)
-            .zip(inputs.bom.lines())
-            .map(|((bl, sl), info)| pb::LineResult {
+            .zip(inputs.bom.bom.lines())
+            .enumerate()
+            .map(|(line, ((bl, sl), info))| pb::LineResult {
                 path: info.path,
-                field_path: info.field_path.to_string(),
+                field_path: inputs.bom.path(&bom_field, line),
                 description: info.description.to_string(),
                 kind: match bl.kind {
                     LineKind::Material { .. } => pb::ItemKind::Material,
@@ -221,11 +223,11 @@ impl Fmt {
 fn inputs_used(impact: &Impact, inputs: &Resolved, options: &Options) -> pb::InputsUsed {
     let in_force = |c: &Costing| c.measures_in_force.iter().map(|m| m.to_string()).collect();
     pb::InputsUsed {
-        bom_id: inputs.bom.id.clone(),
-        baseline_prices: Some(inputs.baseline_prices.1.clone()),
-        scenario_prices: Some(inputs.scenario_prices.1.clone()),
-        baseline_schedule: Some(inputs.baseline_schedule.1.clone()),
-        scenario_schedule: Some(inputs.scenario_schedule.1.clone()),
+        bom_id: inputs.bom.bom.id.clone(),
+        baseline_prices: Some(inputs.baseline_prices.source.clone()),
+        scenario_prices: Some(inputs.scenario_prices.source.clone()),
+        baseline_schedule: Some(inputs.baseline_schedule.source.clone()),
+        scenario_schedule: Some(inputs.scenario_schedule.source.clone()),
         entry_date: options.entry_date.to_string(),
         scenario_entry_date: options.scenario_entry_date.to_string(),
         units_per_entry: plain(options.units_per_entry),

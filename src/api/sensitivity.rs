@@ -6,9 +6,10 @@ use super::budget::Cost;
 use super::calculate::response_units;
 use super::error::ApiError;
 use super::guard::{Plan, PrepareWeight};
-use super::resolve::{Resolved, resolve};
+use super::resolve::{self, Resolved, resolve};
 use super::response::impact_response;
 use crate::convert::sensitivity::uncertain_inputs;
+use crate::engine::error::Locator;
 use crate::engine::estimate::{self, Estimate};
 use crate::engine::model::Options;
 use crate::engine::sensitivity::{self, Inputs, Uncertain};
@@ -87,15 +88,16 @@ pub fn prepare(
         (Ok(_), Err(u)) => return Err(ApiError::InvalidArgument(u)),
     };
     let owned = Inputs {
-        bom: (*resolved.bom).clone(),
-        baseline_prices: (*resolved.baseline_prices.0).clone(),
-        scenario_prices: (*resolved.scenario_prices.0).clone(),
-        baseline_schedule: (*resolved.baseline_schedule.0).clone(),
-        scenario_schedule: (*resolved.scenario_schedule.0).clone(),
+        bom: resolved.bom.bom.clone(),
+        baseline_prices: (*resolved.baseline_prices.value).clone(),
+        scenario_prices: (*resolved.scenario_prices.value).clone(),
+        baseline_schedule: (*resolved.baseline_schedule.value).clone(),
+        scenario_schedule: (*resolved.scenario_schedule.value).clone(),
         options: options.clone(),
     };
-    let estimate = estimate::sensitivity(&owned, &inputs);
-    let base = estimate::calculation(&resolved.scenario(&options));
+    let field_paths = resolved.bom.path_bytes(&resolved.bom_field());
+    let estimate = estimate::sensitivity(&owned, &inputs).with_request_paths(field_paths);
+    let base = estimate::calculation(&resolved.scenario(&options)).with_request_paths(field_paths);
     Ok(SensitivityPlan {
         resolved,
         options,
@@ -142,9 +144,14 @@ impl Plan for SensitivityPlan {
             uncertain,
             ..
         } = self;
-        let s = sensitivity::analyze(&owned, &uncertain, meter)?;
+        let s = sensitivity::analyze(&owned, &uncertain, meter).map_err(|e| {
+            resolve::located(e, |at| match at {
+                Locator::Uncertain(n, aim) => resolve::uncertain_field("inputs", *n, *aim),
+                other => resolved.locate(other),
+            })
+        })?;
         meter.charge(response_units(&s.base, options.explain))?;
-        let currency = resolved.bom.currency;
+        let currency = resolved.bom.bom.currency;
         let money = |d: Decimal| {
             let mut d = d;
             d.rescale(currency.minor_units);

@@ -5,9 +5,10 @@
 
 mod builtin;
 
+use crate::convert::bom::SourcedBom;
 use crate::convert::{self, Limits};
 use crate::engine::InputError;
-use crate::engine::model::{Bom, PriceDeck, Schedule};
+use crate::engine::model::{PriceDeck, Schedule};
 use crate::pb;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -28,7 +29,7 @@ pub struct Entry<P, D> {
 /// Every preset, by id.
 #[derive(Debug, Default)]
 pub struct Catalog {
-    boms: BTreeMap<String, Entry<pb::Bom, Bom>>,
+    boms: BTreeMap<String, Entry<pb::Bom, SourcedBom>>,
     price_decks: BTreeMap<String, Entry<pb::PriceDeck, PriceDeck>>,
     tariff_schedules: BTreeMap<String, Entry<pb::TariffSchedule, Schedule>>,
 }
@@ -95,7 +96,7 @@ fn from_input(file: &str, errors: Vec<InputError>) -> CatalogError {
     match first {
         Some(e) => err(
             file,
-            &e.field,
+            &e.field.to_string(),
             format!("{} ({})", e.message, e.reason.as_str()),
         ),
         None => err(file, "", "invalid"),
@@ -175,7 +176,9 @@ impl Catalog {
                     let in_file = e
                         .into_iter()
                         .map(|mut v| {
-                            v.field = v.field.strip_prefix("bom.").unwrap_or(&v.field).to_string();
+                            if let Some(p) = v.field.path().and_then(|p| p.strip_prefix("bom.")) {
+                                v.field = p.into();
+                            }
                             v
                         })
                         .collect();
@@ -219,7 +222,7 @@ impl Catalog {
     }
 
     /// A BOM by id.
-    pub fn bom(&self, id: &str) -> Option<&Entry<pb::Bom, Bom>> {
+    pub fn bom(&self, id: &str) -> Option<&Entry<pb::Bom, SourcedBom>> {
         self.boms.get(id)
     }
     /// A price deck by id.
@@ -231,7 +234,7 @@ impl Catalog {
         self.tariff_schedules.get(id)
     }
     /// Every BOM, by id.
-    pub fn boms(&self) -> impl Iterator<Item = &Entry<pb::Bom, Bom>> {
+    pub fn boms(&self) -> impl Iterator<Item = &Entry<pb::Bom, SourcedBom>> {
         self.boms.values()
     }
     /// Every price deck, by id.

@@ -11,8 +11,36 @@ use crate::pb;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 
+/// A validated BOM with the field path of each of its lines in the BOM message: the engine
+/// names a line by its depth-first position (the order of a costing's lines), and the API
+/// turns that position into the request field path under whatever prefix it serves.
+#[derive(Debug, Clone)]
+pub struct SourcedBom {
+    /// The BOM as the engine takes it.
+    pub bom: Bom,
+    /// Per line, depth-first: its path relative to the BOM, e.g. `items[0].children[1]`.
+    paths: Vec<String>,
+}
+
+impl SourcedBom {
+    /// The field path of line `line` under the BOM's field path `root` (e.g. `bom`,
+    /// `calculation.bom`); `root` itself for a line it does not have.
+    pub fn path(&self, root: &str, line: usize) -> String {
+        match self.paths.get(line) {
+            Some(rel) => join(root, rel),
+            None => root.to_string(),
+        }
+    }
+
+    /// Bytes of every line's field path under `root`, which a full response repeats.
+    pub fn path_bytes(&self, root: &str) -> u64 {
+        let per_line = root.len() as u64 + 1;
+        self.paths.iter().map(|p| p.len() as u64 + per_line).sum()
+    }
+}
+
 /// Validates a BOM found at field path `root` (`bom` in requests, empty in catalog files).
-pub fn bom(b: &pb::Bom, root: &str, limits: &Limits) -> Result<Bom, Vec<InputError>> {
+pub fn bom(b: &pb::Bom, root: &str, limits: &Limits) -> Result<SourcedBom, Vec<InputError>> {
     let mut c = Check::default();
     let currency = c.currency(&b.currency, &join(root, "currency"));
     if b.items.is_empty() {
@@ -49,16 +77,20 @@ pub fn bom(b: &pb::Bom, root: &str, limits: &Limits) -> Result<Bom, Vec<InputErr
         count: 0,
         refs: Vec::new(),
         root: root.to_string(),
+        paths: Vec::new(),
     };
     let items = expander.items(&b.items, &join(root, "items"), 1);
-    let Expander { c, .. } = expander;
+    let Expander { c, paths, .. } = expander;
     let Some(currency) = currency else {
         return Err(c.into_errors());
     };
-    c.finish(Bom {
-        id: b.id.clone(),
-        currency,
-        items,
+    c.finish(SourcedBom {
+        bom: Bom {
+            id: b.id.clone(),
+            currency,
+            items,
+        },
+        paths,
     })
 }
 
@@ -79,6 +111,8 @@ struct Expander<'a> {
     /// Shared assemblies being expanded, outermost first, for cycle detection.
     refs: Vec<&'a str>,
     root: String,
+    /// Each converted item's field path relative to the root, in depth-first order.
+    paths: Vec<String>,
 }
 
 impl<'a> Expander<'a> {
@@ -106,6 +140,7 @@ impl<'a> Expander<'a> {
         if !self.within_limits(f, depth) {
             return None;
         }
+        self.record_path(f);
         if it.id.contains('/') {
             self.c.push(
                 join(f, "id"),
@@ -139,12 +174,18 @@ impl<'a> Expander<'a> {
                 it.id.clone()
             },
             description: it.description.clone(),
-            field_path: f.to_string(),
             quantity: quantity?,
             unit: unit?,
             kind,
             import,
         })
+    }
+
+    /// Records the field path of the next item in depth-first order, relative to the root.
+    fn record_path(&mut self, f: &str) {
+        let rel = f.strip_prefix(self.root.as_str()).unwrap_or(f);
+        self.paths
+            .push(rel.strip_prefix('.').unwrap_or(rel).to_string());
     }
 
     /// Counts the item against the depth and item limits (both inclusive); the item limit is
@@ -377,10 +418,10 @@ impl<'a> Expander<'a> {
             let origin = import.as_ref().map_or("domestic supply".to_string(), |i| {
                 format!("imported from {}", i.origin)
             });
+            self.record_path(&sf);
             children.push(Item {
                 id: share.id.clone(),
                 description: format!("{material_id} ({origin})"),
-                field_path: sf,
                 quantity: value.unwrap_or_default(),
                 unit,
                 kind: ItemKind::Material {
@@ -508,10 +549,10 @@ mod tests {
         };
         // 4 top-level items (3 parts + 1 assembly) + 6 children = 10 items.
         let bom = super::bom(&parts(4, 6), "bom", &limits).unwrap();
-        assert_eq!(bom.line_count(), 10);
+        assert_eq!(bom.bom.line_count(), 10);
         let errors = super::bom(&parts(4, 7), "bom", &limits).unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert_eq!(errors[0].field, "bom.items");
+        assert_eq!(errors[0].field.path(), Some("bom.items"));
         assert_eq!(errors[0].reason, Reason::InvalidStructure);
         assert!(errors[0].message.contains("more than 10 items"));
     }
@@ -537,8 +578,8 @@ mod tests {
         let errors = super::bom(&nested(6), "bom", &limits).unwrap_err();
         assert_eq!(errors[0].reason, Reason::InvalidStructure);
         assert_eq!(
-            errors[0].field,
-            "bom.items[0].children[0].children[0].children[0].children[0].children[0]"
+            errors[0].field.path(),
+            Some("bom.items[0].children[0].children[0].children[0].children[0].children[0]")
         );
     }
 }

@@ -64,7 +64,8 @@ pub struct Check {
 impl Check {
     /// Records a violation.
     pub fn push(&mut self, field: impl Into<String>, reason: Reason, message: impl Into<String>) {
-        self.errors.push(InputError::new(field, reason, message));
+        self.errors
+            .push(InputError::new(field.into(), reason, message));
     }
 
     /// `Ok(value)` if no violation was recorded, else every violation.

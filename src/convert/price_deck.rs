@@ -10,8 +10,7 @@ use std::collections::HashMap;
 /// Validates a price deck found at field path `root` (e.g. `baseline_prices`).
 pub fn price_deck(d: &pb::PriceDeck, root: &str) -> Result<PriceDeck, Vec<InputError>> {
     let mut c = Check::default();
-    let currency_field = join(root, "currency");
-    let currency = c.currency(&d.currency, &currency_field);
+    let currency = c.currency(&d.currency, &join(root, "currency"));
     c.optional_date(&d.as_of_date, &join(root, "as_of_date"));
     let mut prices = HashMap::with_capacity_and_hasher(d.prices.len(), rustc_hash::FxBuildHasher);
     for (i, p) in d.prices.iter().enumerate() {
@@ -68,7 +67,6 @@ pub fn price_deck(d: &pb::PriceDeck, root: &str) -> Result<PriceDeck, Vec<InputE
     c.finish(PriceDeck {
         id: d.id.clone(),
         currency,
-        currency_field,
         prices,
     })
 }

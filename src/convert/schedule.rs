@@ -15,8 +15,7 @@ const MAX_PERCENT: u32 = 10_000;
 /// Validates a tariff schedule found at field path `root` (e.g. `scenario_schedule`).
 pub fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, Vec<InputError>> {
     let mut c = Check::default();
-    let currency_field = join(root, "currency");
-    let currency = c.currency(&s.currency, &currency_field);
+    let currency = c.currency(&s.currency, &join(root, "currency"));
     c.optional_date(&s.as_of_date, &join(root, "as_of_date"));
     let mut ids = HashSet::new();
     let mut measures = Vec::with_capacity(s.measures.len());
@@ -61,7 +60,6 @@ pub fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, Vec<Inpu
     c.finish(Schedule::new(
         s.id.clone(),
         currency,
-        currency_field,
         measures,
         fees,
         de_minimis_threshold,
@@ -399,7 +397,7 @@ mod tests {
             Ok(_) => None,
             Err(errors) => {
                 assert_eq!(errors.len(), 1, "{errors:?}");
-                assert_eq!(errors[0].field, "schedule.measures");
+                assert_eq!(errors[0].field.path(), Some("schedule.measures"));
                 Some(errors[0].message.clone())
             }
         }

@@ -46,7 +46,6 @@ pub fn uncertain_inputs(
                 low,
                 base,
                 high,
-                field: f,
             });
         }
     }

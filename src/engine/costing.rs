@@ -5,7 +5,7 @@
 use super::currency::Currency;
 use super::date::Date;
 use super::duty::{self, Dutiable};
-use super::error::{CheckedAt, Error, InputError, Reason};
+use super::error::{Attribute, CheckedAt, Error, InputError, Locator, Reason};
 use super::fees;
 use super::incentive::{self, IncentiveOutcome};
 use super::line::ImportedLine;
@@ -216,9 +216,13 @@ pub(crate) fn total_only(
 
 fn add_credits(totals: &mut Totals, incentives: &[IncentiveOutcome]) -> Result<(), InputError> {
     for outcome in incentives {
-        totals.credits = totals.credits.add_at(outcome.credit, "bom", "credits")?;
-        totals.total = totals.total.add_at(outcome.credit, "bom", "total")?;
-        totals.exact_total = totals.exact_total.add_at(outcome.credit, "bom", "total")?;
+        totals.credits = totals
+            .credits
+            .add_at(outcome.credit, Locator::Bom, "credits")?;
+        totals.total = totals.total.add_at(outcome.credit, Locator::Bom, "total")?;
+        totals.exact_total = totals
+            .exact_total
+            .add_at(outcome.credit, Locator::Bom, "total")?;
     }
     Ok(())
 }
@@ -235,15 +239,15 @@ impl<'a> Walk<'a> {
         origin_above: Option<&'a Arc<str>>,
     ) -> Result<Decimal, Error> {
         self.meter.charge(1)?;
-        let field = item.field_path.as_str();
+        let index = self.lines.len();
+        let at = |attribute| Locator::Line(index, attribute);
         let quantity = multiplier.mul_at(
             item.quantity,
-            (field, "quantity"),
+            at(Attribute::Quantity),
             "quantity multiplied down the tree",
         )?;
         let depth = self.ids.len();
         self.ids.push(&item.id);
-        let index = self.lines.len();
         let dutied_here = item.import.is_some() && imported_above.is_none();
         let origin = match (&item.import, origin_above) {
             (Some(import), None) => Some(&import.origin),
@@ -283,13 +287,13 @@ impl<'a> Walk<'a> {
                     *baseline_price
                 };
                 self.lines[index].kind = LineKind::Component;
-                quantize(quantity.mul_at(price, (field, "unit_price"), "component cost")?)
+                quantize(quantity.mul_at(price, at(Attribute::UnitPrice), "component cost")?)
             }
             ItemKind::Assembly { children } => {
                 let mut sum = Decimal::ZERO;
                 for child in children {
                     let goods = self.item(child, quantity, below, origin)?;
-                    sum = sum.add_at(goods, field, "assembly cost")?;
+                    sum = sum.add_at(goods, at(Attribute::Item), "assembly cost")?;
                 }
                 sum
             }
@@ -326,10 +330,10 @@ impl<'a> Walk<'a> {
         material_id: &Arc<str>,
         content_factor: Decimal,
     ) -> Result<Decimal, Error> {
-        let field = item.field_path.as_str();
+        let at = |attribute| Locator::Line(index, attribute);
         let price = self.prices.prices.get(&**material_id).ok_or_else(|| {
             InputError::new(
-                format!("{field}.material_id"),
+                at(Attribute::MaterialId),
                 Reason::UnknownMaterial,
                 format!(
                     "material {material_id:?} is not priced in price deck {:?}",
@@ -340,21 +344,22 @@ impl<'a> Walk<'a> {
         let in_price_unit =
             units::convert(quantity, item.unit, price.unit).map_err(|e| match e {
                 ConvertError::Incompatible => InputError::new(
-                    format!("{field}.unit"),
+                    at(Attribute::Unit),
                     Reason::UnitMismatch,
                     format!(
                         "quantity in {} cannot be priced per {} (material {material_id:?})",
                         item.unit, price.unit
                     ),
                 ),
-                ConvertError::Overflow => {
-                    InputError::overflow(format!("{field}.quantity"), "quantity")
-                }
+                ConvertError::Overflow => InputError::overflow(at(Attribute::Quantity), "quantity"),
             })?;
-        let priced_quantity =
-            in_price_unit.mul_at(content_factor, (field, "content_factor"), "priced quantity")?;
+        let priced_quantity = in_price_unit.mul_at(
+            content_factor,
+            at(Attribute::ContentFactor),
+            "priced quantity",
+        )?;
         let goods =
-            quantize(priced_quantity.mul_at(price.price, (field, "quantity"), "goods cost")?);
+            quantize(priced_quantity.mul_at(price.price, at(Attribute::Quantity), "goods cost")?);
         let line = &mut self.lines[index];
         line.kind = LineKind::Material {
             material_id: material_id.clone(),
@@ -378,18 +383,18 @@ impl<'a> Walk<'a> {
         quantity: Decimal,
         goods: Decimal,
     ) -> Result<(), Error> {
-        let field = item.field_path.as_str();
         let customs_value = match import.customs_value {
-            Some(per_unit) => {
-                quantity.mul_at(per_unit, (field, "import.customs_value"), "customs value")?
-            }
+            Some(per_unit) => quantity.mul_at(
+                per_unit,
+                Locator::Line(index, Attribute::CustomsValue),
+                "customs value",
+            )?,
             None => goods,
         };
         self.lines[index].customs_value = Some(customs_value);
         self.imports.push(ImportedLine {
             line: index,
             import,
-            field_path: field,
             customs_value,
             unit: item.unit,
             quantity,
@@ -476,15 +481,14 @@ fn de_minimis_origins<'a>(
     let mut at: HashMap<&str, usize> = HashMap::new();
     for imported in imports {
         let origin: &str = &imported.import.origin;
-        let value = imported.customs_value.mul_at(
-            options.units_per_entry,
-            imported.field_path,
-            "entry value",
-        )?;
+        let value =
+            imported
+                .customs_value
+                .mul_at(options.units_per_entry, imported.at(), "entry value")?;
         match at.get(origin) {
             Some(&i) => {
                 let sum = &mut per_origin[i].1;
-                *sum = sum.add_at(value, imported.field_path, "entry value")?;
+                *sum = sum.add_at(value, imported.at(), "entry value")?;
             }
             None => {
                 at.insert(origin, per_origin.len());
@@ -511,14 +515,16 @@ fn goods_totals(lines: &[LineCost]) -> Result<Totals, InputError> {
     for line in lines {
         match line.kind {
             LineKind::Material { .. } => {
-                t.materials = t.materials.add_at(line.goods, "bom", "total")?
+                t.materials = t.materials.add_at(line.goods, Locator::Bom, "total")?
             }
             LineKind::Component => {
-                t.components = t.components.add_at(line.goods, "bom", "total")?
+                t.components = t.components.add_at(line.goods, Locator::Bom, "total")?
             }
             LineKind::Assembly => {}
         }
-        t.exact_total = t.exact_total.add_at(line.goods_exact, "bom", "total")?;
+        t.exact_total = t
+            .exact_total
+            .add_at(line.goods_exact, Locator::Bom, "total")?;
     }
     Ok(t)
 }
@@ -531,20 +537,20 @@ fn add_charges<'c>(
     let mut t = goods;
     for charge in charges {
         if charge.program.is_some() {
-            t.duties = t.duties.add_at(charge.amount, "bom", "total")?;
+            t.duties = t.duties.add_at(charge.amount, Locator::Bom, "total")?;
         } else {
-            t.fees = t.fees.add_at(charge.amount, "bom", "total")?;
+            t.fees = t.fees.add_at(charge.amount, Locator::Bom, "total")?;
         }
-        t.exact_total = t.exact_total.add_at(charge.exact, "bom", "total")?;
+        t.exact_total = t.exact_total.add_at(charge.exact, Locator::Bom, "total")?;
     }
-    t.total = t.materials.add_at(t.components, "bom", "total")?;
-    t.total = t.total.add_at(t.duties, "bom", "total")?;
-    t.total = t.total.add_at(t.fees, "bom", "total")?;
+    t.total = t.materials.add_at(t.components, Locator::Bom, "total")?;
+    t.total = t.total.add_at(t.duties, Locator::Bom, "total")?;
+    t.total = t.total.add_at(t.fees, Locator::Bom, "total")?;
     // Every atom is non-negative and at most the total, so this one bound keeps every amount
     // representable with its minor-unit decimals (a Decimal holds 28-29 significant digits).
     if t.total > max_amount() || t.exact_total > max_amount() {
         return Err(InputError::new(
-            "bom",
+            Locator::Bom,
             Reason::Overflow,
             "the unit cost exceeds 10^24, beyond the range amounts are displayed in",
         ));

@@ -12,7 +12,7 @@
 //! new row in the table of `the_stacked_charges_never_fall_when_an_input_rises` below.
 
 use super::currency::Currency;
-use super::error::{CheckedAt, InputError, Reason};
+use super::error::{Attribute, CheckedAt, InputError, Reason};
 use super::line::{Charge, ImportedLine};
 use super::model::{DutyBasis, Measure, Program};
 use super::money::{RoundingMode, amount_text, plain, quantize};
@@ -113,14 +113,14 @@ pub(crate) fn charges(
     measures: &[&Measure],
 ) -> Result<Vec<Charge>, InputError> {
     let imported = target.imported;
-    let field = imported.field_path;
+    let field = &imported.at();
     let value = imported.customs_value;
     let metal_applies = measures.iter().any(|m| m.basis == DutyBasis::MetalContent);
     let metal = if metal_applies {
         match imported.import.metal_content_share {
             Some(share) => value.mul_at(
                 share,
-                (field, "import.metal_content_share"),
+                imported.attribute(Attribute::MetalContentShare),
                 "metal content value",
             )?,
             None => value,
@@ -218,7 +218,7 @@ fn charge(
         base += portions.metal;
     }
     if effective.non_metal {
-        base = base.add_at(portions.non_metal, imported.field_path, "dutiable value")?;
+        base = base.add_at(portions.non_metal, imported.at(), "dutiable value")?;
     }
     let mut duty = Duty::default();
     if effective.is_empty() {
@@ -271,7 +271,7 @@ fn ad_valorem(
         return Ok(());
     };
     let (field, ccy, mu) = (
-        target.imported.field_path,
+        &target.imported.at(),
         target.currency.code,
         target.currency.minor_units,
     );
@@ -308,11 +308,11 @@ fn specific(
         return Ok(());
     };
     let (field, ccy, mu) = (
-        target.imported.field_path,
+        &target.imported.at(),
         target.currency.code,
         target.currency.minor_units,
     );
-    let qty = quantity_in(target.imported, unit, "rate.specific_unit")?;
+    let qty = quantity_in(target.imported, unit, "a specific duty")?;
     let part = amount.mul_at(qty, field, "specific duty")?;
     duty.exact = duty.exact.add_at(part, field, "compound duty")?;
     if target.explain {
@@ -333,12 +333,12 @@ fn limits(target: &Dutiable<'_, '_>, measure: &Measure, duty: &mut Duty) -> Resu
         return Ok(());
     }
     let (field, ccy, mu) = (
-        target.imported.field_path,
+        &target.imported.at(),
         target.currency.code,
         target.currency.minor_units,
     );
     let unit = rate.limit_unit.unwrap_or(Unit::Piece);
-    let qty = quantity_in(target.imported, unit, "rate.limit_unit")?;
+    let qty = quantity_in(target.imported, unit, "a minimum or maximum duty")?;
     if let Some(min) = rate.minimum {
         let floor = min.mul_at(qty, field, "minimum duty")?;
         if duty.exact < floor && target.explain {
@@ -407,34 +407,29 @@ fn basis_text(
 fn quantity_in(
     imported: &ImportedLine<'_>,
     unit: Unit,
-    rate_field: &str,
+    charge: &str,
 ) -> Result<Decimal, InputError> {
-    let field = imported.field_path;
+    let net_mass = imported.attribute(Attribute::NetMassKg);
     if let Ok(q) = units::convert(imported.quantity, imported.unit, unit) {
         return Ok(q);
     }
     if unit != Unit::Piece {
         if let Some(mass) = imported.import.net_mass_kg {
-            let kg = imported
-                .quantity
-                .mul_at(mass, (field, "import.net_mass_kg"), "net mass")?;
-            return units::convert(kg, Unit::Kg, unit).map_err(|_| {
-                InputError::overflow(format!("{field}.import.net_mass_kg"), "net mass")
-            });
+            let kg = imported.quantity.mul_at(mass, &net_mass, "net mass")?;
+            return units::convert(kg, Unit::Kg, unit)
+                .map_err(|_| InputError::overflow(net_mass, "net mass"));
         }
         return Err(InputError::new(
-            format!("{field}.import.net_mass_kg"),
+            net_mass,
             Reason::MissingQuantity,
-            format!(
-                "a measure charges per {unit} ({rate_field}) but this item declares no net mass"
-            ),
+            format!("{charge} is charged per {unit} but this item declares no net mass"),
         ));
     }
     Err(InputError::new(
-        format!("{field}.unit"),
+        imported.attribute(Attribute::Unit),
         Reason::MissingQuantity,
         format!(
-            "a measure charges per piece ({rate_field}) but this item is counted in {}",
+            "{charge} is charged per piece but this item is counted in {}",
             imported.unit
         ),
     ))
@@ -471,7 +466,7 @@ mod tests {
              "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN", "netMassKg": "2.5",
              "metalContentShare": "0.6"}}]}))
         .unwrap();
-        let bom = convert::bom::bom(&b, "bom", &Limits::default()).unwrap();
+        let bom = convert::bom::bom(&b, "", &Limits::default()).unwrap().bom;
         let d: pb::PriceDeck =
             serde_json::from_value(json!({"id": "p", "currency": "USD", "prices": []})).unwrap();
         let deck = convert::price_deck::price_deck(&d, "p").unwrap();

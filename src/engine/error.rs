@@ -1,6 +1,10 @@
-//! The errors of the engine: an input that cannot be costed ([`InputError`], named by its
-//! field path so a caller can point at the exact field, also the error of input validation),
+//! The errors of the engine: an input that cannot be costed ([`InputError`], placed by a
+//! [`Locator`] so a caller can point at the exact input, also the error of input validation),
 //! or work that was stopped before it finished ([`Stopped`]).
+//!
+//! The engine names inputs in its own terms (a BOM line by its position, an attribute of it,
+//! an option, an input's role); only the API layer knows the request's field paths and turns
+//! a locator into one, so every RPC renders the same engine error under its own prefix.
 
 use super::work::Stopped;
 use std::fmt;
@@ -86,11 +90,138 @@ impl Reason {
     }
 }
 
+/// Where an invalid input is. Validation (which reads the request) names a field path; the
+/// engine (which never sees the request) names the domain object, and the API turns that
+/// into the field path of the request it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Locator {
+    /// A request field path, as input validation names it, e.g. `items[2].quantity`.
+    Path(String),
+    /// The BOM as a whole: a total, a delta, a share of its value.
+    Bom,
+    /// A BOM line by its depth-first position (the order of a costing's lines), or one of
+    /// its attributes.
+    Line(usize, Attribute),
+    /// A calculation option.
+    Setting(Setting),
+    /// The currency of one of the four priced inputs.
+    Currency(Role),
+    /// The target of the `n`th uncertain input of a sensitivity analysis.
+    Uncertain(usize, Aim),
+}
+
+/// An attribute of a BOM line that an engine error can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attribute {
+    /// The line itself.
+    Item,
+    /// Its quantity per parent.
+    Quantity,
+    /// Its unit.
+    Unit,
+    /// A component's unit price.
+    UnitPrice,
+    /// A material line's material id.
+    MaterialId,
+    /// A material line's content factor.
+    ContentFactor,
+    /// The declared customs value per unit of its import.
+    CustomsValue,
+    /// The metal content share of its import.
+    MetalContentShare,
+    /// The net mass per unit of its import.
+    NetMassKg,
+}
+
+/// A calculation option an engine error can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// The annual volume.
+    AnnualVolume,
+    /// The stockpile.
+    Stockpile,
+}
+
+/// The role of a priced input in a calculation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The baseline price deck.
+    BaselinePrices,
+    /// The scenario price deck.
+    ScenarioPrices,
+    /// The baseline tariff schedule.
+    BaselineSchedule,
+    /// The scenario tariff schedule.
+    ScenarioSchedule,
+}
+
+/// What an uncertain input of a sensitivity analysis targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aim {
+    /// The uncertain input itself.
+    Input,
+    /// The `n`th item path of a quantity target.
+    ItemPath(usize),
+    /// The material of a price target.
+    Material,
+    /// The measure of a rate target.
+    Measure,
+}
+
+impl From<String> for Locator {
+    fn from(path: String) -> Self {
+        Locator::Path(path)
+    }
+}
+
+impl From<&str> for Locator {
+    fn from(path: &str) -> Self {
+        Locator::Path(path.to_string())
+    }
+}
+
+impl From<&String> for Locator {
+    fn from(path: &String) -> Self {
+        Locator::Path(path.clone())
+    }
+}
+
+impl From<&Locator> for Locator {
+    fn from(at: &Locator) -> Self {
+        at.clone()
+    }
+}
+
+impl Locator {
+    /// The field path, for a locator validation made (`None` for the engine's own, which
+    /// the API renders).
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Locator::Path(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// A readable place for a locator nobody rendered (e.g. the engine used as a library).
+impl fmt::Display for Locator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Locator::Path(p) => f.write_str(p),
+            Locator::Bom => f.write_str("the BOM"),
+            Locator::Line(line, attribute) => write!(f, "BOM line {line} ({attribute:?})"),
+            Locator::Setting(s) => write!(f, "option {s:?}"),
+            Locator::Currency(role) => write!(f, "currency of {role:?}"),
+            Locator::Uncertain(n, aim) => write!(f, "uncertain input {n} ({aim:?})"),
+        }
+    }
+}
+
 /// One invalid input field: where it is, why, and a sentence for a human.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
-    /// Field path in the request, e.g. `bom.items[2].children[0].quantity`.
-    pub field: String,
+    /// Where: a request field path (validation) or a domain locator (the engine).
+    pub field: Locator,
     /// Machine-readable reason.
     pub reason: Reason,
     /// Human-readable description.
@@ -99,7 +230,7 @@ pub struct InputError {
 
 impl InputError {
     /// Builds an error for `field`.
-    pub fn new(field: impl Into<String>, reason: Reason, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<Locator>, reason: Reason, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             reason,
@@ -108,7 +239,7 @@ impl InputError {
     }
 
     /// The error for arithmetic that left the decimal range while computing `what` at `field`.
-    pub fn overflow(field: impl Into<String>, what: &str) -> Self {
+    pub fn overflow(field: impl Into<Locator>, what: &str) -> Self {
         Self::new(
             field,
             Reason::Overflow,
@@ -131,29 +262,41 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-/// A field path for an error, rendered only when an error is actually built, so checked
-/// arithmetic on the hot path allocates nothing: `"bom.items[0]"` or
-/// `("bom.items[0]", "quantity")` for `bom.items[0].quantity`.
+/// Where an error is, built only when an error actually is, so checked arithmetic on the hot
+/// path allocates nothing: a request path from validation (`"x.items[0]"`, or the pair
+/// `("x.items[0]", "quantity")` for `x.items[0].quantity`), a [`Locator`] from the engine.
 pub trait Field {
-    /// The full field path.
-    fn path(&self) -> String;
+    /// The locator.
+    fn locate(self) -> Locator;
 }
 
 impl Field for &str {
-    fn path(&self) -> String {
-        (*self).to_string()
+    fn locate(self) -> Locator {
+        Locator::Path(self.to_string())
     }
 }
 
 impl Field for &String {
-    fn path(&self) -> String {
-        (*self).clone()
+    fn locate(self) -> Locator {
+        Locator::Path(self.clone())
     }
 }
 
 impl Field for (&str, &str) {
-    fn path(&self) -> String {
-        format!("{}.{}", self.0, self.1)
+    fn locate(self) -> Locator {
+        Locator::Path(format!("{}.{}", self.0, self.1))
+    }
+}
+
+impl Field for Locator {
+    fn locate(self) -> Locator {
+        self
+    }
+}
+
+impl Field for &Locator {
+    fn locate(self) -> Locator {
+        self.clone()
     }
 }
 
@@ -173,25 +316,25 @@ pub trait CheckedAt: Sized {
 impl CheckedAt for rust_decimal::Decimal {
     fn add_at(self, rhs: Self, field: impl Field, what: &str) -> Result<Self, InputError> {
         self.checked_add(rhs)
-            .ok_or_else(|| InputError::overflow(field.path(), what))
+            .ok_or_else(|| InputError::overflow(field.locate(), what))
     }
     fn sub_at(self, rhs: Self, field: impl Field, what: &str) -> Result<Self, InputError> {
         self.checked_sub(rhs)
-            .ok_or_else(|| InputError::overflow(field.path(), what))
+            .ok_or_else(|| InputError::overflow(field.locate(), what))
     }
     fn mul_at(self, rhs: Self, field: impl Field, what: &str) -> Result<Self, InputError> {
         self.checked_mul(rhs)
-            .ok_or_else(|| InputError::overflow(field.path(), what))
+            .ok_or_else(|| InputError::overflow(field.locate(), what))
     }
     fn div_at(self, rhs: Self, field: impl Field, what: &str) -> Result<Self, InputError> {
         if rhs.is_zero() {
             return Err(InputError::new(
-                field.path(),
+                field.locate(),
                 Reason::OutOfRange,
                 format!("{what} divides by zero"),
             ));
         }
         self.checked_div(rhs)
-            .ok_or_else(|| InputError::overflow(field.path(), what))
+            .ok_or_else(|| InputError::overflow(field.locate(), what))
     }
 }

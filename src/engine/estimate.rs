@@ -30,7 +30,8 @@ pub struct Estimate {
     /// Material summaries (distinct materials).
     pub materials: u64,
     /// Bytes of text a full response repeats per line: paths, field paths, descriptions,
-    /// material ids.
+    /// material ids (the request paths of the lines are the API's to add:
+    /// [`Estimate::with_request_paths`]).
     pub line_text_bytes: u64,
     /// Bytes of the longest measure or fee id, repeated in every charge of a response.
     pub longest_charge_id: u64,
@@ -43,6 +44,17 @@ pub struct Estimate {
     pub material_text_bytes: u64,
     /// Incentives of both schedules.
     pub incentives: u64,
+}
+
+impl Estimate {
+    /// This estimate with `bytes` more of line text: the request field paths of the lines,
+    /// which only the API knows (the engine names lines by position).
+    pub fn with_request_paths(self, bytes: u64) -> Estimate {
+        Estimate {
+            line_text_bytes: self.line_text_bytes.saturating_add(bytes),
+            ..self
+        }
+    }
 }
 
 /// Bytes a charge's formula can take: formulas name at most a few pre-empting measures and
@@ -74,7 +86,7 @@ pub fn bom_shape(bom: &Bom) -> BomShape<'_> {
         for item in items {
             s.lines += 1;
             let path_len = prefix_len + 1 + units(item.id.len());
-            s.text_bytes += path_len + units(item.field_path.len()) + units(item.description.len());
+            s.text_bytes += path_len + units(item.description.len());
             let dutied_here = item.import.is_some() && !imported_above;
             if let Some(import) = item.import.as_ref() {
                 if dutied_here {
@@ -356,7 +368,7 @@ mod tests {
         );
         let b: pb::Bom =
             serde_json::from_value(json!({"id": "b", "currency": "USD", "items": items})).unwrap();
-        convert::bom::bom(&b, "bom", &Limits::default()).unwrap()
+        convert::bom::bom(&b, "", &Limits::default()).unwrap().bom
     }
 
     /// Counted by hand: 2 lines (L), 1 dutied import (D) with 2 candidate measures (m2 is

@@ -110,13 +110,13 @@ impl Entry {
         for l in lines {
             let r = quantize(
                 fee.rate_percent
-                    .mul_at(l.customs_value, l.field_path, "fee")?
-                    .div_at(Decimal::ONE_HUNDRED, l.field_path, "fee")?,
+                    .mul_at(l.customs_value, l.at(), "fee")?
+                    .div_at(Decimal::ONE_HUNDRED, l.at(), "fee")?,
             );
-            sum = sum.add_at(r, l.field_path, "fee per entry")?;
+            sum = sum.add_at(r, l.at(), "fee per entry")?;
             raw.push(r);
         }
-        let Some(field) = lines.first().map(|l| l.field_path) else {
+        let Some(field) = &lines.first().map(|l| l.at()) else {
             return Ok(None);
         };
         let unclamped = sum.mul_at(units, field, "fee per entry")?;
@@ -174,18 +174,12 @@ impl Entry {
     fn share(&self, l: &ImportedLine<'_>, r: Decimal) -> Result<Decimal, InputError> {
         if self.sum.is_zero() {
             let n = Decimal::from(self.raw.len());
-            return Ok(quantize(self.per_unit.div_at(
-                n,
-                l.field_path,
-                "fee share",
-            )?));
+            return Ok(quantize(self.per_unit.div_at(n, l.at(), "fee share")?));
         }
         Ok(quantize(
-            self.per_unit.mul_at(r, l.field_path, "fee share")?.div_at(
-                self.sum,
-                l.field_path,
-                "fee share",
-            )?,
+            self.per_unit
+                .mul_at(r, l.at(), "fee share")?
+                .div_at(self.sum, l.at(), "fee share")?,
         ))
     }
 

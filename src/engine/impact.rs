@@ -3,7 +3,7 @@
 
 use super::costing::{self, Costing, LineKind, Side};
 use super::currency::Currency;
-use super::error::{CheckedAt, Error, InputError, Reason};
+use super::error::{CheckedAt, Error, InputError, Locator, Reason, Role, Setting};
 use super::incentive::IncentiveOutcome;
 use super::model::{FeeKind, Program, Scenario, Stockpile};
 use super::money::{RoundingMode, amount_text, plain};
@@ -139,7 +139,7 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
             o.rounding.round(
                 split
                     .delta
-                    .mul_at(v, "options.annual_volume", "annual impact")?,
+                    .mul_at(v, Locator::Setting(Setting::AnnualVolume), "annual impact")?,
                 currency.minor_units,
             ),
         ),
@@ -211,27 +211,15 @@ impl<'a> Sides<'a> {
 /// Prices and schedules must be in the BOM's currency: no conversion is made.
 fn same_currency(s: &Scenario<'_>) -> Result<(), Error> {
     let currency = s.bom.currency;
-    for (code, field) in [
-        (
-            s.baseline_prices.currency,
-            &s.baseline_prices.currency_field,
-        ),
-        (
-            s.scenario_prices.currency,
-            &s.scenario_prices.currency_field,
-        ),
-        (
-            s.baseline_schedule.currency,
-            &s.baseline_schedule.currency_field,
-        ),
-        (
-            s.scenario_schedule.currency,
-            &s.scenario_schedule.currency_field,
-        ),
+    for (code, role) in [
+        (s.baseline_prices.currency, Role::BaselinePrices),
+        (s.scenario_prices.currency, Role::ScenarioPrices),
+        (s.baseline_schedule.currency, Role::BaselineSchedule),
+        (s.scenario_schedule.currency, Role::ScenarioSchedule),
     ] {
         if code != currency {
             return Err(Error::Input(InputError::new(
-                field.clone(),
+                Locator::Currency(role),
                 Reason::CurrencyMismatch,
                 format!(
                     "currency {} differs from the BOM's {}; currency conversion is not supported",
@@ -262,20 +250,18 @@ impl Split {
         p0t1: Decimal,
         o: &super::model::Options,
     ) -> Result<Split, Error> {
-        let delta = s.sub_at(b, "bom", "delta")?;
-        let price_effect = p1t0.sub_at(b, "bom", "price effect")?;
-        let tariff_effect = p0t1.sub_at(b, "bom", "tariff effect")?;
-        let interaction = delta.sub_at(price_effect, "bom", "interaction")?.sub_at(
-            tariff_effect,
-            "bom",
-            "interaction",
-        )?;
+        let delta = s.sub_at(b, &Locator::Bom, "delta")?;
+        let price_effect = p1t0.sub_at(b, &Locator::Bom, "price effect")?;
+        let tariff_effect = p0t1.sub_at(b, &Locator::Bom, "tariff effect")?;
+        let interaction = delta
+            .sub_at(price_effect, &Locator::Bom, "interaction")?
+            .sub_at(tariff_effect, &Locator::Bom, "interaction")?;
         let delta_percent = if b.is_zero() {
             None
         } else {
             let pct = delta
-                .mul_at(Decimal::ONE_HUNDRED, "bom", "delta percent")?
-                .div_at(b, "bom", "delta percent")?;
+                .mul_at(Decimal::ONE_HUNDRED, &Locator::Bom, "delta percent")?
+                .div_at(b, &Locator::Bom, "delta percent")?;
             Some(o.rounding.round(pct, 2))
         };
         Ok(Split {
@@ -350,7 +336,7 @@ fn stockpile(
     currency: Currency,
     meter: &Meter,
 ) -> Result<StockpileOutcome, Error> {
-    let field = "options.stockpile";
+    let field = &Locator::Setting(Setting::Stockpile);
     let mu = currency.minor_units;
     let ccy = currency.code;
     let covered_delta = if sp.material_ids.is_empty() {
@@ -442,7 +428,7 @@ fn material_summaries(
         else {
             continue;
         };
-        let field = "bom";
+        let field = &Locator::Bom;
         let idx = match at.get(material_id) {
             Some(&i) => i,
             None => {

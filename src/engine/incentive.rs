@@ -5,7 +5,7 @@
 
 use super::currency::Currency;
 use super::date::Date;
-use super::error::{CheckedAt, Error};
+use super::error::{CheckedAt, Error, Locator};
 use super::line::{LineCost, LineKind};
 use super::model::Incentive;
 use super::money::{RoundingMode, amount_text};
@@ -58,19 +58,20 @@ pub(crate) fn evaluate(
                 if !inc.material_ids.is_empty() && !inc.material_ids.contains(material_id) {
                     continue;
                 }
-                total = total.add_at(line.goods_exact, "bom", "incentive scope value")?;
+                total = total.add_at(line.goods_exact, Locator::Bom, "incentive scope value")?;
                 if line
                     .origin
                     .as_ref()
                     .is_some_and(|o| inc.restricted_origins.contains(o))
                 {
-                    restricted = restricted.add_at(line.goods_exact, "bom", "restricted value")?;
+                    restricted =
+                        restricted.add_at(line.goods_exact, Locator::Bom, "restricted value")?;
                 }
             }
             let share = if total.is_zero() {
                 Decimal::ZERO
             } else {
-                restricted.div_at(total, "bom", "restricted share")?
+                restricted.div_at(total, Locator::Bom, "restricted share")?
             };
             let in_force = inc.window.contains(date);
             let kept = in_force && share <= inc.max_restricted_share;

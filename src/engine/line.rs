@@ -2,6 +2,7 @@
 //! from it: the types shared by [`super::costing`] and the rule files, kept apart from both so
 //! the rules depend on the lines and not on the walk that builds them.
 
+use super::error::{Attribute, Locator};
 use super::model::{FeeKind, Import, Program};
 use super::units::Unit;
 use rust_decimal::Decimal;
@@ -108,8 +109,19 @@ impl LineCost {
 pub(crate) struct ImportedLine<'a> {
     pub(crate) line: usize,
     pub(crate) import: &'a Import,
-    pub(crate) field_path: &'a str,
     pub(crate) customs_value: Decimal,
     pub(crate) unit: Unit,
     pub(crate) quantity: Decimal,
+}
+
+impl ImportedLine<'_> {
+    /// This line, for an error.
+    pub(crate) fn at(&self) -> Locator {
+        Locator::Line(self.line, Attribute::Item)
+    }
+
+    /// One of this line's attributes, for an error.
+    pub(crate) fn attribute(&self, attribute: Attribute) -> Locator {
+        Locator::Line(self.line, attribute)
+    }
 }

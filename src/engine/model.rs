@@ -72,8 +72,6 @@ pub struct Bom {
 pub struct LineInfo<'a> {
     /// Readable path of ids from the top, e.g. `drive-unit/rotor/nd-oxide`.
     pub path: String,
-    /// Field path in the input.
-    pub field_path: &'a str,
     /// Description.
     pub description: &'a str,
 }
@@ -105,7 +103,6 @@ impl Bom {
                 };
                 out.push(LineInfo {
                     path: path.clone(),
-                    field_path: &item.field_path,
                     description: &item.description,
                 });
                 if let ItemKind::Assembly { children } = &item.kind {
@@ -126,8 +123,6 @@ pub struct Item {
     pub id: String,
     /// Description shown in results.
     pub description: String,
-    /// Field path of the item in its input, e.g. `bom.items[0].children[1]`.
-    pub field_path: String,
     /// Quantity per parent.
     pub quantity: Decimal,
     /// Unit of the quantity (pieces for components and assemblies).
@@ -214,8 +209,6 @@ pub struct PriceDeck {
     pub id: String,
     /// Currency of the prices.
     pub currency: Currency,
-    /// Field path of the deck's currency, for mismatch errors.
-    pub currency_field: String,
     /// Prices by material id (Fx hashing: looked up once per material line per side, and the
     /// keys are short ids, not attacker-chosen hash-flooding input of any consequence).
     pub prices: HashMap<String, MaterialPrice, rustc_hash::FxBuildHasher>,
@@ -419,8 +412,6 @@ pub struct Schedule {
     pub id: String,
     /// Currency of specific rates and fees.
     pub currency: Currency,
-    /// Field path of the schedule's currency, for mismatch errors.
-    pub currency_field: String,
     /// Measures, and the index over their prefixes (kept together: see [`Schedule::new`]).
     measures: Vec<Measure>,
     index: MeasureIndex,
@@ -440,7 +431,6 @@ impl Schedule {
     pub fn new(
         id: String,
         currency: Currency,
-        currency_field: String,
         measures: Vec<Measure>,
         fees: Vec<Fee>,
         de_minimis_threshold: Option<Decimal>,
@@ -454,7 +444,6 @@ impl Schedule {
         Schedule {
             id,
             currency,
-            currency_field,
             measures,
             index,
             by_id,
@@ -583,7 +572,6 @@ mod tests {
         let s = Schedule::new(
             "s".into(),
             Currency::from_code("USD").unwrap(),
-            String::new(),
             measures,
             Vec::new(),
             None,

@@ -17,7 +17,7 @@
 //! exactly (rounded outward) when not.
 
 use super::costing::{self, Side as SideSpec};
-use super::error::{CheckedAt, Error, InputError, Reason};
+use super::error::{Aim, Attribute, CheckedAt, Error, InputError, Locator, Reason};
 use super::impact::{Impact, calculate};
 use super::model::{Bom, Item, ItemKind, Options, PriceDeck, Scenario, Schedule};
 use super::text::clip;
@@ -79,8 +79,6 @@ pub struct Uncertain {
     pub base: Decimal,
     /// High value.
     pub high: Decimal,
-    /// Field path of the input, for errors (e.g. `inputs[1]`).
-    pub field: String,
 }
 
 /// Owned inputs of a calculation, so that values can be overridden.
@@ -252,7 +250,9 @@ fn tornado(
         };
         let at_low = swung(u.low)?;
         let at_high = swung(u.high)?;
-        let swing = at_high.sub_at(at_low, &u.field, "swing")?.abs();
+        let swing = at_high
+            .sub_at(at_low, Locator::Uncertain(i, Aim::Input), "swing")?
+            .abs();
         tornado.push(Bar {
             name: u.name.clone(),
             at_low,
@@ -276,7 +276,7 @@ impl Targets {
     fn resolve(bom: &Bom, uncertain: &[Uncertain]) -> Result<Targets, InputError> {
         let mut chains = Vec::with_capacity(uncertain.len());
         let mut by_path: Option<HashMap<String, Vec<usize>>> = None;
-        for u in uncertain {
+        for (n, u) in uncertain.iter().enumerate() {
             let Target::Quantity(paths) = &u.target else {
                 chains.push(Vec::new());
                 continue;
@@ -288,7 +288,7 @@ impl Targets {
                     Some(chain) => found.push(chain.clone()),
                     None => {
                         return Err(InputError::new(
-                            format!("{}.quantity.item_paths[{j}]", u.field),
+                            Locator::Uncertain(n, Aim::ItemPath(j)),
                             Reason::InvalidValue,
                             format!("no BOM item has the path {:?}", clip(path)),
                         ));
@@ -310,9 +310,9 @@ impl Targets {
     ) -> Result<Inputs, Error> {
         meter.charge(inputs.copy_units())?;
         let mut x = inputs.clone();
-        for ((u, v), chains) in uncertain.iter().zip(values).zip(&self.chains) {
+        for (n, ((u, v), chains)) in uncertain.iter().zip(values).zip(&self.chains).enumerate() {
             meter.charge(1 + units(chains.len()))?;
-            apply(&mut x, u, chains, *v)?;
+            apply(&mut x, (n, u), chains, *v)?;
         }
         Ok(x)
     }
@@ -686,7 +686,13 @@ fn goods_terms(
         .collect();
     let per_line = units(uncertain.len() + scopes.len());
     let mut terms = Vec::new();
-    for ((bl, sl), info) in b.lines.iter().zip(&s.lines).zip(inputs.bom.lines()) {
+    for (line, ((bl, sl), info)) in b
+        .lines
+        .iter()
+        .zip(&s.lines)
+        .zip(inputs.bom.lines())
+        .enumerate()
+    {
         meter.charge(per_line)?;
         let factors: Vec<usize> = scopes
             .iter()
@@ -710,12 +716,12 @@ fn goods_terms(
                 scen_quantity: sl.quantity_per_unit,
                 base_price: bl.goods_exact.div_at(
                     bl.quantity_per_unit,
-                    info.field_path,
+                    Locator::Line(line, Attribute::UnitPrice),
                     "price",
                 )?,
                 scen_price: sl.goods_exact.div_at(
                     sl.quantity_per_unit,
-                    info.field_path,
+                    Locator::Line(line, Attribute::UnitPrice),
                     "price",
                 )?,
                 base_price_input: None,
@@ -754,14 +760,14 @@ fn both_sides(
 /// `chains` (see [`Targets`]).
 fn apply(
     x: &mut Inputs,
-    u: &Uncertain,
+    (n, u): (usize, &Uncertain),
     chains: &[Vec<usize>],
     value: Decimal,
 ) -> Result<(), InputError> {
     match &u.target {
         Target::Quantity(_) => {
             for (j, chain) in chains.iter().enumerate() {
-                let field = format!("{}.quantity.item_paths[{j}]", u.field);
+                let field = Locator::Uncertain(n, Aim::ItemPath(j));
                 let item = item_at(&mut x.bom.items, chain).ok_or_else(|| {
                     InputError::new(&field, Reason::InvalidValue, "no BOM item has this path")
                 })?;
@@ -769,7 +775,7 @@ fn apply(
             }
         }
         Target::Price { material_id, side } => {
-            let field = format!("{}.price.material_id", u.field);
+            let field = Locator::Uncertain(n, Aim::Material);
             let mut decks: Vec<&mut PriceDeck> = Vec::new();
             if side.baseline() {
                 decks.push(&mut x.baseline_prices);
@@ -794,7 +800,7 @@ fn apply(
             }
         }
         Target::Rate { measure_id, side } => {
-            let field = format!("{}.rate.measure_id", u.field);
+            let field = Locator::Uncertain(n, Aim::Measure);
             let mut schedules: Vec<&mut Schedule> = Vec::new();
             if side.baseline() {
                 schedules.push(&mut x.baseline_schedule);
