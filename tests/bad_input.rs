@@ -173,9 +173,10 @@ async fn overflow_of_the_28_digit_range_is_invalid_argument_not_a_panic() {
 /// Amounts are displayed up to 10^24 (the unit cost bounds every atom): a total of exactly
 /// 10^24 is costed; one past it, by its rounded or by its exact figure, is refused at the BOM.
 /// 10^9 pieces at 999,999,999,999,999.999999999997 cost 10^24 - 0.003, which rounds to
-/// exactly 10^24.00; at ...000.000000000004 they cost 10^24 + 0.004 (rounded: 10^24.00, exact:
-/// over); 10^24 - 0.005 (rounds up to 10^24.00) plus a 0.005 part (rounds to 0.01) rounds to
-/// 10^24 + 0.01 although exactly it is 10^24.
+/// exactly 10^24.00 (at 10^15 they cost exactly 10^24); at 1,000,000,000,000,000.000000000004
+/// they cost 10^24 + 0.004 (rounded: 10^24.00; exact: over); 10^24 - 0.005 (rounds up to
+/// 10^24.00) plus a 0.005 part (rounds to 0.01) rounds to 10^24 + 0.01 although it is
+/// exactly 10^24.
 #[tokio::test]
 async fn the_unit_cost_bound_is_10_to_the_24_by_both_figures() {
     let server = TestServer::start().await;
@@ -194,11 +195,14 @@ async fn the_unit_cost_bound_is_10_to_the_24_by_both_figures() {
             "options": {"entryDate": "2026-03-02", "roundingMode": "ROUNDING_MODE_HALF_UP"}
         })
     };
-    let at_bound = calculate(&server, parts(&["999999999999999.999999999997"])).await;
-    assert_eq!(
-        amount(&at_bound.baseline_unit_cost),
-        "1000000000000000000000000.00"
-    );
+    for price in ["999999999999999.999999999997", "1000000000000000"] {
+        let at_bound = calculate(&server, parts(&[price])).await;
+        assert_eq!(
+            amount(&at_bound.baseline_unit_cost),
+            "1000000000000000000000000.00",
+            "{price}"
+        );
+    }
     for prices in [
         &["1000000000000000.000000000004"][..],
         &["999999999999999.999999999995", "0.005"][..],

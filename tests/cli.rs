@@ -152,3 +152,78 @@ fn calc_names_the_csv_row_of_a_bad_field() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown CSV column \"colour\""));
     std::fs::remove_file(path).unwrap();
 }
+
+/// The README's table of server flags says what `serve --help` says: every flag is listed,
+/// with its environment variable and the default the server really uses (defaults live in
+/// `ServerConfig::default()`, from which the flags take theirs; this keeps the README honest).
+#[test]
+fn the_readme_flag_table_matches_serve_help() {
+    let out = bin().args(["serve", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    // (flag, env, default) per option of the help text.
+    let mut options: Vec<(String, String, Option<String>)> = Vec::new();
+    let mut lines = help.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(flag) = line.trim().strip_prefix("--") else {
+            continue;
+        };
+        let flag = format!("--{}", flag.split_whitespace().next().unwrap());
+        let text = lines.next().unwrap_or_default();
+        let tag = |name: &str| {
+            text.split(&format!("[{name}: ")).nth(1).map(|rest| {
+                rest[..rest.find(']').unwrap()]
+                    .trim_end_matches('=')
+                    .to_string()
+            })
+        };
+        options.push((flag, tag("env").unwrap_or_default(), tag("default")));
+    }
+    assert!(options.len() >= 25, "{options:?}");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let rows: Vec<Vec<String>> = readme
+        .lines()
+        .filter(|l| l.starts_with("| `--"))
+        .map(|l| {
+            l.split(" | ")
+                .map(|c| c.trim_matches(['|', ' ']).to_string())
+                .collect()
+        })
+        .collect();
+    for (flag, env, default) in &options {
+        let row = rows
+            .iter()
+            .find(|r| r[0].split(", ").any(|f| f.trim_matches('`') == flag))
+            .unwrap_or_else(|| panic!("{flag} is not in the README's flag table"));
+        assert!(
+            row[1].split(", ").any(|e| e.trim_matches('`') == env),
+            "{flag}: README says {}, the server reads {env}",
+            row[1]
+        );
+        let documented = row[2].trim_matches('`');
+        match default.as_deref() {
+            // Machine-dependent: the help says how it is derived, and so must the README.
+            Some(_) if text_of(&help, flag).contains("(default: twice the CPUs)") => {
+                assert_eq!(documented, "twice the CPUs", "{flag}")
+            }
+            Some(d) => assert!(
+                documented == d || documented.starts_with(&format!("{d} ")),
+                "{flag}: README default {documented:?}, the server's {d:?}"
+            ),
+            None => assert!(
+                !documented.starts_with(|c: char| c.is_ascii_digit()),
+                "{flag}: README gives a default {documented:?} the server does not have"
+            ),
+        }
+    }
+}
+
+/// The help text of `flag`.
+fn text_of<'a>(help: &'a str, flag: &str) -> &'a str {
+    let mut lines = help.lines();
+    lines
+        .find(|l| l.trim().starts_with(&format!("{flag} ")) || l.trim() == flag)
+        .and_then(|_| lines.next())
+        .unwrap_or_default()
+}

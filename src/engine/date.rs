@@ -82,6 +82,10 @@ mod tests {
         assert!(Date::parse("2026-1-01").is_none());
         assert!(Date::parse("+026-01-01").is_none());
         assert!(Date::parse("").is_none());
+        // Each separator is required on its own.
+        assert!(Date::parse("2026x03-02").is_none());
+        assert!(Date::parse("2026-03x02").is_none());
+        assert!(Date::parse("2026x03x02").is_none());
     }
 
     #[test]
