@@ -88,6 +88,44 @@ async fn unknown_unit_and_unknown_material_are_rejected() {
         one("bom.items[0].unit", "INVALID_VALUE")
     );
 
+    // Every unpriced material line is reported in one call, as is a deck in another currency.
+    let req = request(json!({
+        "bom": {"id": "b", "currency": "USD", "items": [
+            {"materialId": "unobtainium", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"},
+            {"children": [{"materialId": "nd-oxide", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"},
+                          {"materialId": "vibranium", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"}]}]},
+        "baselinePrices": deck("p", &[("nd-oxide", "87")]),
+        "scenarioPrices": {"id": "eur", "currency": "EUR", "prices": [
+            {"materialId": "nd-oxide", "price": "80", "unit": "UNIT_OF_MEASURE_KG", "basis": "PRICE_BASIS_FOB"}]},
+        "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02"}
+    }));
+    let mut want = vec![
+        (
+            "scenario_prices.currency".to_string(),
+            "CURRENCY_MISMATCH".to_string(),
+        ),
+        (
+            "bom.items[0].material_id".to_string(),
+            "UNKNOWN_MATERIAL".to_string(),
+        ),
+        (
+            "bom.items[0].material_id".to_string(),
+            "UNKNOWN_MATERIAL".to_string(),
+        ),
+        (
+            "bom.items[1].children[1].material_id".to_string(),
+            "UNKNOWN_MATERIAL".to_string(),
+        ),
+        (
+            "bom.items[1].children[1].material_id".to_string(),
+            "UNKNOWN_MATERIAL".to_string(),
+        ),
+    ];
+    let mut got = violations(&calculate_err(&server, req).await);
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+
     let req = with_items(
         json!([{"materialId": "unobtainium", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"}]),
     );
@@ -445,7 +483,7 @@ async fn engine_errors_name_the_field_of_the_rpc_that_was_called() {
         violations(&status),
         one("calculation.bom.items[0].quantity", "OVERFLOW")
     );
-    // A EUR BOM against a USD preset deck: the preset's id is what to change.
+    // A EUR BOM against USD presets: a preset's id is what to change.
     let req = request(json!({
         "bom": {"id": "b", "currency": "EUR", "items": [nd("1")]},
         "baselinePricesId": "ree-pre-restriction", "baselineScheduleId": "us-2026",
@@ -453,7 +491,16 @@ async fn engine_errors_name_the_field_of_the_rpc_that_was_called() {
     }));
     assert_eq!(
         violations(&calculate_err(&server, req).await),
-        one("baseline_prices_id", "CURRENCY_MISMATCH")
+        [
+            (
+                "baseline_prices_id".to_string(),
+                "CURRENCY_MISMATCH".to_string()
+            ),
+            (
+                "baseline_schedule_id".to_string(),
+                "CURRENCY_MISMATCH".to_string()
+            )
+        ]
     );
     // A scenario's EUR deck against a USD BOM.
     let req: pb::CompareScenariosRequest = serde_json::from_value(json!({

@@ -128,7 +128,7 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
     let explain = options.explain;
     let shape = estimate::bom_shape(&bom.bom);
     let field_paths = bom.path_bytes("bom");
-    let scenarios = scenarios
+    let scenarios: Vec<_> = scenarios
         .into_iter()
         .map(|(name, prices, schedule, date)| {
             let inputs = Resolved {
@@ -148,6 +148,17 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
             (name, inputs, o, estimate)
         })
         .collect();
+    // The baseline's violations are every scenario's: each is reported once.
+    for (_, inputs, _, _) in &scenarios {
+        for e in inputs.cross_check() {
+            if !v.0.contains(&e) {
+                v.0.push(e);
+            }
+        }
+    }
+    if !v.0.is_empty() {
+        return Err(ApiError::InvalidArgument(v.0));
+    }
     Ok(ComparePlan { scenarios, explain })
 }
 

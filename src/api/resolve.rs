@@ -134,6 +134,70 @@ impl Resolved {
         }
     }
 
+    /// The checks across inputs, made once every input is valid on its own and before the
+    /// engine runs, so one call reports every violation: prices and schedules in the BOM's
+    /// currency (no conversion is made), every material line priced by both decks. The engine
+    /// relies on these and re-checks them where it looks the values up, naming the first.
+    pub fn cross_check(&self) -> Vec<InputError> {
+        let mut out = Vec::new();
+        let currency = self.bom.bom.currency;
+        let mut fields = HashSet::new();
+        for (code, field) in [
+            (
+                self.baseline_prices.value.currency,
+                self.baseline_prices.currency_field(),
+            ),
+            (
+                self.scenario_prices.value.currency,
+                self.scenario_prices.currency_field(),
+            ),
+            (
+                self.baseline_schedule.value.currency,
+                self.baseline_schedule.currency_field(),
+            ),
+            (
+                self.scenario_schedule.value.currency,
+                self.scenario_schedule.currency_field(),
+            ),
+        ] {
+            if code != currency && fields.insert(field.clone()) {
+                out.push(InputError::new(
+                    field,
+                    Reason::CurrencyMismatch,
+                    format!(
+                        "currency {} differs from the BOM's {}; currency conversion is not supported",
+                        code.code, currency.code
+                    ),
+                ));
+            }
+        }
+        let mut decks = vec![&self.baseline_prices.value];
+        if !Arc::ptr_eq(&self.baseline_prices.value, &self.scenario_prices.value) {
+            decks.push(&self.scenario_prices.value);
+        }
+        let bom_field = self.bom_field();
+        let mut line = 0;
+        each_line(&self.bom.bom.items, &mut line, &mut |line, item| {
+            let ItemKind::Material { material_id, .. } = &item.kind else {
+                return;
+            };
+            for deck in decks
+                .iter()
+                .filter(|d| !d.prices.contains_key(&**material_id))
+            {
+                out.push(InputError::new(
+                    join(&self.bom.path(&bom_field, line), "material_id"),
+                    Reason::UnknownMaterial,
+                    format!(
+                        "material {material_id:?} is not priced in price deck {:?}",
+                        deck.id
+                    ),
+                ));
+            }
+        });
+        out
+    }
+
     /// An engine error as this request's error, its locator rendered by [`Self::locate`].
     pub fn error(&self, e: engine::Error) -> ApiError {
         located(e, |at| self.locate(at))
@@ -148,6 +212,17 @@ pub fn located(e: engine::Error, locate: impl FnOnce(&Locator) -> String) -> Api
             ApiError::InvalidArgument(vec![e])
         }
         engine::Error::Stopped(s) => ApiError::Stopped(s),
+    }
+}
+
+/// Calls `f` with every item of `items` and its depth-first position, counted from `*line`.
+fn each_line(items: &[Item], line: &mut usize, f: &mut impl FnMut(usize, &Item)) {
+    for item in items {
+        f(*line, item);
+        *line += 1;
+        if let ItemKind::Assembly { children } = &item.kind {
+            each_line(children, line, f);
+        }
     }
 }
 
@@ -514,18 +589,18 @@ pub fn resolve(
         (Some(bom), Some(baseline_prices), Some(baseline_schedule), Some(options))
             if v.0.is_empty() =>
         {
-            Ok((
-                Resolved {
-                    prefix: prefix.to_string(),
-                    bom,
-                    scenario_prices: scenario_prices.unwrap_or_else(|| baseline_prices.clone()),
-                    scenario_schedule: scenario_schedule
-                        .unwrap_or_else(|| baseline_schedule.clone()),
-                    baseline_prices,
-                    baseline_schedule,
-                },
-                options,
-            ))
+            let resolved = Resolved {
+                prefix: prefix.to_string(),
+                bom,
+                scenario_prices: scenario_prices.unwrap_or_else(|| baseline_prices.clone()),
+                scenario_schedule: scenario_schedule.unwrap_or_else(|| baseline_schedule.clone()),
+                baseline_prices,
+                baseline_schedule,
+            };
+            match resolved.cross_check() {
+                e if e.is_empty() => Ok((resolved, options)),
+                e => Err(ApiError::InvalidArgument(e)),
+            }
         }
         _ => Err(ApiError::InvalidArgument(v.0)),
     }

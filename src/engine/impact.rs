@@ -180,15 +180,16 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
 /// The sides of the four costings: baseline, scenario, and the two crossings of the effect
 /// split (scenario prices under the baseline schedule and the reverse), which feed only the
 /// split and so skip formulas and notes.
-struct Sides<'a> {
-    base: Side<'a>,
-    scen: Side<'a>,
+pub(crate) struct Sides<'a> {
+    pub(crate) base: Side<'a>,
+    pub(crate) scen: Side<'a>,
     price_only: Side<'a>,
     tariff_only: Side<'a>,
 }
 
 impl<'a> Sides<'a> {
-    fn of(s: &Scenario<'a>, meter: &'a Meter) -> Sides<'a> {
+    /// The four sides of `s`, without formulas (a caller that shows them turns them on).
+    pub(crate) fn of(s: &Scenario<'a>, meter: &'a Meter) -> Sides<'a> {
         let o = s.options;
         let side = |prices, schedule, entry_date, scenario_component_prices| Side {
             prices,

@@ -16,9 +16,9 @@
 //! an exact delta inside the reported interval: within half a minor unit when converged,
 //! exactly (rounded outward) when not.
 
-use super::costing::{self, Side as SideSpec};
+use super::costing;
 use super::error::{Aim, Attribute, CheckedAt, Error, InputError, Locator, Reason};
-use super::impact::{Impact, calculate};
+use super::impact::{Impact, Sides, calculate};
 use super::model::{Bom, Item, ItemKind, Options, PriceDeck, Scenario, Schedule};
 use super::text::clip;
 use super::work::{Meter, units};
@@ -99,18 +99,20 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    /// These inputs as the engine takes them.
+    fn scenario(&self) -> Scenario<'_> {
+        Scenario {
+            bom: &self.bom,
+            baseline_prices: &self.baseline_prices,
+            scenario_prices: &self.scenario_prices,
+            baseline_schedule: &self.baseline_schedule,
+            scenario_schedule: &self.scenario_schedule,
+            options: &self.options,
+        }
+    }
+
     fn impact(&self, meter: &Meter) -> Result<Impact, Error> {
-        calculate(
-            &Scenario {
-                bom: &self.bom,
-                baseline_prices: &self.baseline_prices,
-                scenario_prices: &self.scenario_prices,
-                baseline_schedule: &self.baseline_schedule,
-                scenario_schedule: &self.scenario_schedule,
-                options: &self.options,
-            },
-            meter,
-        )
+        calculate(&self.scenario(), meter)
     }
 
     /// Units of work to copy these inputs (one per line, price, measure, fee and incentive):
@@ -740,19 +742,10 @@ fn both_sides(
     inputs: &Inputs,
     meter: &Meter,
 ) -> Result<(costing::Costing, costing::Costing), Error> {
-    let o = &inputs.options;
-    let spec = |prices, schedule, entry_date, scenario_component_prices| SideSpec {
-        prices,
-        schedule,
-        entry_date,
-        scenario_component_prices,
-        explain: false,
-        meter,
-    };
-    let (bp, bs) = (&inputs.baseline_prices, &inputs.baseline_schedule);
-    let (sp, ss) = (&inputs.scenario_prices, &inputs.scenario_schedule);
-    let b = costing::cost(&inputs.bom, spec(bp, bs, o.entry_date, false), o)?;
-    let s = costing::cost(&inputs.bom, spec(sp, ss, o.scenario_entry_date, true), o)?;
+    let (scenario, o) = (inputs.scenario(), &inputs.options);
+    let sides = Sides::of(&scenario, meter);
+    let b = costing::cost(&inputs.bom, sides.base, o)?;
+    let s = costing::cost(&inputs.bom, sides.scen, o)?;
     Ok((b, s))
 }
 
