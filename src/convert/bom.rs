@@ -582,4 +582,76 @@ mod tests {
             Some("bom.items[0].children[0].children[0].children[0].children[0].children[0]")
         );
     }
+
+    fn bom_of(items: serde_json::Value) -> pb::Bom {
+        serde_json::from_value(serde_json::json!({"id": "b", "currency": "USD", "items": items}))
+            .unwrap()
+    }
+
+    /// `(field, reason)` of each violation of converting `b`, or nothing if it converts.
+    fn violations_of(b: &pb::Bom) -> Vec<(String, Reason)> {
+        match super::bom(b, "bom", &Limits::default()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e
+                .into_iter()
+                .map(|e| (e.field.path().unwrap().to_string(), e.reason))
+                .collect(),
+        }
+    }
+
+    fn violations(items: serde_json::Value) -> Vec<(String, Reason)> {
+        violations_of(&bom_of(items))
+    }
+
+    /// Components and assemblies count pieces: no unit or `PIECE` is accepted, a mass or an
+    /// unknown unit number is a mismatch.
+    #[test]
+    fn components_and_assemblies_are_counted_in_pieces() {
+        let mismatch = |unit: serde_json::Value| {
+            violations(serde_json::json!([{"id": "c", "unitPrice": "1", "unit": unit}]))
+        };
+        assert_eq!(mismatch(serde_json::json!("UNIT_OF_MEASURE_PIECE")), []);
+        assert_eq!(
+            violations(
+                serde_json::json!([{"id": "a", "unit": "UNIT_OF_MEASURE_PIECE",
+                "children": [{"id": "c", "unitPrice": "1"}]}])
+            ),
+            []
+        );
+        let unit_mismatch = [("bom.items[0].unit".to_string(), Reason::UnitMismatch)];
+        assert_eq!(
+            mismatch(serde_json::json!("UNIT_OF_MEASURE_KG")),
+            unit_mismatch
+        );
+        // A unit number this server does not know (a newer client's).
+        let mut b = bom_of(serde_json::json!([{"id": "c", "unitPrice": "1"}]));
+        b.items[0].unit = 99;
+        assert_eq!(violations_of(&b), unit_mismatch);
+    }
+
+    /// A sourcing mix belongs to a material line, and its shares declare the imports.
+    #[test]
+    fn sourcing_only_on_a_material_line_without_its_own_import() {
+        let share = serde_json::json!({"id": "cn", "share": "1",
+            "import": {"htsCode": "2846.90", "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"}});
+        assert_eq!(
+            violations(serde_json::json!([{"id": "c", "unitPrice": "1", "sourcing": [share]}])),
+            [("bom.items[0].sourcing".to_string(), Reason::InvalidValue)]
+        );
+        assert_eq!(
+            violations(
+                serde_json::json!([{"id": "m", "materialId": "nd-oxide", "quantity": "1",
+                "unit": "UNIT_OF_MEASURE_KG", "sourcing": [share],
+                "import": {"htsCode": "2846.90", "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"}}])
+            ),
+            [("bom.items[0].import".to_string(), Reason::InvalidStructure)]
+        );
+        assert_eq!(
+            violations(
+                serde_json::json!([{"id": "m", "materialId": "nd-oxide", "quantity": "1",
+                "unit": "UNIT_OF_MEASURE_KG", "sourcing": [share]}])
+            ),
+            []
+        );
+    }
 }

@@ -86,6 +86,36 @@ mod tests {
         assert!(Date::parse("2026x03-02").is_none());
         assert!(Date::parse("2026-03x02").is_none());
         assert!(Date::parse("2026x03x02").is_none());
+        // Years from 1900.
+        assert!(Date::parse("1899-12-31").is_none());
+        assert!(Date::parse("1900-01-01").is_some());
+        // Leap years: every 4th, not every 100th, every 400th.
+        assert!(Date::parse("2028-02-29").is_some());
+        assert!(Date::parse("2000-02-29").is_some());
+        assert!(Date::parse("1900-02-29").is_none());
+        assert!(Date::parse("2100-02-29").is_none());
+        // 30-day months; 31-day ones.
+        for month in ["04", "06", "09", "11"] {
+            assert!(
+                Date::parse(&format!("2026-{month}-30")).is_some(),
+                "{month}"
+            );
+            assert!(
+                Date::parse(&format!("2026-{month}-31")).is_none(),
+                "{month}"
+            );
+        }
+        for month in ["01", "03", "05", "07", "08", "10", "12"] {
+            assert!(
+                Date::parse(&format!("2026-{month}-31")).is_some(),
+                "{month}"
+            );
+            assert!(
+                Date::parse(&format!("2026-{month}-32")).is_none(),
+                "{month}"
+            );
+        }
+        assert!(Date::parse("2026-03-00").is_none());
     }
 
     #[test]
