@@ -191,7 +191,7 @@ async fn http2_guards_are_advertised_and_enforced() {
 fn blocking() -> pb::CalculateImpactRequest {
     let mut req = request(calc(nd_items(1)));
     req.bom_source = Some(pb::calculate_impact_request::BomSource::BomId(
-        tariff_impact::api::cost_impact_service::BLOCKING_BOM_ID.into(),
+        tariff_impact::api::calculate::BLOCKING_BOM_ID.into(),
     ));
     req
 }
@@ -340,7 +340,7 @@ async fn a_panic_is_internal_for_that_call_and_the_server_goes_on() {
     let server = TestServer::start().await;
     let mut req = request(calc(nd_items(1)));
     req.bom_source = Some(pb::calculate_impact_request::BomSource::BomId(
-        tariff_impact::api::cost_impact_service::FAULT_INJECTION_BOM_ID.into(),
+        tariff_impact::api::calculate::FAULT_INJECTION_BOM_ID.into(),
     ));
     let s = server
         .costs()

@@ -25,10 +25,10 @@ use tokio::sync::mpsc;
 use tonic::{Status, Streaming};
 
 /// Responses buffered per stream before the server stops reading requests.
-pub const CHANNEL_CAPACITY: usize = 4;
+pub(crate) const CHANNEL_CAPACITY: usize = 4;
 
 /// One response on its way to the client, with the memory it holds until tonic takes it.
-pub type Outgoing = (Result<pb::CalculateBatchResponse, Status>, Reservation);
+pub(crate) type Outgoing = (Result<pb::CalculateBatchResponse, Status>, Reservation);
 
 fn batch_error(e: &ApiError) -> pb::BatchError {
     pb::BatchError {
@@ -109,7 +109,7 @@ async fn send(
 
 /// Answers every request of `inbound` on `tx`, then the summary. `admission` holds the
 /// memory each request's message was lent while it was received.
-pub async fn run(
+pub(crate) async fn run(
     ctx: Context,
     guard: Guard,
     settings: BatchSettings,

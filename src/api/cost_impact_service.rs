@@ -14,8 +14,6 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
-pub use super::calculate::{BLOCKING_BOM_ID, FAULT_INJECTION_BOM_ID};
-
 /// The cost-impact service.
 #[derive(Debug, Clone)]
 pub struct CostImpactApi {

@@ -16,7 +16,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
 /// Most field violations returned in one status or batch error.
-pub const MAX_VIOLATIONS: usize = 20;
+pub(crate) const MAX_VIOLATIONS: usize = 20;
 /// Most bytes of a description in a returned violation (descriptions quote input values).
 const MAX_VIOLATION_TEXT: usize = 128;
 /// Most bytes of a field path: paths are built from field names and indices, bounded by the
@@ -25,7 +25,7 @@ const MAX_FIELD_PATH: usize = 2048;
 /// Most bytes of the encoded `grpc-status-details-bin` of one status (before its base64
 /// encoding in the trailers): with the message, the trailers stay well under the 8 KiB of
 /// metadata that gRPC's C core (Python, Ruby, C++ clients) accepts by default.
-pub const MAX_DETAILS_BYTES: usize = 4 * 1024;
+pub(crate) const MAX_DETAILS_BYTES: usize = 4 * 1024;
 /// Most bytes of a status message.
 const MAX_MESSAGE: usize = 1024;
 
@@ -300,7 +300,7 @@ impl ApiError {
         cut(&m, MAX_MESSAGE)
     }
 
-    /// The field violations returned: at most [`MAX_VIOLATIONS`], each clipped; none for
+    /// The field violations returned: at most `MAX_VIOLATIONS`, each clipped; none for
     /// other errors.
     pub fn violations(&self) -> Vec<Violation> {
         match self {
@@ -386,7 +386,7 @@ impl ApiError {
 }
 
 /// The canonical UPPER_SNAKE name of a code.
-pub fn code_name(code: Code) -> &'static str {
+pub(crate) fn code_name(code: Code) -> &'static str {
     match code {
         Code::Ok => "OK",
         Code::Cancelled => "CANCELLED",
@@ -427,7 +427,7 @@ impl From<ApiError> for Status {
 /// its `grpc-timeout` (tonic: CANCELLED, "Timeout expired") is DEADLINE_EXCEEDED. `message`
 /// may be percent-encoded, as in a `grpc-message` header. The handlers never answer
 /// OUT_OF_RANGE or CANCELLED themselves; any other status gets `None`.
-pub fn canonical_code(code: Code, message: &str) -> Option<Code> {
+pub(crate) fn canonical_code(code: Code, message: &str) -> Option<Code> {
     let has = |text: &str| message.contains(text) || message.contains(&text.replace(' ', "%20"));
     match code {
         Code::OutOfRange if has("too large") => Some(Code::ResourceExhausted),
@@ -437,7 +437,7 @@ pub fn canonical_code(code: Code, message: &str) -> Option<Code> {
 }
 
 /// `status` with its [`canonical_code`], for statuses the API relays itself (batch streams).
-pub fn canonical_status(status: Status) -> Status {
+pub(crate) fn canonical_status(status: Status) -> Status {
     match canonical_code(status.code(), status.message()) {
         Some(code) => Status::new(code, status.message().to_string()),
         None => status,

@@ -3,17 +3,17 @@
 //! into a plan that knows its cost, then runs it; the tonic services are thin adapters that
 //! run those plans under the server's [`guard`]. No costing rule lives here.
 
-pub mod batch;
+pub(crate) mod batch;
 pub mod budget;
 pub mod calculate;
 pub mod capacity;
-pub mod catalog_service;
+pub(crate) mod catalog_service;
 pub mod compare;
-pub mod cost_impact_service;
-pub mod error;
+pub(crate) mod cost_impact_service;
+pub(crate) mod error;
 pub mod guard;
-pub mod resolve;
-pub mod response;
+pub(crate) mod resolve;
+pub(crate) mod response;
 pub mod sensitivity;
 
 pub use catalog_service::CatalogApi;

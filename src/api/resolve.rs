@@ -26,7 +26,7 @@ use std::sync::Arc;
 /// A validated price deck or tariff schedule, where it came from, and the request field that
 /// gave it.
 #[derive(Debug)]
-pub struct Given<T> {
+pub(crate) struct Given<T> {
     /// The validated input.
     pub value: Arc<T>,
     /// Its provenance, echoed in responses.
@@ -59,13 +59,13 @@ impl<T> Given<T> {
 }
 
 /// A validated price deck and where it came from.
-pub type DeckRef = Given<PriceDeck>;
+pub(crate) type DeckRef = Given<PriceDeck>;
 /// A validated tariff schedule and where it came from.
-pub type ScheduleRef = Given<Schedule>;
+pub(crate) type ScheduleRef = Given<Schedule>;
 
 /// Every input of a calculation, validated.
 #[derive(Debug, Clone)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// The field path of the calculation in its request: empty at the top level,
     /// `calculation` in a sensitivity analysis.
     pub prefix: String,
@@ -83,7 +83,7 @@ pub struct Resolved {
 
 impl Resolved {
     /// These inputs as the engine takes them, with `options`.
-    pub fn scenario<'a>(&'a self, options: &'a Options) -> Scenario<'a> {
+    pub(crate) fn scenario<'a>(&'a self, options: &'a Options) -> Scenario<'a> {
         Scenario {
             bom: &self.bom.bom,
             baseline_prices: &self.baseline_prices.value,
@@ -95,19 +95,19 @@ impl Resolved {
     }
 
     /// Costs these inputs with `options` (the engine's [`Impact`]), counting on `meter`.
-    pub fn calculate(&self, options: &Options, meter: &Meter) -> Result<Impact, ApiError> {
+    pub(crate) fn calculate(&self, options: &Options, meter: &Meter) -> Result<Impact, ApiError> {
         engine::calculate(&self.scenario(options), meter).map_err(|e| self.error(e))
     }
 
     /// The field path of the BOM in the request.
-    pub fn bom_field(&self) -> String {
+    pub(crate) fn bom_field(&self) -> String {
         join(&self.prefix, "bom")
     }
 
     /// The request field path of what `at` names. The uncertain inputs of a sensitivity
     /// analysis are the analysis's to name ([`uncertain_field`]); here they fall back to the
     /// BOM.
-    pub fn locate(&self, at: &Locator) -> String {
+    pub(crate) fn locate(&self, at: &Locator) -> String {
         match at {
             Locator::Path(p) => p.clone(),
             Locator::Bom | Locator::Uncertain(..) => self.bom_field(),
@@ -138,7 +138,7 @@ impl Resolved {
     /// engine runs, so one call reports every violation: prices and schedules in the BOM's
     /// currency (no conversion is made), every material line priced by both decks. The engine
     /// relies on these and re-checks them where it looks the values up, naming the first.
-    pub fn cross_check(&self) -> Vec<InputError> {
+    pub(crate) fn cross_check(&self) -> Vec<InputError> {
         let mut out = Vec::new();
         let currency = self.bom.bom.currency;
         let mut fields = HashSet::new();
@@ -199,13 +199,13 @@ impl Resolved {
     }
 
     /// An engine error as this request's error, its locator rendered by [`Self::locate`].
-    pub fn error(&self, e: engine::Error) -> ApiError {
+    pub(crate) fn error(&self, e: engine::Error) -> ApiError {
         located(e, |at| self.locate(at))
     }
 }
 
 /// An engine error as an API error, its locator rendered by `locate`.
-pub fn located(e: engine::Error, locate: impl FnOnce(&Locator) -> String) -> ApiError {
+pub(crate) fn located(e: engine::Error, locate: impl FnOnce(&Locator) -> String) -> ApiError {
     match e {
         engine::Error::Input(mut e) => {
             e.field = Locator::Path(locate(&e.field));
@@ -243,7 +243,7 @@ fn attribute_field(attribute: Attribute) -> &'static str {
 
 /// The field path of what an uncertain input of a sensitivity analysis listed at `list`
 /// (e.g. `inputs`) targets.
-pub fn uncertain_field(list: &str, n: usize, aim: Aim) -> String {
+pub(crate) fn uncertain_field(list: &str, n: usize, aim: Aim) -> String {
     match aim {
         Aim::Input => format!("{list}[{n}]"),
         Aim::ItemPath(j) => format!("{list}[{n}].quantity.item_paths[{j}]"),
@@ -271,7 +271,7 @@ fn not_found(field: &str, kind: &'static str, id: &str, list_rpc: &'static str) 
 }
 
 /// The violation for an input that must be given by id or inline.
-pub fn required(field: &str, what: &str) -> InputError {
+pub(crate) fn required(field: &str, what: &str) -> InputError {
     InputError::new(
         field,
         Reason::Required,
@@ -280,7 +280,7 @@ pub fn required(field: &str, what: &str) -> InputError {
 }
 
 /// Resolves a BOM given by preset id or inline at `field`; `None` if neither is set.
-pub fn bom(
+pub(crate) fn bom(
     catalog: &Catalog,
     id: Option<&str>,
     inline: Option<&pb::Bom>,
@@ -351,7 +351,7 @@ fn preset_or_inline<'c, P: Provenance + 'c, D: 'c>(
 }
 
 /// Resolves a price deck given by preset id or inline at `field`; `None` if neither is set.
-pub fn deck(
+pub(crate) fn deck(
     catalog: &Catalog,
     id: Option<&str>,
     inline: Option<&pb::PriceDeck>,
@@ -368,7 +368,7 @@ pub fn deck(
 }
 
 /// Resolves a tariff schedule given by preset id or inline at `field`; `None` if neither.
-pub fn schedule(
+pub(crate) fn schedule(
     catalog: &Catalog,
     id: Option<&str>,
     inline: Option<&pb::TariffSchedule>,
@@ -390,18 +390,21 @@ pub fn schedule(
 /// Collects violations across inputs so one call reports them all; other failures (a preset
 /// not found) stop at once.
 #[derive(Debug, Default)]
-pub struct Violations(pub Vec<InputError>);
+pub(crate) struct Violations(pub Vec<InputError>);
 
 impl Violations {
     /// Records the violations `c` collected.
-    pub fn take(&mut self, c: Check) {
+    pub(crate) fn take(&mut self, c: Check) {
         if let Err(e) = c.finish(()) {
             self.0.extend(e);
         }
     }
 
     /// Keeps a value, or records its violations and returns `None`.
-    pub fn keep<T>(&mut self, r: Result<Option<T>, ApiError>) -> Result<Option<T>, ApiError> {
+    pub(crate) fn keep<T>(
+        &mut self,
+        r: Result<Option<T>, ApiError>,
+    ) -> Result<Option<T>, ApiError> {
         match r {
             Ok(v) => Ok(v),
             Err(ApiError::InvalidArgument(e)) => {
@@ -428,7 +431,7 @@ pub(crate) use source;
 
 /// Where the inputs every calculation shares come from: each a preset id or inline.
 #[derive(Debug, Clone, Copy)]
-pub struct BaseSources<'r> {
+pub(crate) struct BaseSources<'r> {
     /// The BOM.
     pub bom: (Option<&'r str>, Option<&'r pb::Bom>),
     /// The baseline price deck.
@@ -441,7 +444,7 @@ pub struct BaseSources<'r> {
 
 /// The shared inputs, validated; `None` where missing or invalid, the reason being recorded.
 #[derive(Debug)]
-pub struct Base {
+pub(crate) struct Base {
     /// The BOM.
     pub bom: Option<Arc<SourcedBom>>,
     /// The baseline price deck.
@@ -454,7 +457,7 @@ pub struct Base {
 
 /// Resolves the shared inputs found under field path `prefix`, recording every violation
 /// in `v` (a preset not found stops at once).
-pub fn base(
+pub(crate) fn base(
     catalog: &Catalog,
     limits: &Limits,
     src: BaseSources<'_>,
@@ -541,7 +544,7 @@ fn stockpile_materials(bom: &engine::model::Bom, ids: &[String], field: &str, v:
 
 /// Resolves every input and the options of a `CalculateImpactRequest` found at field path
 /// `prefix` (empty at the top level), reporting all violations together.
-pub fn resolve(
+pub(crate) fn resolve(
     catalog: &Catalog,
     req: &pb::CalculateImpactRequest,
     limits: &Limits,

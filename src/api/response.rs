@@ -96,7 +96,7 @@ impl Fmt {
 }
 
 /// Builds the response for `impact`, computed from `inputs` with `options`.
-pub fn impact_response(
+pub(crate) fn impact_response(
     impact: &Impact,
     inputs: &Resolved,
     options: &Options,

@@ -72,7 +72,7 @@ fn mode(s: &str) -> Option<pb::TransportMode> {
 
 /// Parses a CSV BOM. Numbers stay strings: the request's own validation checks them and
 /// names the field, which [`RowIndex`] maps back to the row.
-pub fn parse(text: &str, id: &str, currency: &str) -> Result<(pb::Bom, RowIndex), String> {
+pub(crate) fn parse(text: &str, id: &str, currency: &str) -> Result<(pb::Bom, RowIndex), String> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());

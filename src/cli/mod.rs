@@ -2,7 +2,7 @@
 //! validation and engine as the server, from a request in JSON (the grpcurl format) or a BOM
 //! in CSV plus preset ids, and prints a readable table or the JSON response.
 
-pub mod csv_bom;
+pub(crate) mod csv_bom;
 pub mod table;
 
 use crate::api::{ApiError, Context, calculate};

@@ -7,9 +7,9 @@ use crate::engine::{InputError, Reason};
 use rust_decimal::Decimal;
 
 /// Most fractional digits a decimal input may carry.
-pub const MAX_FRACTION_DIGITS: usize = 12;
+pub(crate) const MAX_FRACTION_DIGITS: usize = 12;
 /// Most integer digits a decimal input may carry (values below 10^16).
-pub const MAX_INTEGER_DIGITS: usize = 16;
+pub(crate) const MAX_INTEGER_DIGITS: usize = 16;
 
 /// Size limits on a request, so that no request can exhaust memory, the stack or the CPU.
 #[derive(Debug, Clone, Copy)]
@@ -46,7 +46,7 @@ pub fn join(parent: &str, child: &str) -> String {
 
 /// Allowed range of a decimal input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Range {
+pub(crate) enum Range {
     /// Zero or more.
     NonNegative,
     /// Strictly positive.
@@ -57,19 +57,24 @@ pub enum Range {
 
 /// Collects violations while converting one input.
 #[derive(Debug, Default)]
-pub struct Check {
+pub(crate) struct Check {
     errors: Vec<InputError>,
 }
 
 impl Check {
     /// Records a violation.
-    pub fn push(&mut self, field: impl Into<String>, reason: Reason, message: impl Into<String>) {
+    pub(crate) fn push(
+        &mut self,
+        field: impl Into<String>,
+        reason: Reason,
+        message: impl Into<String>,
+    ) {
         self.errors
             .push(InputError::new(field.into(), reason, message));
     }
 
     /// `Ok(value)` if no violation was recorded, else every violation.
-    pub fn finish<T>(self, value: T) -> Result<T, Vec<InputError>> {
+    pub(crate) fn finish<T>(self, value: T) -> Result<T, Vec<InputError>> {
         if self.errors.is_empty() {
             Ok(value)
         } else {
@@ -79,7 +84,7 @@ impl Check {
 
     /// Every violation recorded; never empty, so a caller that found a value missing can
     /// always return an error (a missing value without a recorded reason is reported as such).
-    pub fn into_errors(mut self) -> Vec<InputError> {
+    pub(crate) fn into_errors(mut self) -> Vec<InputError> {
         if self.errors.is_empty() {
             self.push("", Reason::InvalidValue, "input could not be converted");
         }
@@ -87,7 +92,7 @@ impl Check {
     }
 
     /// Parses a required decimal.
-    pub fn decimal(&mut self, s: &str, field: &str, range: Range) -> Option<Decimal> {
+    pub(crate) fn decimal(&mut self, s: &str, field: &str, range: Range) -> Option<Decimal> {
         if s.is_empty() {
             self.push(field, Reason::Required, "a decimal string is required");
             return None;
@@ -96,7 +101,12 @@ impl Check {
     }
 
     /// Parses a decimal that may be empty (`None`).
-    pub fn optional_decimal(&mut self, s: &str, field: &str, range: Range) -> Option<Decimal> {
+    pub(crate) fn optional_decimal(
+        &mut self,
+        s: &str,
+        field: &str,
+        range: Range,
+    ) -> Option<Decimal> {
         if s.is_empty() {
             return None;
         }
@@ -129,7 +139,7 @@ impl Check {
     }
 
     /// Parses a required `YYYY-MM-DD` date.
-    pub fn date(&mut self, s: &str, field: &str) -> Option<Date> {
+    pub(crate) fn date(&mut self, s: &str, field: &str) -> Option<Date> {
         if s.is_empty() {
             self.push(field, Reason::Required, "a date YYYY-MM-DD is required");
             return None;
@@ -138,7 +148,7 @@ impl Check {
     }
 
     /// Parses a date that may be empty.
-    pub fn optional_date(&mut self, s: &str, field: &str) -> Option<Date> {
+    pub(crate) fn optional_date(&mut self, s: &str, field: &str) -> Option<Date> {
         if s.is_empty() {
             return None;
         }
@@ -154,7 +164,7 @@ impl Check {
     }
 
     /// Parses an effective window `[from, to)` from two optional dates under `parent`.
-    pub fn window(&mut self, from: &str, to: &str, parent: &str) -> Window {
+    pub(crate) fn window(&mut self, from: &str, to: &str, parent: &str) -> Window {
         let from_field = join(parent, "effective_from");
         let to_field = join(parent, "effective_to");
         let w = Window {
@@ -174,7 +184,7 @@ impl Check {
     }
 
     /// Records an error at `field` when both bounds are set and `lo` exceeds `hi`.
-    pub fn ordered(
+    pub(crate) fn ordered(
         &mut self,
         lo: Option<Decimal>,
         hi: Option<Decimal>,
@@ -189,7 +199,7 @@ impl Check {
     }
 
     /// Parses a supported ISO 4217 currency code.
-    pub fn currency(&mut self, s: &str, field: &str) -> Option<Currency> {
+    pub(crate) fn currency(&mut self, s: &str, field: &str) -> Option<Currency> {
         if s.is_empty() {
             self.push(
                 field,
@@ -213,7 +223,7 @@ impl Check {
     }
 
     /// Checks an ISO 3166-1 alpha-2 country code.
-    pub fn country(&mut self, s: &str, field: &str) -> Option<String> {
+    pub(crate) fn country(&mut self, s: &str, field: &str) -> Option<String> {
         if ISO_3166_ALPHA2.binary_search(&s).is_ok() {
             Some(s.to_string())
         } else {
@@ -227,7 +237,7 @@ impl Check {
     }
 
     /// Checks a list of country codes.
-    pub fn countries(&mut self, list: &[String], field: &str) -> Vec<String> {
+    pub(crate) fn countries(&mut self, list: &[String], field: &str) -> Vec<String> {
         list.iter()
             .enumerate()
             .filter_map(|(i, c)| self.country(c, &format!("{field}[{i}]")))
@@ -236,7 +246,7 @@ impl Check {
 
     /// Parses an HTS code or prefix: digits with optional dots, `min..=10` digits. Returns the
     /// digits alone.
-    pub fn hts(&mut self, s: &str, field: &str, min_digits: usize) -> Option<String> {
+    pub(crate) fn hts(&mut self, s: &str, field: &str, min_digits: usize) -> Option<String> {
         let digits: String = s.chars().filter(|c| *c != '.').collect();
         let well_formed = s.chars().all(|c| c.is_ascii_digit() || c == '.')
             && !s.starts_with('.')
@@ -257,7 +267,7 @@ impl Check {
     }
 
     /// Rejects an enum value that is unspecified or unknown to this server.
-    pub fn enum_value<T>(
+    pub(crate) fn enum_value<T>(
         &mut self,
         converted: Option<T>,
         raw: i32,
@@ -284,7 +294,7 @@ impl Check {
 /// Parses a plain decimal string exactly: `-?digits[.digits]`, at most
 /// [`MAX_INTEGER_DIGITS`] integer and [`MAX_FRACTION_DIGITS`] fractional digits. Exponents,
 /// signs other than a leading minus, spaces, `NaN` and bare dots are rejected.
-pub fn parse_decimal(s: &str) -> Result<Decimal, (Reason, String)> {
+pub(crate) fn parse_decimal(s: &str) -> Result<Decimal, (Reason, String)> {
     let body = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = match body.split_once('.') {
         Some((i, f)) => (i, Some(f)),

@@ -10,7 +10,7 @@ use crate::pb;
 use std::collections::HashSet;
 
 /// Checks the count of `scenarios` against `max` (only the first `max` are looked at further).
-pub fn scenario_count(c: &mut Check, scenarios: &[pb::ScenarioInput], max: usize) {
+pub(crate) fn scenario_count(c: &mut Check, scenarios: &[pb::ScenarioInput], max: usize) {
     if scenarios.is_empty() {
         c.push("scenarios", Reason::Required, "give at least one scenario");
     }
@@ -24,7 +24,7 @@ pub fn scenario_count(c: &mut Check, scenarios: &[pb::ScenarioInput], max: usize
 }
 
 /// Checks the name of scenario `s` at field path `f` against the `names` seen so far.
-pub fn scenario_name<'a>(
+pub(crate) fn scenario_name<'a>(
     c: &mut Check,
     names: &mut HashSet<&'a str>,
     s: &'a pb::ScenarioInput,
@@ -46,6 +46,6 @@ pub fn scenario_name<'a>(
 }
 
 /// The entry date of scenario `s` at field path `f`, if it sets one.
-pub fn scenario_date(c: &mut Check, s: &pb::ScenarioInput, f: &str) -> Option<Date> {
+pub(crate) fn scenario_date(c: &mut Check, s: &pb::ScenarioInput, f: &str) -> Option<Date> {
     c.optional_date(&s.entry_date, &format!("{f}.entry_date"))
 }

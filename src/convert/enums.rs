@@ -6,7 +6,7 @@ use crate::engine::units::Unit;
 use crate::pb;
 
 /// Domain unit of a protobuf unit; `None` if unspecified or unknown.
-pub fn unit(raw: i32) -> Option<Unit> {
+pub(crate) fn unit(raw: i32) -> Option<Unit> {
     match pb::UnitOfMeasure::try_from(raw).ok()? {
         pb::UnitOfMeasure::Unspecified => None,
         pb::UnitOfMeasure::Kg => Some(Unit::Kg),
@@ -18,7 +18,7 @@ pub fn unit(raw: i32) -> Option<Unit> {
 }
 
 /// Protobuf unit of a domain unit.
-pub fn unit_to_pb(u: Unit) -> pb::UnitOfMeasure {
+pub(crate) fn unit_to_pb(u: Unit) -> pb::UnitOfMeasure {
     match u {
         Unit::Kg => pb::UnitOfMeasure::Kg,
         Unit::G => pb::UnitOfMeasure::G,
@@ -29,7 +29,7 @@ pub fn unit_to_pb(u: Unit) -> pb::UnitOfMeasure {
 }
 
 /// Domain transport mode; `None` if unspecified or unknown.
-pub fn transport_mode(raw: i32) -> Option<TransportMode> {
+pub(crate) fn transport_mode(raw: i32) -> Option<TransportMode> {
     match pb::TransportMode::try_from(raw).ok()? {
         pb::TransportMode::Unspecified => None,
         pb::TransportMode::Ocean => Some(TransportMode::Ocean),
@@ -41,7 +41,7 @@ pub fn transport_mode(raw: i32) -> Option<TransportMode> {
 }
 
 /// Domain program; `None` if unspecified or unknown.
-pub fn program(raw: i32) -> Option<Program> {
+pub(crate) fn program(raw: i32) -> Option<Program> {
     match pb::Program::try_from(raw).ok()? {
         pb::Program::Unspecified => None,
         pb::Program::Mfn => Some(Program::Mfn),
@@ -56,7 +56,7 @@ pub fn program(raw: i32) -> Option<Program> {
 }
 
 /// Protobuf program of a domain program.
-pub fn program_to_pb(p: Program) -> pb::Program {
+pub(crate) fn program_to_pb(p: Program) -> pb::Program {
     match p {
         Program::Mfn => pb::Program::Mfn,
         Program::Section232 => pb::Program::Section232,
@@ -70,7 +70,7 @@ pub fn program_to_pb(p: Program) -> pb::Program {
 }
 
 /// Domain duty basis; unspecified means the full value. `None` if unknown.
-pub fn duty_basis(raw: i32) -> Option<DutyBasis> {
+pub(crate) fn duty_basis(raw: i32) -> Option<DutyBasis> {
     match pb::DutyBasis::try_from(raw).ok()? {
         pb::DutyBasis::Unspecified | pb::DutyBasis::FullValue => Some(DutyBasis::FullValue),
         pb::DutyBasis::MetalContent => Some(DutyBasis::MetalContent),
@@ -79,7 +79,7 @@ pub fn duty_basis(raw: i32) -> Option<DutyBasis> {
 }
 
 /// Domain fee kind; `None` if unspecified or unknown.
-pub fn fee_kind(raw: i32) -> Option<FeeKind> {
+pub(crate) fn fee_kind(raw: i32) -> Option<FeeKind> {
     match pb::FeeKind::try_from(raw).ok()? {
         pb::FeeKind::Unspecified => None,
         pb::FeeKind::Mpf => Some(FeeKind::Mpf),
@@ -89,7 +89,7 @@ pub fn fee_kind(raw: i32) -> Option<FeeKind> {
 }
 
 /// Protobuf fee kind of a domain fee kind.
-pub fn fee_kind_to_pb(k: FeeKind) -> pb::FeeKind {
+pub(crate) fn fee_kind_to_pb(k: FeeKind) -> pb::FeeKind {
     match k {
         FeeKind::Mpf => pb::FeeKind::Mpf,
         FeeKind::Hmf => pb::FeeKind::Hmf,
@@ -98,7 +98,7 @@ pub fn fee_kind_to_pb(k: FeeKind) -> pb::FeeKind {
 }
 
 /// Domain rounding mode; unspecified means half-up. `None` if unknown.
-pub fn rounding_mode(raw: i32) -> Option<RoundingMode> {
+pub(crate) fn rounding_mode(raw: i32) -> Option<RoundingMode> {
     match pb::RoundingMode::try_from(raw).ok()? {
         pb::RoundingMode::Unspecified | pb::RoundingMode::HalfUp => Some(RoundingMode::HalfUp),
         pb::RoundingMode::HalfEven => Some(RoundingMode::HalfEven),
@@ -106,7 +106,7 @@ pub fn rounding_mode(raw: i32) -> Option<RoundingMode> {
 }
 
 /// Protobuf rounding mode of a domain rounding mode.
-pub fn rounding_mode_to_pb(r: RoundingMode) -> pb::RoundingMode {
+pub(crate) fn rounding_mode_to_pb(r: RoundingMode) -> pb::RoundingMode {
     match r {
         RoundingMode::HalfUp => pb::RoundingMode::HalfUp,
         RoundingMode::HalfEven => pb::RoundingMode::HalfEven,

@@ -3,12 +3,12 @@
 //! field is named the same way in both.
 
 pub mod bom;
-pub mod check;
-pub mod compare;
-pub mod enums;
+pub(crate) mod check;
+pub(crate) mod compare;
+pub(crate) mod enums;
 pub mod options;
-pub mod price_deck;
-pub mod schedule;
-pub mod sensitivity;
+pub(crate) mod price_deck;
+pub(crate) mod schedule;
+pub(crate) mod sensitivity;
 
 pub use check::{Limits, join};

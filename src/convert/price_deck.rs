@@ -8,7 +8,7 @@ use crate::pb;
 use std::collections::HashMap;
 
 /// Validates a price deck found at field path `root` (e.g. `baseline_prices`).
-pub fn price_deck(d: &pb::PriceDeck, root: &str) -> Result<PriceDeck, Vec<InputError>> {
+pub(crate) fn price_deck(d: &pb::PriceDeck, root: &str) -> Result<PriceDeck, Vec<InputError>> {
     let mut c = Check::default();
     let currency = c.currency(&d.currency, &join(root, "currency"));
     c.optional_date(&d.as_of_date, &join(root, "as_of_date"));

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 const MAX_PERCENT: u32 = 10_000;
 
 /// Validates a tariff schedule found at field path `root` (e.g. `scenario_schedule`).
-pub fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, Vec<InputError>> {
+pub(crate) fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, Vec<InputError>> {
     let mut c = Check::default();
     let currency = c.currency(&s.currency, &join(root, "currency"));
     c.optional_date(&s.as_of_date, &join(root, "as_of_date"));

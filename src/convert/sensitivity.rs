@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use std::collections::HashSet;
 
 /// The validated uncertain inputs, at most `max_inputs` of them, or every violation.
-pub fn uncertain_inputs(
+pub(crate) fn uncertain_inputs(
     inputs: &[pb::UncertainInput],
     max_inputs: usize,
 ) -> Result<Vec<Uncertain>, Vec<InputError>> {

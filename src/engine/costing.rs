@@ -9,7 +9,7 @@ use super::error::{Attribute, CheckedAt, Error, InputError, Locator, Reason};
 use super::fees;
 use super::incentive::{self, IncentiveOutcome};
 use super::line::ImportedLine;
-pub use super::line::{Charge, LineCost, LineKind, PricedMaterial};
+pub(crate) use super::line::{Charge, LineCost, LineKind, PricedMaterial};
 use super::model::{Bom, Import, Item, ItemKind, Measure, Options, PriceDeck, Schedule};
 use super::money::{RoundingMode, quantize};
 use super::text::clip;
@@ -22,7 +22,7 @@ use std::sync::Arc;
 /// One side of a calculation: which prices, which schedule, which entry date, and whether
 /// components take their scenario price.
 #[derive(Debug, Clone, Copy)]
-pub struct Side<'a> {
+pub(crate) struct Side<'a> {
     /// Material prices.
     pub prices: &'a PriceDeck,
     /// Tariff schedule.
@@ -133,7 +133,7 @@ pub(crate) fn goods<'a>(
 }
 
 /// Costs one unit of `bom` on `side`.
-pub fn cost(bom: &Bom, side: Side<'_>, options: &Options) -> Result<Costing, Error> {
+pub(crate) fn cost(bom: &Bom, side: Side<'_>, options: &Options) -> Result<Costing, Error> {
     let g = goods(bom, side, options)?;
     finish(g, bom, side, options)
 }

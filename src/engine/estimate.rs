@@ -58,7 +58,7 @@ impl Estimate {
 }
 
 /// Bytes a charge's formula can take: formulas name at most a few pre-empting measures and
-/// clip long names ([`super::text::clip`]), so a formula has a fixed bound.
+/// clip long names (`text::clip`), so a formula has a fixed bound.
 pub const FORMULA_BYTES: u64 = 640;
 
 /// Bytes of one note: notes name an item's path (bounded by the BOM's text) and an origin.

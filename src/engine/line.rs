@@ -1,5 +1,5 @@
 //! What costing produces for each BOM line, and what the rules (duties, fees, incentives) read
-//! from it: the types shared by [`super::costing`] and the rule files, kept apart from both so
+//! from it: the types shared by `costing` and the rule files, kept apart from both so
 //! the rules depend on the lines and not on the walk that builds them.
 
 use super::error::{Attribute, Locator};
@@ -57,7 +57,7 @@ pub struct Charge {
 }
 
 /// The amounts one BOM item carries itself on one side. Lines come in the BOM's depth-first
-/// order, the order of [`Bom::lines`], which gives their paths and descriptions.
+/// order, the order of [`Bom::lines`](super::model::Bom::lines), which gives their paths and descriptions.
 #[derive(Debug, Clone)]
 pub struct LineCost {
     /// Kind.

@@ -3,24 +3,24 @@
 //!
 //! Flow: [`calculate`] costs the BOM four times, at (baseline prices, baseline schedule),
 //! (scenario, scenario) and the two crossings used by the exact effect split; each costing
-//! ([`costing`]) walks the tree, prices goods, applies the measures and fees in force
-//! ([`duty`], [`fees`]) and rounds every atomic amount once ([`money`]). Results are assembled
+//! (`costing`) walks the tree, prices goods, applies the measures and fees in force
+//! (`duty`, `fees`) and rounds every atomic amount once ([`money`]). Results are assembled
 //! in [`impact`].
 
-pub mod costing;
+pub(crate) mod costing;
 pub mod currency;
 pub mod date;
-pub mod duty;
+pub(crate) mod duty;
 pub mod error;
 pub mod estimate;
-pub mod fees;
+pub(crate) mod fees;
 pub mod impact;
-pub mod incentive;
+pub(crate) mod incentive;
 pub mod line;
 pub mod model;
 pub mod money;
 pub mod sensitivity;
-pub mod text;
+pub(crate) mod text;
 pub mod units;
 pub mod work;
 

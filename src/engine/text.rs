@@ -5,10 +5,10 @@
 use std::borrow::Cow;
 
 /// Most characters of a name, id or value repeated in a formula, note or message.
-pub const ECHOED_CHARS: usize = 64;
+pub(crate) const ECHOED_CHARS: usize = 64;
 
 /// `s` clipped to [`ECHOED_CHARS`] characters, with "..." when it was longer.
-pub fn clip(s: &str) -> Cow<'_, str> {
+pub(crate) fn clip(s: &str) -> Cow<'_, str> {
     match s.char_indices().nth(ECHOED_CHARS) {
         Some((i, _)) => format!("{}...", &s[..i]).into(),
         None => s.into(),

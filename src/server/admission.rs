@@ -32,7 +32,7 @@ use tower::{Layer, Service};
 
 /// The admission layer for one server.
 #[derive(Debug, Clone)]
-pub struct AdmissionLayer {
+pub(crate) struct AdmissionLayer {
     capacity: Arc<Capacity>,
     max_message: usize,
 }
@@ -40,7 +40,7 @@ pub struct AdmissionLayer {
 impl AdmissionLayer {
     /// Admits calls against `capacity`; messages over `max_message` bytes are left for the
     /// decoder to refuse (it does so from their prefix, without buffering them).
-    pub fn new(capacity: Arc<Capacity>, max_message: usize) -> Self {
+    pub(crate) fn new(capacity: Arc<Capacity>, max_message: usize) -> Self {
         AdmissionLayer {
             capacity,
             max_message,
@@ -61,7 +61,7 @@ impl<S> Layer<S> for AdmissionLayer {
 
 /// See [`AdmissionLayer`].
 #[derive(Debug, Clone)]
-pub struct AdmissionService<S> {
+pub(crate) struct AdmissionService<S> {
     inner: S,
     capacity: Arc<Capacity>,
     max_message: usize,

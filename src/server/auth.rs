@@ -9,13 +9,13 @@ use tonic::{Request, Status};
 /// when not. The scheme name is matched without regard to case (RFC 7235, section 2.1:
 /// "bearer" and "BEARER" are the same scheme); the token itself exactly.
 #[derive(Clone, Debug)]
-pub struct BearerAuth {
+pub(crate) struct BearerAuth {
     expected: Option<Arc<[u8]>>,
 }
 
 impl BearerAuth {
     /// Checks against `token`, or not at all when `None`.
-    pub fn new(token: Option<&str>) -> Self {
+    pub(crate) fn new(token: Option<&str>) -> Self {
         BearerAuth {
             expected: token.map(|t| Arc::from(t.as_bytes())),
         }
@@ -30,7 +30,7 @@ fn bearer_token(value: &[u8]) -> Option<&[u8]> {
 }
 
 /// Equal in time that depends only on the lengths, not on where the bytes differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let mut diff = u8::from(a.len() != b.len());
     for i in 0..a.len().max(b.len()) {
         let x = a.get(i).copied().unwrap_or(0);

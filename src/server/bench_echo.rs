@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status};
 
 /// Echoes each request's calculation.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Echo;
+pub(crate) struct Echo;
 
 #[tonic::async_trait]
 impl EchoService for Echo {

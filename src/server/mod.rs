@@ -9,15 +9,15 @@
 //! in-flight calls get `drain_timeout` to finish; then every calculation still running is
 //! told to stop (it answers UNAVAILABLE within milliseconds) and the connections are cut.
 //!
-//! In front of the services: admission before decoding ([`admission`]) and guarded
+//! In front of the services: admission before decoding (`admission`) and guarded
 //! connections ([`connections`]).
 
-pub mod admission;
-pub mod auth;
-pub mod bench_echo;
+pub(crate) mod admission;
+pub(crate) mod auth;
+pub(crate) mod bench_echo;
 pub mod config;
 pub mod connections;
-pub mod status_codes;
+pub(crate) mod status_codes;
 
 pub use config::{ServerConfig, TlsFiles};
 

@@ -6,7 +6,7 @@ use crate::api::error::canonical_code;
 use http::{HeaderValue, Response};
 
 /// Rewrites the status of a trailers-only response from one of those limits.
-pub fn remap<B>(mut resp: Response<B>) -> Response<B> {
+pub(crate) fn remap<B>(mut resp: Response<B>) -> Response<B> {
     let headers = resp.headers();
     let code = headers
         .get("grpc-status")
