@@ -9,13 +9,16 @@ use super::guard::{Plan, PrepareWeight};
 use super::resolve::{self, Resolved, resolve};
 use super::response::impact_response;
 use crate::convert::sensitivity::uncertain_inputs;
-use crate::engine::error::Locator;
+use crate::engine::error::{Aim, Locator};
 use crate::engine::estimate::{self, Estimate};
 use crate::engine::model::Options;
-use crate::engine::sensitivity::{self, Inputs, Uncertain};
+use crate::engine::sensitivity::{self, Inputs, Side, Target, Uncertain};
+use crate::engine::text::clip;
 use crate::engine::{InputError, Meter, Reason};
 use crate::pb;
 use rust_decimal::Decimal;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 /// How the bounds are computed, returned with every analysis.
 pub const METHOD: &str = "On each side, the exact unit cost before incentive credits is non-decreasing in every \
@@ -87,6 +90,10 @@ pub fn prepare(
         (Err(e), _) => return Err(e),
         (Ok(_), Err(u)) => return Err(ApiError::InvalidArgument(u)),
     };
+    let unknown = unknown_targets(&resolved, &inputs);
+    if !unknown.is_empty() {
+        return Err(ApiError::InvalidArgument(unknown));
+    }
     let owned = Inputs {
         bom: resolved.bom.bom.clone(),
         baseline_prices: (*resolved.baseline_prices.value).clone(),
@@ -184,4 +191,86 @@ impl Plan for SensitivityPlan {
             evaluations: i32::try_from(s.evaluations).unwrap_or(i32::MAX),
         })
     }
+}
+
+/// The uncertain inputs checked against the calculation's inputs before any evaluation, all
+/// reported at once: every item path names a BOM item, every material is priced by the decks
+/// its side changes, every measure is in the schedules its side changes. (The engine relies
+/// on these and re-checks them as it applies a value, naming the first.)
+fn unknown_targets(resolved: &Resolved, uncertain: &[Uncertain]) -> Vec<InputError> {
+    let mut out = Vec::new();
+    let mut paths: Option<HashSet<String>> = None;
+    for (n, u) in uncertain.iter().enumerate() {
+        let field = |aim| resolve::uncertain_field("inputs", n, aim);
+        match &u.target {
+            Target::Quantity(items) => {
+                let paths = paths.get_or_insert_with(|| {
+                    resolved
+                        .bom
+                        .bom
+                        .lines()
+                        .into_iter()
+                        .map(|l| l.path)
+                        .collect()
+                });
+                for (j, path) in items.iter().enumerate() {
+                    if !paths.contains(path) {
+                        out.push(InputError::new(
+                            field(Aim::ItemPath(j)),
+                            Reason::InvalidValue,
+                            format!("no BOM item has the path {:?}", clip(path)),
+                        ));
+                    }
+                }
+            }
+            Target::Price { material_id, side } => {
+                let (b, s) = (&resolved.baseline_prices, &resolved.scenario_prices);
+                for deck in changed(*side, &b.value, &s.value)
+                    .into_iter()
+                    .filter(|d| !d.prices.contains_key(material_id))
+                {
+                    out.push(InputError::new(
+                        field(Aim::Material),
+                        Reason::UnknownMaterial,
+                        format!(
+                            "material {:?} is not priced in deck {:?}",
+                            clip(material_id),
+                            clip(&deck.id)
+                        ),
+                    ));
+                }
+            }
+            Target::Rate { measure_id, side } => {
+                let (b, s) = (&resolved.baseline_schedule, &resolved.scenario_schedule);
+                for schedule in changed(*side, &b.value, &s.value)
+                    .into_iter()
+                    .filter(|s| !s.has_measure(measure_id))
+                {
+                    out.push(InputError::new(
+                        field(Aim::Measure),
+                        Reason::InvalidValue,
+                        format!(
+                            "schedule {:?} has no measure {:?}",
+                            clip(&schedule.id),
+                            clip(measure_id)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The inputs a target on `side` changes: the baseline's, the scenario's or both (once when
+/// the scenario uses the baseline's).
+fn changed<'a, T>(side: Side, baseline: &'a Arc<T>, scenario: &'a Arc<T>) -> Vec<&'a Arc<T>> {
+    let mut out = Vec::with_capacity(2);
+    if side.baseline() {
+        out.push(baseline);
+    }
+    if side.scenario() && !(side.baseline() && Arc::ptr_eq(baseline, scenario)) {
+        out.push(scenario);
+    }
+    out
 }

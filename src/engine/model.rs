@@ -463,6 +463,11 @@ impl Schedule {
         &self.index
     }
 
+    /// Whether the schedule has a measure `id`.
+    pub fn has_measure(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
     /// Sets the ad valorem rate of measure `id`; `false` if there is no such measure.
     pub fn set_ad_valorem(&mut self, id: &str, percent: Decimal) -> bool {
         match self.by_id.get(id) {

@@ -37,10 +37,12 @@ pub enum Side {
 }
 
 impl Side {
-    fn baseline(self) -> bool {
+    /// Whether the baseline's decks or schedules are changed.
+    pub fn baseline(self) -> bool {
         matches!(self, Side::Baseline | Side::Both)
     }
-    fn scenario(self) -> bool {
+    /// Whether the scenario's decks or schedules are changed.
+    pub fn scenario(self) -> bool {
         matches!(self, Side::Scenario | Side::Both)
     }
 }

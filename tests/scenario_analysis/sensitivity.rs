@@ -229,3 +229,43 @@ async fn sensitivity_without_convergence_says_so_and_rounds_outward() {
     assert_eq!(amount(&r.delta_min_reached), "0.00");
     assert!(crate::common::dec(amount(&r.delta_lower_bound)) <= crate::common::dec("0"));
 }
+
+/// Every target that names nothing is reported in one call, by its field: an item path no
+/// BOM item has, a material a changed deck does not price (the seed EV's two decks, each
+/// lacking it: two violations), a measure a changed schedule does not have (baseline and
+/// scenario are the same `us-2026`: one).
+#[tokio::test]
+async fn sensitivity_reports_every_unknown_target_at_once() {
+    let server = TestServer::start().await;
+    let req: pb::AnalyzeSensitivityRequest = serde_json::from_value(json!({
+        "calculation": seed_ev(json!({})),
+        "inputs": [
+            {"name": "mass", "quantity": {"itemPaths": ["nd", "rotor/nd"]}, "low": "1", "base": "1", "high": "2"},
+            {"name": "price", "price": {"materialId": "unobtainium", "side": "SIDE_BOTH"}, "low": "1", "base": "2", "high": "3"},
+            {"name": "rate", "rate": {"measureId": "no-such-measure", "side": "SIDE_BOTH"}, "low": "1", "base": "2", "high": "3"}]
+    }))
+    .unwrap();
+    let status = server
+        .costs()
+        .await
+        .analyze_sensitivity(req)
+        .await
+        .unwrap_err();
+    let v: Vec<(String, String)> = status
+        .get_details_bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| (v.field.clone(), v.reason.clone()))
+        .collect();
+    let pair = |f: &str, r: &str| (f.to_string(), r.to_string());
+    assert_eq!(
+        v,
+        [
+            pair("inputs[0].quantity.item_paths[1]", "INVALID_VALUE"),
+            pair("inputs[1].price.material_id", "UNKNOWN_MATERIAL"),
+            pair("inputs[1].price.material_id", "UNKNOWN_MATERIAL"),
+            pair("inputs[2].rate.measure_id", "INVALID_VALUE"),
+        ]
+    );
+}
