@@ -72,7 +72,7 @@ pub struct Bom {
 pub struct LineInfo<'a> {
     /// Readable path of ids from the top, e.g. `drive-unit/rotor/nd-oxide`.
     pub path: String,
-    /// Description.
+    /// Description, shown beside the line in results.
     pub description: &'a str,
 }
 
@@ -160,11 +160,11 @@ pub enum ItemKind {
 /// How a transport crosses the border.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransportMode {
-    /// Vessel.
+    /// Ocean vessel.
     Ocean,
     /// Air freight.
     Air,
-    /// Road.
+    /// Road (truck).
     Truck,
     /// Rail.
     Rail,
@@ -205,7 +205,7 @@ pub struct MaterialPrice {
 /// A price deck: material id -> price.
 #[derive(Debug, Clone)]
 pub struct PriceDeck {
-    /// Identifier.
+    /// Deck id, echoed in each result's inputs used.
     pub id: String,
     /// Currency of the prices.
     pub currency: Currency,
@@ -225,13 +225,13 @@ pub enum Program {
     Section301,
     /// Section 122.
     Section122,
-    /// IEEPA.
+    /// IEEPA (International Emergency Economic Powers Act) duties.
     Ieepa,
     /// Antidumping / countervailing.
     AdCvd,
-    /// Safeguard.
+    /// Section 201 safeguard duties.
     Safeguard,
-    /// Other.
+    /// Any other program; it pre-empts nothing unless the schedule says so.
     Other,
 }
 
@@ -280,11 +280,11 @@ pub struct Rate {
 /// A duty measure.
 #[derive(Debug, Clone)]
 pub struct Measure {
-    /// Identifier.
+    /// Measure id, shown on every charge it makes (e.g. `9903.88.03`).
     pub id: Arc<str>,
-    /// Name.
+    /// Name shown in results.
     pub name: Arc<str>,
-    /// Program.
+    /// The program, which decides what it pre-empts and is pre-empted by.
     pub program: Program,
     /// HTS prefixes (digits only); empty = all.
     pub hts_prefixes: Vec<String>,
@@ -294,7 +294,7 @@ pub struct Measure {
     pub excluded_origins: IdSet,
     /// Entry dates in force.
     pub window: Window,
-    /// Rate.
+    /// How the duty is computed: ad valorem, specific, compound, with limits.
     pub rate: Rate,
     /// Value basis.
     pub basis: DutyBasis,
@@ -319,18 +319,18 @@ pub enum FeeKind {
     Mpf,
     /// Harbor maintenance fee.
     Hmf,
-    /// Other.
+    /// Any other fee per entry.
     Other,
 }
 
 /// An ad valorem fee per customs entry.
 #[derive(Debug, Clone)]
 pub struct Fee {
-    /// Identifier.
+    /// Fee id, shown on every charge it makes.
     pub id: Arc<str>,
-    /// Name.
+    /// Name shown in results.
     pub name: Arc<str>,
-    /// Kind.
+    /// What the fee is (MPF, HMF, other), shown in results.
     pub kind: FeeKind,
     /// Rate in percent of customs value.
     pub rate_percent: Decimal,
@@ -408,7 +408,7 @@ impl MeasureIndex {
 /// A tariff schedule.
 #[derive(Debug, Clone)]
 pub struct Schedule {
-    /// Identifier.
+    /// Schedule id, echoed in each result's inputs used.
     pub id: String,
     /// Currency of specific rates and fees.
     pub currency: Currency,
@@ -416,7 +416,7 @@ pub struct Schedule {
     measures: Vec<Measure>,
     index: MeasureIndex,
     by_id: HashMap<Arc<str>, usize>,
-    /// Fees.
+    /// Fees charged per entry.
     pub fees: Vec<Fee>,
     /// De minimis threshold per entry, if in force.
     pub de_minimis_threshold: Option<Decimal>,
