@@ -28,6 +28,7 @@ pub mod catalog;
 pub mod cli;
 pub mod convert;
 pub mod engine;
+pub mod hts;
 pub mod server;
 pub mod wire;
 

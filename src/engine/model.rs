@@ -263,7 +263,7 @@ pub enum DutyBasis {
 }
 
 /// A duty rate.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rate {
     /// Ad valorem percent.
     pub ad_valorem_percent: Option<Decimal>,

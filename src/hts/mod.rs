@@ -1,0 +1,6 @@
+//! The official US tariff data: the USITC HTS export and its rate texts, read into the
+//! engine's measures. Nothing here knows RPCs or listeners; the catalog compiles what this
+//! reads into schedules.
+
+pub mod export;
+pub mod rate;
