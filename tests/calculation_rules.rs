@@ -1038,3 +1038,49 @@ async fn a_binding_maximum_is_named_in_the_formula() {
         "10% x 2000.00 USD customs value = 200.00 USD, capped at the maximum 100.00 USD/piece x 1 piece, MFN, HTS 8501.32, origin TH"
     );
 }
+
+/// One MFN rate per line, the most specific: the schedule rates heading 8505 at 5% and the
+/// statistical line 8505.11.00.70 at 2.1%. A 100.00 magnet under 8505.11.00.70 pays MFN
+/// 2.1% = 2.10 (not 5% + 2.1% = 7.10), and Section 301 on 8505.11.00 at 25% = 25.00 on top
+/// (another program stacks); a 100.00 part under 8505.19 pays the heading's 5% = 5.00.
+#[tokio::test]
+async fn the_most_specific_mfn_rate_is_the_only_one_charged() {
+    let server = TestServer::start().await;
+    let m = |id: &str, program: &str, prefix: &str, rate: &str| {
+        json!({"id": id, "program": format!("PROGRAM_{program}"), "htsPrefixes": [prefix],
+               "rate": {"adValoremPercent": rate}})
+    };
+    let part = |id: &str, hts: &str| {
+        json!({"id": id, "unitPrice": "100", "import": {"htsCode": hts, "origin": "CN",
+               "transportMode": "TRANSPORT_MODE_AIR"}})
+    };
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "mfn", "currency": "USD", "items": [
+                part("magnet", "8505.11.0070"), part("other", "8505.19.0000")]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(json!([
+                m("mfn-8505", "MFN", "8505", "5"),
+                m("mfn-8505110070", "MFN", "8505110070", "2.1"),
+                m("s301", "SECTION_301", "85051100", "25")
+            ]), json!([])),
+            "options": opts("2026-03-02")
+        }),
+    )
+    .await;
+    let ids = |path: &str| -> Vec<(String, String)> {
+        let side = line(&r, path).baseline.as_ref().unwrap();
+        side.charges
+            .iter()
+            .map(|c| (c.measure_id.clone(), amount(&c.amount).to_string()))
+            .collect()
+    };
+    let pair = |id: &str, a: &str| (id.to_string(), a.to_string());
+    assert_eq!(
+        ids("magnet"),
+        [pair("mfn-8505110070", "2.10"), pair("s301", "25.00")]
+    );
+    assert_eq!(ids("other"), [pair("mfn-8505", "5.00")]);
+    assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().duties), "32.10");
+}

@@ -428,11 +428,12 @@ fn charge_imports(
         dutiable.push(imported);
         let candidates = schedule.index().candidates(&imported.import.hts_digits);
         meter.charge(1 + units(candidates.len()))?;
-        let applicable: Vec<&Measure> = candidates
+        let mut applicable: Vec<&Measure> = candidates
             .into_iter()
             .map(|i| &measures[i])
             .filter(|m| m.window.contains(date) && m.covers_origin(imported.import))
             .collect();
+        duty::one_mfn_rate(&mut applicable, &imported.import.hts_digits);
         let target = Dutiable {
             imported,
             currency,

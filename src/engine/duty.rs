@@ -104,6 +104,22 @@ fn basis_slot(basis: DutyBasis) -> usize {
     }
 }
 
+/// Keeps one MFN rate for a line: of the MFN measures in `applicable`, only those of the most
+/// specific HTS line (the longest prefix the line's code starts with). The schedule prints a
+/// rate on a subheading and may print another on a statistical line under it; the line's MFN
+/// rate is the most specific one, never the sum. Other programs are left as they are (each
+/// states its own stacking).
+pub(crate) fn one_mfn_rate(applicable: &mut Vec<&Measure>, hts_digits: &str) {
+    let most_specific = applicable
+        .iter()
+        .filter(|m| m.program == Program::Mfn)
+        .map(|m| m.specificity(hts_digits))
+        .max();
+    if let Some(best) = most_specific {
+        applicable.retain(|m| m.program != Program::Mfn || m.specificity(hts_digits) == best);
+    }
+}
+
 /// Duties of every measure in `measures` (already filtered to those in force and matching
 /// the item's HTS code and origin) on `target`. Linear in the number of measures: the
 /// pre-emption of each program is gathered once (no program pre-empts itself: the schedule's

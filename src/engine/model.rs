@@ -303,6 +303,17 @@ pub struct Measure {
 }
 
 impl Measure {
+    /// The length of the longest of its HTS prefixes that `hts_digits` starts with (0 for a
+    /// measure on every code): how specific the measure is for that line.
+    pub fn specificity(&self, hts_digits: &str) -> usize {
+        self.hts_prefixes
+            .iter()
+            .filter(|p| hts_digits.starts_with(p.as_str()))
+            .map(String::len)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Whether the measure's origins cover this import. Its HTS prefixes are matched by the
     /// schedule's [`MeasureIndex`], which finds the measure only for codes they cover: a
     /// measure may list thousands of prefixes, and this is tested for every candidate line.
