@@ -654,4 +654,48 @@ mod tests {
             []
         );
     }
+
+    /// The shares of a sourcing mix count against the item limit like children.
+    #[test]
+    fn sourcing_shares_count_against_the_item_limit() {
+        let share = |id: &str, s: &str| serde_json::json!({"id": id, "share": s});
+        let b = bom_of(
+            serde_json::json!([{"id": "m", "materialId": "nd-oxide", "quantity": "1",
+            "unit": "UNIT_OF_MEASURE_KG", "sourcing": [share("a", "0.5"), share("b", "0.5")]},
+            {"id": "p", "unitPrice": "1"}]),
+        );
+        let limits = |max_items| Limits {
+            max_items,
+            ..Limits::default()
+        };
+        // The line, its two shares and the part: four items.
+        assert!(super::bom(&b, "bom", &limits(4)).is_ok());
+        let errors = super::bom(&b, "bom", &limits(3)).unwrap_err();
+        assert_eq!(
+            (errors[0].field.path(), errors[0].reason),
+            (Some("bom.items"), Reason::InvalidStructure)
+        );
+    }
+
+    /// A shared assembly's children sit one level below the item that references it.
+    #[test]
+    fn shared_assemblies_nest_one_level_below_their_reference() {
+        let b: pb::Bom = serde_json::from_value(serde_json::json!({
+            "id": "b", "currency": "USD",
+            "items": [{"id": "top", "assemblyRef": "outer"}],
+            "sharedAssemblies": [
+                {"id": "outer", "children": [{"id": "ref", "assemblyRef": "inner"}]},
+                {"id": "inner", "children": [{"id": "leaf", "unitPrice": "1"}]}]
+        }))
+        .unwrap();
+        // top (1) -> ref (2) -> leaf (3).
+        let limits = |max_depth| Limits {
+            max_depth,
+            ..Limits::default()
+        };
+        assert!(super::bom(&b, "bom", &limits(3)).is_ok());
+        let errors = super::bom(&b, "bom", &limits(2)).unwrap_err();
+        assert_eq!(errors[0].reason, Reason::InvalidStructure, "{errors:?}");
+        assert!(errors[0].message.contains("deeper than 2"), "{errors:?}");
+    }
 }

@@ -390,4 +390,81 @@ mod tests {
         assert!(c.hts("8505..11", "h", 4).is_none());
         assert_eq!(c.hts("85", "h", 1).unwrap(), "85");
     }
+
+    /// Each range at its edges: a positive value may not be zero, a share is within [0, 1]
+    /// inclusive, a non-negative value may be zero.
+    #[test]
+    fn ranges_hold_at_their_edges() {
+        let reason = |s: &str, range: Range| {
+            let mut c = Check::default();
+            let v = c.decimal(s, "f", range);
+            match c.finish(()) {
+                Err(e) => Err(e[0].reason),
+                Ok(()) => Ok(v.unwrap()),
+            }
+        };
+        assert_eq!(reason("0", Range::Positive), Err(Reason::OutOfRange));
+        assert!(reason("0.000000000001", Range::Positive).is_ok());
+        assert_eq!(reason("-1", Range::Positive), Err(Reason::OutOfRange));
+        for ok in ["0", "1", "0.5"] {
+            assert!(reason(ok, Range::Share).is_ok(), "{ok}");
+        }
+        for out in ["1.000000000001", "-0.1", "2"] {
+            assert_eq!(reason(out, Range::Share), Err(Reason::OutOfRange), "{out}");
+        }
+        assert!(reason("0", Range::NonNegative).is_ok());
+        assert_eq!(reason("-0.1", Range::NonNegative), Err(Reason::OutOfRange));
+    }
+
+    /// Bounds may be equal; a low above the high is refused at the field given.
+    #[test]
+    fn ordered_bounds_may_be_equal() {
+        let errors = |lo: Option<&str>, hi: Option<&str>| {
+            let mut c = Check::default();
+            let d = |s: Option<&str>| s.map(|s| s.parse::<Decimal>().unwrap());
+            c.ordered(d(lo), d(hi), "max", "max is below min");
+            c.finish(())
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| (e.field.path().unwrap().to_string(), e.reason))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(errors(Some("2"), Some("2")), []);
+        assert_eq!(errors(Some("1"), Some("2")), []);
+        assert_eq!(errors(Some("2"), None), []);
+        assert_eq!(
+            errors(Some("2.01"), Some("2")),
+            [("max".to_string(), Reason::OutOfRange)]
+        );
+    }
+
+    /// An enum left unspecified is required; a number this server does not know is invalid.
+    #[test]
+    fn enum_values_are_required_and_known() {
+        let reason = |converted: Option<u8>, raw: i32| {
+            let mut c = Check::default();
+            let v = c.enum_value(converted, raw, "unit", "unit of measure");
+            let e = c.finish(()).err().unwrap_or_default();
+            (v, e.first().map(|e| (e.reason, e.message.clone())))
+        };
+        assert_eq!(reason(Some(1), 1), (Some(1), None));
+        assert_eq!(
+            reason(None, 0),
+            (
+                None,
+                Some((Reason::Required, "unit of measure is required".into()))
+            )
+        );
+        assert_eq!(
+            reason(None, 99),
+            (
+                None,
+                Some((
+                    Reason::InvalidValue,
+                    "99 is not a known unit of measure".into()
+                ))
+            )
+        );
+    }
 }

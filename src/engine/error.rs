@@ -338,3 +338,32 @@ impl CheckedAt for rust_decimal::Decimal {
             .ok_or_else(|| InputError::overflow(field.locate(), what))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Errors read as what went wrong where: a library caller logs them as they are.
+    #[test]
+    fn errors_say_where_and_why() {
+        let e = Error::from(InputError::new(
+            "bom.items[0].quantity",
+            Reason::Overflow,
+            "quantity exceeds the 28-digit decimal range",
+        ));
+        assert_eq!(
+            e.to_string(),
+            "bom.items[0].quantity: quantity exceeds the 28-digit decimal range (OVERFLOW)"
+        );
+        let at = InputError::overflow(Locator::Line(2, Attribute::Quantity), "goods cost");
+        assert_eq!(
+            at.to_string(),
+            "BOM line 2 (Quantity): goods cost exceeds the 28-digit decimal range (OVERFLOW)"
+        );
+        assert!(
+            Error::from(Stopped::Cancelled)
+                .to_string()
+                .starts_with("stopped: ")
+        );
+    }
+}
