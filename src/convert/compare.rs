@@ -49,3 +49,58 @@ pub(crate) fn scenario_name<'a>(
 pub(crate) fn scenario_date(c: &mut Check, s: &pb::ScenarioInput, f: &str) -> Option<Date> {
     c.optional_date(&s.entry_date, &format!("{f}.entry_date"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count_errors(n: usize, max: usize) -> Vec<(String, Reason)> {
+        let scenarios = vec![pb::ScenarioInput::default(); n];
+        let mut c = Check::default();
+        scenario_count(&mut c, &scenarios, max);
+        c.finish(())
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.field.path().unwrap().to_string(), e.reason))
+            .collect()
+    }
+
+    /// At least one scenario, at most the limit (inclusive).
+    #[test]
+    fn scenarios_are_counted_against_one_and_the_limit() {
+        let at = |r| vec![("scenarios".to_string(), r)];
+        assert_eq!(count_errors(0, 3), at(Reason::Required));
+        assert_eq!(count_errors(1, 3), []);
+        assert_eq!(count_errors(3, 3), []);
+        assert_eq!(count_errors(4, 3), at(Reason::OutOfRange));
+    }
+
+    /// Names are required and unique.
+    #[test]
+    fn scenario_names_are_required_and_unique() {
+        let named = |name: &str| pb::ScenarioInput {
+            name: name.to_string(),
+            ..Default::default()
+        };
+        let list = [named("a"), named(""), named("a")];
+        let mut c = Check::default();
+        let mut names = HashSet::new();
+        for (i, s) in list.iter().enumerate() {
+            scenario_name(&mut c, &mut names, s, &format!("scenarios[{i}]"));
+        }
+        let errors: Vec<(String, Reason)> = c
+            .finish(())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.field.path().unwrap().to_string(), e.reason))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                ("scenarios[1].name".to_string(), Reason::Required),
+                ("scenarios[2].name".to_string(), Reason::Duplicate)
+            ]
+        );
+    }
+}
