@@ -40,6 +40,33 @@ enum Command {
         #[arg(long, env = "TARIFF_CATALOG")]
         catalog: Option<PathBuf>,
     },
+    /// Official US tariff data.
+    Hts {
+        #[command(subcommand)]
+        command: HtsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HtsCommand {
+    /// Read a USITC HTS export (JSON, bare array or wrapped) and write its MFN rates as a
+    /// catalog schedule (OUT/tariff_schedules/ID.json), reporting every line not imported.
+    Import {
+        /// The export file.
+        file: PathBuf,
+        /// Catalog directory to write into (load it with --catalog).
+        #[arg(long)]
+        out: PathBuf,
+        /// Schedule id.
+        #[arg(long, default_value = "us-hts-mfn")]
+        id: String,
+        /// As-of date (YYYY-MM-DD); default: the export's fetched_at.
+        #[arg(long)]
+        as_of_date: Option<String>,
+        /// Source of the data; default: the export's source.
+        #[arg(long)]
+        source: Option<String>,
+    },
 }
 
 /// The defaults of `serve`, all from [`ServerConfig::default`]: one source for every default.
@@ -379,6 +406,31 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(serve) => run_serve(serve),
         Command::Calc(c) => run_calc(c),
+        Command::Hts {
+            command:
+                HtsCommand::Import {
+                    file,
+                    out,
+                    id,
+                    as_of_date,
+                    source,
+                },
+        } => match cli::hts::import(&cli::hts::ImportArgs {
+            file,
+            out,
+            id,
+            as_of_date,
+            source,
+        }) {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Presets { catalog } => match load_catalog(catalog.as_ref()) {
             Ok(c) => {
                 for b in c.boms() {

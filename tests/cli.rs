@@ -227,3 +227,74 @@ fn text_of<'a>(help: &'a str, flag: &str) -> &'a str {
         .and_then(|_| lines.next())
         .unwrap_or_default()
 }
+
+/// `hts import` on the USITC extract writes a schedule that `calc --catalog` loads: a magnet
+/// under 8505.11.00.70 from China at 100.00 pays the MFN rate printed on 8505.11.00, 2.1% =
+/// 2.10, and the EV under 8703.80.00.20 at 30,000.00 pays 2.5% = 750.00.
+#[test]
+fn hts_import_writes_a_schedule_calc_uses() {
+    let dir = std::env::temp_dir().join(format!("tariff-hts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let extract = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/us-tariff/usitc-hts-extract.json"
+    );
+    let out = bin()
+        .args(["hts", "import", extract, "--id", "hts-test", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("233 rows"), "{report}");
+    assert!(report.contains("0 lines skipped"), "{report}");
+    let request = temp(
+        "hts-req.json",
+        r#"{"bom": {"id": "b", "currency": "USD", "items": [
+            {"id": "magnet", "unitPrice": "100", "import": {"htsCode": "8505.11.0070", "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"}},
+            {"id": "ev", "unitPrice": "30000", "import": {"htsCode": "8703.80.0020", "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"}}]},
+          "baselinePrices": {"id": "p", "currency": "USD"}, "baselineScheduleId": "hts-test",
+          "options": {"entryDate": "2026-03-02"}}"#,
+    );
+    let out = bin()
+        .args(["calc", "--format", "json", "--catalog"])
+        .arg(&dir)
+        .arg("--request")
+        .arg(&request)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: tariff_impact::pb::CalculateImpactResponse =
+        serde_json::from_slice(&out.stdout).unwrap();
+    let duty = |path: &str| {
+        let line = r.lines.iter().find(|l| l.path == path).unwrap();
+        let charges = &line.baseline.as_ref().unwrap().charges;
+        charges
+            .iter()
+            .map(|c| {
+                (
+                    c.measure_id.clone(),
+                    c.amount.as_ref().unwrap().amount.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        duty("magnet"),
+        [("mfn-8505.11.00.70".to_string(), "2.10".to_string())]
+    );
+    assert_eq!(
+        duty("ev"),
+        [("mfn-8703.80.00.20".to_string(), "750.00".to_string())]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_file(request).unwrap();
+}

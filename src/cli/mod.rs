@@ -3,6 +3,7 @@
 //! in CSV plus preset ids, and prints a readable table or the JSON response.
 
 pub(crate) mod csv_bom;
+pub mod hts;
 pub mod table;
 
 use crate::api::{ApiError, Context, calculate};

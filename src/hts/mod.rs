@@ -2,5 +2,6 @@
 //! engine's measures. Nothing here knows RPCs or listeners; the catalog compiles what this
 //! reads into schedules.
 
+pub mod compile;
 pub mod export;
 pub mod rate;
