@@ -76,6 +76,29 @@ mod tests {
         assert_eq!(count_errors(4, 3), at(Reason::OutOfRange));
     }
 
+    /// A scenario's own entry date is read; none means the calculation's; a bad one is named.
+    #[test]
+    fn a_scenario_may_set_its_entry_date() {
+        let dated = |d: &str| pb::ScenarioInput {
+            entry_date: d.to_string(),
+            ..Default::default()
+        };
+        let mut c = Check::default();
+        assert_eq!(
+            scenario_date(&mut c, &dated("2026-03-02"), "scenarios[0]"),
+            Date::parse("2026-03-02")
+        );
+        assert_eq!(scenario_date(&mut c, &dated(""), "scenarios[1]"), None);
+        assert!(c.finish(()).is_ok());
+        let mut c = Check::default();
+        assert_eq!(
+            scenario_date(&mut c, &dated("2026-02-30"), "scenarios[2]"),
+            None
+        );
+        let e = c.finish(()).unwrap_err();
+        assert_eq!(e[0].field.path(), Some("scenarios[2].entry_date"));
+    }
+
     /// Names are required and unique.
     #[test]
     fn scenario_names_are_required_and_unique() {

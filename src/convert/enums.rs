@@ -112,3 +112,34 @@ pub(crate) fn rounding_mode_to_pb(r: RoundingMode) -> pb::RoundingMode {
         RoundingMode::HalfEven => pb::RoundingMode::HalfEven,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every domain value maps to a protobuf value that maps back to it (responses show the
+    /// same enums requests take); unspecified and unknown numbers map to nothing.
+    #[test]
+    fn every_enum_round_trips_through_its_protobuf_value() {
+        for u in [Unit::Kg, Unit::G, Unit::T, Unit::Lb, Unit::Piece] {
+            assert_eq!(unit(unit_to_pb(u) as i32), Some(u), "{u:?}");
+        }
+        for raw in 1..=8 {
+            let p = program(raw).unwrap();
+            assert_eq!(program_to_pb(p) as i32, raw, "{p:?}");
+        }
+        for raw in 1..=3 {
+            let k = fee_kind(raw).unwrap();
+            assert_eq!(fee_kind_to_pb(k) as i32, raw, "{k:?}");
+        }
+        for raw in 1..=2 {
+            let r = rounding_mode(raw).unwrap();
+            assert_eq!(rounding_mode_to_pb(r) as i32, raw, "{r:?}");
+        }
+        assert_eq!(unit(0), None);
+        assert_eq!(unit(99), None);
+        assert_eq!(program(0), None);
+        assert_eq!(program(9), None);
+        assert_eq!(transport_mode(0), None);
+    }
+}
