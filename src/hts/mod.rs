@@ -4,4 +4,5 @@
 
 pub mod compile;
 pub mod export;
+pub mod heading;
 pub mod rate;
