@@ -459,3 +459,121 @@ fn material_summaries(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convert::{self, Limits};
+    use crate::engine::error::{Aim, Attribute, Locator};
+    use crate::engine::sensitivity::{self, Inputs, Side as Changed, Target, Uncertain};
+    use crate::engine::work::Meter;
+    use crate::pb;
+    use serde_json::json;
+
+    /// The engine's own inputs: a USD BOM of one Nd oxide line (1 kg), a deck in `currency`
+    /// pricing `material`, an empty USD schedule.
+    fn inputs(currency: &str, material: &str) -> Inputs {
+        let bom: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
+            {"id": "nd", "materialId": "nd-oxide", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"}]}))
+        .unwrap();
+        let deck: pb::PriceDeck = serde_json::from_value(json!({"id": "p", "currency": currency,
+            "prices": [{"materialId": material, "price": "100", "unit": "UNIT_OF_MEASURE_KG",
+                        "basis": "PRICE_BASIS_FOB"}]}))
+        .unwrap();
+        let schedule: pb::TariffSchedule =
+            serde_json::from_value(json!({"id": "s", "currency": "USD"})).unwrap();
+        let options: pb::CalculationOptions =
+            serde_json::from_value(json!({"entryDate": "2026-03-02"})).unwrap();
+        let deck = convert::price_deck::price_deck(&deck, "p").unwrap();
+        let schedule = convert::schedule::schedule(&schedule, "s").unwrap();
+        Inputs {
+            bom: convert::bom::bom(&bom, "", &Limits::default()).unwrap().bom,
+            baseline_prices: deck.clone(),
+            scenario_prices: deck,
+            baseline_schedule: schedule.clone(),
+            scenario_schedule: schedule,
+            options: convert::options::options(Some(&options), "o").unwrap(),
+        }
+    }
+
+    fn input_error(e: Error) -> (Locator, Reason) {
+        match e {
+            Error::Input(e) => (e.field, e.reason),
+            Error::Stopped(s) => panic!("stopped: {s}"),
+        }
+    }
+
+    /// The engine re-checks what the API's cross-input step checks first, so a library
+    /// caller cannot get a silently wrong number: a deck in another currency, a material no
+    /// deck prices, a sensitivity target that names nothing.
+    #[test]
+    fn the_engine_refuses_inconsistent_inputs_by_locator() {
+        let meter = Meter::unlimited();
+        let x = inputs("EUR", "nd-oxide");
+        let scenario = Scenario {
+            bom: &x.bom,
+            baseline_prices: &x.baseline_prices,
+            scenario_prices: &x.scenario_prices,
+            baseline_schedule: &x.baseline_schedule,
+            scenario_schedule: &x.scenario_schedule,
+            options: &x.options,
+        };
+        assert_eq!(
+            input_error(calculate(&scenario, &meter).unwrap_err()),
+            (
+                Locator::Currency(Role::BaselinePrices),
+                Reason::CurrencyMismatch
+            )
+        );
+        let x = inputs("USD", "dy-oxide");
+        let scenario = Scenario {
+            bom: &x.bom,
+            baseline_prices: &x.baseline_prices,
+            scenario_prices: &x.scenario_prices,
+            baseline_schedule: &x.baseline_schedule,
+            scenario_schedule: &x.scenario_schedule,
+            options: &x.options,
+        };
+        assert_eq!(
+            input_error(calculate(&scenario, &meter).unwrap_err()),
+            (
+                Locator::Line(0, Attribute::MaterialId),
+                Reason::UnknownMaterial
+            )
+        );
+        let x = inputs("USD", "nd-oxide");
+        let one = |target| Uncertain {
+            name: "u".into(),
+            target,
+            low: Decimal::ONE,
+            base: Decimal::ONE,
+            high: Decimal::TWO,
+        };
+        for (target, at, reason) in [
+            (
+                Target::Quantity(vec!["nd".into(), "none".into()]),
+                Locator::Uncertain(0, Aim::ItemPath(1)),
+                Reason::InvalidValue,
+            ),
+            (
+                Target::Price {
+                    material_id: "dy-oxide".into(),
+                    side: Changed::Both,
+                },
+                Locator::Uncertain(0, Aim::Material),
+                Reason::UnknownMaterial,
+            ),
+            (
+                Target::Rate {
+                    measure_id: "m".into(),
+                    side: Changed::Scenario,
+                },
+                Locator::Uncertain(0, Aim::Measure),
+                Reason::InvalidValue,
+            ),
+        ] {
+            let e = sensitivity::analyze(&x, &[one(target)], &meter).unwrap_err();
+            assert_eq!(input_error(e), (at, reason));
+        }
+    }
+}
