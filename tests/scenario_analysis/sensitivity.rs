@@ -138,6 +138,23 @@ async fn sensitivity_bounds_are_true_bounds_with_mpf_clamps() {
     assert_eq!(amount(&r.delta_max_reached), "5.00");
 }
 
+/// `(field, reason)` of each violation of a refused AnalyzeSensitivity call.
+async fn refused(server: &TestServer, req: pb::AnalyzeSensitivityRequest) -> Vec<(String, String)> {
+    let status = server
+        .costs()
+        .await
+        .analyze_sensitivity(req)
+        .await
+        .unwrap_err();
+    status
+        .get_details_bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| (v.field.clone(), v.reason.clone()))
+        .collect()
+}
+
 #[tokio::test]
 async fn sensitivity_rejects_bad_ranges_and_unknown_targets() {
     let server = TestServer::start().await;
@@ -147,19 +164,7 @@ async fn sensitivity_rejects_bad_ranges_and_unknown_targets() {
                    {"name": "y", "rate": {"measureId": "m"}, "low": "1", "base": "1", "high": "1.5.1"}]
     }))
     .unwrap();
-    let status = server
-        .costs()
-        .await
-        .analyze_sensitivity(req)
-        .await
-        .unwrap_err();
-    let v: Vec<(String, String)> = status
-        .get_details_bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| (v.field.clone(), v.reason.clone()))
-        .collect();
+    let v = refused(&server, req).await;
     assert_eq!(
         v,
         [
@@ -245,19 +250,7 @@ async fn sensitivity_reports_every_unknown_target_at_once() {
             {"name": "rate", "rate": {"measureId": "no-such-measure", "side": "SIDE_BOTH"}, "low": "1", "base": "2", "high": "3"}]
     }))
     .unwrap();
-    let status = server
-        .costs()
-        .await
-        .analyze_sensitivity(req)
-        .await
-        .unwrap_err();
-    let v: Vec<(String, String)> = status
-        .get_details_bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| (v.field.clone(), v.reason.clone()))
-        .collect();
+    let v = refused(&server, req).await;
     let pair = |f: &str, r: &str| (f.to_string(), r.to_string());
     assert_eq!(
         v,
