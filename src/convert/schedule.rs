@@ -430,4 +430,29 @@ mod tests {
             "{three}"
         );
     }
+
+    /// Ids are required and unique across a schedule's measures, fees and incentives.
+    #[test]
+    fn ids_are_required_and_unique_across_the_schedule() {
+        let s: pb::TariffSchedule = serde_json::from_value(serde_json::json!({
+            "id": "s", "currency": "USD",
+            "measures": [
+                {"id": "", "program": "PROGRAM_MFN", "rate": {"adValoremPercent": "1"}},
+                {"id": "x", "program": "PROGRAM_MFN", "rate": {"adValoremPercent": "1"}}],
+            "fees": [{"id": "x", "kind": "FEE_KIND_MPF", "ratePercent": "0.3464"}]
+        }))
+        .unwrap();
+        let errors: Vec<(String, Reason)> = schedule(&s, "schedule")
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.field.path().unwrap().to_string(), e.reason))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                ("schedule.measures[0].id".to_string(), Reason::Required),
+                ("schedule.fees[0].id".to_string(), Reason::Duplicate)
+            ]
+        );
+    }
 }
