@@ -455,4 +455,63 @@ mod tests {
             ]
         );
     }
+
+    /// `(field, reason)` of each violation of a schedule of these measures.
+    fn measure_errors(measures: serde_json::Value) -> Vec<(String, Reason)> {
+        let s: pb::TariffSchedule = serde_json::from_value(
+            serde_json::json!({"id": "s", "currency": "USD", "measures": measures}),
+        )
+        .unwrap();
+        schedule(&s, "schedule")
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.field.path().unwrap().to_string(), e.reason))
+            .collect()
+    }
+
+    /// Percentages up to 10,000% (a hundredfold duty) are accepted, beyond is a mistake.
+    #[test]
+    fn percentages_stop_at_ten_thousand() {
+        let m = |rate: &str| {
+            measure_errors(serde_json::json!([{"id": "m", "program": "PROGRAM_MFN",
+                "rate": {"adValoremPercent": rate}}]))
+        };
+        assert_eq!(m("10000"), []);
+        assert_eq!(
+            m("10000.000000000001"),
+            [(
+                "schedule.measures[0].rate.ad_valorem_percent".to_string(),
+                Reason::OutOfRange
+            )]
+        );
+    }
+
+    /// A minimum or a maximum alone needs the unit it is per; neither needs none.
+    #[test]
+    fn a_duty_limit_needs_its_unit() {
+        let m = |rate: serde_json::Value| {
+            measure_errors(serde_json::json!([{"id": "m", "program": "PROGRAM_MFN", "rate": rate}]))
+        };
+        let unit_required = [(
+            "schedule.measures[0].rate.limit_unit".to_string(),
+            Reason::Required,
+        )];
+        assert_eq!(
+            m(serde_json::json!({"adValoremPercent": "1", "minimumAmount": "2"})),
+            unit_required
+        );
+        assert_eq!(
+            m(serde_json::json!({"adValoremPercent": "1", "maximumAmount": "2"})),
+            unit_required
+        );
+        assert_eq!(m(serde_json::json!({"adValoremPercent": "1"})), []);
+        assert_eq!(
+            m(
+                serde_json::json!({"adValoremPercent": "1", "maximumAmount": "2",
+                "limitUnit": "UNIT_OF_MEASURE_KG"})
+            ),
+            []
+        );
+    }
 }

@@ -609,4 +609,28 @@ mod tests {
         assert_eq!(s.len(), 3);
         assert!(s.contains("JP") && !s.contains("US"));
     }
+
+    /// A sensitivity rate input sets a measure's ad valorem rate by id; an unknown id is
+    /// reported, not ignored.
+    #[test]
+    fn set_ad_valorem_changes_the_named_measure_only() {
+        let mut s = Schedule::new(
+            "s".into(),
+            Currency::from_code("USD").unwrap(),
+            vec![measure("a", &["8505"]), measure("b", &["8505"])],
+            Vec::new(),
+            None,
+            Vec::new(),
+        );
+        assert!(s.set_ad_valorem("b", Decimal::from(7)));
+        let rates: Vec<Option<Decimal>> = s
+            .measures()
+            .iter()
+            .map(|m| m.rate.ad_valorem_percent)
+            .collect();
+        assert_eq!(rates[1], Some(Decimal::from(7)));
+        assert_ne!(rates[0], Some(Decimal::from(7)));
+        assert!(!s.set_ad_valorem("zz", Decimal::ONE));
+        assert!(s.has_measure("a") && !s.has_measure("zz"));
+    }
 }
