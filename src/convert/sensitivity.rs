@@ -1,7 +1,7 @@
 //! The uncertain inputs of `AnalyzeSensitivity`: names unique and present, low <= base <= high,
 //! non-negative, and exactly one target (a quantity factor on item paths, a material price or
-//! a measure's rate, on a side). Whether the target exists in the calculation is checked when
-//! the analysis resolves its targets against the BOM and schedules.
+//! a measure's rate, on a side). Whether the target exists in the calculation is a check
+//! across inputs, made before any evaluation (`unknown_targets` in `api/sensitivity.rs`).
 
 use super::check::{Check, Range};
 use crate::engine::sensitivity::{Side, Target, Uncertain};
@@ -138,5 +138,73 @@ fn side(c: &mut Check, raw: i32, field: &str) -> Option<Side> {
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(inputs: serde_json::Value, max: usize) -> Vec<(String, Reason)> {
+        let inputs: Vec<pb::UncertainInput> = serde_json::from_value(inputs).unwrap();
+        uncertain_inputs(&inputs, max)
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.field.path().unwrap().to_string(), e.reason))
+            .collect()
+    }
+
+    fn input(name: &str, target: serde_json::Value) -> serde_json::Value {
+        let mut u = serde_json::json!({"name": name, "low": "1", "base": "1", "high": "2"});
+        for (k, v) in target.as_object().unwrap() {
+            u[k] = v.clone();
+        }
+        u
+    }
+
+    /// One to `max` inputs, inclusive.
+    #[test]
+    fn inputs_are_counted_against_one_and_the_limit() {
+        let q = |n: &str| input(n, serde_json::json!({"quantity": {"itemPaths": ["x"]}}));
+        assert_eq!(errors(serde_json::json!([q("a"), q("b")]), 2), []);
+        assert_eq!(
+            errors(serde_json::json!([q("a"), q("b"), q("c")]), 2),
+            [("inputs".to_string(), Reason::OutOfRange)]
+        );
+        assert_eq!(
+            errors(serde_json::json!([]), 2),
+            [("inputs".to_string(), Reason::Required)]
+        );
+    }
+
+    /// Names are unique; each target names what it changes.
+    #[test]
+    fn names_are_unique_and_targets_name_something() {
+        let v = errors(
+            serde_json::json!([
+                input("a", serde_json::json!({"quantity": {"itemPaths": ["x"]}})),
+                input("a", serde_json::json!({"quantity": {"itemPaths": []}})),
+                input(
+                    "p",
+                    serde_json::json!({"price": {"materialId": "", "side": "SIDE_BOTH"}})
+                ),
+                input(
+                    "r",
+                    serde_json::json!({"rate": {"measureId": "", "side": "SIDE_BOTH"}})
+                )
+            ]),
+            8,
+        );
+        let at = |f: &str, r| (f.to_string(), r);
+        assert_eq!(
+            v,
+            [
+                at("inputs[1].name", Reason::Duplicate),
+                at("inputs[1].quantity.item_paths", Reason::Required),
+                at("inputs[2].price.material_id", Reason::Required),
+                at("inputs[3].rate.measure_id", Reason::Required),
+            ]
+        );
     }
 }

@@ -576,4 +576,60 @@ mod tests {
             assert_eq!(input_error(e), (at, reason));
         }
     }
+
+    /// A price input changes the decks of its side only: at 1 kg of Nd oxide priced 100 on
+    /// both sides, the baseline price in [50, 150] moves the delta over [-50, 50] the other
+    /// way round from the scenario price.
+    #[test]
+    fn a_price_input_changes_its_own_side() {
+        let meter = Meter::unlimited();
+        let x = inputs("USD", "nd-oxide");
+        let bounds = |side| {
+            let u = Uncertain {
+                name: "p".into(),
+                target: Target::Price {
+                    material_id: "nd-oxide".into(),
+                    side,
+                },
+                low: Decimal::from(50),
+                base: Decimal::from(100),
+                high: Decimal::from(150),
+            };
+            let s = sensitivity::analyze(&x, &[u], &meter).unwrap();
+            let bar = &s.tornado[0];
+            (bar.at_low, bar.at_high)
+        };
+        let d = |n: i64| Decimal::from(n);
+        assert_eq!(bounds(Changed::Baseline), (d(50), d(-50)));
+        assert_eq!(bounds(Changed::Scenario), (d(-50), d(50)));
+        assert_eq!(bounds(Changed::Both), (d(0), d(0)));
+    }
+
+    /// Copying the inputs for an evaluation costs one unit per line, price, measure, fee and
+    /// incentive of both sides.
+    #[test]
+    fn copying_inputs_costs_one_unit_per_part() {
+        let mut x = inputs("USD", "nd-oxide");
+        let schedule = |measures: usize, fees: usize| {
+            let m: Vec<_> = (0..measures)
+                .map(|i| {
+                    json!({"id": format!("m{i}"), "program": "PROGRAM_MFN",
+                                "rate": {"adValoremPercent": "1"}})
+                })
+                .collect();
+            let f: Vec<_> = (0..fees)
+                .map(|i| json!({"id": format!("f{i}"), "kind": "FEE_KIND_MPF", "ratePercent": "1"}))
+                .collect();
+            let s: pb::TariffSchedule = serde_json::from_value(
+                json!({"id": "s", "currency": "USD", "measures": m, "fees": f}),
+            )
+            .unwrap();
+            convert::schedule::schedule(&s, "s").unwrap()
+        };
+        x.baseline_schedule = schedule(2, 1);
+        x.scenario_schedule = schedule(4, 0);
+        x.scenario_prices.prices.clear();
+        // 1 line + 1 + 0 prices + (2 + 1) + 4 schedule entries.
+        assert_eq!(x.copy_units(), 9);
+    }
 }
