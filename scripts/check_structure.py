@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "src")
 MAX_FN_LINES = 80
 FN_FOLDERS = ["src/engine", "src/convert", "src/api"]
-ENGINE_PATHS = re.compile(r'field_path|"bom|"options\.|"import\.|"rate\.')
+ENGINE_PATHS = re.compile(r'field_path|"bom|"options\.|"import\.|"rate\.|"inputs|"calculation|"scenarios')
 
 
 def rust_files():

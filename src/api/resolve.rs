@@ -110,7 +110,7 @@ impl Resolved {
     pub(crate) fn locate(&self, at: &Locator) -> String {
         match at {
             Locator::Path(p) => p.clone(),
-            Locator::Bom | Locator::Uncertain(..) => self.bom_field(),
+            Locator::Bom | Locator::Uncertain(..) | Locator::Inputs => self.bom_field(),
             Locator::Line(line, attribute) => {
                 let item = self.bom.path(&self.bom_field(), *line);
                 match attribute_field(*attribute) {

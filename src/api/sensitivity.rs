@@ -154,6 +154,7 @@ impl Plan for SensitivityPlan {
         let s = sensitivity::analyze(&owned, &uncertain, meter).map_err(|e| {
             resolve::located(e, |at| match at {
                 Locator::Uncertain(n, aim) => resolve::uncertain_field("inputs", *n, *aim),
+                Locator::Inputs => "inputs".to_string(),
                 other => resolved.locate(other),
             })
         })?;

@@ -108,6 +108,9 @@ pub enum Locator {
     Currency(Role),
     /// The target of the `n`th uncertain input of a sensitivity analysis.
     Uncertain(usize, Aim),
+    /// The uncertain inputs of a sensitivity analysis as a whole: a bound computed over the
+    /// box of their ranges.
+    Inputs,
 }
 
 /// An attribute of a BOM line that an engine error can point at.
@@ -213,6 +216,7 @@ impl fmt::Display for Locator {
             Locator::Setting(s) => write!(f, "option {s:?}"),
             Locator::Currency(role) => write!(f, "currency of {role:?}"),
             Locator::Uncertain(n, aim) => write!(f, "uncertain input {n} ({aim:?})"),
+            Locator::Inputs => f.write_str("the uncertain inputs"),
         }
     }
 }

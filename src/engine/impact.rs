@@ -628,8 +628,7 @@ mod tests {
         };
         x.baseline_schedule = schedule(2, 1);
         x.scenario_schedule = schedule(4, 0);
-        x.scenario_prices.prices.clear();
-        // 1 line + 1 + 0 prices + (2 + 1) + 4 schedule entries.
-        assert_eq!(x.copy_units(), 9);
+        // 1 line + 1 + 1 prices + (2 + 1) + 4 schedule entries.
+        assert_eq!(x.copy_units(), 10);
     }
 }

@@ -393,7 +393,7 @@ struct GoodsTerm {
 fn mul_interval(
     a: (Decimal, Decimal),
     b: (Decimal, Decimal),
-    f: &str,
+    f: &Locator,
 ) -> Result<(Decimal, Decimal), InputError> {
     let products = [
         a.0.mul_at(b.0, f, "bound")?,
@@ -409,7 +409,7 @@ fn mul_interval(
 impl GoodsTerm {
     /// The range of this line's goods delta over the box [lo, hi].
     fn range(&self, lo: &[Decimal], hi: &[Decimal]) -> Result<(Decimal, Decimal), InputError> {
-        let f = "inputs";
+        let f = &Locator::Inputs;
         let price = |fixed: Decimal, input: Option<usize>| match input {
             Some(i) => (lo[i], hi[i]),
             None => (fixed, fixed),
@@ -493,7 +493,7 @@ impl<'a> Search<'a> {
                 }
                 let mut kept = Decimal::ZERO;
                 for i in costing.incentives.iter().filter(|i| i.in_force) {
-                    kept = kept.add_at(i.amount, "inputs", "credit range")?;
+                    kept = kept.add_at(i.amount, &Locator::Inputs, "credit range")?;
                 }
                 Ok(CreditRange {
                     min: -kept,
@@ -540,12 +540,12 @@ impl<'a> Search<'a> {
         let charges = |c: &costing::Costing| -> Result<Decimal, InputError> {
             let mut goods = Decimal::ZERO;
             for l in &c.lines {
-                goods = goods.add_at(l.goods_exact, "inputs", "goods")?;
+                goods = goods.add_at(l.goods_exact, &Locator::Inputs, "goods")?;
             }
             c.totals
                 .exact_total
-                .sub_at(c.totals.credits, "inputs", "cost")?
-                .sub_at(goods, "inputs", "charges")
+                .sub_at(c.totals.credits, &Locator::Inputs, "cost")?
+                .sub_at(goods, &Locator::Inputs, "charges")
         };
         let p = Point {
             base: charges(&b)?,
@@ -553,7 +553,7 @@ impl<'a> Search<'a> {
             delta: s
                 .totals
                 .exact_total
-                .sub_at(b.totals.exact_total, "inputs", "delta")?,
+                .sub_at(b.totals.exact_total, &Locator::Inputs, "delta")?,
         };
         self.cache.insert(key, p);
         Ok(p)
@@ -627,7 +627,7 @@ impl<'a> Search<'a> {
     fn bound(&mut self, lo: &[Decimal], hi: &[Decimal], sign: Decimal) -> Result<Decimal, Error> {
         let (plo, phi) = (self.point(lo)?, self.point(hi)?);
         self.meter.charge(self.bound_units)?;
-        let f = "inputs";
+        let f = &Locator::Inputs;
         let (mut goods_lo, mut goods_hi) = (Decimal::ZERO, Decimal::ZERO);
         for t in &self.terms {
             let (l, h) = t.range(lo, hi)?;
