@@ -11,13 +11,13 @@ use super::response::impact_response;
 use crate::convert::sensitivity::uncertain_inputs;
 use crate::engine::error::{Aim, Locator};
 use crate::engine::estimate::{self, Estimate};
-use crate::engine::model::Options;
+use crate::engine::model::{Item, ItemKind, Options};
 use crate::engine::sensitivity::{self, Inputs, Side, Target, Uncertain};
 use crate::engine::text::clip;
 use crate::engine::{InputError, Meter, Reason};
 use crate::pb;
 use rust_decimal::Decimal;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// How the bounds are computed, returned with every analysis.
@@ -200,22 +200,14 @@ impl Plan for SensitivityPlan {
 /// on these and re-checks them as it applies a value, naming the first.)
 fn unknown_targets(resolved: &Resolved, uncertain: &[Uncertain]) -> Vec<InputError> {
     let mut out = Vec::new();
-    let mut paths: Option<HashSet<String>> = None;
+    let mut index: Option<HashMap<(usize, &str), usize>> = None;
     for (n, u) in uncertain.iter().enumerate() {
         let field = |aim| resolve::uncertain_field("inputs", n, aim);
         match &u.target {
             Target::Quantity(items) => {
-                let paths = paths.get_or_insert_with(|| {
-                    resolved
-                        .bom
-                        .bom
-                        .lines()
-                        .into_iter()
-                        .map(|l| l.path)
-                        .collect()
-                });
+                let index = index.get_or_insert_with(|| item_index(&resolved.bom.bom.items));
                 for (j, path) in items.iter().enumerate() {
-                    if !paths.contains(path) {
+                    if !has_path(index, path) {
                         out.push(InputError::new(
                             field(Aim::ItemPath(j)),
                             Reason::InvalidValue,
@@ -274,4 +266,76 @@ fn changed<'a, T>(side: Side, baseline: &'a Arc<T>, scenario: &'a Arc<T>) -> Vec
         out.push(scenario);
     }
     out
+}
+
+/// Every item under its parent by id: `(parent, id) -> item`, items numbered depth-first from
+/// 1 (0 is the top). Built before the work is admitted, so it holds no path text: one entry
+/// per item, however deep the tree and long the ids (the first of two equal paths wins, as
+/// the analysis finds it).
+fn item_index(items: &[Item]) -> HashMap<(usize, &str), usize> {
+    fn walk<'a>(
+        items: &'a [Item],
+        parent: usize,
+        next: &mut usize,
+        out: &mut HashMap<(usize, &'a str), usize>,
+    ) {
+        for item in items {
+            *next += 1;
+            let me = *next;
+            out.entry((parent, item.id.as_str())).or_insert(me);
+            if let ItemKind::Assembly { children } = &item.kind {
+                walk(children, me, next, out);
+            }
+        }
+    }
+    let mut out = HashMap::new();
+    walk(items, 0, &mut 0, &mut out);
+    out
+}
+
+/// Whether the readable `path` (ids joined by `/`) names an item.
+fn has_path(index: &HashMap<(usize, &str), usize>, path: &str) -> bool {
+    let mut node = 0;
+    for id in path.split('/') {
+        match index.get(&(node, id)) {
+            Some(&n) => node = n,
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convert::{self, Limits};
+
+    /// Readable paths are found through the index level by level.
+    #[test]
+    fn item_paths_are_found_level_by_level() {
+        let b: pb::Bom = serde_json::from_value(serde_json::json!({"id": "b", "currency": "USD",
+            "items": [
+                {"id": "drive", "children": [
+                    {"id": "rotor", "children": [{"id": "nd", "unitPrice": "1"}]},
+                    {"id": "nd", "unitPrice": "1"}]},
+                {"id": "nd", "unitPrice": "1"}]}))
+        .unwrap();
+        let bom = convert::bom::bom(&b, "bom", &Limits::default())
+            .unwrap()
+            .bom;
+        let index = item_index(&bom.items);
+        for found in ["drive", "drive/rotor", "drive/rotor/nd", "drive/nd", "nd"] {
+            assert!(has_path(&index, found), "{found}");
+        }
+        for missing in [
+            "rotor",
+            "drive/rotor/nd/x",
+            "nd/rotor",
+            "",
+            "drive/",
+            "/drive",
+        ] {
+            assert!(!has_path(&index, missing), "{missing}");
+        }
+    }
 }
