@@ -590,13 +590,7 @@ mod tests {
 
     /// `(field, reason)` of each violation of converting `b`, or nothing if it converts.
     fn violations_of(b: &pb::Bom) -> Vec<(String, Reason)> {
-        match super::bom(b, "bom", &Limits::default()) {
-            Ok(_) => Vec::new(),
-            Err(e) => e
-                .into_iter()
-                .map(|e| (e.field.path().unwrap().to_string(), e.reason))
-                .collect(),
-        }
+        crate::convert::check::violations(super::bom(b, "bom", &Limits::default()))
     }
 
     fn violations(items: serde_json::Value) -> Vec<(String, Reason)> {

@@ -35,6 +35,20 @@ impl Default for Limits {
     }
 }
 
+/// `(field, reason)` of each violation of a conversion, or none if it succeeded: what the
+/// conversion tests compare.
+#[cfg(test)]
+pub(crate) fn violations<T>(r: Result<T, Vec<InputError>>) -> Vec<(String, Reason)> {
+    r.err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| {
+            let field = e.field.path().expect("validation names a field path");
+            (field.to_string(), e.reason)
+        })
+        .collect()
+}
+
 /// Joins a field path: `join("bom", "items[0]")` is `bom.items[0]`, `join("", "items")` is `items`.
 pub fn join(parent: &str, child: &str) -> String {
     if parent.is_empty() {

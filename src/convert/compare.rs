@@ -58,12 +58,7 @@ mod tests {
         let scenarios = vec![pb::ScenarioInput::default(); n];
         let mut c = Check::default();
         scenario_count(&mut c, &scenarios, max);
-        c.finish(())
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| (e.field.path().unwrap().to_string(), e.reason))
-            .collect()
+        crate::convert::check::violations(c.finish(()))
     }
 
     /// At least one scenario, at most the limit (inclusive).

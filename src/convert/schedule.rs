@@ -462,12 +462,7 @@ mod tests {
             serde_json::json!({"id": "s", "currency": "USD", "measures": measures}),
         )
         .unwrap();
-        schedule(&s, "schedule")
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| (e.field.path().unwrap().to_string(), e.reason))
-            .collect()
+        crate::convert::check::violations(schedule(&s, "schedule"))
     }
 
     /// Percentages up to 10,000% (a hundredfold duty) are accepted, beyond is a mistake.

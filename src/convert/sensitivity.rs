@@ -147,12 +147,7 @@ mod tests {
 
     fn errors(inputs: serde_json::Value, max: usize) -> Vec<(String, Reason)> {
         let inputs: Vec<pb::UncertainInput> = serde_json::from_value(inputs).unwrap();
-        uncertain_inputs(&inputs, max)
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| (e.field.path().unwrap().to_string(), e.reason))
-            .collect()
+        crate::convert::check::violations(uncertain_inputs(&inputs, max))
     }
 
     fn input(name: &str, target: serde_json::Value) -> serde_json::Value {

@@ -510,32 +510,16 @@ mod tests {
     fn the_engine_refuses_inconsistent_inputs_by_locator() {
         let meter = Meter::unlimited();
         let x = inputs("EUR", "nd-oxide");
-        let scenario = Scenario {
-            bom: &x.bom,
-            baseline_prices: &x.baseline_prices,
-            scenario_prices: &x.scenario_prices,
-            baseline_schedule: &x.baseline_schedule,
-            scenario_schedule: &x.scenario_schedule,
-            options: &x.options,
-        };
         assert_eq!(
-            input_error(calculate(&scenario, &meter).unwrap_err()),
+            input_error(calculate(&x.scenario(), &meter).unwrap_err()),
             (
                 Locator::Currency(Role::BaselinePrices),
                 Reason::CurrencyMismatch
             )
         );
         let x = inputs("USD", "dy-oxide");
-        let scenario = Scenario {
-            bom: &x.bom,
-            baseline_prices: &x.baseline_prices,
-            scenario_prices: &x.scenario_prices,
-            baseline_schedule: &x.baseline_schedule,
-            scenario_schedule: &x.scenario_schedule,
-            options: &x.options,
-        };
         assert_eq!(
-            input_error(calculate(&scenario, &meter).unwrap_err()),
+            input_error(calculate(&x.scenario(), &meter).unwrap_err()),
             (
                 Locator::Line(0, Attribute::MaterialId),
                 Reason::UnknownMaterial

@@ -102,7 +102,7 @@ pub struct Inputs {
 
 impl Inputs {
     /// These inputs as the engine takes them.
-    fn scenario(&self) -> Scenario<'_> {
+    pub(crate) fn scenario(&self) -> Scenario<'_> {
         Scenario {
             bom: &self.bom,
             baseline_prices: &self.baseline_prices,
