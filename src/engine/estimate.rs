@@ -396,6 +396,61 @@ mod tests {
         assert_eq!(impact.baseline.lines[1].charges.len(), 3, "m1, m2 and MPF");
     }
 
+    /// Counted by hand. Paths: "drive" 1 + 5 = 6 (+ its description "Drive unit", 10: 16);
+    /// "drive/nd" 6 + 1 + 2 = 9 (+ material id "nd", 2: 11); "drive/rotor" 6 + 1 + 5 = 12;
+    /// "magnet" 1 + 6 = 7; "bolt" 1 + 4 = 5: 51 bytes. The assembly is imported, so its two
+    /// children's declarations are ignored; drive (CN), magnet (CN) and bolt (MX) are dutied
+    /// at their own level, from two origins.
+    #[test]
+    fn the_shape_of_a_bom_is_counted_by_hand() {
+        let import = |hts: &str, origin: &str| json!({"htsCode": hts, "origin": origin, "transportMode": "TRANSPORT_MODE_OCEAN"});
+        let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
+            {"id": "drive", "description": "Drive unit", "import": import("8501.32.2000", "CN"),
+             "children": [
+                {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG",
+                 "import": import("2805.30.0000", "JP")},
+                {"id": "rotor", "unitPrice": "5", "import": import("8503.00.9545", "DE")}]},
+            {"id": "magnet", "unitPrice": "100", "import": import("8505.11.0070", "CN")},
+            {"id": "bolt", "unitPrice": "1", "import": import("7318.15.2095", "MX")}]}))
+        .unwrap();
+        let bom = convert::bom::bom(&b, "", &Limits::default()).unwrap().bom;
+        let shape = bom_shape(&bom);
+        assert_eq!(shape.lines, 5);
+        assert_eq!(shape.text_bytes, 51);
+        assert_eq!(shape.dutied, ["8501322000", "8505110070", "7318152095"]);
+        assert_eq!(shape.ignored_imports, 2);
+        assert_eq!(shape.materials, ["nd"]);
+        let mut origins: Vec<_> = shape.origins.iter().copied().collect();
+        origins.sort_unstable();
+        assert_eq!(origins, ["CN", "MX"]);
+    }
+
+    /// A schedule's text is each measure's and fee's id twice (the charge and the summary)
+    /// and its name once, and each incentive's id and name: "s301" 2 x 4 + "Section 301" 11
+    /// = 19, "mpf" 2 x 3 + "MPF" 3 = 9, "ira" 3 + "Clean vehicle credit" 20 = 23: 51 bytes.
+    #[test]
+    fn the_text_of_a_schedule_is_counted_by_hand() {
+        let s: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "USD",
+            "measures": [{"id": "s301", "name": "Section 301", "program": "PROGRAM_SECTION_301",
+                "htsPrefixes": ["8505"], "basis": "DUTY_BASIS_FULL_VALUE",
+                "rate": {"adValoremPercent": "25"}}],
+            "fees": [{"id": "mpf", "name": "MPF", "kind": "FEE_KIND_MPF", "ratePercent": "0.3464"}],
+            "incentives": [{"id": "ira", "name": "Clean vehicle credit", "creditAmount": "10",
+                "restrictedOrigins": ["CN"], "maxRestrictedShare": "0.5"}]}))
+        .unwrap();
+        let schedule = convert::schedule::schedule(&s, "s").unwrap();
+        let pass = schedule_pass(&schedule, &["8505110070", "7326908688"]);
+        assert_eq!(pass.text_bytes, 51);
+        assert_eq!(pass.longest_id, 4);
+        // Two dutied imports: one candidate (s301 for 8505) and MPF on each: 2 + 1 + 2 = 5
+        // units, 1 + 2 = 3 charges.
+        assert_eq!((pass.units, pass.charges), (5, 3));
+        assert_eq!(
+            (pass.measures, pass.measures_and_fees, pass.incentives),
+            (1, 2, 1)
+        );
+    }
+
     #[test]
     fn a_calculation_stops_inside_its_walk_when_its_budget_runs_out() {
         let (bom, deck, schedule, options) = (bom(10_000), deck(), schedule(), options());

@@ -833,3 +833,41 @@ fn item_at<'a>(items: &'a mut [Item], chain: &[usize]) -> Option<&'a mut Item> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    /// A line's goods delta over a box of its price input [10, 20]. One input pricing both
+    /// sides (2 kg -> 3 kg): price x (3 - 2), so [10, 20], not the [30 - 40, 60 - 20] =
+    /// [-10, 40] of bounding each side on its own. An input pricing the baseline only (1 kg at
+    /// 15 fixed on the scenario): 15 - [10, 20] = [-5, 5].
+    #[test]
+    fn a_goods_term_ranges_over_its_price_inputs() {
+        let term = |base_input, scen_input, (base_q, scen_q): (&str, &str)| GoodsTerm {
+            base_quantity: d(base_q),
+            scen_quantity: d(scen_q),
+            base_price: d("12"),
+            scen_price: d("15"),
+            base_price_input: base_input,
+            scen_price_input: scen_input,
+            factors: vec![],
+        };
+        let (lo, hi) = ([d("10")], [d("20")]);
+        let both = term(Some(0), Some(0), ("2", "3"));
+        assert_eq!(both.range(&lo, &hi).unwrap(), (d("10"), d("20")));
+        let base_only = term(Some(0), None, ("1", "1"));
+        assert_eq!(base_only.range(&lo, &hi).unwrap(), (d("-5"), d("5")));
+        // A quantity factor in [1, 2] scales the whole difference: [-10, 10].
+        let scaled = GoodsTerm {
+            factors: vec![1],
+            ..term(Some(0), None, ("1", "1"))
+        };
+        let (lo, hi) = ([d("10"), d("1")], [d("20"), d("2")]);
+        assert_eq!(scaled.range(&lo, &hi).unwrap(), (d("-10"), d("10")));
+    }
+}

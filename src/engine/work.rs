@@ -206,6 +206,29 @@ mod tests {
         assert_eq!(other.charge(1), Err(Stopped::ShuttingDown));
     }
 
+    /// Each reason says why in words: these sentences reach the caller in the status.
+    #[test]
+    fn each_reason_to_stop_says_why() {
+        let said: Vec<String> = [
+            Stopped::Deadline,
+            Stopped::Cancelled,
+            Stopped::ShuttingDown,
+            Stopped::OverBudget { limit: 7 },
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            said,
+            [
+                "the deadline passed",
+                "the caller went away",
+                "the server is shutting down",
+                "the work exceeded its budget of 7 units"
+            ]
+        );
+    }
+
     #[test]
     fn a_passed_deadline_stops_within_one_clock_reading() {
         let past = Instant::now().checked_sub(Duration::from_millis(1));

@@ -262,3 +262,40 @@ async fn sensitivity_reports_every_unknown_target_at_once() {
         ]
     );
 }
+
+/// One bound can converge while the other cannot. 1 kg of Chinese Nd at 10 -> 20 per kg, its
+/// mass factor f in [1, 2]: delta = 10 f, from 10.00 to 20.00. The scenario schedule has a
+/// 100.00 credit lost above a 50% Chinese share: the share is always 100%, so it is always
+/// lost, but the interval bound cannot know that and allows it kept. The maximum (credit
+/// lost is its own bound) converges at 20.00; the minimum's bound stays 100.00 below the
+/// goods' 10.00, at -90.00, so the analysis is not converged and says so.
+#[tokio::test]
+async fn sensitivity_with_one_bound_open_is_not_converged() {
+    let server = TestServer::start().await;
+    let credit = json!({"id": "cv", "creditAmount": "100", "restrictedOrigins": ["CN"], "maxRestrictedShare": "0.5"});
+    let calc = json!({
+        "bom": {"id": "b", "currency": "USD", "items": [
+            {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG",
+             "import": {"htsCode": "2846.90", "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"}}]},
+        "baselinePrices": deck("p0", &[("nd", "10")]),
+        "scenarioPrices": deck("p1", &[("nd", "20")]),
+        "baselineSchedule": {"id": "s0", "currency": "USD"},
+        "scenarioSchedule": {"id": "s1", "currency": "USD", "incentives": [credit]},
+        "options": {"entryDate": "2026-03-02"}
+    });
+    let r = sensitivity(
+        &server,
+        calc,
+        json!([{"name": "mass", "quantity": {"itemPaths": ["nd"]}, "low": "1", "base": "1", "high": "2"}]),
+    )
+    .await;
+    assert!(!r.converged);
+    assert_eq!(
+        (amount(&r.delta_min_reached), amount(&r.delta_max_reached)),
+        ("10.00", "20.00")
+    );
+    assert_eq!(
+        (amount(&r.delta_lower_bound), amount(&r.delta_upper_bound)),
+        ("-90.00", "20.00")
+    );
+}
