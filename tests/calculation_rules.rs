@@ -5,6 +5,8 @@ mod common;
 
 use common::{TestServer, amount, calculate, charge, deck, line};
 use serde_json::{Value, json};
+use tariff_impact::pb;
+use tonic_types::StatusExt;
 
 fn schedule(measures: Value, fees: Value) -> Value {
     json!({"id": "test", "currency": "USD", "asOfDate": "2026-01-01", "measures": measures, "fees": fees})
@@ -1083,4 +1085,117 @@ async fn the_most_specific_mfn_rate_is_the_only_one_charged() {
     );
     assert_eq!(ids("other"), [pair("mfn-8505", "5.00")]);
     assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().duties), "32.10");
+}
+
+/// Alternatives: a product on several headings of one program pays the highest rate in force,
+/// never the sum. Group "s301": 9903.91.06 at 25% from 2026-01-01, then 9903.88.16 at 15%,
+/// 9903.88.09 at 10%, 9903.88.15 at 7.5% and 9903.88.01 at 5%; an IEEPA 10% outside the
+/// group stacks. A 100.00 magnet entered
+/// 2025-12-15: 15.00 (9903.91.06 not yet in force) + 10.00 = 25.00 of duty; entered 2026-03-02
+/// (the scenario): 25.00 + 10.00 = 35.00, not 25 + 15 + 10 + 7.5 + 5 + 10 = 72.50. A bolt on two 25%
+/// headings (a tie) pays the first listed, once: 25.00 + 10.00.
+#[tokio::test]
+async fn a_group_of_alternatives_charges_its_highest_rate_in_force() {
+    let server = TestServer::start().await;
+    let m = |id: &str, prefix: &str, rate: &str, from: &str| {
+        json!({"id": id, "program": "PROGRAM_SECTION_301", "htsPrefixes": [prefix], "origins": ["CN"],
+               "rate": {"adValoremPercent": rate}, "effectiveFrom": from, "alternativeGroup": "s301"})
+    };
+    let part = |id: &str, hts: &str| {
+        json!({"id": id, "unitPrice": "100", "import": {"htsCode": hts, "origin": "CN",
+               "transportMode": "TRANSPORT_MODE_AIR"}})
+    };
+    let measures = json!([
+        m("9903.88.15", "85051100", "7.5", ""),
+        m("9903.88.16", "85051100", "15", ""),
+        m("9903.88.01", "85051100", "5", ""),
+        m("9903.88.09", "85051100", "10", ""),
+        m("9903.91.06", "85051100", "25", "2026-01-01"),
+        m("9903.88.03", "731815", "25", ""),
+        m("9903.88.04", "731815", "25", ""),
+        {"id": "ieepa", "program": "PROGRAM_IEEPA", "rate": {"adValoremPercent": "10"}}
+    ]);
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "b", "currency": "USD", "items": [
+                part("magnet", "8505.11.0070"), part("bolt", "7318.15.2095")]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule(measures, json!([])),
+            "options": {"entryDate": "2025-12-15", "scenarioEntryDate": "2026-03-02"}
+        }),
+    )
+    .await;
+    let charged = |path: &str, scenario: bool| -> Vec<(String, String)> {
+        let l = line(&r, path);
+        let side = if scenario { &l.scenario } else { &l.baseline };
+        side.as_ref()
+            .unwrap()
+            .charges
+            .iter()
+            .map(|c| (c.measure_id.clone(), amount(&c.amount).to_string()))
+            .collect()
+    };
+    let pair = |id: &str, a: &str| (id.to_string(), a.to_string());
+    assert_eq!(
+        charged("magnet", false),
+        [pair("9903.88.16", "15.00"), pair("ieepa", "10.00")]
+    );
+    assert_eq!(
+        charged("magnet", true),
+        [pair("9903.91.06", "25.00"), pair("ieepa", "10.00")]
+    );
+    assert_eq!(
+        charged("bolt", true),
+        [pair("9903.88.03", "25.00"), pair("ieepa", "10.00")]
+    );
+    assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().duties), "60.00");
+    assert_eq!(amount(&r.scenario_totals.as_ref().unwrap().duties), "70.00");
+    // The formula names at most three of the others, and counts the rest.
+    let formula = |scenario: bool| {
+        let l = line(&r, "magnet");
+        let side = if scenario { &l.scenario } else { &l.baseline };
+        side.as_ref().unwrap().charges[0].formula.clone()
+    };
+    assert!(
+        formula(false).ends_with(
+            "; the highest of its group \"s301\", charged instead of 9903.88.15, 9903.88.01, 9903.88.09"
+        ),
+        "{}",
+        formula(false)
+    );
+    assert!(
+        formula(true).ends_with(
+            "; the highest of its group \"s301\", charged instead of 9903.88.15, 9903.88.16, 9903.88.01, 1 more"
+        ),
+        "{}",
+        formula(true)
+    );
+}
+
+/// The measures of a group replace one another, so they must share program, basis and
+/// pre-emptions: a group mixing Section 301 and IEEPA is refused at the second measure.
+#[tokio::test]
+async fn a_group_mixing_programs_is_refused() {
+    let server = TestServer::start().await;
+    let m = |id: &str, program: &str| json!({"id": id, "program": program, "rate": {"adValoremPercent": "10"}, "alternativeGroup": "g"});
+    let req: pb::CalculateImpactRequest = serde_json::from_value(json!({
+        "bom": {"id": "b", "currency": "USD", "items": [{"id": "x", "unitPrice": "1"}]},
+        "baselinePrices": deck("p", &[]),
+        "baselineSchedule": schedule(json!([m("a", "PROGRAM_SECTION_301"), m("b", "PROGRAM_IEEPA")]), json!([])),
+        "options": {"entryDate": "2026-03-02"}
+    }))
+    .unwrap();
+    let status = server
+        .costs()
+        .await
+        .calculate_impact(req)
+        .await
+        .unwrap_err();
+    let v = &status.get_details_bad_request().unwrap().field_violations;
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(
+        v[0].field,
+        "baseline_schedule.measures[1].alternative_group"
+    );
 }

@@ -3,7 +3,7 @@
 
 use super::check::{Check, Range, join};
 use super::enums;
-use crate::engine::model::{Fee, Incentive, Measure, Program, Rate, Schedule};
+use crate::engine::model::{DutyBasis, Fee, Incentive, Measure, Program, Rate, Schedule};
 use crate::engine::{InputError, Reason};
 use crate::pb;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -19,10 +19,12 @@ pub(crate) fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, V
     c.optional_date(&s.as_of_date, &join(root, "as_of_date"));
     let mut ids = HashSet::new();
     let mut measures = Vec::with_capacity(s.measures.len());
+    let mut groups = Groups::default();
     for (i, m) in s.measures.iter().enumerate() {
         let f = join(root, &format!("measures[{i}]"));
         unique_id(&mut c, &mut ids, &m.id, &f);
         if let Some(m) = measure(&mut c, m, &f) {
+            groups.check(&mut c, &m, &f);
             measures.push(m);
         }
     }
@@ -103,6 +105,40 @@ fn incentive(c: &mut Check, inc: &pb::Incentive, f: &str) -> Option<Incentive> {
         material_ids: inc.material_ids.iter().collect(),
         window,
     })
+}
+
+/// The first measure of each alternatives group, by group name: the measures of a group
+/// replace one another, so they must differ in rate, scope and dates only. A group that mixed
+/// programs, bases or pre-emptions would make which programs stack, on which value, depend on
+/// which member's duty is highest.
+#[derive(Default)]
+struct Groups {
+    first:
+        std::collections::HashMap<std::sync::Arc<str>, (String, Program, DutyBasis, Vec<Program>)>,
+}
+
+impl Groups {
+    fn check(&mut self, c: &mut Check, m: &Measure, f: &str) {
+        let Some(group) = &m.group else { return };
+        let shape = (m.program, m.basis, m.preempts.clone());
+        match self.first.get(group) {
+            None => {
+                self.first
+                    .insert(group.clone(), (m.id.to_string(), shape.0, shape.1, shape.2));
+            }
+            Some((first, program, basis, preempts)) => {
+                if (*program, *basis, preempts) != (shape.0, shape.1, &shape.2) {
+                    c.push(
+                        join(f, "alternative_group"),
+                        Reason::InvalidValue,
+                        format!(
+                            "the measures of group {group:?} must share program, basis and pre-emptions; this one differs from {first:?}"
+                        ),
+                    );
+                }
+            }
+        }
+    }
 }
 
 fn unique_id(c: &mut Check, ids: &mut HashSet<String>, id: &str, f: &str) {
@@ -203,6 +239,7 @@ fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
         rate: rate?,
         basis: basis?,
         preempts,
+        group: (!m.alternative_group.is_empty()).then(|| m.alternative_group.as_str().into()),
     })
 }
 

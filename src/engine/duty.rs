@@ -19,6 +19,7 @@ use super::money::{RoundingMode, amount_text, plain, quantize};
 use super::text::clip;
 use super::units::{self, Unit};
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 
 /// An imported item as duty sees it.
 pub(crate) struct Dutiable<'a, 'b> {
@@ -201,7 +202,67 @@ pub(crate) fn charges(
         let effective = nominal.minus(removed);
         out.push(charge(target, measure, &portions, effective, &by_text)?);
     }
+    one_per_group(measures, &mut out, target.explain);
     Ok(out)
+}
+
+/// Keeps one charge per alternatives group: of the charges of a group's measures (`charges`
+/// are those of `measures`, in order), the highest duty, the first in schedule order on a
+/// tie; the others are dropped. A product the schedule lists under several headings of one
+/// program pays that program once, at the highest rate in force, never the sum. The highest
+/// of duties that each rise with value and rate rises with them too, so the stacked total
+/// stays non-decreasing in every input. Linear in the number of measures.
+fn one_per_group(measures: &[&Measure], charges: &mut Vec<Charge>, explain: bool) {
+    let mut best: HashMap<&str, usize> = HashMap::new();
+    for (i, m) in measures.iter().enumerate() {
+        if let Some(g) = m.group.as_deref() {
+            let b = best.entry(g).or_insert(i);
+            if charges[i].exact > charges[*b].exact {
+                *b = i;
+            }
+        }
+    }
+    if best.is_empty() {
+        return;
+    }
+    let mut others: HashMap<usize, (Vec<&str>, usize)> = HashMap::new();
+    let keep: Vec<bool> = measures
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let Some(b) = m.group.as_deref().map(|g| best[g]) else {
+                return true;
+            };
+            if b != i {
+                let (names, count) = others.entry(b).or_default();
+                if names.len() < NAMED_PREEMPTERS {
+                    names.push(&m.id);
+                }
+                *count += 1;
+            }
+            b == i
+        })
+        .collect();
+    if explain {
+        for (b, (names, count)) in &others {
+            let mut t: Vec<_> = names.iter().map(|n| clip(n)).collect::<Vec<_>>();
+            if *count > names.len() {
+                t.push(format!("{} more", count - names.len()).into());
+            }
+            let c = &mut charges[*b];
+            c.formula = format!(
+                "{}; the highest of its group {:?}, charged instead of {}",
+                c.formula,
+                clip(measures[*b].group.as_deref().unwrap_or_default()),
+                t.join(", ")
+            );
+        }
+    }
+    let mut i = 0;
+    charges.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
 }
 
 struct Portions {

@@ -300,6 +300,9 @@ pub struct Measure {
     pub basis: DutyBasis,
     /// Programs pre-empted on the value this measure covers.
     pub preempts: Vec<Program>,
+    /// Alternatives group: of a group's measures that apply to a line, only the one with the
+    /// highest duty is charged ([`super::duty::charges`]).
+    pub group: Option<Arc<str>>,
 }
 
 impl Measure {
@@ -575,6 +578,7 @@ mod tests {
             rate: Rate::default(),
             basis: DutyBasis::FullValue,
             preempts: Vec::new(),
+            group: None,
         }
     }
 
