@@ -49,8 +49,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum HtsCommand {
-    /// Read a USITC HTS export (JSON, bare array or wrapped) and write its MFN rates as a
-    /// catalog schedule (OUT/tariff_schedules/ID.json), reporting every line not imported.
+    /// Read a USITC HTS export (JSON, bare array or wrapped) and write its MFN rates (and,
+    /// given product lists, their chapter 99 measures) as a catalog schedule
+    /// (OUT/tariff_schedules/ID.json), reporting every line and heading not imported.
     Import {
         /// The export file.
         file: PathBuf,
@@ -66,6 +67,14 @@ enum HtsCommand {
         /// Source of the data; default: the export's source.
         #[arg(long)]
         source: Option<String>,
+        /// Section 301 product lists (CSV `hts8,list,ch99_code`): adds one Section 301
+        /// measure per chapter 99 heading, rated and dated by the heading's row of the export.
+        #[arg(long, value_name = "CSV")]
+        section_301: Option<PathBuf>,
+        /// A schedule file (JSON) whose fees (MPF, HMF) the schedule takes, with their
+        /// sources: the HTS does not carry user fees.
+        #[arg(long, value_name = "SCHEDULE")]
+        fees_from: Option<PathBuf>,
     },
 }
 
@@ -414,6 +423,8 @@ fn main() -> ExitCode {
                     id,
                     as_of_date,
                     source,
+                    section_301,
+                    fees_from,
                 },
         } => match cli::hts::import(&cli::hts::ImportArgs {
             file,
@@ -421,6 +432,8 @@ fn main() -> ExitCode {
             id,
             as_of_date,
             source,
+            section_301,
+            fees_from,
         }) {
             Ok(report) => {
                 print!("{report}");

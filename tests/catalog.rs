@@ -52,7 +52,7 @@ async fn lists_and_fetches_every_preset() {
         .tariff_schedules;
     assert_eq!(
         schedules.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
-        ["us-2025", "us-2026"]
+        ["us-2025", "us-2026", "us-hts-2026"]
     );
 
     let deck = c
@@ -277,4 +277,84 @@ fn preset_requests_parse_from_the_readme_json() {
         ("2026-03-02", "500", "100000")
     );
     assert_eq!(serde_json::to_value(&r).unwrap(), json);
+}
+
+/// The built-in `us-hts-2026` (compiled from the official export and the Section 301 lists),
+/// checked by hand against the HTS. Each part from China, entered air, one unit per entry:
+/// - magnets 8505.11.00.70 at 100.00: MFN 2.1% = 2.10 on both dates; Section 301 9903.91.06
+///   (25% from 2026-01-01, note 31(g)) 0.00 on 2025-12-15 and 25.00 on 2026-03-02;
+/// - an electric vehicle 8703.80.00.20 at 30,000.00: MFN 2.5% = 750.00, Section 301 9903.91.03
+///   (100% since 2024-09-27, note 31(d)) = 30,000.00;
+/// - an etch tool 8486.20.00.00 at 1,000,000.00: MFN Free = 0.00, Section 301 9903.88.02
+///   (list 2, 25%) = 250,000.00; it is also on list 4B (9903.88.16), suspended, so not charged.
+///
+/// MPF (us-2026's fees: 0.3464%, FY2026 33.58-651.50 per entry) is charged per line's entry.
+#[tokio::test]
+async fn the_official_schedule_charges_mfn_and_section_301_by_the_hts() {
+    let server = TestServer::start().await;
+    let part = |id: &str, price: &str, hts: &str| {
+        json!({"id": id, "unitPrice": price, "import": {"htsCode": hts, "origin": "CN",
+               "transportMode": "TRANSPORT_MODE_AIR"}})
+    };
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "parts", "currency": "USD", "items": [
+                part("magnets", "100", "8505.11.0070"),
+                part("ev", "30000", "8703.80.0020"),
+                part("etch-tool", "1000000", "8486.20.0000")]},
+            "baselinePrices": common::deck("p", &[]),
+            "baselineScheduleId": "us-hts-2026",
+            "options": {"entryDate": "2025-12-15", "scenarioEntryDate": "2026-03-02"}
+        }),
+    )
+    .await;
+    let duties = |path: &str, scenario: bool| -> Vec<(String, String)> {
+        let l = common::line(&r, path);
+        let side = if scenario { &l.scenario } else { &l.baseline };
+        side.as_ref()
+            .unwrap()
+            .charges
+            .iter()
+            .filter(|c| c.program != 0)
+            .map(|c| (c.measure_id.clone(), amount(&c.amount).to_string()))
+            .collect()
+    };
+    let pair = |id: &str, a: &str| (id.to_string(), a.to_string());
+    assert_eq!(
+        duties("magnets", false),
+        [pair("mfn-8505.11.00.70", "2.10")]
+    );
+    assert_eq!(
+        duties("magnets", true),
+        [
+            pair("mfn-8505.11.00.70", "2.10"),
+            pair("9903.91.06", "25.00")
+        ]
+    );
+    for scenario in [false, true] {
+        assert_eq!(
+            duties("ev", scenario),
+            [
+                pair("mfn-8703.80.00.20", "750.00"),
+                pair("9903.91.03", "30000.00")
+            ]
+        );
+        assert_eq!(
+            duties("etch-tool", scenario),
+            [
+                pair("mfn-8486.20.00.00", "0.00"),
+                pair("9903.88.02", "250000.00")
+            ]
+        );
+    }
+    // Duties: 2.10 + 30,750.00 + 250,000.00 = 280,752.10, then 25.00 more for the magnets.
+    assert_eq!(
+        amount(&r.baseline_totals.as_ref().unwrap().duties),
+        "280752.10"
+    );
+    assert_eq!(
+        amount(&r.scenario_totals.as_ref().unwrap().duties),
+        "280777.10"
+    );
 }

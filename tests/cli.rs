@@ -298,3 +298,61 @@ fn hts_import_writes_a_schedule_calc_uses() {
     std::fs::remove_dir_all(dir).unwrap();
     std::fs::remove_file(request).unwrap();
 }
+
+/// The built-in `us-hts-2026` is exactly what `scripts/compile_us_hts.sh` writes from the
+/// data in `data/us-tariff/`: the shipped preset cannot drift from its sources or from the
+/// importer. The report names each Section 301 heading not charged and why.
+#[test]
+fn the_built_in_official_schedule_is_what_the_importer_writes() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = std::env::temp_dir().join(format!("tariff-hts-preset-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = bin()
+        .current_dir(root)
+        .args([
+            "hts",
+            "import",
+            "data/us-tariff/usitc-hts-extract.json",
+            "--id",
+            "us-hts-2026",
+            "--section-301",
+            "data/us-tariff/s301_product_lists.csv",
+            "--fees-from",
+            "catalog/tariff_schedules/us-2026.json",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        report.contains("Section 301: 12223 list rows under 15 headings: 13 measures"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "not charged 9903.88.16 (1519 list rows): provision suspended (compiler's note)"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "not charged 9903.92.10 (1 list rows): the export has no row for this heading"
+        ),
+        "{report}"
+    );
+    let written = std::fs::read_to_string(dir.join("tariff_schedules/us-hts-2026.json")).unwrap();
+    let shipped =
+        std::fs::read_to_string(format!("{root}/catalog/tariff_schedules/us-hts-2026.json"))
+            .unwrap();
+    assert!(
+        written == shipped,
+        "catalog/tariff_schedules/us-hts-2026.json differs from what the importer writes: run scripts/compile_us_hts.sh"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -45,6 +45,11 @@ pub(super) const FILES: &[(Kind, &str, &str)] = &[
         "catalog/tariff_schedules/us-2026.json",
         include_str!("../../catalog/tariff_schedules/us-2026.json"),
     ),
+    (
+        Kind::TariffSchedule,
+        "catalog/tariff_schedules/us-hts-2026.json",
+        include_str!("../../catalog/tariff_schedules/us-hts-2026.json"),
+    ),
 ];
 
 #[cfg(test)]
@@ -78,6 +83,6 @@ mod tests {
         let c = super::super::Catalog::builtin().unwrap();
         assert_eq!(c.boms().count(), 4);
         assert_eq!(c.price_decks().count(), 2);
-        assert_eq!(c.tariff_schedules().count(), 2);
+        assert_eq!(c.tariff_schedules().count(), 3);
     }
 }

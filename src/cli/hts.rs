@@ -2,8 +2,10 @@
 //! wrapped extract) and writes its MFN rates as a catalog schedule that `serve --catalog` and
 //! `calc --catalog` load, reporting every line it could not use and why.
 
-use crate::hts::compile::{ScheduleMeta, mfn_schedule};
-use crate::hts::export;
+use crate::engine::model::Program;
+use crate::hts::compile::{ScheduleMeta, add_list_measures, list_measures, mfn_schedule};
+use crate::hts::{export, lists};
+use crate::pb;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -20,7 +22,14 @@ pub struct ImportArgs {
     pub as_of_date: Option<String>,
     /// Source text; default: the wrapper's `source`.
     pub source: Option<String>,
+    /// Section 301 product lists (CSV), if any.
+    pub section_301: Option<PathBuf>,
+    /// A schedule file whose fees the compiled schedule takes, if any.
+    pub fees_from: Option<PathBuf>,
 }
+
+/// The alternatives group of the Section 301 list measures: one Section 301 rate per line.
+const SECTION_301_GROUP: &str = "section-301";
 
 /// Imports the export and writes the schedule; returns the report to print.
 pub fn import(args: &ImportArgs) -> Result<String, String> {
@@ -42,10 +51,61 @@ pub fn import(args: &ImportArgs) -> Result<String, String> {
     let meta = ScheduleMeta {
         id: args.id.clone(),
         name: format!("US MFN rates (HTS export of {as_of_date})"),
-        as_of_date,
+        as_of_date: as_of_date.clone(),
         source,
     };
-    let schedule = mfn_schedule(&import, &meta);
+    let mut schedule = mfn_schedule(&import, &meta);
+    let mut lists_report = String::new();
+    if let Some(path) = &args.section_301 {
+        let csv = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let listed = lists::read(&csv).map_err(|e| format!("{}: {e}", path.display()))?;
+        let imported = lists::import(&export, &listed);
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        );
+        let measures = list_measures(
+            &imported,
+            Program::Section301,
+            SECTION_301_GROUP,
+            &meta,
+            &format!("the Section 301 product lists {name}"),
+        );
+        let _ = writeln!(
+            lists_report,
+            "Section 301: {} list rows under {} headings: {} measures (group {SECTION_301_GROUP:?}: one rate per line, the highest in force); {} headings not charged",
+            imported.rows,
+            imported.measures.len() + imported.unused.len(),
+            imported.measures.len(),
+            imported.unused.len()
+        );
+        for u in &imported.unused {
+            let _ = writeln!(
+                lists_report,
+                "not charged {} ({} list rows): {}",
+                u.heading, u.rows, u.reason
+            );
+        }
+        add_list_measures(&mut schedule, measures, Program::Section301);
+        schedule.name = format!("US HTS export of {as_of_date}: MFN and Section 301");
+    }
+    if let Some(path) = &args.fees_from {
+        let json = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let from: pb::TariffSchedule = serde_json::from_str(&json)
+            .map_err(|e| format!("{}: not a tariff schedule: {e}", path.display()))?;
+        let _ = writeln!(
+            lists_report,
+            "fees: {} from schedule {:?} ({})",
+            from.fees.len(),
+            from.id,
+            path.display()
+        );
+        schedule.description = format!(
+            "{}; fees (MPF, HMF) as in schedule {:?}",
+            schedule.description, from.id
+        );
+        schedule.fees = from.fees;
+    }
     let dir = args.out.join("tariff_schedules");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let path = dir.join(format!("{}.json", args.id));
@@ -57,7 +117,7 @@ pub fn import(args: &ImportArgs) -> Result<String, String> {
     let chapter99 = export.lines.iter().filter(|l| l.is_chapter99()).count();
     let _ = writeln!(
         report,
-        "{}: {} rows, {numbered} numbered lines ({chapter99} in chapter 99, not imported here)",
+        "{}: {} rows, {numbered} numbered lines ({chapter99} in chapter 99: charged only through product lists)",
         args.file.display(),
         export.rows
     );
@@ -76,6 +136,7 @@ pub fn import(args: &ImportArgs) -> Result<String, String> {
     for s in &import.skipped {
         let _ = writeln!(report, "skipped {}: {}", s.htsno, s.reason);
     }
+    report.push_str(&lists_report);
     let _ = writeln!(report, "wrote {}", path.display());
     Ok(report)
 }

@@ -4,8 +4,9 @@
 //! most specific, so a statistical line's rate replaces its subheading's, never adds to it.
 
 use super::export::MfnImport;
-use crate::convert::enums::unit_to_pb;
-use crate::engine::model::Rate;
+use super::lists::ListImport;
+use crate::convert::enums::{program_to_pb, unit_to_pb};
+use crate::engine::model::{Program, Rate};
 use crate::pb;
 use rust_decimal::Decimal;
 
@@ -42,6 +43,74 @@ fn rate_to_pb(rate: &Rate) -> pb::Rate {
     }
 }
 
+/// A program's product lists, compiled as alternatives: one measure per chapter 99 heading
+/// (its id the heading), all in one `group`, so a subheading listed under several headings
+/// pays the highest rate in force once. Each measure's source names the export's heading row,
+/// its rate text, the U.S. note it cites and the lists (`lists_source`) that put each
+/// subheading under it.
+pub fn list_measures(
+    import: &ListImport,
+    program: Program,
+    group: &str,
+    meta: &ScheduleMeta,
+    lists_source: &str,
+) -> Vec<pb::Measure> {
+    import
+        .measures
+        .iter()
+        .map(|m| pb::Measure {
+            id: m.heading.clone(),
+            name: format!(
+                "{} {} (lists {})",
+                program.label(),
+                m.heading,
+                m.lists.join(", ")
+            ),
+            program: program_to_pb(program) as i32,
+            hts_prefixes: m.hts8.clone(),
+            origins: m.origins.clone(),
+            effective_from: m.window.from.map(|d| d.to_string()).unwrap_or_default(),
+            effective_to: m.window.to.map(|d| d.to_string()).unwrap_or_default(),
+            rate: Some(rate_to_pb(&m.rate)),
+            basis: pb::DutyBasis::FullValue as i32,
+            alternative_group: group.to_string(),
+            source: format!(
+                "{}: heading {} {:?}{}; subheadings from {lists_source}",
+                meta.source,
+                m.heading,
+                m.text,
+                m.note
+                    .as_ref()
+                    .map(|n| format!(", HTSUS chapter 99 subchapter III {n}"))
+                    .unwrap_or_default()
+            ),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// What an MFN-only schedule's description ends with, until list measures are added.
+const NO_CHAPTER_99: &str = "; chapter 99 measures are not included";
+
+/// Adds a program's list measures ([`list_measures`]) to a schedule and says so in its
+/// description.
+pub fn add_list_measures(
+    schedule: &mut pb::TariffSchedule,
+    measures: Vec<pb::Measure>,
+    program: Program,
+) {
+    let base = schedule
+        .description
+        .strip_suffix(NO_CHAPTER_99)
+        .unwrap_or(&schedule.description);
+    schedule.description = format!(
+        "{base}; {} from its product lists: {} chapter 99 headings, the highest rate in force charged once per line",
+        program.label(),
+        measures.len()
+    );
+    schedule.measures.extend(measures);
+}
+
 /// The MFN rates of `import` as a USD schedule: measure `mfn-<HTS number>` on the line's
 /// digits, its source naming the line, its text and the parent it was inherited from.
 pub fn mfn_schedule(import: &MfnImport, meta: &ScheduleMeta) -> pb::TariffSchedule {
@@ -72,7 +141,7 @@ pub fn mfn_schedule(import: &MfnImport, meta: &ScheduleMeta) -> pb::TariffSchedu
         id: meta.id.clone(),
         name: meta.name.clone(),
         description: format!(
-            "Column 1 general (MFN) rates of {} HTS lines; chapter 99 measures are not included",
+            "Column 1 general (MFN) rates of {} HTS lines{NO_CHAPTER_99}",
             import.rates.len()
         ),
         currency: "USD".to_string(),

@@ -5,4 +5,5 @@
 pub mod compile;
 pub mod export;
 pub mod heading;
+pub mod lists;
 pub mod rate;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Compiles the built-in schedule `us-hts-2026` (catalog/tariff_schedules/us-hts-2026.json) from
+# the official data in data/us-tariff/: the USITC HTS export (MFN rates; the chapter 99
+# headings' rates, dates and notes), the Section 301 product lists, and the user fees of
+# `us-2026` (the HTS carries no fees). tests/cli.rs checks that the shipped file is exactly
+# what this command writes, so run it after changing any of its inputs or the importer.
+# Usage: scripts/compile_us_hts.sh [path/to/tariff-impact]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-}
+if [ -z "$bin" ]; then
+    cargo build --quiet
+    bin=target/debug/tariff-impact
+fi
+"$bin" hts import data/us-tariff/usitc-hts-extract.json --out catalog --id us-hts-2026 \
+    --section-301 data/us-tariff/s301_product_lists.csv \
+    --fees-from catalog/tariff_schedules/us-2026.json
