@@ -284,6 +284,10 @@ struct CalcCli {
     /// Rounding mode.
     #[arg(long, value_parser = ["half-up", "half-even"], default_value = "half-up")]
     rounding: String,
+    /// Fail when a schedule does not cover a dutied import (no MFN rate or no duty at all)
+    /// instead of answering with the gaps listed.
+    #[arg(long)]
+    require_coverage: bool,
     /// Output format.
     #[arg(long, value_parser = ["table", "json"], default_value = "table")]
     format: String,
@@ -372,6 +376,7 @@ fn run_calc(c: CalcCli) -> ExitCode {
             },
             stockpile: None,
             view: 0,
+            require_coverage: c.require_coverage,
         },
     };
     match cli::calc(catalog, &args) {

@@ -1199,3 +1199,110 @@ async fn a_group_mixing_programs_is_refused() {
         "baseline_schedule.measures[1].alternative_group"
     );
 }
+
+/// Never a silent zero: every dutied import a schedule does not cover is reported, per side,
+/// with its line, its import's field path and what is missing. The baseline schedule has an
+/// MFN rate for 8505 and a 10% IEEPA duty on every code; the scenario adds an MFN rate for
+/// 8482. A 100.00 bearing (8482.10) pays IEEPA only in the baseline (MFN missing there, not
+/// in the scenario); a gearbox (8483.40) imported whole is missing its MFN on both sides,
+/// and its bearing inside is dutied within the gearbox's value, so it has no gap of its own;
+/// the magnet (8505.11) is covered. With no IEEPA, the bearing has no duty at all.
+#[tokio::test]
+async fn imports_a_schedule_does_not_cover_are_reported_never_zero() {
+    let server = TestServer::start().await;
+    let import = |hts: &str| json!({"htsCode": hts, "origin": "DE", "transportMode": "TRANSPORT_MODE_AIR"});
+    let mfn = |id: &str, prefix: &str| {
+        json!({"id": id, "program": "PROGRAM_MFN", "htsPrefixes": [prefix], "rate": {"adValoremPercent": "2"}})
+    };
+    let ieepa = json!({"id": "ieepa", "program": "PROGRAM_IEEPA", "rate": {"adValoremPercent": "10"}});
+    let bom = json!({"id": "b", "currency": "USD", "items": [
+        {"id": "bearing", "unitPrice": "100", "import": import("8482.10.5044")},
+        {"id": "gearbox", "import": import("8483.40.5010"), "children": [
+            {"id": "bearing", "unitPrice": "50", "import": import("8482.10.5044")}]},
+        {"id": "magnet", "unitPrice": "100", "import": import("8505.11.0070")}]});
+    let request = |baseline: Value, scenario: Value, require: bool| {
+        json!({"bom": bom, "baselinePrices": deck("p", &[]),
+               "baselineSchedule": schedule(baseline, json!([])),
+               "scenarioSchedule": schedule(scenario, json!([])),
+               "options": {"entryDate": "2026-03-02", "requireCoverage": require}})
+    };
+    let with_ieepa = request(
+        json!([mfn("mfn-8505", "8505"), ieepa.clone()]),
+        json!([mfn("mfn-8505", "8505"), mfn("mfn-8482", "8482"), ieepa]),
+        false,
+    );
+    let r = calculate(&server, with_ieepa.clone()).await;
+    let gaps: Vec<_> = r
+        .coverage_gaps
+        .iter()
+        .map(|g| {
+            (
+                g.path.as_str(),
+                g.field_path.as_str(),
+                g.hts_code.as_str(),
+                g.origin.as_str(),
+                pb::Side::try_from(g.side).unwrap(),
+                pb::CoverageMissing::try_from(g.missing).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        gaps,
+        [
+            ("bearing", "bom.items[0].import", "8482.10.5044", "DE", pb::Side::Baseline, pb::CoverageMissing::MfnRate),
+            ("gearbox", "bom.items[1].import", "8483.40.5010", "DE", pb::Side::Both, pb::CoverageMissing::MfnRate),
+        ]
+    );
+    assert_eq!(
+        r.coverage_gaps[1].description,
+        "gearbox: HTS 8483.40.5010 from DE: no MFN rate in schedule \"test\" on 2026-03-02 (baseline and scenario); its MFN duty is not in the cost"
+    );
+    assert!(r.notes.contains(&r.coverage_gaps[0].description), "{:?}", r.notes);
+    // The bearing: IEEPA 10.00 on both sides, MFN 2.00 in the scenario only.
+    assert_eq!(amount(&line(&r, "bearing").baseline.as_ref().unwrap().duties), "10.00");
+    assert_eq!(amount(&line(&r, "bearing").scenario.as_ref().unwrap().duties), "12.00");
+
+    // No duty measure at all for the bearing and the gearbox.
+    let bare = request(json!([mfn("mfn-8505", "8505")]), json!([mfn("mfn-8505", "8505")]), false);
+    let r = calculate(&server, bare).await;
+    let missing: Vec<_> = r
+        .coverage_gaps
+        .iter()
+        .map(|g| (g.path.as_str(), pb::CoverageMissing::try_from(g.missing).unwrap()))
+        .collect();
+    assert_eq!(
+        missing,
+        [("bearing", pb::CoverageMissing::AnyDuty), ("gearbox", pb::CoverageMissing::AnyDuty)]
+    );
+
+    // require_coverage turns the gaps into FAILED_PRECONDITION, one violation per gap.
+    let mut strict = with_ieepa;
+    strict["options"]["requireCoverage"] = json!(true);
+    let status = common::calculate_err(&server, common::request(strict)).await;
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    let failure = status.get_details_precondition_failure().unwrap();
+    let subjects: Vec<_> = failure
+        .violations
+        .iter()
+        .map(|v| (v.r#type.as_str(), v.subject.as_str()))
+        .collect();
+    assert_eq!(
+        subjects,
+        [("COVERAGE_GAP", "bom.items[0].import"), ("COVERAGE_GAP", "bom.items[1].import")]
+    );
+    assert!(status.message().starts_with("require_coverage: 2 dutied import(s) not covered"), "{}", status.message());
+
+    // Covered everywhere: require_coverage answers as usual.
+    let covered = request(
+        json!([mfn("mfn-85", "85")]),
+        json!([mfn("mfn-84", "84"), mfn("mfn-85", "85")]),
+        true,
+    );
+    let covered = json!({"bom": {"id": "b", "currency": "USD", "items": [
+        {"id": "magnet", "unitPrice": "100", "import": import("8505.11.0070")}]},
+        "baselinePrices": covered["baselinePrices"], "baselineSchedule": covered["baselineSchedule"],
+        "scenarioSchedule": covered["scenarioSchedule"], "options": covered["options"]});
+    let r = calculate(&server, covered).await;
+    assert!(r.coverage_gaps.is_empty());
+    assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().duties), "2.00");
+}

@@ -286,7 +286,8 @@ fn preset_requests_parse_from_the_readme_json() {
 /// - an electric vehicle 8703.80.00.20 at 30,000.00: MFN 2.5% = 750.00, Section 301 9903.91.03
 ///   (100% since 2024-09-27, note 31(d)) = 30,000.00;
 /// - an etch tool 8486.20.00.00 at 1,000,000.00: MFN Free = 0.00, Section 301 9903.88.02
-///   (list 2, 25%) = 250,000.00; it is also on list 4B (9903.88.16), suspended, so not charged.
+///   (list 2, 25%) = 250,000.00; it is also on list 4B (9903.88.16), suspended, so not charged;
+/// - a bearing 8482.10.50.44 at 100.00, which the extract has no MFN line for (below).
 ///
 /// MPF (us-2026's fees: 0.3464%, FY2026 33.58-651.50 per entry) is charged per line's entry.
 #[tokio::test]
@@ -302,7 +303,8 @@ async fn the_official_schedule_charges_mfn_and_section_301_by_the_hts() {
             "bom": {"id": "parts", "currency": "USD", "items": [
                 part("magnets", "100", "8505.11.0070"),
                 part("ev", "30000", "8703.80.0020"),
-                part("etch-tool", "1000000", "8486.20.0000")]},
+                part("etch-tool", "1000000", "8486.20.0000"),
+                part("bearing", "100", "8482.10.5044")]},
             "baselinePrices": common::deck("p", &[]),
             "baselineScheduleId": "us-hts-2026",
             "options": {"entryDate": "2025-12-15", "scenarioEntryDate": "2026-03-02"}
@@ -348,13 +350,25 @@ async fn the_official_schedule_charges_mfn_and_section_301_by_the_hts() {
             ]
         );
     }
-    // Duties: 2.10 + 30,750.00 + 250,000.00 = 280,752.10, then 25.00 more for the magnets.
+    // The bearing 8482.10.50 is on lists 1 and 3 (9903.88.01 and 9903.88.03, 25% each): one
+    // 25.00, the first listed. The extract has no MFN line for 8482: a coverage gap, not a
+    // silent zero.
+    for scenario in [false, true] {
+        assert_eq!(duties("bearing", scenario), [pair("9903.88.01", "25.00")]);
+    }
+    let gap = &r.coverage_gaps[..];
+    assert_eq!(gap.len(), 1, "{gap:?}");
     assert_eq!(
-        amount(&r.baseline_totals.as_ref().unwrap().duties),
-        "280752.10"
+        (gap[0].path.as_str(), gap[0].field_path.as_str(), gap[0].side, gap[0].missing),
+        (
+            "bearing",
+            "bom.items[3].import",
+            pb::Side::Both as i32,
+            pb::CoverageMissing::MfnRate as i32
+        )
     );
-    assert_eq!(
-        amount(&r.scenario_totals.as_ref().unwrap().duties),
-        "280777.10"
-    );
+    // Duties: 2.10 + 30,750.00 + 250,000.00 + 25.00 = 280,777.10, then 25.00 more for the
+    // magnets.
+    assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().duties), "280777.10");
+    assert_eq!(amount(&r.scenario_totals.as_ref().unwrap().duties), "280802.10");
 }

@@ -161,6 +161,9 @@ pub fn response_bytes(e: &Estimate, explain: bool) -> u64 {
         e.incentives.saturating_mul(RESPONSE_INCENTIVE),
         e.notes.saturating_mul(RESPONSE_NOTE),
         e.line_text_bytes.saturating_mul(2),
+        // A coverage gap is an entry and a note, each naming its line.
+        e.gaps.saturating_mul(2 * RESPONSE_NOTE),
+        e.line_text_bytes.saturating_mul(2),
     ];
     let lines = if explain {
         [

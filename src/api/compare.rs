@@ -126,6 +126,7 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
     }
 
     let explain = options.explain;
+    let require_coverage = req.options.as_ref().is_some_and(|o| o.require_coverage);
     let shape = estimate::bom_shape(&bom.bom);
     let field_paths = bom.path_bytes("bom");
     let scenarios: Vec<_> = scenarios
@@ -138,6 +139,7 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
                 scenario_schedule: schedule.unwrap_or_else(|| baseline_schedule.clone()),
                 baseline_prices: baseline_prices.clone(),
                 baseline_schedule: baseline_schedule.clone(),
+                require_coverage,
             };
             let mut o = options.clone();
             if let Some(d) = date {

@@ -13,7 +13,7 @@
 use crate::engine::{InputError, Stopped};
 use std::time::Duration;
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, StatusExt};
 
 /// Most field violations returned in one status or batch error.
 pub(crate) const MAX_VIOLATIONS: usize = 20;
@@ -150,6 +150,10 @@ pub enum ApiError {
     /// A batch's running total left the decimal range: OUT_OF_RANGE, ending the stream (the
     /// items so far were answered).
     TotalOverflow,
+    /// The request asked for full coverage (`require_coverage`) and a schedule does not
+    /// cover some dutied imports: FAILED_PRECONDITION with a `google.rpc.PreconditionFailure`
+    /// listing each as (import field path, what is missing).
+    NotCovered(Vec<(String, String)>),
     /// A bug: the calculation panicked or produced what cannot be represented. INTERNAL, for
     /// this call alone.
     Internal,
@@ -219,6 +223,7 @@ impl ApiError {
             ApiError::Stopped(Stopped::ShuttingDown) => Code::Unavailable,
             ApiError::StreamIdle { .. } => Code::DeadlineExceeded,
             ApiError::TotalOverflow => Code::OutOfRange,
+            ApiError::NotCovered(_) => Code::FailedPrecondition,
             ApiError::Internal => Code::Internal,
         }
     }
@@ -295,6 +300,13 @@ impl ApiError {
             ApiError::TotalOverflow => "the batch's fleet total exceeds the 28-digit decimal \
                                         range; the stream is closed"
                 .to_string(),
+            ApiError::NotCovered(gaps) => match gaps.first() {
+                Some((_, first)) => format!(
+                    "require_coverage: {} dutied import(s) not covered by the schedule, e.g. {first}",
+                    gaps.len()
+                ),
+                None => "require_coverage: a dutied import is not covered".to_string(),
+            },
             ApiError::Internal => "internal error: the calculation failed unexpectedly".to_string(),
         };
         cut(&m, MAX_MESSAGE)
@@ -379,6 +391,27 @@ impl ApiError {
             ),
             ApiError::Overloaded { .. } => {
                 ErrorDetails::with_retry_info(Some(Duration::from_millis(100)))
+            }
+            ApiError::NotCovered(gaps) => {
+                let mut violations: Vec<PreconditionViolation> = gaps
+                    .iter()
+                    .take(listed)
+                    .map(|(subject, description)| {
+                        PreconditionViolation::new(
+                            "COVERAGE_GAP",
+                            cut(subject, MAX_FIELD_PATH),
+                            cut(description, MAX_VIOLATION_TEXT),
+                        )
+                    })
+                    .collect();
+                if gaps.len() > violations.len() {
+                    violations.push(PreconditionViolation::new(
+                        "COVERAGE_GAP",
+                        "",
+                        format!("{} more gap(s) not listed", gaps.len() - violations.len()),
+                    ));
+                }
+                ErrorDetails::with_precondition_failure(violations)
             }
             _ => ErrorDetails::new(),
         }

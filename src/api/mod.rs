@@ -10,6 +10,7 @@ pub mod capacity;
 pub(crate) mod catalog_service;
 pub mod compare;
 pub(crate) mod cost_impact_service;
+pub(crate) mod coverage;
 pub(crate) mod error;
 pub mod guard;
 pub(crate) mod resolve;

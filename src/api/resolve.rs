@@ -79,6 +79,8 @@ pub(crate) struct Resolved {
     pub baseline_schedule: ScheduleRef,
     /// Scenario schedule.
     pub scenario_schedule: ScheduleRef,
+    /// Refuse a result with coverage gaps (`options.require_coverage`).
+    pub require_coverage: bool,
 }
 
 impl Resolved {
@@ -96,7 +98,12 @@ impl Resolved {
 
     /// Costs these inputs with `options` (the engine's [`Impact`]), counting on `meter`.
     pub(crate) fn calculate(&self, options: &Options, meter: &Meter) -> Result<Impact, ApiError> {
-        engine::calculate(&self.scenario(options), meter).map_err(|e| self.error(e))
+        let impact =
+            engine::calculate(&self.scenario(options), meter).map_err(|e| self.error(e))?;
+        if self.require_coverage && !impact.coverage_gaps.is_empty() {
+            return Err(super::coverage::refusal(&impact, self, options));
+        }
+        Ok(impact)
     }
 
     /// The field path of the BOM in the request.
@@ -599,6 +606,7 @@ pub(crate) fn resolve(
                 scenario_schedule: scenario_schedule.unwrap_or_else(|| baseline_schedule.clone()),
                 baseline_prices,
                 baseline_schedule,
+                require_coverage: req.options.as_ref().is_some_and(|o| o.require_coverage),
             };
             match resolved.cross_check() {
                 e if e.is_empty() => Ok((resolved, options)),

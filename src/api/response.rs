@@ -106,6 +106,7 @@ pub(crate) fn impact_response(
     };
     let b = &impact.baseline;
     let s = &impact.scenario;
+    let coverage_gaps = super::coverage::entries(impact, inputs, options);
     pb::CalculateImpactResponse {
         currency: f.currency.code.to_string(),
         baseline_unit_cost: f.money_exact(b.totals.total, b.totals.exact_total),
@@ -132,7 +133,13 @@ pub(crate) fn impact_response(
         materials: impact.materials.iter().map(|m| f.material(m)).collect(),
         annual_impact: impact.annual_impact.and_then(|a| f.money(a)),
         inputs: Some(inputs_used(impact, inputs, options)),
-        notes: impact.notes.clone(),
+        notes: impact
+            .notes
+            .iter()
+            .cloned()
+            .chain(coverage_gaps.iter().map(|g| g.description.clone()))
+            .collect(),
+        coverage_gaps,
         incentives: impact
             .incentives
             .iter()

@@ -9,8 +9,8 @@ use super::error::{Attribute, CheckedAt, Error, InputError, Locator, Reason};
 use super::fees;
 use super::incentive::{self, IncentiveOutcome};
 use super::line::ImportedLine;
-pub(crate) use super::line::{Charge, LineCost, LineKind, PricedMaterial};
-use super::model::{Bom, Import, Item, ItemKind, Measure, Options, PriceDeck, Schedule};
+pub(crate) use super::line::{Charge, Gap, LineCost, LineKind, Missing, PricedMaterial};
+use super::model::{Bom, Import, Item, ItemKind, Measure, Options, PriceDeck, Program, Schedule};
 use super::money::{RoundingMode, quantize};
 use super::text::clip;
 use super::units::{self, ConvertError};
@@ -70,6 +70,8 @@ pub struct Costing {
     pub incentives: Vec<IncentiveOutcome>,
     /// Remarks (ignored declarations, de minimis).
     pub notes: Vec<String>,
+    /// Dutied imports the schedule does not cover, in line order.
+    pub gaps: Vec<Gap>,
 }
 
 struct Walk<'a> {
@@ -152,7 +154,8 @@ pub(crate) fn finish(
         mut notes,
         totals: goods,
     } = g;
-    let charges = charge_imports(&imports, side, options, bom.currency, &mut notes)?;
+    let mut gaps = Vec::new();
+    let charges = charge_imports(&imports, side, options, bom.currency, &mut notes, &mut gaps)?;
     let mut totals = add_charges(goods, charges.iter().map(|(_, c)| c))?;
     for (line, charge) in charges {
         lines[line].charges.push(charge);
@@ -180,6 +183,7 @@ pub(crate) fn finish(
         measures_in_force,
         incentives,
         notes,
+        gaps,
     })
 }
 
@@ -199,6 +203,7 @@ pub(crate) fn total_only(
         },
         options,
         bom.currency,
+        &mut Vec::new(),
         &mut Vec::new(),
     )?;
     let mut totals = add_charges(g.totals, charges.iter().map(|(_, c)| c))?;
@@ -403,7 +408,8 @@ impl<'a> Walk<'a> {
     }
 }
 
-/// Charges duties and fees on every imported line, honouring de minimis per entry (origin).
+/// Charges duties and fees on every imported line, honouring de minimis per entry (origin),
+/// and records in `gaps` each dutied line no MFN rate (or no measure at all) matched.
 /// Work: one unit per imported line for de minimis (when a threshold is set), one per line
 /// plus one per candidate measure the index finds for it, and one per line per fee in force.
 fn charge_imports(
@@ -412,6 +418,7 @@ fn charge_imports(
     options: &Options,
     currency: Currency,
     notes: &mut Vec<String>,
+    gaps: &mut Vec<Gap>,
 ) -> Result<Vec<(usize, Charge)>, Error> {
     let mut out = Vec::new();
     let date = side.entry_date;
@@ -434,6 +441,21 @@ fn charge_imports(
             .filter(|m| m.window.contains(date) && m.covers_origin(imported.import))
             .collect();
         duty::one_mfn_rate(&mut applicable, &imported.import.hts_digits);
+        let missing = if applicable.is_empty() {
+            Some(Missing::AnyDuty)
+        } else if applicable.iter().all(|m| m.program != Program::Mfn) {
+            Some(Missing::MfnRate)
+        } else {
+            None
+        };
+        if let Some(missing) = missing {
+            gaps.push(Gap {
+                line: imported.line,
+                missing,
+                hts_code: imported.import.hts_code.clone(),
+                origin: imported.import.origin.clone(),
+            });
+        }
         let target = Dutiable {
             imported,
             currency,

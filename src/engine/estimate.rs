@@ -44,6 +44,8 @@ pub struct Estimate {
     pub material_text_bytes: u64,
     /// Incentives of both schedules.
     pub incentives: u64,
+    /// Coverage gaps: at most one per dutied import and side.
+    pub gaps: u64,
 }
 
 impl Estimate {
@@ -216,10 +218,12 @@ fn calculation_from(
     // de minimis threshold may note every origin.
     let de_minimis = [base, scen].iter().filter(|p| p.de_minimis).count() as u64;
     let notes = 2 * shape.ignored_imports + de_minimis * units(shape.origins.len());
+    let gaps = 2 * units(shape.dutied.len());
     // Two goods walks; each schedule charges the imports of both price sides; each side's
     // incentives test every line twice (own side and the crossed costing); the measures in
     // force are listed once per side; the summaries read every charge, line and note; a
-    // stockpile of named materials reads every line once more.
+    // stockpile of named materials reads every line once more; the gaps of both sides are
+    // merged.
     let work = [
         2 * l,
         2 * base.units,
@@ -231,6 +235,7 @@ fn calculation_from(
         l,
         notes,
         l,
+        gaps,
     ]
     .iter()
     .fold(0u64, |a, b| a.saturating_add(*b));
@@ -257,6 +262,7 @@ fn calculation_from(
         measure_text_bytes: base.text_bytes + scen.text_bytes,
         material_text_bytes: 0,
         incentives: base.incentives + scen.incentives,
+        gaps,
     }
 }
 
@@ -375,8 +381,9 @@ mod tests {
     /// filed once, under "85"), 1 fee, 3 measures per schedule. One pass of a schedule is
     /// (1 + 2) + 1 x 1 = 4 units and makes 2 + 1 = 3 charges. Estimate: goods 2L = 4, four
     /// passes 16, measures in force 3 + 3 = 6, summaries of 3 + 3 charges 6, materials L = 2,
-    /// no notes (no declaration is ignored, no de minimis), stockpile L = 2: 36. The meter
-    /// counts what happens: the same but no stockpile: 34.
+    /// no notes (no declaration is ignored, no de minimis), stockpile L = 2, coverage gaps of
+    /// one dutied import on two sides 2: 38. The meter counts what happens: the same but no
+    /// stockpile and no gap (m2 is an MFN rate): 34.
     #[test]
     fn the_estimate_and_the_meter_agree_with_a_count_by_hand() {
         let (bom, deck, schedule, options) = (bom(1), deck(), schedule(), options());
@@ -389,7 +396,7 @@ mod tests {
             options: &options,
         };
         let e = calculation(&s);
-        assert_eq!((e.lines, e.charges, e.units), (2, 6, 36));
+        assert_eq!((e.lines, e.charges, e.units, e.gaps), (2, 6, 38, 2));
         let meter = Meter::unlimited();
         let impact = calculate(&s, &meter).unwrap();
         assert_eq!(meter.used(), 34);

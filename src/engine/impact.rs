@@ -1,7 +1,7 @@
 //! A whole calculation: the baseline and scenario costings, the exact effect split from the
 //! two crossed costings, and the per-measure and per-material summaries.
 
-use super::costing::{self, Costing, LineKind, Side};
+use super::costing::{self, Costing, Gap, LineKind, Side};
 use super::currency::Currency;
 use super::error::{CheckedAt, Error, InputError, Locator, Reason, Role, Setting};
 use super::incentive::IncentiveOutcome;
@@ -83,6 +83,53 @@ pub struct Impact {
     pub incentives: Vec<(Option<IncentiveOutcome>, Option<IncentiveOutcome>)>,
     /// The stockpile's effect, if a stockpile was given.
     pub stockpile: Option<StockpileOutcome>,
+    /// Dutied imports a side's schedule does not cover, each once with the sides it
+    /// concerns: the baseline's in line order, then the scenario's own.
+    pub coverage_gaps: Vec<CoverageGap>,
+}
+
+/// A coverage gap and the sides whose schedule has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageGap {
+    /// The gap.
+    pub gap: Gap,
+    /// The baseline schedule has it.
+    pub baseline: bool,
+    /// The scenario schedule has it.
+    pub scenario: bool,
+}
+
+/// The gaps of both sides, a gap both sides have listed once. One unit of work per gap.
+fn coverage_gaps(
+    baseline: &Costing,
+    scenario: &Costing,
+    meter: &Meter,
+) -> Result<Vec<CoverageGap>, Error> {
+    meter.charge(work_units(baseline.gaps.len() + scenario.gaps.len()))?;
+    let key = |g: &Gap| (g.line, g.missing);
+    let in_scenario: HashSet<_> = scenario.gaps.iter().map(key).collect();
+    let in_baseline: HashSet<_> = baseline.gaps.iter().map(key).collect();
+    let mut out: Vec<CoverageGap> = baseline
+        .gaps
+        .iter()
+        .map(|g| CoverageGap {
+            gap: g.clone(),
+            baseline: true,
+            scenario: in_scenario.contains(&key(g)),
+        })
+        .collect();
+    out.extend(
+        scenario
+            .gaps
+            .iter()
+            .filter(|g| !in_baseline.contains(&key(g)))
+            .map(|g| CoverageGap {
+                gap: g.clone(),
+                baseline: false,
+                scenario: true,
+            }),
+    );
+    Ok(out)
 }
 
 /// The delta over a shock horizon with a stockpile bought at baseline prices.
@@ -159,6 +206,7 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
     };
     let incentives = incentive_pairs(&baseline, &scenario);
     let (measures, materials, notes) = summaries(&baseline, &scenario, meter)?;
+    let coverage_gaps = coverage_gaps(&baseline, &scenario, meter)?;
     Ok(Impact {
         currency,
         baseline,
@@ -174,6 +222,7 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
         notes,
         incentives,
         stockpile,
+        coverage_gaps,
     })
 }
 

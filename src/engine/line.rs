@@ -56,6 +56,29 @@ pub struct Charge {
     pub formula: String,
 }
 
+/// What a side's schedule lacks for a dutied import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Missing {
+    /// No MFN (column 1) rate matched: the line pays other programs only.
+    MfnRate,
+    /// No duty measure matched at all.
+    AnyDuty,
+}
+
+/// A dutied import a side's schedule does not cover: its missing duty is unknown, not zero
+/// by rule, so results report it instead of charging a silent zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    /// The line, by its position in the BOM's depth-first order.
+    pub line: usize,
+    /// What is missing.
+    pub missing: Missing,
+    /// The HTS code declared.
+    pub hts_code: String,
+    /// The origin declared.
+    pub origin: Arc<str>,
+}
+
 /// The amounts one BOM item carries itself on one side. Lines come in the BOM's depth-first
 /// order, the order of [`Bom::lines`](super::model::Bom::lines), which gives their paths and descriptions.
 #[derive(Debug, Clone)]

@@ -1,0 +1,102 @@
+//! Coverage gaps as a result reports them (`coverage_gaps`, one note each) and as
+//! `require_coverage` refuses them: the line's path, its import's field path, and what the
+//! side's schedule lacks on its entry date, in words.
+
+use super::error::ApiError;
+use super::resolve::Resolved;
+use crate::engine::impact::{CoverageGap, Impact};
+use crate::engine::line::Missing;
+use crate::engine::model::Options;
+use crate::engine::text::clip;
+use crate::pb;
+use std::collections::HashMap;
+
+/// The gaps of `impact`, computed from `inputs` with `options`, as the response lists them.
+pub(crate) fn entries(
+    impact: &Impact,
+    inputs: &Resolved,
+    options: &Options,
+) -> Vec<pb::CoverageGap> {
+    if impact.coverage_gaps.is_empty() {
+        return Vec::new();
+    }
+    let paths = readable_paths(impact, inputs);
+    impact
+        .coverage_gaps
+        .iter()
+        .map(|g| {
+            let path = paths.get(&g.gap.line).cloned().unwrap_or_default();
+            pb::CoverageGap {
+                description: describe(g, &path, inputs, options),
+                field_path: format!(
+                    "{}.import",
+                    inputs.bom.path(&inputs.bom_field(), g.gap.line)
+                ),
+                path,
+                hts_code: g.gap.hts_code.clone(),
+                origin: g.gap.origin.to_string(),
+                side: match (g.baseline, g.scenario) {
+                    (true, true) => pb::Side::Both,
+                    (true, false) => pb::Side::Baseline,
+                    _ => pb::Side::Scenario,
+                } as i32,
+                missing: match g.gap.missing {
+                    Missing::MfnRate => pb::CoverageMissing::MfnRate,
+                    Missing::AnyDuty => pb::CoverageMissing::AnyDuty,
+                } as i32,
+            }
+        })
+        .collect()
+}
+
+/// The refusal `require_coverage` asks for when `impact` has gaps.
+pub(crate) fn refusal(impact: &Impact, inputs: &Resolved, options: &Options) -> ApiError {
+    ApiError::NotCovered(
+        entries(impact, inputs, options)
+            .into_iter()
+            .map(|g| (g.field_path, g.description))
+            .collect(),
+    )
+}
+
+/// The readable paths of the lines that have a gap, from one walk of the BOM.
+fn readable_paths(impact: &Impact, inputs: &Resolved) -> HashMap<usize, String> {
+    let wanted: std::collections::HashSet<usize> =
+        impact.coverage_gaps.iter().map(|g| g.gap.line).collect();
+    inputs
+        .bom
+        .bom
+        .lines()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| wanted.contains(i))
+        .map(|(i, l)| (i, l.path))
+        .collect()
+}
+
+/// "rotor/magnets: HTS 8505.11.0070 from CN: no MFN rate in schedule "us-2026" on 2026-03-02
+/// (baseline and scenario); its MFN duty is not in the cost".
+fn describe(g: &CoverageGap, path: &str, inputs: &Resolved, options: &Options) -> String {
+    let (what, left_out) = match g.gap.missing {
+        Missing::MfnRate => ("no MFN rate", "its MFN duty is not in the cost"),
+        Missing::AnyDuty => ("no duty measure", "no duty is in the cost"),
+    };
+    let side = |schedule: &str, date| format!("schedule {:?} on {date}", clip(schedule));
+    let base = side(&inputs.baseline_schedule.value.id, options.entry_date);
+    let scen = side(
+        &inputs.scenario_schedule.value.id,
+        options.scenario_entry_date,
+    );
+    let sides = match (g.baseline, g.scenario) {
+        (true, true) if base == scen => format!("in {base} (baseline and scenario)"),
+        (true, true) => format!("in {base} (baseline) nor in {scen} (scenario)"),
+        (true, false) => format!("in {base} (baseline)"),
+        _ => format!("in {scen} (scenario)"),
+    };
+    format!(
+        "{}: HTS {} from {}: {what} {sides}; {left_out}",
+        clip(path),
+        clip(&g.gap.hts_code),
+        g.gap.origin
+    )
+}
