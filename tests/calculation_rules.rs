@@ -1210,11 +1210,11 @@ async fn a_group_mixing_programs_is_refused() {
 #[tokio::test]
 async fn imports_a_schedule_does_not_cover_are_reported_never_zero() {
     let server = TestServer::start().await;
-    let import = |hts: &str| json!({"htsCode": hts, "origin": "DE", "transportMode": "TRANSPORT_MODE_AIR"});
-    let mfn = |id: &str, prefix: &str| {
-        json!({"id": id, "program": "PROGRAM_MFN", "htsPrefixes": [prefix], "rate": {"adValoremPercent": "2"}})
-    };
-    let ieepa = json!({"id": "ieepa", "program": "PROGRAM_IEEPA", "rate": {"adValoremPercent": "10"}});
+    let import =
+        |hts: &str| json!({"htsCode": hts, "origin": "DE", "transportMode": "TRANSPORT_MODE_AIR"});
+    let mfn = |id: &str, prefix: &str| json!({"id": id, "program": "PROGRAM_MFN", "htsPrefixes": [prefix], "rate": {"adValoremPercent": "2"}});
+    let ieepa =
+        json!({"id": "ieepa", "program": "PROGRAM_IEEPA", "rate": {"adValoremPercent": "10"}});
     let bom = json!({"id": "b", "currency": "USD", "items": [
         {"id": "bearing", "unitPrice": "100", "import": import("8482.10.5044")},
         {"id": "gearbox", "import": import("8483.40.5010"), "children": [
@@ -1249,30 +1249,66 @@ async fn imports_a_schedule_does_not_cover_are_reported_never_zero() {
     assert_eq!(
         gaps,
         [
-            ("bearing", "bom.items[0].import", "8482.10.5044", "DE", pb::Side::Baseline, pb::CoverageMissing::MfnRate),
-            ("gearbox", "bom.items[1].import", "8483.40.5010", "DE", pb::Side::Both, pb::CoverageMissing::MfnRate),
+            (
+                "bearing",
+                "bom.items[0].import",
+                "8482.10.5044",
+                "DE",
+                pb::Side::Baseline,
+                pb::CoverageMissing::MfnRate
+            ),
+            (
+                "gearbox",
+                "bom.items[1].import",
+                "8483.40.5010",
+                "DE",
+                pb::Side::Both,
+                pb::CoverageMissing::MfnRate
+            ),
         ]
     );
     assert_eq!(
         r.coverage_gaps[1].description,
         "gearbox: HTS 8483.40.5010 from DE: no MFN rate in schedule \"test\" on 2026-03-02 (baseline and scenario); its MFN duty is not in the cost"
     );
-    assert!(r.notes.contains(&r.coverage_gaps[0].description), "{:?}", r.notes);
+    assert!(
+        r.notes.contains(&r.coverage_gaps[0].description),
+        "{:?}",
+        r.notes
+    );
     // The bearing: IEEPA 10.00 on both sides, MFN 2.00 in the scenario only.
-    assert_eq!(amount(&line(&r, "bearing").baseline.as_ref().unwrap().duties), "10.00");
-    assert_eq!(amount(&line(&r, "bearing").scenario.as_ref().unwrap().duties), "12.00");
+    assert_eq!(
+        amount(&line(&r, "bearing").baseline.as_ref().unwrap().duties),
+        "10.00"
+    );
+    assert_eq!(
+        amount(&line(&r, "bearing").scenario.as_ref().unwrap().duties),
+        "12.00"
+    );
 
     // No duty measure at all for the bearing and the gearbox.
-    let bare = request(json!([mfn("mfn-8505", "8505")]), json!([mfn("mfn-8505", "8505")]), false);
+    let bare = request(
+        json!([mfn("mfn-8505", "8505")]),
+        json!([mfn("mfn-8505", "8505")]),
+        false,
+    );
     let r = calculate(&server, bare).await;
     let missing: Vec<_> = r
         .coverage_gaps
         .iter()
-        .map(|g| (g.path.as_str(), pb::CoverageMissing::try_from(g.missing).unwrap()))
+        .map(|g| {
+            (
+                g.path.as_str(),
+                pb::CoverageMissing::try_from(g.missing).unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         missing,
-        [("bearing", pb::CoverageMissing::AnyDuty), ("gearbox", pb::CoverageMissing::AnyDuty)]
+        [
+            ("bearing", pb::CoverageMissing::AnyDuty),
+            ("gearbox", pb::CoverageMissing::AnyDuty)
+        ]
     );
 
     // require_coverage turns the gaps into FAILED_PRECONDITION, one violation per gap.
@@ -1287,10 +1323,23 @@ async fn imports_a_schedule_does_not_cover_are_reported_never_zero() {
         .map(|v| (v.r#type.as_str(), v.subject.as_str()))
         .collect();
     assert_eq!(
-        subjects,
-        [("COVERAGE_GAP", "bom.items[0].import"), ("COVERAGE_GAP", "bom.items[1].import")]
+        failure.violations[1].description,
+        "no MFN rate for HTS 8483.40.5010 from DE in schedule \"test\" on 2026-03-02 (baseline and scenario)"
     );
-    assert!(status.message().starts_with("require_coverage: 2 dutied import(s) not covered"), "{}", status.message());
+    assert_eq!(
+        subjects,
+        [
+            ("COVERAGE_GAP", "bom.items[0].import"),
+            ("COVERAGE_GAP", "bom.items[1].import")
+        ]
+    );
+    assert!(
+        status
+            .message()
+            .starts_with("require_coverage: 2 dutied import(s) not covered, e.g. bom.items[0].import: no MFN rate for HTS 8482.10.5044 from DE in schedule \"test\" on 2026-03-02 (baseline)"),
+        "{}",
+        status.message()
+    );
 
     // Covered everywhere: require_coverage answers as usual.
     let covered = request(

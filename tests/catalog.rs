@@ -359,7 +359,12 @@ async fn the_official_schedule_charges_mfn_and_section_301_by_the_hts() {
     let gap = &r.coverage_gaps[..];
     assert_eq!(gap.len(), 1, "{gap:?}");
     assert_eq!(
-        (gap[0].path.as_str(), gap[0].field_path.as_str(), gap[0].side, gap[0].missing),
+        (
+            gap[0].path.as_str(),
+            gap[0].field_path.as_str(),
+            gap[0].side,
+            gap[0].missing
+        ),
         (
             "bearing",
             "bom.items[3].import",
@@ -369,6 +374,12 @@ async fn the_official_schedule_charges_mfn_and_section_301_by_the_hts() {
     );
     // Duties: 2.10 + 30,750.00 + 250,000.00 + 25.00 = 280,777.10, then 25.00 more for the
     // magnets.
-    assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().duties), "280777.10");
-    assert_eq!(amount(&r.scenario_totals.as_ref().unwrap().duties), "280802.10");
+    assert_eq!(
+        amount(&r.baseline_totals.as_ref().unwrap().duties),
+        "280777.10"
+    );
+    assert_eq!(
+        amount(&r.scenario_totals.as_ref().unwrap().duties),
+        "280802.10"
+    );
 }

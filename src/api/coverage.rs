@@ -52,10 +52,19 @@ pub(crate) fn entries(
 /// The refusal `require_coverage` asks for when `impact` has gaps.
 pub(crate) fn refusal(impact: &Impact, inputs: &Resolved, options: &Options) -> ApiError {
     ApiError::NotCovered(
-        entries(impact, inputs, options)
-            .into_iter()
-            .map(|g| (g.field_path, g.description))
+        impact
+            .coverage_gaps
+            .iter()
+            .map(|g| (field_path(g, inputs), violation(g, inputs, options)))
             .collect(),
+    )
+}
+
+/// The request field path of the gap's import declaration.
+fn field_path(g: &CoverageGap, inputs: &Resolved) -> String {
+    format!(
+        "{}.import",
+        inputs.bom.path(&inputs.bom_field(), g.gap.line)
     )
 }
 
@@ -74,9 +83,13 @@ fn readable_paths(impact: &Impact, inputs: &Resolved) -> HashMap<usize, String> 
         .collect()
 }
 
-/// "rotor/magnets: HTS 8505.11.0070 from CN: no MFN rate in schedule "us-2026" on 2026-03-02
-/// (baseline and scenario); its MFN duty is not in the cost".
-fn describe(g: &CoverageGap, path: &str, inputs: &Resolved, options: &Options) -> String {
+/// What a gap lacks and where, in words: ("no MFN rate", "in schedule "us-2026" on
+/// 2026-03-02 (baseline and scenario)", "its MFN duty is not in the cost").
+fn words(
+    g: &CoverageGap,
+    inputs: &Resolved,
+    options: &Options,
+) -> (&'static str, String, &'static str) {
     let (what, left_out) = match g.gap.missing {
         Missing::MfnRate => ("no MFN rate", "its MFN duty is not in the cost"),
         Missing::AnyDuty => ("no duty measure", "no duty is in the cost"),
@@ -93,9 +106,27 @@ fn describe(g: &CoverageGap, path: &str, inputs: &Resolved, options: &Options) -
         (true, false) => format!("in {base} (baseline)"),
         _ => format!("in {scen} (scenario)"),
     };
+    (what, sides, left_out)
+}
+
+/// "rotor/magnets: HTS 8505.11.0070 from CN: no MFN rate in schedule "us-2026" on 2026-03-02
+/// (baseline and scenario); its MFN duty is not in the cost".
+fn describe(g: &CoverageGap, path: &str, inputs: &Resolved, options: &Options) -> String {
+    let (what, sides, left_out) = words(g, inputs, options);
     format!(
         "{}: HTS {} from {}: {what} {sides}; {left_out}",
         clip(path),
+        clip(&g.gap.hts_code),
+        g.gap.origin
+    )
+}
+
+/// The same for a refusal's violation, whose subject already names the line: "no MFN rate
+/// for HTS 8505.11.0070 from CN in schedule "us-2026" on 2026-03-02 (baseline and scenario)".
+fn violation(g: &CoverageGap, inputs: &Resolved, options: &Options) -> String {
+    let (what, sides, _) = words(g, inputs, options);
+    format!(
+        "{what} for HTS {} from {} {sides}",
         clip(&g.gap.hts_code),
         g.gap.origin
     )

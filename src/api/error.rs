@@ -301,8 +301,8 @@ impl ApiError {
                                         range; the stream is closed"
                 .to_string(),
             ApiError::NotCovered(gaps) => match gaps.first() {
-                Some((_, first)) => format!(
-                    "require_coverage: {} dutied import(s) not covered by the schedule, e.g. {first}",
+                Some((field, first)) => format!(
+                    "require_coverage: {} dutied import(s) not covered, e.g. {field}: {first}",
                     gaps.len()
                 ),
                 None => "require_coverage: a dutied import is not covered".to_string(),
