@@ -383,3 +383,113 @@ async fn the_official_schedule_charges_mfn_and_section_301_by_the_hts() {
         "280802.10"
     );
 }
+
+/// LookupMeasures, the spot check: magnets 8505.11.00.70 from China entered 2026-03-02 by
+/// ocean under `us-hts-2026` are covered by the MFN rates of 8505.11.00 and of 8505.11.00.70
+/// (2.1% each; only the more specific is charged) and by Section 301 9903.91.06 (25%, note
+/// 31(g), its prefixes cut to 85051100); MPF and HMF are in force. By air, HMF is not. A
+/// bearing 8482.10 has no MFN rate: `mfn_missing`. Bad fields are named; an unknown
+/// schedule is NOT_FOUND.
+#[tokio::test]
+async fn lookup_measures_shows_what_a_line_is_charged_and_why() {
+    let server = TestServer::start().await;
+    let mut c = server.catalog().await;
+    let lookup = |hts: &str, mode: pb::TransportMode| pb::LookupMeasuresRequest {
+        schedule_id: "us-hts-2026".into(),
+        hts_code: hts.into(),
+        origin: "CN".into(),
+        entry_date: "2026-03-02".into(),
+        transport_mode: mode as i32,
+    };
+    let r = c
+        .lookup_measures(lookup("8505.11.0070", pb::TransportMode::Ocean))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (r.schedule_id.as_str(), r.as_of_date.as_str()),
+        ("us-hts-2026", "2026-09-04")
+    );
+    let seen: Vec<_> = r
+        .measures
+        .iter()
+        .map(|m| {
+            let measure = m.measure.as_ref().unwrap();
+            (
+                measure.id.as_str(),
+                measure.rate.as_ref().unwrap().ad_valorem_percent.as_str(),
+                m.charged,
+                measure.hts_prefixes.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("mfn-8505.11.00", "2.1", false, vec!["85051100".to_string()]),
+            (
+                "mfn-8505.11.00.70",
+                "2.1",
+                true,
+                vec!["8505110070".to_string()]
+            ),
+            ("9903.91.06", "25", true, vec!["85051100".to_string()]),
+        ]
+    );
+    assert_eq!(
+        r.measures[0].note,
+        "not charged: mfn-8505.11.00.70 is the MFN rate of a more specific HTS line"
+    );
+    let s301 = r.measures[2].measure.as_ref().unwrap();
+    assert!(s301.source.contains("U.S. note 31(g)"), "{}", s301.source);
+    assert_eq!(s301.effective_from, "2026-01-01");
+    assert!(!r.mfn_missing);
+    let fees: Vec<_> = r.fees.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(fees, ["us-mpf-fy2026", "us-hmf"]);
+
+    let by_air = c
+        .lookup_measures(lookup("8505.11.0070", pb::TransportMode::Air))
+        .await
+        .unwrap()
+        .into_inner();
+    let fees: Vec<_> = by_air.fees.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(fees, ["us-mpf-fy2026"]);
+
+    let bearing = c
+        .lookup_measures(lookup("8482.10.5044", pb::TransportMode::Air))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(bearing.mfn_missing);
+    let ids: Vec<_> = bearing
+        .measures
+        .iter()
+        .map(|m| m.measure.as_ref().unwrap().id.as_str())
+        .collect();
+    assert_eq!(ids, ["9903.88.01", "9903.88.03"]);
+
+    let bad = pb::LookupMeasuresRequest {
+        schedule_id: "us-hts-2026".into(),
+        hts_code: "85x5".into(),
+        origin: "ZZ".into(),
+        entry_date: "2026-02-30".into(),
+        transport_mode: 0,
+    };
+    let status = c.lookup_measures(bad).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<_> = tonic_types::StatusExt::get_details_bad_request(&status)
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(fields, ["hts_code", "origin", "entry_date"]);
+    let status = c
+        .lookup_measures(pb::LookupMeasuresRequest {
+            schedule_id: "us-hts-2099".into(),
+            ..lookup("8505.11.0070", pb::TransportMode::Air)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+}

@@ -918,6 +918,23 @@ async fn bearer_token_guards_every_rpc_including_the_stream_and_reflection() {
                         .await,
                 ),
             ),
+            (
+                "LookupMeasures",
+                code(
+                    catalog
+                        .lookup_measures(with(
+                            pb::LookupMeasuresRequest {
+                                schedule_id: "us-hts-2026".into(),
+                                hts_code: "8505.11.0070".into(),
+                                origin: "CN".into(),
+                                entry_date: "2026-03-02".into(),
+                                transport_mode: 0,
+                            },
+                            token,
+                        ))
+                        .await,
+                ),
+            ),
             ("reflection v1", {
                 let list = v1::ServerReflectionRequest {
                     host: String::new(),

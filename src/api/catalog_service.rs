@@ -131,4 +131,13 @@ impl CatalogService for CatalogApi {
             tariff_schedule: Some(e.proto.as_ref().clone()),
         }))
     }
+
+    async fn lookup_measures(
+        &self,
+        req: Request<pb::LookupMeasuresRequest>,
+    ) -> Result<Response<pb::LookupMeasuresResponse>, Status> {
+        crate::api::lookup::lookup(&self.catalog, &req.into_inner())
+            .map(Response::new)
+            .map_err(Status::from)
+    }
 }

@@ -13,6 +13,7 @@ pub(crate) mod cost_impact_service;
 pub(crate) mod coverage;
 pub(crate) mod error;
 pub mod guard;
+pub(crate) mod lookup;
 pub(crate) mod resolve;
 pub(crate) mod response;
 pub mod sensitivity;

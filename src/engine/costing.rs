@@ -438,7 +438,7 @@ fn charge_imports(
         let mut applicable: Vec<&Measure> = candidates
             .into_iter()
             .map(|i| &measures[i])
-            .filter(|m| m.window.contains(date) && m.covers_origin(imported.import))
+            .filter(|m| m.window.contains(date) && m.covers_origin(&imported.import.origin))
             .collect();
         duty::one_mfn_rate(&mut applicable, &imported.import.hts_digits);
         let missing = if applicable.is_empty() {

@@ -320,9 +320,9 @@ impl Measure {
     /// Whether the measure's origins cover this import. Its HTS prefixes are matched by the
     /// schedule's [`MeasureIndex`], which finds the measure only for codes they cover: a
     /// measure may list thousands of prefixes, and this is tested for every candidate line.
-    pub fn covers_origin(&self, import: &Import) -> bool {
-        (self.origins.is_empty() || self.origins.contains(&import.origin))
-            && !self.excluded_origins.contains(&import.origin)
+    pub fn covers_origin(&self, origin: &str) -> bool {
+        (self.origins.is_empty() || self.origins.contains(origin))
+            && !self.excluded_origins.contains(origin)
     }
 }
 

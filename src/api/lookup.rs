@@ -1,0 +1,115 @@
+//! `LookupMeasures`: the measures and fees of a built-in schedule in force for one imported
+//! line, found the way a costing finds them (the schedule's HTS index, the entry date, the
+//! origin), each with whether a costing charges it: the spot check before trusting a number.
+
+use super::error::ApiError;
+use crate::catalog::Catalog;
+use crate::convert::check::Check;
+use crate::convert::enums;
+use crate::engine::duty::one_mfn_rate;
+use crate::engine::model::{Measure, Program};
+use crate::pb;
+
+/// Looks up `req` in `catalog`.
+pub(crate) fn lookup(
+    catalog: &Catalog,
+    req: &pb::LookupMeasuresRequest,
+) -> Result<pb::LookupMeasuresResponse, ApiError> {
+    let mut c = Check::default();
+    let digits = c.hts(&req.hts_code, "hts_code", 2);
+    let origin = c.country(&req.origin, "origin");
+    let date = c.date(&req.entry_date, "entry_date");
+    let mode = if req.transport_mode == 0 {
+        None
+    } else {
+        c.enum_value(
+            enums::transport_mode(req.transport_mode),
+            req.transport_mode,
+            "transport_mode",
+            "transport mode",
+        )
+    };
+    let entry = catalog.tariff_schedule(&req.schedule_id);
+    if entry.is_none() && req.schedule_id.is_empty() {
+        c.push(
+            "schedule_id",
+            crate::engine::Reason::Required,
+            "a built-in schedule id is required",
+        );
+    }
+    let (digits, origin, date) = match c.finish((digits, origin, date)) {
+        Ok((Some(d), Some(o), Some(t))) => (d, o, t),
+        Ok(_) => return Err(ApiError::Internal),
+        Err(errors) => return Err(ApiError::InvalidArgument(errors)),
+    };
+    let Some(entry) = entry else {
+        return Err(ApiError::NotFound {
+            field: "schedule_id".to_string(),
+            kind: "tariff schedule",
+            id: req.schedule_id.clone(),
+            list_rpc: "ListTariffSchedules",
+        });
+    };
+    let schedule = &entry.domain;
+    let measures = schedule.measures();
+    let applicable: Vec<&Measure> = schedule
+        .index()
+        .candidates(&digits)
+        .into_iter()
+        .map(|i| &measures[i])
+        .filter(|m| m.window.contains(date) && m.covers_origin(&origin))
+        .collect();
+    let mut charged = applicable.clone();
+    one_mfn_rate(&mut charged, &digits);
+    let mfn_kept = charged.iter().find(|m| m.program == Program::Mfn);
+    let matches = applicable
+        .iter()
+        .map(|m| {
+            let is_charged = charged.iter().any(|k| std::ptr::eq(*k, *m));
+            let note = match (&m.group, is_charged, mfn_kept) {
+                (_, false, Some(kept)) => format!(
+                    "not charged: {} is the MFN rate of a more specific HTS line",
+                    kept.id
+                ),
+                (Some(g), true, _) => format!(
+                    "alternatives group {g:?}: of the group's measures that apply, only the one with the highest duty is charged"
+                ),
+                _ => String::new(),
+            };
+            let measure = entry.proto.measures.iter().find(|p| *p.id == *m.id).map(|p| {
+                // A list measure may carry thousands of prefixes: keep those that cover the
+                // line.
+                let mut p = p.clone();
+                p.hts_prefixes.retain(|h| {
+                    let h: String = h.chars().filter(|c| *c != '.').collect();
+                    digits.starts_with(&h)
+                });
+                p
+            });
+            pb::MeasureMatch {
+                measure,
+                charged: is_charged,
+                note,
+            }
+        })
+        .collect();
+    let fees = schedule
+        .fees
+        .iter()
+        .filter(|f| {
+            f.window.contains(date)
+                && !f.exempt_origins.contains(&origin)
+                && mode
+                    .is_none_or(|t| f.transport_modes.is_empty() || f.transport_modes.contains(&t))
+        })
+        .filter_map(|f| entry.proto.fees.iter().find(|p| *p.id == *f.id).cloned())
+        .collect();
+    Ok(pb::LookupMeasuresResponse {
+        schedule_id: entry.proto.id.clone(),
+        as_of_date: entry.proto.as_of_date.clone(),
+        source: entry.proto.source.clone(),
+        measures: matches,
+        fees,
+        mfn_missing: mfn_kept.is_none(),
+    })
+}
