@@ -329,9 +329,11 @@ mod tests {
     use super::*;
     use crate::convert::{self, Limits};
     use crate::engine::model::{Options, PriceDeck};
+    use crate::engine::sensitivity::Target;
     use crate::engine::work::{Meter, StopSignal, Stopped};
     use crate::engine::{Error, calculate};
     use crate::pb;
+    use rust_decimal::Decimal;
     use serde_json::json;
 
     fn options() -> Options {
@@ -401,6 +403,142 @@ mod tests {
         let impact = calculate(&s, &meter).unwrap();
         assert_eq!(meter.used(), 34);
         assert_eq!(impact.baseline.lines[1].charges.len(), 3, "m1, m2 and MPF");
+    }
+
+    /// The request paths only the API knows add to the line text and to nothing else.
+    #[test]
+    fn request_paths_add_to_the_line_text_only() {
+        let e = Estimate {
+            units: 1,
+            line_text_bytes: 10,
+            notes: 3,
+            ..Estimate::default()
+        };
+        assert_eq!(
+            e.with_request_paths(5),
+            Estimate {
+                line_text_bytes: 15,
+                ..e
+            }
+        );
+    }
+
+    /// Materials are counted once each, with their id and the deck's name for them: "a"
+    /// (twice in the BOM, priced as "Alpha": 1 + 5 = 6) and "bb" (unpriced: 2): 8 bytes of
+    /// text, 2 distinct materials.
+    #[test]
+    fn materials_are_counted_once_with_their_names() {
+        let d: pb::PriceDeck = serde_json::from_value(json!({"id": "p", "currency": "USD",
+            "prices": [{"materialId": "a", "name": "Alpha", "price": "1", "unit": "UNIT_OF_MEASURE_KG",
+                        "basis": "PRICE_BASIS_MARKET"}]}))
+        .unwrap();
+        let deck = convert::price_deck::price_deck(&d, "p").unwrap();
+        let item = |id: &str, m: &str| json!({"id": id, "materialId": m, "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"});
+        let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD",
+            "items": [item("x", "a"), item("y", "a"), item("z", "bb")]}))
+        .unwrap();
+        let bom = convert::bom::bom(&b, "", &Limits::default()).unwrap().bom;
+        let shape = bom_shape(&bom);
+        assert_eq!(distinct(&shape.materials), 2);
+        assert_eq!(material_text(&shape, &deck), 8);
+        let (schedule, options) = (schedule(), options());
+        let e = calculation(&Scenario {
+            bom: &bom,
+            baseline_prices: &deck,
+            scenario_prices: &deck,
+            baseline_schedule: &schedule,
+            scenario_schedule: &schedule,
+            options: &options,
+        });
+        assert_eq!((e.materials, e.material_text_bytes), (2, 8));
+    }
+
+    /// The memory of the hand-counted calculation above (2 lines, 6 charges, no notes, 13
+    /// bytes of line text): both sides' lines, each charge twice (a crossed costing's beside
+    /// the kept ones) with its formula when explained, the line text twice.
+    #[test]
+    fn the_memory_of_a_calculation_follows_its_shape() {
+        let (bom, deck, schedule, options) = (bom(1), deck(), schedule(), options());
+        let s = Scenario {
+            bom: &bom,
+            baseline_prices: &deck,
+            scenario_prices: &deck,
+            baseline_schedule: &schedule,
+            scenario_schedule: &schedule,
+            options: &options,
+        };
+        let e = calculation(&s);
+        // "nd0": 1 + 3, material "nd" 2; "magnet": 1 + 6: 13 bytes.
+        assert_eq!(e.line_text_bytes, 13);
+        let line = std::mem::size_of::<LineCost>() as u64;
+        let charge = std::mem::size_of::<(usize, Charge)>() as u64;
+        let explained = 2 * 2 * line + 6 * 2 * (charge + FORMULA_BYTES) + 2 * 13;
+        assert_eq!(e.memory_bytes, explained);
+        let quiet = Options {
+            explain: false,
+            ..options.clone()
+        };
+        let e = calculation(&Scenario {
+            options: &quiet,
+            ..s
+        });
+        assert_eq!(e.memory_bytes, 2 * 2 * line + 6 * 2 * charge + 2 * 13);
+    }
+
+    /// The sensitivity analysis of the hand-counted calculation with one input, the quantity
+    /// of "nd0" (n = 1 input, 1 path), counted by hand from the cost model of
+    /// [`sensitivity`]: L = 2 lines; one schedule pass 4 units, 3 measures, no incentives, so
+    /// one side's costing 2 + 4 + 0 + 3 = 9; a calculation 38 (above). A copy of the inputs:
+    /// 2 lines + 1 + 1 prices + (3 measures + 1 fee) x 2 = 12, + 1 input + 1 path = 14. A
+    /// combination 14 + 9 + 9 + 2 x 2 = 36; the goods terms 9 + 9 + 2 x (1 + 1) = 22; the
+    /// calculations (38 + 14) + (38 + 14) x (2 + 2) = 260; the search with a budget of 512
+    /// evaluations, 1,026 boxes of bound 2 + 2 x 1 = 4: 36 x 512 + 514 x 1,026 + 1,026 x 4 =
+    /// 549,900. In all 260 + 22 + 549,900 = 550,182 units.
+    #[test]
+    fn the_sensitivity_estimate_is_counted_by_hand() {
+        let inputs = Inputs {
+            bom: bom(1),
+            baseline_prices: deck(),
+            scenario_prices: deck(),
+            baseline_schedule: schedule(),
+            scenario_schedule: schedule(),
+            options: options(),
+        };
+        let uncertain = [Uncertain {
+            name: "mass".into(),
+            target: Target::Quantity(vec!["nd0".into()]),
+            low: Decimal::ONE,
+            base: Decimal::ONE,
+            high: Decimal::TWO,
+        }];
+        assert_eq!(inputs.copy_units(), 12);
+        let e = sensitivity(&inputs, &uncertain);
+        assert_eq!(e.units, 550_182);
+        let calc = calculation(&inputs.scenario());
+        let quiet_inputs = Inputs {
+            options: Options {
+                explain: false,
+                ..inputs.options.clone()
+            },
+            ..inputs.clone()
+        };
+        let quiet = calculation(&quiet_inputs.scenario());
+        // The base result and a quiet calculation, a copy of the BOM's items, a factor list
+        // per line (64 + 8 x 2), one cache key per evaluation (64 + 16 x 1).
+        let item = std::mem::size_of::<Item>() as u64;
+        assert_eq!(
+            e.memory_bytes,
+            calc.memory_bytes + quiet.memory_bytes + 2 * item * 2 + 2 * 80 + 512 * 80
+        );
+        // Everything else is the calculation's, with the scenario deck's material text.
+        assert_eq!(
+            Estimate {
+                units: calc.units,
+                memory_bytes: calc.memory_bytes,
+                ..e
+            },
+            calc
+        );
     }
 
     /// Counted by hand. Paths: "drive" 1 + 5 = 6 (+ its description "Drive unit", 10: 16);

@@ -643,7 +643,7 @@ mod tests {
     #[test]
     fn copying_inputs_costs_one_unit_per_part() {
         let mut x = inputs("USD", "nd-oxide");
-        let schedule = |measures: usize, fees: usize| {
+        let schedule = |measures: usize, fees: usize, incentives: usize| {
             let m: Vec<_> = (0..measures)
                 .map(|i| {
                     json!({"id": format!("m{i}"), "program": "PROGRAM_MFN",
@@ -653,15 +653,21 @@ mod tests {
             let f: Vec<_> = (0..fees)
                 .map(|i| json!({"id": format!("f{i}"), "kind": "FEE_KIND_MPF", "ratePercent": "1"}))
                 .collect();
+            let c: Vec<_> = (0..incentives)
+                .map(|i| {
+                    json!({"id": format!("c{i}"), "creditAmount": "1", "restrictedOrigins": ["CN"],
+                                "maxRestrictedShare": "0.5"})
+                })
+                .collect();
             let s: pb::TariffSchedule = serde_json::from_value(
-                json!({"id": "s", "currency": "USD", "measures": m, "fees": f}),
+                json!({"id": "s", "currency": "USD", "measures": m, "fees": f, "incentives": c}),
             )
             .unwrap();
             convert::schedule::schedule(&s, "s").unwrap()
         };
-        x.baseline_schedule = schedule(2, 1);
-        x.scenario_schedule = schedule(4, 0);
-        // 1 line + 1 + 1 prices + (2 + 1) + 4 schedule entries.
-        assert_eq!(x.copy_units(), 10);
+        x.baseline_schedule = schedule(2, 1, 3);
+        x.scenario_schedule = schedule(4, 0, 0);
+        // 1 line + 1 + 1 prices + (2 + 1 + 3) + 4 schedule entries.
+        assert_eq!(x.copy_units(), 13);
     }
 }

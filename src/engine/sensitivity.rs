@@ -567,15 +567,16 @@ impl<'a> Search<'a> {
         hi: &[Decimal],
         goal: Goal,
     ) -> Result<(Decimal, Decimal, bool), Error> {
-        // Work on "larger is better" values: negate for the minimum.
-        let sign = if goal == Goal::Max {
-            Decimal::ONE
-        } else {
-            Decimal::NEGATIVE_ONE
+        // Work on "larger is better" values: negate for the minimum (`toward` is its own
+        // inverse, so it also turns the results back).
+        let toward = |x: Decimal| match goal {
+            Goal::Max => x,
+            Goal::Min => -x,
         };
+        let sign = toward(Decimal::ONE);
         let mut boxes: Vec<(Decimal, Vec<Decimal>, Vec<Decimal>)> = Vec::new();
         let root = self.bound(lo, hi, sign)?;
-        let mut best = (self.point(lo)?.delta * sign).max(self.point(hi)?.delta * sign);
+        let mut best = toward(self.point(lo)?.delta).max(toward(self.point(hi)?.delta));
         boxes.push((root, lo.to_vec(), hi.to_vec()));
         let budget = EVALUATION_BUDGET;
         loop {
@@ -589,23 +590,25 @@ impl<'a> Search<'a> {
                 .max_by_key(|(_, b)| b.0)
                 .map(|(i, _)| i)
             else {
-                return Ok((best * sign, best * sign, true));
+                return Ok((toward(best), toward(best), true));
             };
             let (bound, blo, bhi) = boxes.swap_remove(top);
             if bound - best <= self.tolerance {
                 boxes.push((bound, blo, bhi));
                 let b = boxes.iter().map(|b| b.0).max().unwrap_or(bound);
-                return Ok((b * sign, best * sign, true));
+                return Ok((toward(b), toward(best), true));
             }
             let Some(dim) = self.widest(&blo, &bhi) else {
                 // The most promising box cannot be split (all its inputs are fixed): its bound
-                // is the final bound; it is within tolerance only if credits cannot flip.
-                return Ok((bound * sign, best * sign, bound - best <= self.tolerance));
+                // is the final bound, and it is not within tolerance of the best value (the
+                // test above returned if it were: credits that may flip keep it apart), so
+                // the bound has not converged.
+                return Ok((toward(bound), toward(best), false));
             };
             if self.evaluations + 2 > budget || self.splits >= budget {
                 boxes.push((bound, blo, bhi));
                 let b = boxes.iter().map(|b| b.0).max().unwrap_or(bound);
-                return Ok((b * sign, best * sign, false));
+                return Ok((toward(b), toward(best), false));
             }
             self.splits += 1;
             let mid = (blo[dim] + bhi[dim]) / Decimal::TWO;
@@ -615,8 +618,8 @@ impl<'a> Search<'a> {
             right_lo[dim] = mid;
             for (l, h) in [(blo.clone(), left_hi), (right_lo, bhi.clone())] {
                 best = best
-                    .max(self.point(&l)?.delta * sign)
-                    .max(self.point(&h)?.delta * sign);
+                    .max(toward(self.point(&l)?.delta))
+                    .max(toward(self.point(&h)?.delta));
                 let b = self.bound(&l, &h, sign)?;
                 boxes.push((b, l, h));
             }

@@ -299,3 +299,39 @@ async fn sensitivity_with_one_bound_open_is_not_converged() {
         ("-90.00", "20.00")
     );
 }
+
+/// Bounds of a delta below zero. A 1,500.00 part from Germany whose quantity factor f runs
+/// over [0, 1], MPF 2% capped at 10.00 in the baseline and 1% capped at 10.00 in the
+/// scenario, and the rest of the product 100.00 cheaper in the scenario: delta(f) = -100 +
+/// min(10, 15 f) - min(10, 30 f). It is -100.00 at f = 0 and for every f >= 2/3, and lowest,
+/// -105.00, at f = 1/3, which bisection approaches but never meets: the search converges to
+/// [-105.00, -100.00] and reaches -100.00 at a corner.
+#[tokio::test]
+async fn sensitivity_bounds_a_delta_below_zero() {
+    let server = TestServer::start().await;
+    let mpf = |rate: &str| {
+        json!({"id": "s", "currency": "USD", "fees": [
+            {"id": "mpf", "kind": "FEE_KIND_MPF", "ratePercent": rate, "maximumPerEntry": "10"}]})
+    };
+    let calc = json!({
+        "bom": {"id": "b", "currency": "USD", "items": [
+            {"id": "part", "unitPrice": "1500", "import": {"htsCode": "8501.32", "origin": "DE", "transportMode": "TRANSPORT_MODE_AIR"}},
+            {"id": "rest", "unitPrice": "1000", "scenarioUnitPrice": "900"}]},
+        "baselinePrices": deck("p", &[]),
+        "baselineSchedule": mpf("2"), "scenarioSchedule": mpf("1"),
+        "options": {"entryDate": "2026-03-02"}
+    });
+    let r = sensitivity(
+        &server,
+        calc,
+        json!([{"name": "f", "quantity": {"itemPaths": ["part"]}, "low": "0", "base": "1", "high": "1"}]),
+    )
+    .await;
+    assert_eq!(amount(&r.base.as_ref().unwrap().delta), "-100.00");
+    assert!(r.converged);
+    assert_eq!(
+        (amount(&r.delta_lower_bound), amount(&r.delta_upper_bound)),
+        ("-105.00", "-100.00")
+    );
+    assert_eq!(amount(&r.delta_max_reached), "-100.00");
+}
