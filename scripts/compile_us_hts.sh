@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Compiles the built-in schedule `us-hts-2026` (catalog/tariff_schedules/us-hts-2026.json) from
-# the official data in data/us-tariff/: the USITC HTS export (MFN rates; the chapter 99
-# headings' rates, dates and notes), the Section 301 product lists, and the user fees of
-# `us-2026` (the HTS carries no fees). tests/cli.rs checks that the shipped file is exactly
+# the official data in data/us-tariff/: the USITC HTS export (MFN and special rates; the
+# chapter 99 headings' rates, dates and notes), the Section 301 product lists, the special
+# programs of HTS General Note 3(c)(i), and the user fees of `us-2026` (the HTS carries no
+# fees). tests/cli.rs checks that the shipped file is exactly
 # what this command writes, so run it after changing any of its inputs or the importer.
 # Usage: scripts/compile_us_hts.sh [path/to/tariff-impact]
 set -euo pipefail
@@ -14,4 +15,5 @@ if [ -z "$bin" ]; then
 fi
 "$bin" hts import data/us-tariff/usitc-hts-extract.json --out catalog --id us-hts-2026 \
     --section-301 data/us-tariff/s301_product_lists.csv \
-    --fees-from catalog/tariff_schedules/us-2026.json
+    --fees-from catalog/tariff_schedules/us-2026.json \
+    --preference-programs data/us-tariff/preference_programs.json

@@ -75,6 +75,10 @@ enum HtsCommand {
         /// sources: the HTS does not carry user fees.
         #[arg(long, value_name = "SCHEDULE")]
         fees_from: Option<PathBuf>,
+        /// The special (preference) programs an import may claim (JSON array of
+        /// PreferenceProgram: code, name, origins, lapsed_from, source).
+        #[arg(long, value_name = "JSON")]
+        preference_programs: Option<PathBuf>,
     },
 }
 
@@ -430,6 +434,7 @@ fn main() -> ExitCode {
                     source,
                     section_301,
                     fees_from,
+                    preference_programs,
                 },
         } => match cli::hts::import(&cli::hts::ImportArgs {
             file,
@@ -439,6 +444,7 @@ fn main() -> ExitCode {
             source,
             section_301,
             fees_from,
+            preference_programs,
         }) {
             Ok(report) => {
                 print!("{report}");

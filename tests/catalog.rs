@@ -493,3 +493,71 @@ async fn lookup_measures_shows_what_a_line_is_charged_and_why() {
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
 }
+
+/// Preference claims under `us-hts-2026`. Magnets 8505.11.00.70 at 100.00 take the special
+/// rates of 8505.11.00, "Free (A,AU,B,...,S,SG)": from Mexico claiming S (USMCA), MFN 0.00
+/// instead of 2.1% = 2.10, and no Section 301 (China only). Refused, each at the claim's
+/// field with its reason: China claiming S (not a member), GSP A (lapsed 2021-01-01), an
+/// unknown program, and KR on the etch tool 8486.20.00.00, whose rate lists no special
+/// program.
+#[tokio::test]
+async fn preference_claims_take_the_special_rate_or_are_refused_with_the_reason() {
+    let server = TestServer::start().await;
+    let calc = |origin: &str, hts: &str, program: &str| {
+        json!({"bom": {"id": "b", "currency": "USD", "items": [
+                  {"id": "part", "unitPrice": "100", "import": {"htsCode": hts, "origin": origin,
+                   "transportMode": "TRANSPORT_MODE_AIR", "preferenceProgram": program}}]},
+               "baselinePrices": common::deck("p", &[]),
+               "baselineScheduleId": "us-hts-2026", "options": {"entryDate": "2026-03-02"}})
+    };
+    let r = calculate(&server, calc("MX", "8505.11.0070", "S")).await;
+    let charges = &common::line(&r, "part").baseline.as_ref().unwrap().charges;
+    let duties: Vec<_> = charges
+        .iter()
+        .filter(|c| c.program != 0)
+        .map(|c| (c.measure_id.as_str(), amount(&c.amount)))
+        .collect();
+    assert_eq!(duties, [("mfn-8505.11.00.70", "0.00")]);
+    assert!(charges[0].formula.contains("0%"), "{}", charges[0].formula);
+    let without = calculate(&server, calc("MX", "8505.11.0070", "")).await;
+    assert_eq!(
+        amount(&without.baseline_totals.as_ref().unwrap().duties),
+        "2.10"
+    );
+
+    for (origin, hts, program, reason) in [
+        (
+            "CN",
+            "8505.11.0070",
+            "S",
+            "origin CN may not claim program \"S\" (USMCA)",
+        ),
+        (
+            "IN",
+            "8505.11.0070",
+            "A",
+            "program \"A\" (Generalized System of Preferences) lapsed on 2021-01-01: claims entered on 2026-03-02 are refused",
+        ),
+        (
+            "MX",
+            "8505.11.0070",
+            "ZZ",
+            "program \"ZZ\" is not a preference program of schedule \"us-hts-2026\"",
+        ),
+        (
+            "KR",
+            "8486.20.0000",
+            "KR",
+            "the MFN rate of HTS 8486.20.0000 (mfn-8486.20.00.00) does not list program \"KR\" among its special rates",
+        ),
+    ] {
+        let status =
+            common::calculate_err(&server, common::request(calc(origin, hts, program))).await;
+        assert_eq!(status.code(), Code::InvalidArgument, "{program}");
+        let v = &tonic_types::StatusExt::get_details_bad_request(&status)
+            .unwrap()
+            .field_violations;
+        assert_eq!(v[0].field, "bom.items[0].import.preference_program");
+        assert_eq!(v[0].description, reason);
+    }
+}

@@ -319,6 +319,8 @@ fn the_built_in_official_schedule_is_what_the_importer_writes() {
             "data/us-tariff/s301_product_lists.csv",
             "--fees-from",
             "catalog/tariff_schedules/us-2026.json",
+            "--preference-programs",
+            "data/us-tariff/preference_programs.json",
             "--out",
         ])
         .arg(&dir)

@@ -245,6 +245,7 @@ fn attribute_field(attribute: Attribute) -> &'static str {
         Attribute::CustomsValue => "import.customs_value",
         Attribute::MetalContentShare => "import.metal_content_share",
         Attribute::NetMassKg => "import.net_mass_kg",
+        Attribute::PreferenceProgram => "import.preference_program",
     }
 }
 

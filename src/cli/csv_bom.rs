@@ -5,7 +5,7 @@
 //! exist), `description`, `material_id`, `quantity`, `unit` (kg, g, t, lb, piece),
 //! `content_factor`, `unit_price`, `scenario_unit_price`, `hts_code`, `origin`,
 //! `transport_mode` (ocean, air, truck, rail, other), `customs_value`, `metal_content_share`,
-//! `net_mass_kg`. A row with `hts_code` is imported. Rows whose path has children are
+//! `net_mass_kg`, `preference_program`. A row with `hts_code` is imported. Rows whose path has children are
 //! assemblies.
 
 use crate::pb;
@@ -26,6 +26,7 @@ const COLUMNS: &[&str] = &[
     "customs_value",
     "metal_content_share",
     "net_mass_kg",
+    "preference_program",
 ];
 
 /// Maps request field paths back to CSV rows, so errors name the row.
@@ -184,6 +185,7 @@ pub(crate) fn parse(text: &str, id: &str, currency: &str) -> Result<(pb::Bom, Ro
                 customs_value: get("customs_value"),
                 metal_content_share: get("metal_content_share"),
                 net_mass_kg: get("net_mass_kg"),
+                preference_program: get("preference_program"),
             }));
         }
         index.0.push((field.clone(), r.line));

@@ -26,6 +26,8 @@ pub struct ImportArgs {
     pub section_301: Option<PathBuf>,
     /// A schedule file whose fees the compiled schedule takes, if any.
     pub fees_from: Option<PathBuf>,
+    /// The preference programs (JSON array), if any.
+    pub preference_programs: Option<PathBuf>,
 }
 
 /// The alternatives group of the Section 301 list measures: one Section 301 rate per line.
@@ -105,6 +107,18 @@ pub fn import(args: &ImportArgs) -> Result<String, String> {
             schedule.description, from.id
         );
         schedule.fees = from.fees;
+    }
+    if let Some(path) = &args.preference_programs {
+        let json = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let programs: Vec<pb::PreferenceProgram> = serde_json::from_str(&json)
+            .map_err(|e| format!("{}: not a list of preference programs: {e}", path.display()))?;
+        let _ = writeln!(
+            lists_report,
+            "preference programs: {} ({})",
+            programs.len(),
+            path.display()
+        );
+        schedule.preference_programs = programs;
     }
     let dir = args.out.join("tariff_schedules");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

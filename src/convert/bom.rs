@@ -520,6 +520,8 @@ impl<'a> Expander<'a> {
             customs_value,
             metal_content_share,
             net_mass_kg,
+            preference: (!i.preference_program.is_empty())
+                .then(|| i.preference_program.as_str().into()),
         })
     }
 }

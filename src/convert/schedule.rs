@@ -3,10 +3,12 @@
 
 use super::check::{Check, Range, join};
 use super::enums;
-use crate::engine::model::{DutyBasis, Fee, Incentive, Measure, Program, Rate, Schedule};
+use crate::engine::model::{
+    DutyBasis, Fee, Incentive, Measure, PreferenceProgram, Program, Rate, Schedule,
+};
 use crate::engine::{InputError, Reason};
 use crate::pb;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Largest ad valorem or fee rate accepted, in percent: far above any real duty, low enough
 /// to catch a rate typed as a fraction's reciprocal.
@@ -51,6 +53,42 @@ pub(crate) fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, V
             format!("pre-emption between programs forms a cycle: {cycle}"),
         );
     }
+    let mut preference_programs = HashMap::with_capacity(s.preference_programs.len());
+    for (i, p) in s.preference_programs.iter().enumerate() {
+        let f = join(root, &format!("preference_programs[{i}]"));
+        if p.code.is_empty() {
+            c.push(
+                join(&f, "code"),
+                Reason::Required,
+                "a program code is required",
+            );
+            continue;
+        }
+        let origins = c
+            .countries(&p.origins, &join(&f, "origins"))
+            .into_iter()
+            .collect();
+        let lapsed_from = c.optional_date(&p.lapsed_from, &join(&f, "lapsed_from"));
+        let program = PreferenceProgram {
+            name: if p.name.is_empty() {
+                p.code.as_str().into()
+            } else {
+                p.name.as_str().into()
+            },
+            origins,
+            lapsed_from,
+        };
+        if preference_programs
+            .insert(p.code.as_str().into(), program)
+            .is_some()
+        {
+            c.push(
+                join(&f, "code"),
+                Reason::Duplicate,
+                format!("program {:?} is defined twice", p.code),
+            );
+        }
+    }
     let de_minimis_threshold = c.optional_decimal(
         &s.de_minimis_threshold,
         &join(root, "de_minimis_threshold"),
@@ -66,6 +104,7 @@ pub(crate) fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, V
         fees,
         de_minimis_threshold,
         incentives,
+        preference_programs,
     ))
 }
 
@@ -216,6 +255,26 @@ fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
     // Repeats add nothing; without them each program is pre-empted once per measure.
     preempts.sort_unstable();
     preempts.dedup();
+    let mut preference_rates = Vec::with_capacity(m.preference_rates.len());
+    for (i, p) in m.preference_rates.iter().enumerate() {
+        let pf = join(f, &format!("preference_rates[{i}]"));
+        if p.programs.is_empty() {
+            c.push(
+                join(&pf, "programs"),
+                Reason::Required,
+                "name the programs this rate applies under",
+            );
+        }
+        match &p.rate {
+            Some(r) => {
+                if let Some(r) = rate(c, r, &join(&pf, "rate")) {
+                    preference_rates
+                        .push((p.programs.iter().map(|c| c.as_str().into()).collect(), r));
+                }
+            }
+            None => c.push(join(&pf, "rate"), Reason::Required, "a rate is required"),
+        }
+    }
     let rate_field = join(f, "rate");
     let rate = match &m.rate {
         Some(r) => rate(c, r, &rate_field),
@@ -240,6 +299,7 @@ fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
         basis: basis?,
         preempts,
         group: (!m.alternative_group.is_empty()).then(|| m.alternative_group.as_str().into()),
+        preference_rates,
     })
 }
 

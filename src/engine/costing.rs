@@ -456,6 +456,17 @@ fn charge_imports(
                 origin: imported.import.origin.clone(),
             });
         }
+        let special = match &imported.import.preference {
+            Some(code) => Some(claim(imported, code, &applicable, schedule, date)?),
+            None => None,
+        };
+        if let Some(special) = &special {
+            for m in applicable.iter_mut() {
+                if m.program == Program::Mfn {
+                    *m = special;
+                }
+            }
+        }
         let target = Dutiable {
             imported,
             currency,
@@ -486,6 +497,66 @@ fn charge_imports(
         )?);
     }
     Ok(out)
+}
+
+/// The MFN measure `imported` pays under its claim of preference program `code`: the line's
+/// MFN measure (of `applicable`, after the one-MFN-rate rule) with its special rate for the
+/// program. The claim must name a program of the schedule, not lapsed on the entry `date`,
+/// whose origins include the import's (product-based programs have none), and the line's MFN
+/// rate must list it; otherwise the request is invalid at the claim, with the reason.
+fn claim(
+    imported: &ImportedLine<'_>,
+    code: &str,
+    applicable: &[&Measure],
+    schedule: &Schedule,
+    date: Date,
+) -> Result<Measure, InputError> {
+    let at = imported.attribute(Attribute::PreferenceProgram);
+    let refuse = |why: String| Err(InputError::new(at.clone(), Reason::InvalidValue, why));
+    let Some(program) = schedule.preference_programs.get(code) else {
+        return refuse(format!(
+            "program {:?} is not a preference program of schedule {:?}",
+            clip(code),
+            clip(&schedule.id)
+        ));
+    };
+    if let Some(lapsed) = program.lapsed_from.filter(|l| *l <= date) {
+        return refuse(format!(
+            "program {:?} ({}) lapsed on {lapsed}: claims entered on {date} are refused",
+            clip(code),
+            clip(&program.name)
+        ));
+    }
+    let origin = &imported.import.origin;
+    if !program.origins.is_empty() && !program.origins.contains(origin) {
+        return refuse(format!(
+            "origin {origin} may not claim program {:?} ({})",
+            clip(code),
+            clip(&program.name)
+        ));
+    }
+    let Some(mfn) = applicable.iter().find(|m| m.program == Program::Mfn) else {
+        return refuse(format!(
+            "schedule {:?} has no MFN rate for HTS {} to take the program's special rate from",
+            clip(&schedule.id),
+            clip(&imported.import.hts_code)
+        ));
+    };
+    let Some(rate) = mfn.preference_rate(code) else {
+        return refuse(format!(
+            "the MFN rate of HTS {} ({}) does not list program {:?} among its special rates",
+            clip(&imported.import.hts_code),
+            clip(&mfn.id),
+            clip(code)
+        ));
+    };
+    Ok(Measure {
+        name: format!("{} (special, {})", mfn.name, clip(code)).into(),
+        rate: rate.clone(),
+        hts_prefixes: Vec::new(),
+        preference_rates: Vec::new(),
+        ..(*mfn).clone()
+    })
 }
 
 /// Origins whose entry (units_per_entry units' imports from that origin) is at or below the

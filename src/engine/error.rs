@@ -134,6 +134,8 @@ pub enum Attribute {
     MetalContentShare,
     /// The net mass per unit of its import.
     NetMassKg,
+    /// The preference program its import claims.
+    PreferenceProgram,
 }
 
 /// A calculation option an engine error can point at.

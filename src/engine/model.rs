@@ -189,6 +189,8 @@ pub struct Import {
     pub metal_content_share: Option<Decimal>,
     /// Net mass in kg per unit of the item's quantity.
     pub net_mass_kg: Option<Decimal>,
+    /// Special (preference) program claimed, if any.
+    pub preference: Option<Arc<str>>,
 }
 
 /// A priced material.
@@ -303,6 +305,30 @@ pub struct Measure {
     /// Alternatives group: of a group's measures that apply to a line, only the one with the
     /// highest duty is charged ([`super::duty::charges`]).
     pub group: Option<Arc<str>>,
+    /// Special-column rates: `(program codes, rate)`, the rate an import claiming one of the
+    /// codes pays instead of `rate`.
+    pub preference_rates: Vec<(Vec<Arc<str>>, Rate)>,
+}
+
+impl Measure {
+    /// The special rate this measure has for program `code`, if it lists it.
+    pub fn preference_rate(&self, code: &str) -> Option<&Rate> {
+        self.preference_rates
+            .iter()
+            .find(|(codes, _)| codes.iter().any(|c| &**c == code))
+            .map(|(_, r)| r)
+    }
+}
+
+/// A special (preference) program an import may claim.
+#[derive(Debug, Clone)]
+pub struct PreferenceProgram {
+    /// Name, e.g. "USMCA".
+    pub name: Arc<str>,
+    /// Origins that may claim it; empty for a product-based program.
+    pub origins: IdSet,
+    /// Entry date from which claims are refused (the program lapsed), if any.
+    pub lapsed_from: Option<Date>,
 }
 
 impl Measure {
@@ -436,6 +462,8 @@ pub struct Schedule {
     pub de_minimis_threshold: Option<Decimal>,
     /// Credits kept unless restricted-origin content is too high.
     pub incentives: Vec<Incentive>,
+    /// Special (preference) programs, by code.
+    pub preference_programs: HashMap<Arc<str>, PreferenceProgram>,
 }
 
 impl Schedule {
@@ -449,6 +477,7 @@ impl Schedule {
         fees: Vec<Fee>,
         de_minimis_threshold: Option<Decimal>,
         incentives: Vec<Incentive>,
+        preference_programs: HashMap<Arc<str>, PreferenceProgram>,
     ) -> Schedule {
         let index = MeasureIndex::build(&measures);
         let mut by_id = HashMap::with_capacity(measures.len());
@@ -464,6 +493,7 @@ impl Schedule {
             fees,
             de_minimis_threshold,
             incentives,
+            preference_programs,
         }
     }
 
@@ -579,6 +609,7 @@ mod tests {
             basis: DutyBasis::FullValue,
             preempts: Vec::new(),
             group: None,
+            preference_rates: Vec::new(),
         }
     }
 
@@ -596,6 +627,7 @@ mod tests {
             Vec::new(),
             None,
             Vec::new(),
+            HashMap::new(),
         );
         let ix = s.index();
         // In schedule order, "a" once although two of its prefixes match.
@@ -625,6 +657,7 @@ mod tests {
             Vec::new(),
             None,
             Vec::new(),
+            HashMap::new(),
         );
         assert!(s.set_ad_valorem("b", Decimal::from(7)));
         let rates: Vec<Option<Decimal>> = s

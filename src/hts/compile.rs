@@ -123,6 +123,14 @@ pub fn mfn_schedule(import: &MfnImport, meta: &ScheduleMeta) -> pb::TariffSchedu
             program: pb::Program::Mfn as i32,
             hts_prefixes: vec![r.digits.clone()],
             rate: Some(rate_to_pb(&r.rate)),
+            preference_rates: r
+                .special
+                .iter()
+                .map(|(programs, rate)| pb::PreferenceRate {
+                    programs: programs.clone(),
+                    rate: Some(rate_to_pb(rate)),
+                })
+                .collect(),
             basis: pb::DutyBasis::FullValue as i32,
             source: match &r.inherited_from {
                 Some(parent) => format!(
@@ -133,6 +141,10 @@ pub fn mfn_schedule(import: &MfnImport, meta: &ScheduleMeta) -> pb::TariffSchedu
                     "{}: HTS {} column 1 general {:?}",
                     meta.source, r.htsno, r.text
                 ),
+            } + &if r.special_text.trim().is_empty() {
+                String::new()
+            } else {
+                format!(", special {:?}", r.special_text.trim())
             },
             ..Default::default()
         })

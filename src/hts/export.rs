@@ -135,6 +135,10 @@ pub struct MfnRate {
     pub text: String,
     /// The 8-digit line whose rate a 10-digit line without its own takes.
     pub inherited_from: Option<String>,
+    /// Special-column rates: `(program codes, rate)`, from the same line as the general rate.
+    pub special: Vec<(Vec<String>, Rate)>,
+    /// The special-column text they were read from.
+    pub special_text: String,
 }
 
 /// A line the importer could not use, and why.
@@ -157,6 +161,17 @@ pub struct MfnImport {
     pub skipped: Vec<Skipped>,
 }
 
+/// The rates of a special-column text, each with its program codes; an empty text has none.
+fn special_rates(text: &str) -> Result<Vec<(Vec<String>, Rate)>, Unsupported> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    rate::special(text)?
+        .into_iter()
+        .map(|g| Ok((g.programs, rate::duty(&g.rate)?)))
+        .collect()
+}
+
 /// The column 1 general rate of every numbered line outside chapter 99.
 pub fn mfn(export: &Export) -> MfnImport {
     let mut out = MfnImport::default();
@@ -168,17 +183,30 @@ pub fn mfn(export: &Export) -> MfnImport {
         if line.digits.len() == 8 {
             parent = own.clone().map(|r| (line, r));
         }
-        let (result, text, inherited_from) = match own {
-            Some(r) => (r, line.general.clone(), None),
+        let (result, text, inherited_from, special_text) = match own {
+            Some(r) => (r, line.general.clone(), None, line.special.clone()),
             None => match &parent {
-                Some((p, r)) if line.digits.len() == 10 && line.digits.starts_with(&p.digits) => {
-                    (r.clone(), p.general.clone(), Some(p.htsno.clone()))
-                }
+                Some((p, r)) if line.digits.len() == 10 && line.digits.starts_with(&p.digits) => (
+                    r.clone(),
+                    p.general.clone(),
+                    Some(p.htsno.clone()),
+                    p.special.clone(),
+                ),
                 _ => {
                     out.unrated.push(line.htsno.clone());
                     continue;
                 }
             },
+        };
+        let special = match special_rates(&special_text) {
+            Ok(s) => s,
+            Err(e) => {
+                out.skipped.push(Skipped {
+                    htsno: line.htsno.clone(),
+                    reason: format!("special column: {e}"),
+                });
+                continue;
+            }
         };
         match result {
             Ok(rate) => out.rates.push(MfnRate {
@@ -187,6 +215,8 @@ pub fn mfn(export: &Export) -> MfnImport {
                 rate,
                 text,
                 inherited_from,
+                special,
+                special_text,
             }),
             Err(e) => out.skipped.push(Skipped {
                 htsno: line.htsno.clone(),
