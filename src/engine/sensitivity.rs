@@ -873,4 +873,100 @@ mod tests {
         let (lo, hi) = ([d("10"), d("1")], [d("20"), d("2")]);
         assert_eq!(scaled.range(&lo, &hi).unwrap(), (d("-10"), d("10")));
     }
+
+    /// Inputs for the goods-term tests: 1 kg of "nd" at 10 -> 12 per kg; an assembly
+    /// "motor" holding 2 magnets at 10.00 each; a component "spare" at 5.00 with quantity 0.
+    fn motor_inputs() -> Inputs {
+        use crate::convert::{self, Limits};
+        use crate::pb;
+        use serde_json::json;
+        let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
+            {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"},
+            {"id": "motor", "children": [{"id": "magnet", "quantity": "2", "unitPrice": "10"}]},
+            {"id": "spare", "quantity": "0", "unitPrice": "5"}]}))
+        .unwrap();
+        let deck = |price: &str| {
+            let d: pb::PriceDeck = serde_json::from_value(json!({"id": "p", "currency": "USD",
+                "prices": [{"materialId": "nd", "price": price, "unit": "UNIT_OF_MEASURE_KG",
+                            "basis": "PRICE_BASIS_MARKET"}]}))
+            .unwrap();
+            convert::price_deck::price_deck(&d, "p").unwrap()
+        };
+        let s: pb::TariffSchedule =
+            serde_json::from_value(json!({"id": "s", "currency": "USD"})).unwrap();
+        let schedule = convert::schedule::schedule(&s, "s").unwrap();
+        let o: pb::CalculationOptions =
+            serde_json::from_value(json!({"entryDate": "2026-03-02"})).unwrap();
+        Inputs {
+            bom: convert::bom::bom(&b, "", &Limits::default()).unwrap().bom,
+            baseline_prices: deck("10"),
+            scenario_prices: deck("12"),
+            baseline_schedule: schedule.clone(),
+            scenario_schedule: schedule,
+            options: convert::options::options(Some(&o), "options").unwrap(),
+        }
+    }
+
+    /// The goods terms of the motor inputs with three inputs: the quantity of "motor" (0),
+    /// the price of nd on both sides (1), the quantity of "nd" (2). nd: 1 kg at 10 -> 12,
+    /// priced by input 1, scaled by input 2 only (its path is "nd", not under "motor/");
+    /// the magnets: 2 at 10.00, scaled by input 0 (under "motor/"); the assembly and the
+    /// zero-quantity spare make no term.
+    #[test]
+    fn goods_terms_know_which_inputs_price_and_scale_each_line() {
+        let inputs = motor_inputs();
+        let input = |target: Target| Uncertain {
+            name: String::new(),
+            target,
+            low: d("1"),
+            base: d("1"),
+            high: d("2"),
+        };
+        let uncertain = [
+            input(Target::Quantity(vec!["motor".into()])),
+            input(Target::Price {
+                material_id: "nd".into(),
+                side: Side::Both,
+            }),
+            input(Target::Quantity(vec!["nd".into()])),
+        ];
+        let terms = goods_terms(&inputs, &uncertain, &Meter::unlimited()).unwrap();
+        let seen: Vec<_> = terms
+            .iter()
+            .map(|t| {
+                (
+                    t.base_quantity,
+                    t.base_price,
+                    t.scen_price,
+                    t.base_price_input,
+                    t.scen_price_input,
+                    t.factors.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (d("1"), d("10"), d("12"), Some(1), Some(1), vec![2]),
+                (d("2"), d("10"), d("10"), None, None, vec![0]),
+            ]
+        );
+    }
+
+    /// A chain of child indices finds the item inside its assembly.
+    #[test]
+    fn items_are_found_through_their_assemblies() {
+        let mut inputs = motor_inputs();
+        let items = &mut inputs.bom.items;
+        assert_eq!(
+            item_at(items, &[1, 0]).map(|i| i.id.clone()),
+            Some("magnet".into())
+        );
+        assert_eq!(
+            item_at(items, &[2]).map(|i| i.id.clone()),
+            Some("spare".into())
+        );
+        assert!(item_at(items, &[0, 0]).is_none(), "nd has no children");
+        assert!(item_at(items, &[3]).is_none());
+    }
 }

@@ -206,6 +206,26 @@ mod tests {
         assert_eq!(other.charge(1), Err(Stopped::ShuttingDown));
     }
 
+    /// The clock is read at the first step and then once every `STEPS_PER_CLOCK_READING`
+    /// steps, counted down in between (a count that never reached zero again would leave a
+    /// long calculation unstoppable by its deadline).
+    #[test]
+    fn the_clock_is_read_once_every_so_many_steps() {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let m = Meter::new(None, Some(far), u64::MAX);
+        assert_eq!(m.charge(1), Ok(()));
+        assert_eq!(m.until_clock.get(), STEPS_PER_CLOCK_READING);
+        for _ in 0..STEPS_PER_CLOCK_READING {
+            assert_eq!(m.charge(1), Ok(()));
+        }
+        assert_eq!(m.until_clock.get(), 0, "the next step reads the clock");
+        assert_eq!(m.charge(1), Ok(()));
+        assert_eq!(m.until_clock.get(), STEPS_PER_CLOCK_READING);
+        // A checkpoint reads it now, whatever the count.
+        assert_eq!(m.checkpoint(), Ok(()));
+        assert_eq!(m.until_clock.get(), STEPS_PER_CLOCK_READING);
+    }
+
     /// Each reason says why in words: these sentences reach the caller in the status.
     #[test]
     fn each_reason_to_stop_says_why() {
