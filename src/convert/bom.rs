@@ -530,6 +530,22 @@ impl<'a> Expander<'a> {
 mod tests {
     use super::*;
 
+    /// Each line's request field path, under whatever root the request puts the BOM at, and
+    /// their bytes: 2 parts, the second an assembly of 1: "items[0]" (8), "items[1]" (8),
+    /// "items[1].children[0]" (20); under "bom" each is 4 bytes longer ("bom."): 48 bytes.
+    #[test]
+    fn lines_are_located_under_the_bom_root() {
+        let b = bom(&parts(2, 1), "", &Limits::default()).unwrap();
+        assert_eq!(b.path("bom", 0), "bom.items[0]");
+        assert_eq!(
+            b.path("calculation.bom", 2),
+            "calculation.bom.items[1].children[0]"
+        );
+        assert_eq!(b.path("bom", 3), "bom", "a line the BOM does not have");
+        assert_eq!(b.path_bytes("bom"), 48);
+        assert_eq!(b.path_bytes(""), 36 + 3);
+    }
+
     /// A BOM of `n` top-level parts, one of them an assembly of `children` parts.
     fn parts(n: usize, children: usize) -> pb::Bom {
         let part = |i: usize| serde_json::json!({"id": format!("p{i}"), "unitPrice": "1"});

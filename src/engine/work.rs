@@ -204,6 +204,10 @@ mod tests {
         let other = Meter::new(Some(StopSignal::child(&server)), None, u64::MAX);
         server.raise(Stopped::ShuttingDown);
         assert_eq!(other.charge(1), Err(Stopped::ShuttingDown));
+        // A deadline the async side saw pass reaches the work as a deadline.
+        let late = StopSignal::new();
+        late.raise(Stopped::Deadline);
+        assert_eq!(late.raised(), Some(Stopped::Deadline));
     }
 
     /// The clock is read at the first step and then once every `STEPS_PER_CLOCK_READING`
