@@ -28,10 +28,7 @@ pub(crate) fn entries(
             let path = paths.get(&g.gap.line).cloned().unwrap_or_default();
             pb::CoverageGap {
                 description: describe(g, &path, inputs, options),
-                field_path: format!(
-                    "{}.import",
-                    inputs.bom.path(&inputs.bom_field(), g.gap.line)
-                ),
+                field_path: field_path(g, inputs),
                 path,
                 hts_code: g.gap.hts_code.clone(),
                 origin: g.gap.origin.to_string(),
