@@ -453,6 +453,60 @@ mod tests {
         assert_eq!((e.materials, e.material_text_bytes), (2, 8));
     }
 
+    /// The work terms that need incentives, several lines and notes, counted by hand. Three
+    /// material lines (no imports) under a schedule with 2 incentives and nothing else, on
+    /// both sides: goods walks 2 x 3 = 6, incentives 2 sides x 2 x 2 x 3 = 24, summaries and
+    /// stockpile 3 + 3: 36 units. The nested BOM of the shape test under a schedule with a
+    /// de minimis threshold: 2 ignored declarations noted on each price side (4) and each
+    /// side's 2 origins (4): 8 notes.
+    #[test]
+    fn incentives_lines_and_notes_are_counted_by_hand() {
+        let credit = |id: &str| json!({"id": id, "creditAmount": "1", "restrictedOrigins": ["CN"], "maxRestrictedShare": "0.5"});
+        let s: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "USD",
+            "incentives": [credit("a"), credit("b")]}))
+        .unwrap();
+        let schedule = convert::schedule::schedule(&s, "s").unwrap();
+        let item = |id: &str| json!({"id": id, "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"});
+        let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD",
+            "items": [item("x"), item("y"), item("z")]}))
+        .unwrap();
+        let bom = convert::bom::bom(&b, "", &Limits::default()).unwrap().bom;
+        let (deck, options) = (deck(), options());
+        let e = calculation(&Scenario {
+            bom: &bom,
+            baseline_prices: &deck,
+            scenario_prices: &deck,
+            baseline_schedule: &schedule,
+            scenario_schedule: &schedule,
+            options: &options,
+        });
+        assert_eq!((e.units, e.incentives), (36, 4));
+
+        let import = |hts: &str, origin: &str| json!({"htsCode": hts, "origin": origin, "transportMode": "TRANSPORT_MODE_OCEAN"});
+        let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
+            {"id": "drive", "import": import("8501.32.2000", "CN"), "children": [
+                {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG",
+                 "import": import("2805.30.0000", "JP")},
+                {"id": "rotor", "unitPrice": "5", "import": import("8503.00.9545", "DE")}]},
+            {"id": "bolt", "unitPrice": "1", "import": import("7318.15.2095", "MX")}]}))
+        .unwrap();
+        let bom = convert::bom::bom(&b, "", &Limits::default()).unwrap().bom;
+        let s: pb::TariffSchedule = serde_json::from_value(
+            json!({"id": "s", "currency": "USD", "deMinimisThreshold": "800"}),
+        )
+        .unwrap();
+        let schedule = convert::schedule::schedule(&s, "s").unwrap();
+        let e = calculation(&Scenario {
+            bom: &bom,
+            baseline_prices: &deck,
+            scenario_prices: &deck,
+            baseline_schedule: &schedule,
+            scenario_schedule: &schedule,
+            options: &options,
+        });
+        assert_eq!(e.notes, 8);
+    }
+
     /// The memory of the hand-counted calculation above (2 lines, 6 charges, no notes, 13
     /// bytes of line text): both sides' lines, each charge twice (a crossed costing's beside
     /// the kept ones) with its formula when explained, the line text twice.
