@@ -518,6 +518,12 @@ async fn preference_claims_take_the_special_rate_or_are_refused_with_the_reason(
         .map(|c| (c.measure_id.as_str(), amount(&c.amount)))
         .collect();
     assert_eq!(duties, [("mfn-8505.11.00.70", "0.00")]);
+    let mfn = r
+        .measures
+        .iter()
+        .find(|m| m.measure_id == "mfn-8505.11.00.70")
+        .unwrap();
+    assert_eq!(mfn.name, "MFN 8505.11.00.70 (special, S)");
     assert!(charges[0].formula.contains("0%"), "{}", charges[0].formula);
     let without = calculate(&server, calc("MX", "8505.11.0070", "")).await;
     assert_eq!(

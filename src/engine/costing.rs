@@ -553,8 +553,6 @@ fn claim(
     Ok(Measure {
         name: format!("{} (special, {})", mfn.name, clip(code)).into(),
         rate: rate.clone(),
-        hts_prefixes: Vec::new(),
-        preference_rates: Vec::new(),
         ..(*mfn).clone()
     })
 }

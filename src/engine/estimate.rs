@@ -352,8 +352,20 @@ mod tests {
 
     /// Three measures, two of whose prefixes match 8505.11 (one for CN only), and MPF.
     fn schedule() -> Schedule {
+        schedule_with_credits(0)
+    }
+
+    /// [`schedule`] with `credits` incentives.
+    fn schedule_with_credits(credits: usize) -> Schedule {
         let rate = json!({"adValoremPercent": "10"});
+        let incentives: Vec<_> = (0..credits)
+            .map(|i| {
+                json!({"id": format!("c{i}"), "creditAmount": "1", "restrictedOrigins": ["CN"],
+                            "maxRestrictedShare": "0.5"})
+            })
+            .collect();
         let s: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "USD",
+            "incentives": incentives,
             "measures": [
                 {"id": "m1", "program": "PROGRAM_SECTION_301", "htsPrefixes": ["8505"], "origins": ["CN"],
                  "basis": "DUTY_BASIS_FULL_VALUE", "rate": rate},
@@ -399,6 +411,9 @@ mod tests {
         };
         let e = calculation(&s);
         assert_eq!((e.lines, e.charges, e.units, e.gaps), (2, 6, 38, 2));
+        // 3 measures and a fee per side; text per side: m1, m2, m3 (named by their ids) 3 x
+        // (2 x 2 + 2) = 18 and mpf 2 x 3 + 3 = 9: 27.
+        assert_eq!((e.measures, e.measure_text_bytes), (8, 54));
         let meter = Meter::unlimited();
         let impact = calculate(&s, &meter).unwrap();
         assert_eq!(meter.used(), 34);
@@ -454,9 +469,10 @@ mod tests {
     }
 
     /// The work terms that need incentives, several lines and notes, counted by hand. Three
-    /// material lines (no imports) under a schedule with 2 incentives and nothing else, on
-    /// both sides: goods walks 2 x 3 = 6, incentives 2 sides x 2 x 2 x 3 = 24, summaries and
-    /// stockpile 3 + 3: 36 units. The nested BOM of the shape test under a schedule with a
+    /// material lines (no imports), a baseline schedule with 2 incentives and a scenario one
+    /// with 1, nothing else: goods walks 2 x 3 = 6, incentives 2 x 2 x 3 + 2 x 1 x 3 = 18,
+    /// summaries and stockpile 3 + 3: 30 units; memory: both sides' 3 lines and the line
+    /// text ("x", "y", "z": 1 + 1 + material "nd" 2 = 4 each, 12) twice. The nested BOM of the shape test under a schedule with a
     /// de minimis threshold: 2 ignored declarations noted on each price side (4) and each
     /// side's 2 origins (4): 8 notes.
     #[test]
@@ -466,6 +482,10 @@ mod tests {
             "incentives": [credit("a"), credit("b")]}))
         .unwrap();
         let schedule = convert::schedule::schedule(&s, "s").unwrap();
+        let s: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "USD",
+            "incentives": [credit("a")]}))
+        .unwrap();
+        let one_credit = convert::schedule::schedule(&s, "s").unwrap();
         let item = |id: &str| json!({"id": id, "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"});
         let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD",
             "items": [item("x"), item("y"), item("z")]}))
@@ -477,10 +497,12 @@ mod tests {
             baseline_prices: &deck,
             scenario_prices: &deck,
             baseline_schedule: &schedule,
-            scenario_schedule: &schedule,
+            scenario_schedule: &one_credit,
             options: &options,
         });
-        assert_eq!((e.units, e.incentives), (36, 4));
+        assert_eq!((e.units, e.incentives), (30, 3));
+        let line = std::mem::size_of::<LineCost>() as u64;
+        assert_eq!(e.memory_bytes, 2 * 3 * line + 2 * 12);
 
         let import = |hts: &str, origin: &str| json!({"htsCode": hts, "origin": origin, "transportMode": "TRANSPORT_MODE_OCEAN"});
         let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
@@ -584,6 +606,20 @@ mod tests {
             e.memory_bytes,
             calc.memory_bytes + quiet.memory_bytes + 2 * item * 2 + 2 * 80 + 512 * 80
         );
+        // Three lines and one incentive per schedule (bom(2)): a calculation is goods 6,
+        // passes 8 + 8, incentives 2 x 1 x 3 on each side 12, measures in force 6, charges
+        // 6, lines 3, stockpile 3, gaps 2: 54. Copy 3 + 1 + 1 + 5 + 5 = 15, + 2 = 17; a side's costing 3 + 4 + 3 + 3
+        // = 13; a combination 17 + 13 + 13 + 6 = 49; goods terms 26 + 3 x 2 = 32; the
+        // calculations (54 + 17) x 5 = 355; the search 49 x 512 + 514 x 1,026 + 1,026 x
+        // (3 + 3) = 558,608: 558,995 units.
+        let credited = Inputs {
+            bom: bom(2),
+            baseline_schedule: schedule_with_credits(1),
+            scenario_schedule: schedule_with_credits(1),
+            ..inputs.clone()
+        };
+        assert_eq!(calculation(&credited.scenario()).units, 54);
+        assert_eq!(sensitivity(&credited, &uncertain).units, 558_995);
         // Everything else is the calculation's, with the scenario deck's material text.
         assert_eq!(
             Estimate {
