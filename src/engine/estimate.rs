@@ -606,20 +606,53 @@ mod tests {
             e.memory_bytes,
             calc.memory_bytes + quiet.memory_bytes + 2 * item * 2 + 2 * 80 + 512 * 80
         );
-        // Three lines and one incentive per schedule (bom(2)): a calculation is goods 6,
-        // passes 8 + 8, incentives 2 x 1 x 3 on each side 12, measures in force 6, charges
-        // 6, lines 3, stockpile 3, gaps 2: 54. Copy 3 + 1 + 1 + 5 + 5 = 15, + 2 = 17; a side's costing 3 + 4 + 3 + 3
-        // = 13; a combination 17 + 13 + 13 + 6 = 49; goods terms 26 + 3 x 2 = 32; the
-        // calculations (54 + 17) x 5 = 355; the search 49 x 512 + 514 x 1,026 + 1,026 x
-        // (3 + 3) = 558,608: 558,995 units.
+        // Three lines and one incentive per schedule (bom(2)), two inputs (the mass and the
+        // price of nd: n = 2, 1 path): a calculation is goods 6, passes 8 + 8, incentives
+        // 2 x 1 x 3 on each side 12, measures in force 6, charges 6, lines 3, stockpile 3,
+        // gaps 2: 54. Copy 3 + 1 + 1 + 5 + 5 = 15, + 2 inputs + 1 path = 18; a side's
+        // costing 3 + 4 + 3 + 3 = 13; a combination 18 + 13 + 13 + 6 = 50; goods terms
+        // 13 + 13 + 3 x (2 + 1) = 35; the calculations (54 + 18) x (1 + 2 + 2 x 2) = 504;
+        // the search 50 x 512 + 514 x 1,026 + 1,026 x (3 + 3 x 1) = 559,120: 559,659 units.
+        // Memory beside the two calculations': the copy 3 x 2 items, factor lists 3 x (64 +
+        // 8 x 3), cache keys 512 x (64 + 16 x 2).
+
         let credited = Inputs {
             bom: bom(2),
             baseline_schedule: schedule_with_credits(1),
             scenario_schedule: schedule_with_credits(1),
             ..inputs.clone()
         };
-        assert_eq!(calculation(&credited.scenario()).units, 54);
-        assert_eq!(sensitivity(&credited, &uncertain).units, 558_995);
+        let two = [
+            uncertain[0].clone(),
+            Uncertain {
+                name: "price".into(),
+                target: Target::Price {
+                    material_id: "nd".into(),
+                    side: crate::engine::sensitivity::Side::Both,
+                },
+                low: Decimal::ONE,
+                base: Decimal::ONE,
+                high: Decimal::TWO,
+            },
+        ];
+        let calc3 = calculation(&credited.scenario());
+        assert_eq!(calc3.units, 54);
+        let e3 = sensitivity(&credited, &two);
+        assert_eq!(e3.units, 559_659);
+        let quiet3 = calculation(
+            &Inputs {
+                options: Options {
+                    explain: false,
+                    ..credited.options.clone()
+                },
+                ..credited.clone()
+            }
+            .scenario(),
+        );
+        assert_eq!(
+            e3.memory_bytes,
+            calc3.memory_bytes + quiet3.memory_bytes + 3 * item * 2 + 3 * 88 + 512 * 96
+        );
         // Everything else is the calculation's, with the scenario deck's material text.
         assert_eq!(
             Estimate {
