@@ -613,6 +613,26 @@ mod tests {
         }
     }
 
+    /// A special rate is the one of the group that lists the program: "Free (S)" and "1%
+    /// (KR)" are two rates, not one.
+    #[test]
+    fn a_special_rate_is_found_by_its_program() {
+        let rate = |p: u32| Rate {
+            ad_valorem_percent: Some(Decimal::from(p)),
+            ..Rate::default()
+        };
+        let m = Measure {
+            preference_rates: vec![
+                (vec!["KR".into()], rate(1)),
+                (vec!["AU".into(), "S".into()], rate(0)),
+            ],
+            ..measure("mfn", &["8505"])
+        };
+        assert_eq!(m.preference_rate("S"), Some(&rate(0)));
+        assert_eq!(m.preference_rate("KR"), Some(&rate(1)));
+        assert_eq!(m.preference_rate("JP"), None);
+    }
+
     #[test]
     fn the_index_finds_each_measure_once_for_the_codes_its_prefixes_cover() {
         let measures = vec![
