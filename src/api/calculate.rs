@@ -127,7 +127,7 @@ impl Plan for CalculatePlan {
             Inner::Calculate {
                 inputs, options, ..
             } => {
-                let impact = inputs.calculate(&options, meter)?;
+                let impact = super::coverage::calculate(&inputs, &options, meter)?;
                 meter.charge(response_units(&impact, options.explain))?;
                 Ok(impact_response(&impact, &inputs, &options))
             }

@@ -190,7 +190,7 @@ impl Plan for ComparePlan {
     fn run(self, meter: &Meter) -> Result<pb::CompareScenariosResponse, ApiError> {
         let mut results = Vec::with_capacity(self.scenarios.len());
         for (name, inputs, o, _) in self.scenarios {
-            let impact = inputs.calculate(&o, meter)?;
+            let impact = super::coverage::calculate(&inputs, &o, meter)?;
             meter.charge(response_units(&impact, o.explain))?;
             results.push((name, impact.delta, impact_response(&impact, &inputs, &o)));
         }

@@ -46,8 +46,22 @@ pub(crate) fn entries(
         .collect()
 }
 
+/// Calculates `inputs` and, when they ask for full coverage (`require_coverage`), refuses a
+/// result with gaps.
+pub(crate) fn calculate(
+    inputs: &Resolved,
+    options: &Options,
+    meter: &crate::engine::Meter,
+) -> Result<Impact, ApiError> {
+    let impact = inputs.calculate(options, meter)?;
+    if inputs.require_coverage && !impact.coverage_gaps.is_empty() {
+        return Err(refusal(&impact, inputs, options));
+    }
+    Ok(impact)
+}
+
 /// The refusal `require_coverage` asks for when `impact` has gaps.
-pub(crate) fn refusal(impact: &Impact, inputs: &Resolved, options: &Options) -> ApiError {
+fn refusal(impact: &Impact, inputs: &Resolved, options: &Options) -> ApiError {
     ApiError::NotCovered(
         impact
             .coverage_gaps

@@ -392,30 +392,33 @@ impl ApiError {
             ApiError::Overloaded { .. } => {
                 ErrorDetails::with_retry_info(Some(Duration::from_millis(100)))
             }
-            ApiError::NotCovered(gaps) => {
-                let mut violations: Vec<PreconditionViolation> = gaps
-                    .iter()
-                    .take(listed)
-                    .map(|(subject, description)| {
-                        PreconditionViolation::new(
-                            "COVERAGE_GAP",
-                            cut(subject, MAX_FIELD_PATH),
-                            cut(description, MAX_VIOLATION_TEXT),
-                        )
-                    })
-                    .collect();
-                if gaps.len() > violations.len() {
-                    violations.push(PreconditionViolation::new(
-                        "COVERAGE_GAP",
-                        "",
-                        format!("{} more gap(s) not listed", gaps.len() - violations.len()),
-                    ));
-                }
-                ErrorDetails::with_precondition_failure(violations)
-            }
+            ApiError::NotCovered(gaps) => coverage_details(gaps, listed),
             _ => ErrorDetails::new(),
         }
     }
+}
+
+/// A `google.rpc.PreconditionFailure` listing at most `listed` coverage gaps.
+fn coverage_details(gaps: &[(String, String)], listed: usize) -> ErrorDetails {
+    let mut violations: Vec<PreconditionViolation> = gaps
+        .iter()
+        .take(listed)
+        .map(|(subject, description)| {
+            PreconditionViolation::new(
+                "COVERAGE_GAP",
+                cut(subject, MAX_FIELD_PATH),
+                cut(description, MAX_VIOLATION_TEXT),
+            )
+        })
+        .collect();
+    if gaps.len() > violations.len() {
+        violations.push(PreconditionViolation::new(
+            "COVERAGE_GAP",
+            "",
+            format!("{} more gap(s) not listed", gaps.len() - violations.len()),
+        ));
+    }
+    ErrorDetails::with_precondition_failure(violations)
 }
 
 /// The canonical UPPER_SNAKE name of a code.

@@ -3,18 +3,29 @@
 //! origin), each with whether a costing charges it: the spot check before trusting a number.
 
 use super::error::ApiError;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Entry};
 use crate::convert::check::Check;
 use crate::convert::enums;
+use crate::engine::date::Date;
 use crate::engine::duty::one_mfn_rate;
 use crate::engine::model::{Measure, Program};
+use crate::engine::model::{Schedule, TransportMode};
 use crate::pb;
 
-/// Looks up `req` in `catalog`.
-pub(crate) fn lookup(
-    catalog: &Catalog,
+/// The looked-up line's HTS digits, origin, entry date and transport mode, and the schedule.
+type Looked<'a> = (
+    String,
+    String,
+    Date,
+    Option<TransportMode>,
+    &'a Entry<pb::TariffSchedule, Schedule>,
+);
+
+/// Validates the request's fields and finds its schedule.
+fn validate<'a>(
+    catalog: &'a Catalog,
     req: &pb::LookupMeasuresRequest,
-) -> Result<pb::LookupMeasuresResponse, ApiError> {
+) -> Result<Looked<'a>, ApiError> {
     let mut c = Check::default();
     let digits = c.hts(&req.hts_code, "hts_code", 2);
     let origin = c.country(&req.origin, "origin");
@@ -50,6 +61,15 @@ pub(crate) fn lookup(
             list_rpc: "ListTariffSchedules",
         });
     };
+    Ok((digits, origin, date, mode, entry))
+}
+
+/// Looks up `req` in `catalog`.
+pub(crate) fn lookup(
+    catalog: &Catalog,
+    req: &pb::LookupMeasuresRequest,
+) -> Result<pb::LookupMeasuresResponse, ApiError> {
+    let (digits, origin, date, mode, entry) = validate(catalog, req)?;
     let schedule = &entry.domain;
     let measures = schedule.measures();
     let applicable: Vec<&Measure> = schedule

@@ -98,12 +98,7 @@ impl Resolved {
 
     /// Costs these inputs with `options` (the engine's [`Impact`]), counting on `meter`.
     pub(crate) fn calculate(&self, options: &Options, meter: &Meter) -> Result<Impact, ApiError> {
-        let impact =
-            engine::calculate(&self.scenario(options), meter).map_err(|e| self.error(e))?;
-        if self.require_coverage && !impact.coverage_gaps.is_empty() {
-            return Err(super::coverage::refusal(&impact, self, options));
-        }
-        Ok(impact)
+        engine::calculate(&self.scenario(options), meter).map_err(|e| self.error(e))
     }
 
     /// The field path of the BOM in the request.

@@ -53,6 +53,32 @@ pub(crate) fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, V
             format!("pre-emption between programs forms a cycle: {cycle}"),
         );
     }
+    let preference_programs = preference_programs(&mut c, s, root);
+    let de_minimis_threshold = c.optional_decimal(
+        &s.de_minimis_threshold,
+        &join(root, "de_minimis_threshold"),
+        Range::NonNegative,
+    );
+    let Some(currency) = currency else {
+        return Err(c.into_errors());
+    };
+    c.finish(Schedule::new(
+        s.id.clone(),
+        currency,
+        measures,
+        fees,
+        de_minimis_threshold,
+        incentives,
+        preference_programs,
+    ))
+}
+
+/// The special programs of `s`, by code; a code defined twice is a violation.
+fn preference_programs(
+    c: &mut Check,
+    s: &pb::TariffSchedule,
+    root: &str,
+) -> HashMap<std::sync::Arc<str>, PreferenceProgram> {
     let mut preference_programs = HashMap::with_capacity(s.preference_programs.len());
     for (i, p) in s.preference_programs.iter().enumerate() {
         let f = join(root, &format!("preference_programs[{i}]"));
@@ -89,23 +115,7 @@ pub(crate) fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, V
             );
         }
     }
-    let de_minimis_threshold = c.optional_decimal(
-        &s.de_minimis_threshold,
-        &join(root, "de_minimis_threshold"),
-        Range::NonNegative,
-    );
-    let Some(currency) = currency else {
-        return Err(c.into_errors());
-    };
-    c.finish(Schedule::new(
-        s.id.clone(),
-        currency,
-        measures,
-        fees,
-        de_minimis_threshold,
-        incentives,
-        preference_programs,
-    ))
+    preference_programs
 }
 
 fn incentive(c: &mut Check, inc: &pb::Incentive, f: &str) -> Option<Incentive> {
@@ -255,26 +265,7 @@ fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
     // Repeats add nothing; without them each program is pre-empted once per measure.
     preempts.sort_unstable();
     preempts.dedup();
-    let mut preference_rates = Vec::with_capacity(m.preference_rates.len());
-    for (i, p) in m.preference_rates.iter().enumerate() {
-        let pf = join(f, &format!("preference_rates[{i}]"));
-        if p.programs.is_empty() {
-            c.push(
-                join(&pf, "programs"),
-                Reason::Required,
-                "name the programs this rate applies under",
-            );
-        }
-        match &p.rate {
-            Some(r) => {
-                if let Some(r) = rate(c, r, &join(&pf, "rate")) {
-                    preference_rates
-                        .push((p.programs.iter().map(|c| c.as_str().into()).collect(), r));
-                }
-            }
-            None => c.push(join(&pf, "rate"), Reason::Required, "a rate is required"),
-        }
-    }
+    let preference_rates = preference_rates(c, m, f);
     let rate_field = join(f, "rate");
     let rate = match &m.rate {
         Some(r) => rate(c, r, &rate_field),
@@ -301,6 +292,35 @@ fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
         group: (!m.alternative_group.is_empty()).then(|| m.alternative_group.as_str().into()),
         preference_rates,
     })
+}
+
+/// The special-column rates of measure `m`, each with its program codes.
+fn preference_rates(
+    c: &mut Check,
+    m: &pb::Measure,
+    f: &str,
+) -> Vec<(Vec<std::sync::Arc<str>>, Rate)> {
+    let mut preference_rates = Vec::with_capacity(m.preference_rates.len());
+    for (i, p) in m.preference_rates.iter().enumerate() {
+        let pf = join(f, &format!("preference_rates[{i}]"));
+        if p.programs.is_empty() {
+            c.push(
+                join(&pf, "programs"),
+                Reason::Required,
+                "name the programs this rate applies under",
+            );
+        }
+        match &p.rate {
+            Some(r) => {
+                if let Some(r) = rate(c, r, &join(&pf, "rate")) {
+                    preference_rates
+                        .push((p.programs.iter().map(|c| c.as_str().into()).collect(), r));
+                }
+            }
+            None => c.push(join(&pf, "rate"), Reason::Required, "a rate is required"),
+        }
+    }
+    preference_rates
 }
 
 fn rate(c: &mut Check, r: &pb::Rate, f: &str) -> Option<Rate> {

@@ -441,21 +441,7 @@ fn charge_imports(
             .filter(|m| m.window.contains(date) && m.covers_origin(&imported.import.origin))
             .collect();
         duty::one_mfn_rate(&mut applicable, &imported.import.hts_digits);
-        let missing = if applicable.is_empty() {
-            Some(Missing::AnyDuty)
-        } else if applicable.iter().all(|m| m.program != Program::Mfn) {
-            Some(Missing::MfnRate)
-        } else {
-            None
-        };
-        if let Some(missing) = missing {
-            gaps.push(Gap {
-                line: imported.line,
-                missing,
-                hts_code: imported.import.hts_code.clone(),
-                origin: imported.import.origin.clone(),
-            });
-        }
+        gaps.extend(gap(imported, &applicable));
         let special = match &imported.import.preference {
             Some(code) => Some(claim(imported, code, &applicable, schedule, date)?),
             None => None,
@@ -497,6 +483,23 @@ fn charge_imports(
         )?);
     }
     Ok(out)
+}
+
+/// The coverage gap of a dutied line whose `applicable` measures have no MFN rate, or none.
+fn gap(imported: &ImportedLine<'_>, applicable: &[&Measure]) -> Option<Gap> {
+    let missing = if applicable.is_empty() {
+        Missing::AnyDuty
+    } else if applicable.iter().all(|m| m.program != Program::Mfn) {
+        Missing::MfnRate
+    } else {
+        return None;
+    };
+    Some(Gap {
+        line: imported.line,
+        missing,
+        hts_code: imported.import.hts_code.clone(),
+        origin: imported.import.origin.clone(),
+    })
 }
 
 /// The MFN measure `imported` pays under its claim of preference program `code`: the line's
