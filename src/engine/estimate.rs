@@ -378,6 +378,23 @@ mod tests {
         convert::schedule::schedule(&s, "s").unwrap()
     }
 
+    /// A scenario whose two sides share one deck and one schedule.
+    fn one_side<'a>(
+        bom: &'a Bom,
+        deck: &'a PriceDeck,
+        schedule: &'a Schedule,
+        options: &'a Options,
+    ) -> Scenario<'a> {
+        Scenario {
+            bom,
+            baseline_prices: deck,
+            scenario_prices: deck,
+            baseline_schedule: schedule,
+            scenario_schedule: schedule,
+            options,
+        }
+    }
+
     fn bom(materials: usize) -> Bom {
         let mut items: Vec<_> = (0..materials)
             .map(|i| json!({"id": format!("nd{i}"), "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"}))
@@ -401,14 +418,7 @@ mod tests {
     #[test]
     fn the_estimate_and_the_meter_agree_with_a_count_by_hand() {
         let (bom, deck, schedule, options) = (bom(1), deck(), schedule(), options());
-        let s = Scenario {
-            bom: &bom,
-            baseline_prices: &deck,
-            scenario_prices: &deck,
-            baseline_schedule: &schedule,
-            scenario_schedule: &schedule,
-            options: &options,
-        };
+        let s = one_side(&bom, &deck, &schedule, &options);
         let e = calculation(&s);
         assert_eq!((e.lines, e.charges, e.units, e.gaps), (2, 6, 38, 2));
         // 3 measures and a fee per side; text per side: m1, m2, m3 (named by their ids) 3 x
@@ -457,14 +467,7 @@ mod tests {
         assert_eq!(distinct(&shape.materials), 2);
         assert_eq!(material_text(&shape, &deck), 8);
         let (schedule, options) = (schedule(), options());
-        let e = calculation(&Scenario {
-            bom: &bom,
-            baseline_prices: &deck,
-            scenario_prices: &deck,
-            baseline_schedule: &schedule,
-            scenario_schedule: &schedule,
-            options: &options,
-        });
+        let e = calculation(&one_side(&bom, &deck, &schedule, &options));
         assert_eq!((e.materials, e.material_text_bytes), (2, 8));
     }
 
@@ -518,14 +521,7 @@ mod tests {
         )
         .unwrap();
         let schedule = convert::schedule::schedule(&s, "s").unwrap();
-        let e = calculation(&Scenario {
-            bom: &bom,
-            baseline_prices: &deck,
-            scenario_prices: &deck,
-            baseline_schedule: &schedule,
-            scenario_schedule: &schedule,
-            options: &options,
-        });
+        let e = calculation(&one_side(&bom, &deck, &schedule, &options));
         assert_eq!(e.notes, 8);
     }
 
@@ -535,14 +531,7 @@ mod tests {
     #[test]
     fn the_memory_of_a_calculation_follows_its_shape() {
         let (bom, deck, schedule, options) = (bom(1), deck(), schedule(), options());
-        let s = Scenario {
-            bom: &bom,
-            baseline_prices: &deck,
-            scenario_prices: &deck,
-            baseline_schedule: &schedule,
-            scenario_schedule: &schedule,
-            options: &options,
-        };
+        let s = one_side(&bom, &deck, &schedule, &options);
         let e = calculation(&s);
         // "nd0": 1 + 3, material "nd" 2; "magnet": 1 + 6: 13 bytes.
         assert_eq!(e.line_text_bytes, 13);
@@ -722,14 +711,7 @@ mod tests {
     #[test]
     fn a_calculation_stops_inside_its_walk_when_its_budget_runs_out() {
         let (bom, deck, schedule, options) = (bom(10_000), deck(), schedule(), options());
-        let s = Scenario {
-            bom: &bom,
-            baseline_prices: &deck,
-            scenario_prices: &deck,
-            baseline_schedule: &schedule,
-            scenario_schedule: &schedule,
-            options: &options,
-        };
+        let s = one_side(&bom, &deck, &schedule, &options);
         let meter = Meter::new(None, None, 100);
         assert_eq!(
             calculate(&s, &meter).unwrap_err(),
