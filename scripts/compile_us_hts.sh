@@ -15,5 +15,8 @@ if [ -z "$bin" ]; then
 fi
 "$bin" hts import data/us-tariff/usitc-hts-extract.json --out catalog --id us-hts-2026 \
     --section-301 data/us-tariff/s301_product_lists.csv \
+    --section-232-derivatives data/us-tariff/s232_derivative_products.csv \
+    --section-232-rates data/us-tariff/s232_derivative_rates.csv \
+    --measures data/us-tariff/chapter99_measures.json \
     --fees-from catalog/tariff_schedules/us-2026.json \
     --preference-programs data/us-tariff/preference_programs.json

@@ -79,6 +79,19 @@ enum HtsCommand {
         /// PreferenceProgram: code, name, origins, lapsed_from, source).
         #[arg(long, value_name = "JSON")]
         preference_programs: Option<PathBuf>,
+        /// Chapter 99 measures compiled from the U.S. notes (JSON array of Measure, e.g.
+        /// data/us-tariff/chapter99_measures.json); each whose id is a heading of the export
+        /// must agree with that heading's rate text.
+        #[arg(long, value_name = "JSON")]
+        measures: Option<PathBuf>,
+        /// Section 232 derivative products (CSV hts_prefix,ch99_code,derivative_type,
+        /// effective_date); needs --section-232-rates.
+        #[arg(long, value_name = "CSV", requires = "section_232_rates")]
+        section_232_derivatives: Option<PathBuf>,
+        /// The derivative headings' rates over time (CSV ch99_heading,metal,rate_percent,
+        /// effective_from,effective_to,excluded_origins,source).
+        #[arg(long, value_name = "CSV", requires = "section_232_derivatives")]
+        section_232_rates: Option<PathBuf>,
     },
 }
 
@@ -435,6 +448,9 @@ fn main() -> ExitCode {
                     section_301,
                     fees_from,
                     preference_programs,
+                    measures,
+                    section_232_derivatives,
+                    section_232_rates,
                 },
         } => match cli::hts::import(&cli::hts::ImportArgs {
             file,
@@ -445,6 +461,8 @@ fn main() -> ExitCode {
             section_301,
             fees_from,
             preference_programs,
+            measures,
+            section_232: section_232_derivatives.zip(section_232_rates),
         }) {
             Ok(report) => {
                 print!("{report}");

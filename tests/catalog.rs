@@ -5,7 +5,7 @@
 mod common;
 
 use common::{TestServer, amount, calculate, request};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::process::Command;
 use tariff_impact::pb;
 use tonic::Code;
@@ -334,14 +334,29 @@ async fn the_official_schedule_charges_mfn_and_section_301_by_the_hts() {
             pair("9903.91.06", "25.00")
         ]
     );
+    // The vehicle also pays Section 232 on passenger vehicles, 9903.94.01 (+25% from
+    // 2025-04-03, U.S. note 33) = 7,500.00; from 2026-02-24 the Section 122 10% of 9903.03.01
+    // is in force but pre-empted by it (note 2(aa)(v)(2)): 0.00, shown as pre-empted.
+    assert_eq!(
+        duties("ev", false),
+        [
+            pair("mfn-8703.80.00.20", "750.00"),
+            pair("9903.91.03", "30000.00"),
+            pair("9903.94.01", "7500.00")
+        ]
+    );
+    assert_eq!(
+        duties("ev", true),
+        [
+            pair("mfn-8703.80.00.20", "750.00"),
+            pair("9903.91.03", "30000.00"),
+            pair("9903.03.01", "0.00"),
+            pair("9903.94.01", "7500.00")
+        ]
+    );
+    // Magnets and the etch tool are among the subheadings note 2(aa)(ii) exempts from
+    // 9903.03.01 (heading 9903.03.03): no Section 122 charge at all.
     for scenario in [false, true] {
-        assert_eq!(
-            duties("ev", scenario),
-            [
-                pair("mfn-8703.80.00.20", "750.00"),
-                pair("9903.91.03", "30000.00")
-            ]
-        );
         assert_eq!(
             duties("etch-tool", scenario),
             [
@@ -351,11 +366,25 @@ async fn the_official_schedule_charges_mfn_and_section_301_by_the_hts() {
         );
     }
     // The bearing 8482.10.50 is on lists 1 and 3 (9903.88.01 and 9903.88.03, 25% each): one
-    // 25.00, the first listed. The extract has no MFN line for 8482: a coverage gap, not a
-    // silent zero.
-    for scenario in [false, true] {
-        assert_eq!(duties("bearing", scenario), [pair("9903.88.01", "25.00")]);
-    }
+    // 25.00, the first listed. It is a Section 232 steel derivative from 2025-08-18
+    // (9903.81.91, 50% of the metal content; no share declared, so of the full value): 50.00,
+    // which pre-empts Section 122 on that value: 0.00. The extract has no MFN line for 8482:
+    // a coverage gap, not a silent zero.
+    assert_eq!(
+        duties("bearing", false),
+        [
+            pair("9903.88.01", "25.00"),
+            pair("9903.81.91@2025-08-18", "50.00")
+        ]
+    );
+    assert_eq!(
+        duties("bearing", true),
+        [
+            pair("9903.88.01", "25.00"),
+            pair("9903.81.91@2025-08-18", "50.00"),
+            pair("9903.03.01", "0.00")
+        ]
+    );
     let gap = &r.coverage_gaps[..];
     assert_eq!(gap.len(), 1, "{gap:?}");
     assert_eq!(
@@ -372,15 +401,138 @@ async fn the_official_schedule_charges_mfn_and_section_301_by_the_hts() {
             pb::CoverageMissing::MfnRate as i32
         )
     );
-    // Duties: 2.10 + 30,750.00 + 250,000.00 + 25.00 = 280,777.10, then 25.00 more for the
+    // Duties: 2.10 + 38,250.00 + 250,000.00 + 75.00 = 288,327.10, then 25.00 more for the
     // magnets.
     assert_eq!(
         amount(&r.baseline_totals.as_ref().unwrap().duties),
-        "280777.10"
+        "288327.10"
     );
     assert_eq!(
         amount(&r.scenario_totals.as_ref().unwrap().duties),
-        "280802.10"
+        "288352.10"
+    );
+}
+
+/// The chapter 99 measures compiled from the U.S. notes and the Section 232 derivative lists,
+/// under `us-hts-2026`, per unit, entered 2025-05-01 (baseline) and 2026-03-02 (scenario):
+/// - a vehicle 8703.80.00.20 of Japan at 30,000.00: MFN 2.5% = 750.00 on both dates; in 2025
+///   9903.94.01 (+25%, note 33) = 7,500.00; from 2025-09-16 Japan's 15% all-in (headings
+///   9903.94.40-.41, note 33(k),(m)): 15% x 30,000.00 = 4,500.00 less the 750.00 MFN =
+///   3,750.00, which pre-empts Section 122 (9903.03.01, note 2(aa)(v)(2)): 0.00;
+/// - a motor 8501.31.40.00 at 1,000.00 (MFN 4% = 40.00): from Germany, Section 122 10% =
+///   100.00 in 2026; from Canada the same without a claim; from Canada claiming USMCA (S):
+///   MFN Free and no Section 122 at all (note 2(aa)(vi));
+/// - an aluminium housing 7616.99.51.90 of Mexico at 200.00 with 60% metal content: MFN 2.5%
+///   = 5.00; an aluminum derivative (9903.85.07, undated: from 2025-03-12) on the 120.00
+///   metal content at 25% = 30.00 in May 2025 and 50% = 60.00 in 2026; Section 122 on the
+///   80.00 remainder only = 8.00.
+///
+/// Duties: 750 + 7,500 + 40 + 0 + 40 + 5 + 30 = 8,365.00 and 750 + 3,750 + 140 + 0 + 140 + 5
+/// + 60 + 8 = 4,853.00.
+#[tokio::test]
+async fn chapter_99_measures_apply_by_origin_date_claim_and_metal_content() {
+    let server = TestServer::start().await;
+    let part = |id: &str, price: &str, hts: &str, origin: &str, extra: Value| {
+        let mut import = json!({"htsCode": hts, "origin": origin,
+            "transportMode": "TRANSPORT_MODE_AIR"});
+        import
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({"id": id, "unitPrice": price, "import": import})
+    };
+    let r = calculate(
+        &server,
+        json!({
+            "bom": {"id": "parts", "currency": "USD", "items": [
+                part("ev-jp", "30000", "8703.80.0020", "JP", json!({})),
+                part("motor-de", "1000", "8501.31.4000", "DE", json!({})),
+                part("motor-ca-usmca", "1000", "8501.31.4000", "CA", json!({"preferenceProgram": "S"})),
+                part("motor-ca", "1000", "8501.31.4000", "CA", json!({})),
+                part("housing-mx", "200", "7616.99.5190", "MX", json!({"metalContentShare": "0.6"}))]},
+            "baselinePrices": common::deck("p", &[]),
+            "baselineScheduleId": "us-hts-2026",
+            "options": {"entryDate": "2025-05-01", "scenarioEntryDate": "2026-03-02"}
+        }),
+    )
+    .await;
+    let duties = |path: &str, scenario: bool| -> Vec<(String, String)> {
+        let l = common::line(&r, path);
+        let side = if scenario { &l.scenario } else { &l.baseline };
+        side.as_ref()
+            .unwrap()
+            .charges
+            .iter()
+            .filter(|c| c.program != 0)
+            .map(|c| (c.measure_id.clone(), amount(&c.amount).to_string()))
+            .collect()
+    };
+    let pair = |id: &str, a: &str| (id.to_string(), a.to_string());
+    assert_eq!(
+        duties("ev-jp", false),
+        [
+            pair("mfn-8703.80.00.20", "750.00"),
+            pair("9903.94.01-jp", "7500.00")
+        ]
+    );
+    assert_eq!(
+        duties("ev-jp", true),
+        [
+            pair("mfn-8703.80.00.20", "750.00"),
+            pair("9903.03.01", "0.00"),
+            pair("9903.94.41", "3750.00")
+        ]
+    );
+    let l = common::line(&r, "ev-jp");
+    let floor = &l.scenario.as_ref().unwrap().charges[2];
+    assert!(
+        floor
+            .formula
+            .starts_with("all-in 15% x 30000.00 USD customs value")
+            && floor
+                .formula
+                .ends_with("less the MFN duties charged on the line (750.00 USD) = 3750.00 USD"),
+        "{}",
+        floor.formula
+    );
+    for motor in ["motor-de", "motor-ca"] {
+        assert_eq!(duties(motor, false), [pair("mfn-8501.31.40.00", "40.00")]);
+        assert_eq!(
+            duties(motor, true),
+            [
+                pair("mfn-8501.31.40.00", "40.00"),
+                pair("9903.03.01", "100.00")
+            ]
+        );
+    }
+    for scenario in [false, true] {
+        assert_eq!(
+            duties("motor-ca-usmca", scenario),
+            [pair("mfn-8501.31.40.00", "0.00")]
+        );
+    }
+    assert_eq!(
+        duties("housing-mx", false),
+        [
+            pair("mfn-7616.99.51.90", "5.00"),
+            pair("9903.85.07@2025-03-12", "30.00")
+        ]
+    );
+    assert_eq!(
+        duties("housing-mx", true),
+        [
+            pair("mfn-7616.99.51.90", "5.00"),
+            pair("9903.85.07@2025-06-04", "60.00"),
+            pair("9903.03.01", "8.00")
+        ]
+    );
+    assert_eq!(
+        amount(&r.baseline_totals.as_ref().unwrap().duties),
+        "8365.00"
+    );
+    assert_eq!(
+        amount(&r.scenario_totals.as_ref().unwrap().duties),
+        "4853.00"
     );
 }
 
@@ -400,6 +552,7 @@ async fn lookup_measures_shows_what_a_line_is_charged_and_why() {
         origin: "CN".into(),
         entry_date: "2026-03-02".into(),
         transport_mode: mode as i32,
+        preference_program: String::new(),
     };
     let r = c
         .lookup_measures(lookup("8505.11.0070", pb::TransportMode::Ocean))
@@ -466,7 +619,43 @@ async fn lookup_measures_shows_what_a_line_is_charged_and_why() {
         .iter()
         .map(|m| m.measure.as_ref().unwrap().id.as_str())
         .collect();
-    assert_eq!(ids, ["9903.88.01", "9903.88.03"]);
+    assert_eq!(
+        ids,
+        [
+            "9903.88.01",
+            "9903.88.03",
+            "9903.81.91@2025-08-18",
+            "9903.03.01"
+        ]
+    );
+
+    // A motor of Canada on 2026-03-02 pays Section 122 (9903.03.01) unless it claims USMCA
+    // (note 2(aa)(vi)); the claim's special rate (Free) is named on the MFN match.
+    let motor = |claim: &str| pb::LookupMeasuresRequest {
+        origin: "CA".into(),
+        preference_program: claim.into(),
+        ..lookup("8501.31.4000", pb::TransportMode::Truck)
+    };
+    let ids = |r: &pb::LookupMeasuresResponse| -> Vec<String> {
+        r.measures
+            .iter()
+            .map(|m| m.measure.as_ref().unwrap().id.clone())
+            .collect()
+    };
+    let plain = c.lookup_measures(motor("")).await.unwrap().into_inner();
+    assert_eq!(ids(&plain), ["mfn-8501.31.40.00", "9903.03.01"]);
+    assert_eq!(plain.measures[0].note, "");
+    let claimed = c.lookup_measures(motor("S")).await.unwrap().into_inner();
+    assert_eq!(ids(&claimed), ["mfn-8501.31.40.00"]);
+    assert_eq!(
+        claimed.measures[0].note,
+        "claiming \"S\": the special rate listed for it in preference_rates replaces this rate (if the origin may claim it)"
+    );
+    let unlisted = c.lookup_measures(motor("JP")).await.unwrap().into_inner();
+    assert_eq!(
+        unlisted.measures[0].note,
+        "claiming \"JP\": this line's rate does not list the program, so a costing refuses the claim"
+    );
 
     let bad = pb::LookupMeasuresRequest {
         schedule_id: "us-hts-2026".into(),
@@ -474,6 +663,7 @@ async fn lookup_measures_shows_what_a_line_is_charged_and_why() {
         origin: "ZZ".into(),
         entry_date: "2026-02-30".into(),
         transport_mode: 0,
+        preference_program: String::new(),
     };
     let status = c.lookup_measures(bad).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);

@@ -317,6 +317,12 @@ fn the_built_in_official_schedule_is_what_the_importer_writes() {
             "us-hts-2026",
             "--section-301",
             "data/us-tariff/s301_product_lists.csv",
+            "--section-232-derivatives",
+            "data/us-tariff/s232_derivative_products.csv",
+            "--section-232-rates",
+            "data/us-tariff/s232_derivative_rates.csv",
+            "--measures",
+            "data/us-tariff/chapter99_measures.json",
             "--fees-from",
             "catalog/tariff_schedules/us-2026.json",
             "--preference-programs",
@@ -346,6 +352,14 @@ fn the_built_in_official_schedule_is_what_the_importer_writes() {
         report.contains(
             "not charged 9903.92.10 (1 list rows): the export has no row for this heading"
         ),
+        "{report}"
+    );
+    assert!(
+        report.contains("Section 232 derivatives: 568 product rows (94 undated: in force from their heading's first rate period), 8 measures on the metal content"),
+        "{report}"
+    );
+    assert!(
+        report.contains("  9903.03.01: rate agrees with the export's heading: \"The duty provided in the applicable subheading + 10%\""),
         "{report}"
     );
     let written = std::fs::read_to_string(dir.join("tariff_schedules/us-hts-2026.json")).unwrap();

@@ -929,6 +929,7 @@ async fn bearer_token_guards_every_rpc_including_the_stream_and_reflection() {
                                 origin: "CN".into(),
                                 entry_date: "2026-03-02".into(),
                                 transport_mode: 0,
+                                preference_program: String::new(),
                             },
                             token,
                         ))

@@ -8,8 +8,8 @@ use crate::convert::check::Check;
 use crate::convert::enums;
 use crate::engine::date::Date;
 use crate::engine::duty::one_mfn_rate;
+use crate::engine::model::{Import, Schedule, TransportMode};
 use crate::engine::model::{Measure, Program};
-use crate::engine::model::{Schedule, TransportMode};
 use crate::pb;
 
 /// The looked-up line's HTS digits, origin, entry date and transport mode, and the schedule.
@@ -64,6 +64,38 @@ fn validate<'a>(
     Ok((digits, origin, date, mode, entry))
 }
 
+/// Why a matched measure is or is not charged, in words (empty when it simply is).
+fn note(m: &Measure, is_charged: bool, mfn_kept: Option<&Measure>, claim: Option<&str>) -> String {
+    if let (Some(code), Program::Mfn, true) = (claim, m.program, is_charged) {
+        return match m.preference_rate(code) {
+            Some(_) => format!(
+                "claiming {code:?}: the special rate listed for it in preference_rates replaces this rate (if the origin may claim it)"
+            ),
+            None => format!(
+                "claiming {code:?}: this line's rate does not list the program, so a costing refuses the claim"
+            ),
+        };
+    }
+    match (&m.group, is_charged, mfn_kept) {
+        (_, false, Some(kept)) => format!(
+            "not charged: {} is the MFN rate of a more specific HTS line",
+            kept.id
+        ),
+        (Some(g), true, _) => format!(
+            "alternatives group {g:?}: of the group's measures that apply, only the one with the highest duty is charged"
+        ),
+        _ if !m.all_in_of.is_empty() => format!(
+            "all-in rate: charges what tops the duties of {} on the line up to its rate",
+            m.all_in_of
+                .iter()
+                .map(|p| p.label())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => String::new(),
+    }
+}
+
 /// Looks up `req` in `catalog`.
 pub(crate) fn lookup(
     catalog: &Catalog,
@@ -72,12 +104,23 @@ pub(crate) fn lookup(
     let (digits, origin, date, mode, entry) = validate(catalog, req)?;
     let schedule = &entry.domain;
     let measures = schedule.measures();
+    let import = Import {
+        hts_code: req.hts_code.clone(),
+        hts_digits: digits.clone(),
+        origin: origin.as_str().into(),
+        transport_mode: mode.unwrap_or(TransportMode::Ocean),
+        customs_value: None,
+        metal_content_share: None,
+        net_mass_kg: None,
+        preference: (!req.preference_program.is_empty())
+            .then(|| req.preference_program.as_str().into()),
+    };
     let applicable: Vec<&Measure> = schedule
         .index()
         .candidates(&digits)
         .into_iter()
         .map(|i| &measures[i])
-        .filter(|m| m.window.contains(date) && m.covers_origin(&origin))
+        .filter(|m| m.applies_to(&import, date))
         .collect();
     let mut charged = applicable.clone();
     one_mfn_rate(&mut charged, &digits);
@@ -86,26 +129,27 @@ pub(crate) fn lookup(
         .iter()
         .map(|m| {
             let is_charged = charged.iter().any(|k| std::ptr::eq(*k, *m));
-            let note = match (&m.group, is_charged, mfn_kept) {
-                (_, false, Some(kept)) => format!(
-                    "not charged: {} is the MFN rate of a more specific HTS line",
-                    kept.id
-                ),
-                (Some(g), true, _) => format!(
-                    "alternatives group {g:?}: of the group's measures that apply, only the one with the highest duty is charged"
-                ),
-                _ => String::new(),
-            };
-            let measure = entry.proto.measures.iter().find(|p| *p.id == *m.id).map(|p| {
-                // A list measure may carry thousands of prefixes: keep those that cover the
-                // line.
-                let mut p = p.clone();
-                p.hts_prefixes.retain(|h| {
-                    let h: String = h.chars().filter(|c| *c != '.').collect();
-                    digits.starts_with(&h)
+            let note = note(
+                m,
+                is_charged,
+                mfn_kept.copied(),
+                import.preference.as_deref(),
+            );
+            let measure = entry
+                .proto
+                .measures
+                .iter()
+                .find(|p| *p.id == *m.id)
+                .map(|p| {
+                    // A list measure may carry thousands of prefixes: keep those that cover the
+                    // line.
+                    let mut p = p.clone();
+                    p.hts_prefixes.retain(|h| {
+                        let h: String = h.chars().filter(|c| *c != '.').collect();
+                        digits.starts_with(&h)
+                    });
+                    p
                 });
-                p
-            });
             pb::MeasureMatch {
                 measure,
                 charged: is_charged,

@@ -4,10 +4,10 @@
 
 use crate::engine::model::Program;
 use crate::hts::compile::{ScheduleMeta, add_list_measures, list_measures, mfn_schedule};
-use crate::hts::{export, lists};
+use crate::hts::{cited, derivatives, export, lists};
 use crate::pb;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What `hts import` reads and writes.
 #[derive(Debug, Clone)]
@@ -28,10 +28,90 @@ pub struct ImportArgs {
     pub fees_from: Option<PathBuf>,
     /// The preference programs (JSON array), if any.
     pub preference_programs: Option<PathBuf>,
+    /// Chapter 99 measures compiled from the notes (JSON array of Measure), if any.
+    pub measures: Option<PathBuf>,
+    /// Section 232 derivative products and their headings' rates (CSV, CSV), if any.
+    pub section_232: Option<(PathBuf, PathBuf)>,
 }
 
 /// The alternatives group of the Section 301 list measures: one Section 301 rate per line.
 const SECTION_301_GROUP: &str = "section-301";
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    )
+}
+
+/// Adds the Section 232 derivative measures of `products` rated by `rates`.
+fn section_232(
+    schedule: &mut pb::TariffSchedule,
+    products: &Path,
+    rates: &Path,
+    report: &mut String,
+) -> Result<(), String> {
+    let imported = derivatives::import(
+        &read(products)?,
+        &read(rates)?,
+        &format!(
+            "the Section 232 derivative products {}",
+            file_name(products)
+        ),
+    )?;
+    let _ = writeln!(
+        report,
+        "Section 232 derivatives: {} product rows ({} undated: in force from their heading's first rate period), {} measures on the metal content (group {:?}: one derivative duty per line)",
+        imported.rows,
+        imported.undated,
+        imported.measures.len(),
+        derivatives::GROUP
+    );
+    schedule.description = format!(
+        "{}; Section 232 steel and aluminum derivatives on the metal content from {}: {} measures",
+        schedule.description,
+        file_name(products),
+        imported.measures.len()
+    );
+    schedule.measures.extend(imported.measures);
+    Ok(())
+}
+
+/// Adds the chapter 99 measures of `path` (compiled from the U.S. notes), each checked
+/// against its heading in `export`.
+fn cited_measures(
+    schedule: &mut pb::TariffSchedule,
+    export: &export::Export,
+    path: &Path,
+    report: &mut String,
+) -> Result<(), String> {
+    let measures: Vec<pb::Measure> = serde_json::from_str(&read(path)?)
+        .map_err(|e| format!("{}: not a list of measures: {e}", path.display()))?;
+    let checked =
+        cited::check(export, &measures).map_err(|e| format!("{}: {e}", path.display()))?;
+    let _ = writeln!(
+        report,
+        "chapter 99 measures from the notes: {} ({})",
+        measures.len(),
+        path.display()
+    );
+    for c in &checked {
+        let _ = writeln!(report, "  {}: {}", c.id, c.finding);
+    }
+    let ids: Vec<&str> = measures.iter().map(|m| m.id.as_str()).collect();
+    schedule.description = format!(
+        "{}; chapter 99 measures compiled from the U.S. notes ({}): {}",
+        schedule.description,
+        file_name(path),
+        ids.join(", ")
+    );
+    schedule.measures.extend(measures);
+    Ok(())
+}
 
 /// Imports the export and writes the schedule; returns the report to print.
 pub fn import(args: &ImportArgs) -> Result<String, String> {
@@ -89,7 +169,15 @@ pub fn import(args: &ImportArgs) -> Result<String, String> {
             );
         }
         add_list_measures(&mut schedule, measures, Program::Section301);
-        schedule.name = format!("US HTS export of {as_of_date}: MFN and Section 301");
+    }
+    if let Some((products, rates)) = &args.section_232 {
+        section_232(&mut schedule, products, rates, &mut lists_report)?;
+    }
+    if let Some(path) = &args.measures {
+        cited_measures(&mut schedule, &export, path, &mut lists_report)?;
+    }
+    if args.section_301.is_some() || args.section_232.is_some() || args.measures.is_some() {
+        schedule.name = format!("US HTS export of {as_of_date}: MFN and chapter 99 measures");
     }
     if let Some(path) = &args.fees_from {
         let json = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -131,7 +219,7 @@ pub fn import(args: &ImportArgs) -> Result<String, String> {
     let chapter99 = export.lines.iter().filter(|l| l.is_chapter99()).count();
     let _ = writeln!(
         report,
-        "{}: {} rows, {numbered} numbered lines ({chapter99} in chapter 99: charged only through product lists)",
+        "{}: {} rows, {numbered} numbered lines ({chapter99} in chapter 99: charged only through product lists and measures files)",
         args.file.display(),
         export.rows
     );

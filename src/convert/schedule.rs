@@ -4,7 +4,7 @@
 use super::check::{Check, Range, join};
 use super::enums;
 use crate::engine::model::{
-    DutyBasis, Fee, Incentive, Measure, PreferenceProgram, Program, Rate, Schedule,
+    DutyBasis, Exemption, Fee, Incentive, Measure, PreferenceProgram, Program, Rate, Schedule,
 };
 use crate::engine::{InputError, Reason};
 use crate::pb;
@@ -274,6 +274,7 @@ fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
             None
         }
     };
+    let all_in_of = all_in_of(c, m, rate.as_ref(), f);
     Some(Measure {
         id: m.id.as_str().into(),
         name: if m.name.is_empty() {
@@ -291,7 +292,87 @@ fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
         preempts,
         group: (!m.alternative_group.is_empty()).then(|| m.alternative_group.as_str().into()),
         preference_rates,
+        exemptions: exemptions(c, m, f),
+        all_in_of,
     })
+}
+
+/// The exemptions of measure `m`, each with at least one condition.
+fn exemptions(c: &mut Check, m: &pb::Measure, f: &str) -> Vec<Exemption> {
+    let mut out = Vec::with_capacity(m.exemptions.len());
+    for (i, e) in m.exemptions.iter().enumerate() {
+        let ef = join(f, &format!("exemptions[{i}]"));
+        if e.hts_prefixes.is_empty() && e.origins.is_empty() && e.claimed_programs.is_empty() {
+            c.push(
+                ef,
+                Reason::Required,
+                "an exemption needs at least one condition (HTS prefixes, origins or claimed programs): without one it would exempt every import",
+            );
+            continue;
+        }
+        let mut hts_prefixes: Vec<String> = e
+            .hts_prefixes
+            .iter()
+            .enumerate()
+            .filter_map(|(j, p)| c.hts(p, &join(&ef, &format!("hts_prefixes[{j}]")), 1))
+            .collect();
+        hts_prefixes.sort_unstable();
+        hts_prefixes.dedup();
+        out.push(Exemption {
+            hts_prefixes,
+            origins: c
+                .countries(&e.origins, &join(&ef, "origins"))
+                .into_iter()
+                .collect(),
+            claimed_programs: e.claimed_programs.iter().collect(),
+        });
+    }
+    out
+}
+
+/// The programs an all-in (floor) measure's total includes. A floor tops up the duties of
+/// those programs to its rate, so its rate must be ad valorem only (a specific floor would
+/// compare amounts per different quantities), and it may not be an alternative of other
+/// measures (the group keeps the highest duty, which for a floor depends on the others).
+fn all_in_of(c: &mut Check, m: &pb::Measure, rate: Option<&Rate>, f: &str) -> Vec<Program> {
+    let mut programs: Vec<Program> = m
+        .all_in_of
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            c.enum_value(
+                enums::program(*p),
+                *p,
+                &join(f, &format!("all_in_of[{i}]")),
+                "program",
+            )
+        })
+        .collect();
+    programs.sort_unstable();
+    programs.dedup();
+    if programs.is_empty() {
+        return programs;
+    }
+    if rate.is_some_and(|r| {
+        r.ad_valorem_percent.is_none()
+            || r.specific.is_some()
+            || r.minimum.is_some()
+            || r.maximum.is_some()
+    }) {
+        c.push(
+            join(f, "rate"),
+            Reason::InvalidValue,
+            "an all-in (floor) rate must be ad valorem only, with no specific part, minimum or maximum",
+        );
+    }
+    if !m.alternative_group.is_empty() {
+        c.push(
+            join(f, "alternative_group"),
+            Reason::InvalidValue,
+            "an all-in (floor) measure cannot belong to an alternatives group: its duty depends on the others charged",
+        );
+    }
+    programs
 }
 
 /// The special-column rates of measure `m`, each with its program codes.
@@ -580,6 +661,72 @@ mod tests {
         )
         .unwrap();
         crate::convert::check::violations(schedule(&s, "schedule"))
+    }
+
+    /// An all-in rate is ad valorem only and in no alternatives group; an exemption states
+    /// at least one condition, each checked like the measure's own.
+    #[test]
+    fn all_in_rates_and_exemptions_are_checked() {
+        let floor = |rate: serde_json::Value, group: &str| {
+            measure_errors(
+                serde_json::json!([{"id": "m", "program": "PROGRAM_SECTION_232",
+                "rate": rate, "allInOf": ["PROGRAM_MFN"], "alternativeGroup": group}]),
+            )
+        };
+        assert_eq!(floor(serde_json::json!({"adValoremPercent": "15"}), ""), []);
+        let rate_error = [(
+            "schedule.measures[0].rate".to_string(),
+            Reason::InvalidValue,
+        )];
+        assert_eq!(
+            floor(
+                serde_json::json!({"adValoremPercent": "15", "specificAmount": "1", "specificUnit": "UNIT_OF_MEASURE_KG"}),
+                ""
+            ),
+            rate_error
+        );
+        assert_eq!(
+            floor(
+                serde_json::json!({"adValoremPercent": "15", "minimumAmount": "1", "limitUnit": "UNIT_OF_MEASURE_KG"}),
+                ""
+            ),
+            rate_error
+        );
+        assert_eq!(
+            floor(
+                serde_json::json!({"specificAmount": "1", "specificUnit": "UNIT_OF_MEASURE_KG"}),
+                ""
+            ),
+            rate_error
+        );
+        assert_eq!(
+            floor(serde_json::json!({"adValoremPercent": "15"}), "g"),
+            [(
+                "schedule.measures[0].alternative_group".to_string(),
+                Reason::InvalidValue
+            )]
+        );
+        let exempt = |e: serde_json::Value| {
+            measure_errors(
+                serde_json::json!([{"id": "m", "program": "PROGRAM_SECTION_122",
+                "rate": {"adValoremPercent": "10"}, "exemptions": [e]}]),
+            )
+        };
+        assert_eq!(exempt(serde_json::json!({"claimedPrograms": ["S"]})), []);
+        assert_eq!(
+            exempt(serde_json::json!({"source": "note"})),
+            [(
+                "schedule.measures[0].exemptions[0]".to_string(),
+                Reason::Required
+            )]
+        );
+        assert_eq!(
+            exempt(serde_json::json!({"htsPrefixes": ["8505", "85x"], "origins": ["CA"]})),
+            [(
+                "schedule.measures[0].exemptions[0].hts_prefixes[1]".to_string(),
+                Reason::InvalidValue
+            )]
+        );
     }
 
     /// Percentages up to 10,000% (a hundredfold duty) are accepted, beyond is a mistake.

@@ -434,11 +434,15 @@ fn charge_imports(
         }
         dutiable.push(imported);
         let candidates = schedule.index().candidates(&imported.import.hts_digits);
-        meter.charge(1 + units(candidates.len()))?;
+        let exemptions: u64 = candidates
+            .iter()
+            .map(|&i| units(measures[i].exemptions.len()))
+            .sum();
+        meter.charge(1 + units(candidates.len()) + exemptions)?;
         let mut applicable: Vec<&Measure> = candidates
             .into_iter()
             .map(|i| &measures[i])
-            .filter(|m| m.window.contains(date) && m.covers_origin(&imported.import.origin))
+            .filter(|m| m.applies_to(imported.import, date))
             .collect();
         duty::one_mfn_rate(&mut applicable, &imported.import.hts_digits);
         gaps.extend(gap(imported, &applicable));

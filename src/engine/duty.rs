@@ -1,14 +1,15 @@
 //! Duties on one imported item: which part of its value each measure applies to (full value,
 //! metal content, non-metal remainder), pre-emption between programs, ad valorem, specific and
-//! compound rates with optional minimum and maximum, and a readable formula for each.
+//! compound rates with optional minimum and maximum, all-in (floor) rates, and a readable
+//! formula for each.
 //!
 //! **The rule every duty rule must keep** (the sensitivity bounds rest on it, see
 //! [`super::sensitivity`]): the stacked total of duties and fees of a side, over every measure
 //! and fee in force, is non-decreasing in every quantity, price and ad valorem rate; so is a
 //! line's stack in the line's own inputs (its share of an entry's clamped fee may shrink when
 //! another line of the entry grows, while the entry's fee does not). One measure's own duty
-//! need not be monotone (a future floor measure that tops up to a total shrinks as the others
-//! grow), but the stack must. A new rate mechanic is a new case in [`charge`] and a
+//! need not be monotone (an all-in measure that tops up to a total shrinks as the others
+//! grow, see [`all_in`]), but the stack must. A new rate mechanic is a new case in [`charge`] and a
 //! new row in the table of `the_stacked_charges_never_fall_when_an_input_rises` below.
 
 use super::currency::Currency;
@@ -153,6 +154,52 @@ pub(crate) fn charges(
         metal_applies,
     };
 
+    let preemption = preemptions(measures);
+
+    let effective_of = |measure: &Measure| -> (Cover, String) {
+        let nominal = Cover::of(measure.basis);
+        let (removed, by) = match preemption.iter().find(|(p, _)| *p == measure.program) {
+            Some((_, e)) => {
+                let (names, count) = &e.by[basis_slot(measure.basis)];
+                (nominal.intersect(e.cover), Some((names.as_slice(), *count)))
+            }
+            None => (Cover::default(), None),
+        };
+        let by_text = match by {
+            Some((names, count)) if target.explain && count > 0 => {
+                let clipped: Vec<_> = names.iter().map(|n| clip(n)).collect();
+                let mut t = clipped.join(", ");
+                if count > names.len() {
+                    t = format!("{t} and {} more", count - names.len());
+                }
+                t
+            }
+            _ => String::new(),
+        };
+        (nominal.minus(removed), by_text)
+    };
+
+    let mut out: Vec<Option<Charge>> = Vec::with_capacity(measures.len());
+    for measure in measures {
+        out.push(if measure.all_in_of.is_empty() {
+            let (effective, by_text) = effective_of(measure);
+            Some(charge(target, measure, &portions, effective, &by_text)?)
+        } else {
+            None
+        });
+    }
+    let keep = one_per_group(measures, &mut out, target.explain);
+    all_in(target, measures, &portions, &effective_of, &keep, &mut out)?;
+    Ok(out
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(c, k)| if k { c } else { None })
+        .collect())
+}
+
+/// What each program is pre-empted by on a line: the union of the portions the measures
+/// naming it cover, and who they are, per basis.
+fn preemptions<'m>(measures: &[&'m Measure]) -> Vec<(Program, Preemption<'m>)> {
     let mut preemption: Vec<(Program, Preemption<'_>)> = Vec::new();
     for m in measures {
         let cover = Cover::of(m.basis);
@@ -177,53 +224,109 @@ pub(crate) fn charges(
             }
         }
     }
+    preemption
+}
 
-    let mut out = Vec::with_capacity(measures.len());
-    for measure in measures {
-        let nominal = Cover::of(measure.basis);
-        let (removed, by) = match preemption.iter().find(|(p, _)| *p == measure.program) {
-            Some((_, e)) => {
-                let (names, count) = &e.by[basis_slot(measure.basis)];
-                (nominal.intersect(e.cover), Some((names.as_slice(), *count)))
-            }
-            None => (Cover::default(), None),
-        };
-        let by_text = match by {
-            Some((names, count)) if target.explain && count > 0 => {
-                let clipped: Vec<_> = names.iter().map(|n| clip(n)).collect();
-                let mut t = clipped.join(", ");
-                if count > names.len() {
-                    t = format!("{t} and {} more", count - names.len());
-                }
-                t
-            }
-            _ => String::new(),
-        };
-        let effective = nominal.minus(removed);
-        out.push(charge(target, measure, &portions, effective, &by_text)?);
+/// Charges the all-in (floor) measures among `measures`, whose places in `charges` are
+/// still empty: each tops the duties charged on the line (those `keep` keeps) by its
+/// `all_in_of` programs up to
+/// its rate x its base, never below zero. Where several apply, the one reaching the highest
+/// total is charged and the others charge nothing, so the line's stack is the rest plus
+/// max(the included duties, the highest floor): non-decreasing in every input, though a
+/// floor's own duty shrinks as the included duties grow.
+fn all_in(
+    target: &Dutiable<'_, '_>,
+    measures: &[&Measure],
+    portions: &Portions,
+    effective_of: &dyn Fn(&Measure) -> (Cover, String),
+    keep: &[bool],
+    charges: &mut [Option<Charge>],
+) -> Result<(), InputError> {
+    let floors: Vec<usize> = (0..measures.len())
+        .filter(|&i| !measures[i].all_in_of.is_empty())
+        .collect();
+    if floors.is_empty() {
+        return Ok(());
     }
-    one_per_group(measures, &mut out, target.explain);
-    Ok(out)
+    let mut totals = Vec::with_capacity(floors.len());
+    for &i in &floors {
+        let (effective, by_text) = effective_of(measures[i]);
+        totals.push(charge(target, measures[i], portions, effective, &by_text)?);
+    }
+    let best = (0..floors.len()).fold(0, |b, k| {
+        if totals[k].exact > totals[b].exact {
+            k
+        } else {
+            b
+        }
+    });
+    let (ccy, mu) = (target.currency.code, target.currency.minor_units);
+    for (k, (&i, mut c)) in floors.iter().zip(totals).enumerate() {
+        let m = measures[i];
+        if k != best {
+            c.exact = Decimal::ZERO;
+            c.amount = Decimal::ZERO;
+            if target.explain {
+                c.formula = format!(
+                    "not charged: the all-in rate of {} sets a higher total on this line",
+                    clip(&measures[floors[best]].id)
+                );
+            }
+            charges[i] = Some(c);
+            continue;
+        }
+        let mut included = Decimal::ZERO;
+        for (j, other) in charges.iter().enumerate() {
+            if let Some(o) = other.as_ref().filter(|_| {
+                keep[j]
+                    && measures[j].all_in_of.is_empty()
+                    && m.all_in_of.contains(&measures[j].program)
+            }) {
+                included = included.add_at(o.exact, target.imported.at(), "all-in duties")?;
+            }
+        }
+        let topped = (c.exact - included).max(Decimal::ZERO);
+        if target.explain {
+            let programs: Vec<&str> = m.all_in_of.iter().map(|p| p.label()).collect();
+            c.formula = format!(
+                "all-in {}, less the {} duties charged on the line ({} {ccy}) = {} {ccy}",
+                c.formula,
+                programs.join(", "),
+                amount_text(included, mu),
+                amount_text(topped, mu)
+            );
+        }
+        c.exact = topped;
+        c.amount = target.rounding.round(topped, mu);
+        charges[i] = Some(c);
+    }
+    Ok(())
 }
 
 /// Keeps one charge per alternatives group: of the charges of a group's measures (`charges`
-/// are those of `measures`, in order), the highest duty, the first in schedule order on a
-/// tie; the others are dropped. A product the schedule lists under several headings of one
-/// program pays that program once, at the highest rate in force, never the sum. The highest
-/// of duties that each rise with value and rate rises with them too, so the stacked total
-/// stays non-decreasing in every input. Linear in the number of measures.
-fn one_per_group(measures: &[&Measure], charges: &mut Vec<Charge>, explain: bool) {
+/// are those of `measures`, in order; all-in measures, never in a group, still empty), the
+/// highest duty, the first in schedule order on a tie; returns which charges to keep. A
+/// product the schedule lists under several headings of one program pays that program once,
+/// at the highest rate in force, never the sum. The highest of duties that each rise with
+/// value and rate rises with them too, so the stacked total stays non-decreasing in every
+/// input. Linear in the number of measures.
+fn one_per_group(
+    measures: &[&Measure],
+    charges: &mut [Option<Charge>],
+    explain: bool,
+) -> Vec<bool> {
+    let exact = |c: &Option<Charge>| c.as_ref().map_or(Decimal::ZERO, |c| c.exact);
     let mut best: HashMap<&str, usize> = HashMap::new();
     for (i, m) in measures.iter().enumerate() {
         if let Some(g) = m.group.as_deref() {
             let b = best.entry(g).or_insert(i);
-            if charges[i].exact > charges[*b].exact {
+            if exact(&charges[i]) > exact(&charges[*b]) {
                 *b = i;
             }
         }
     }
     if best.is_empty() {
-        return;
+        return vec![true; measures.len()];
     }
     let mut others: HashMap<usize, (Vec<&str>, usize)> = HashMap::new();
     let keep: Vec<bool> = measures
@@ -249,20 +352,17 @@ fn one_per_group(measures: &[&Measure], charges: &mut Vec<Charge>, explain: bool
             if *count > names.len() {
                 t.push(format!("{} more", count - names.len()).into());
             }
-            let c = &mut charges[*b];
-            c.formula = format!(
-                "{}; the highest of its group {:?}, charged instead of {}",
-                c.formula,
-                clip(measures[*b].group.as_deref().unwrap_or_default()),
-                t.join(", ")
-            );
+            if let Some(c) = charges[*b].as_mut() {
+                c.formula = format!(
+                    "{}; the highest of its group {:?}, charged instead of {}",
+                    c.formula,
+                    clip(measures[*b].group.as_deref().unwrap_or_default()),
+                    t.join(", ")
+                );
+            }
         }
     }
-    let mut i = 0;
-    charges.retain(|_| {
-        i += 1;
-        keep[i - 1]
-    });
+    keep
 }
 
 struct Portions {
@@ -660,6 +760,43 @@ mod tests {
                 json!([]),
                 None,
             ),
+            (
+                "all-in floor over a compound MFN rate",
+                json!([
+                    measure(
+                        "PROGRAM_MFN",
+                        full,
+                        json!({"adValoremPercent": "{r}", "specificAmount": "0.5", "specificUnit": "UNIT_OF_MEASURE_KG"})
+                    ),
+                    {"id": "floor", "program": "PROGRAM_SECTION_232", "basis": full,
+                     "rate": {"adValoremPercent": "15"}, "allInOf": ["PROGRAM_MFN"]}
+                ]),
+                json!([]),
+                None,
+            ),
+            (
+                "all-in floor's own rate, beside a program it does not include",
+                json!([
+                    measure("PROGRAM_MFN", full, json!({"adValoremPercent": "2.5"})),
+                    measure("PROGRAM_SECTION_301", full, json!({"adValoremPercent": "25"})),
+                    {"id": "floor", "program": "PROGRAM_SECTION_232", "basis": full,
+                     "rate": {"adValoremPercent": "{r}"}, "allInOf": ["PROGRAM_MFN"]}
+                ]),
+                json!([]),
+                None,
+            ),
+            (
+                "two all-in floors",
+                json!([
+                    measure("PROGRAM_MFN", full, json!({"adValoremPercent": "{r}"})),
+                    {"id": "floor-a", "program": "PROGRAM_SECTION_232", "basis": full,
+                     "rate": {"adValoremPercent": "15"}, "allInOf": ["PROGRAM_MFN"]},
+                    {"id": "floor-b", "program": "PROGRAM_SECTION_122", "basis": full,
+                     "rate": {"adValoremPercent": "10"}, "allInOf": ["PROGRAM_MFN"]}
+                ]),
+                json!([]),
+                None,
+            ),
             ("MPF clamped per entry", json!([]), json!([mpf]), None),
             ("HMF", json!([]), json!([hmf]), None),
             (
@@ -713,5 +850,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn all_in(mfn: &str, floor: &str, price: &str) -> Decimal {
+        stacked(
+            &json!([
+                measure("PROGRAM_MFN", "DUTY_BASIS_FULL_VALUE", json!({"adValoremPercent": mfn})),
+                measure("PROGRAM_SECTION_301", "DUTY_BASIS_FULL_VALUE", json!({"adValoremPercent": "25"})),
+                {"id": "floor", "program": "PROGRAM_SECTION_232", "basis": "DUTY_BASIS_FULL_VALUE",
+                 "rate": {"adValoremPercent": floor}, "allInOf": ["PROGRAM_MFN"]}
+            ]),
+            &json!([]),
+            None,
+            price,
+            "1",
+        )
+    }
+
+    /// An all-in rate tops the duties of the programs it names up to its rate and leaves the
+    /// others to stack: on 100.00 USD, MFN 2.5% + Section 301 25% + a 15% all-in of MFN
+    /// pays 2.50 + 25.00 + 12.50 = 40.00; with MFN at 20% the floor pays nothing (45.00);
+    /// with MFN exactly at the floor, nothing either (40.00).
+    #[test]
+    fn an_all_in_rate_tops_up_only_the_programs_it_names() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(all_in("2.5", "15", "100"), d("40.00"));
+        assert_eq!(all_in("20", "15", "100"), d("45.00"));
+        assert_eq!(all_in("15", "15", "100"), d("40.00"));
+        assert_eq!(all_in("0", "15", "1000"), d("400.00"));
     }
 }

@@ -128,11 +128,27 @@ struct SchedulePass {
     longest_id: u64,
 }
 
+/// The exemptions of the measures whose prefixes cover `hts`: what testing them costs a line.
+fn exemption_count(schedule: &Schedule, hts: &str) -> u64 {
+    let measures = schedule.measures();
+    schedule
+        .index()
+        .candidates(hts)
+        .into_iter()
+        .map(|i| units(measures[i].exemptions.len()))
+        .sum()
+}
+
 fn schedule_pass(schedule: &Schedule, dutied: &[&str]) -> SchedulePass {
     let d = units(dutied.len());
     let candidates: u64 = dutied
         .iter()
         .map(|hts| units(schedule.index().candidate_count(hts)))
+        .sum();
+    // Each candidate's exemptions are tested against the line (a note may carve out many).
+    let exemptions: u64 = dutied
+        .iter()
+        .map(|hts| exemption_count(schedule, hts))
         .sum();
     let fees = units(schedule.fees.len());
     let de_minimis = if schedule.de_minimis_threshold.is_some() {
@@ -160,7 +176,7 @@ fn schedule_pass(schedule: &Schedule, dutied: &[&str]) -> SchedulePass {
         )
         .sum();
     SchedulePass {
-        units: de_minimis + d + candidates + fees.saturating_mul(d),
+        units: de_minimis + d + candidates + exemptions + fees.saturating_mul(d),
         de_minimis: schedule.de_minimis_threshold.is_some(),
         text_bytes: units(text_bytes),
         charges: candidates + fees.saturating_mul(d),
@@ -706,6 +722,25 @@ mod tests {
             (pass.measures, pass.measures_and_fees, pass.incentives),
             (1, 2, 1)
         );
+    }
+
+    /// Each exemption of a candidate measure is a unit of a line's work: s122 covers every
+    /// code and carves out three (two by HTS, one by claim), s301 covers 8505 with none. Two
+    /// dutied imports, 8505 (candidates s122, s301) and 7326 (s122): 2 lines + 3 candidates +
+    /// 3 x 2 exemptions = 11 units.
+    #[test]
+    fn a_measures_exemptions_are_counted_for_every_line_it_may_cover() {
+        let s: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "USD",
+            "measures": [
+                {"id": "s122", "program": "PROGRAM_SECTION_122", "rate": {"adValoremPercent": "10"},
+                 "exemptions": [{"htsPrefixes": ["2805"]}, {"htsPrefixes": ["8486", "8541"]},
+                                {"origins": ["CA"], "claimedPrograms": ["S"]}]},
+                {"id": "s301", "program": "PROGRAM_SECTION_301", "htsPrefixes": ["8505"],
+                 "rate": {"adValoremPercent": "25"}}]}))
+        .unwrap();
+        let schedule = convert::schedule::schedule(&s, "s").unwrap();
+        let pass = schedule_pass(&schedule, &["8505110070", "7326908688"]);
+        assert_eq!((pass.units, pass.charges), (11, 3));
     }
 
     #[test]

@@ -308,6 +308,43 @@ pub struct Measure {
     /// Special-column rates: `(program codes, rate)`, the rate an import claiming one of the
     /// codes pays instead of `rate`.
     pub preference_rates: Vec<(Vec<Arc<str>>, Rate)>,
+    /// Imports the measure does not apply to ([`Exemption`]).
+    pub exemptions: Vec<Exemption>,
+    /// For an all-in (floor) rate, the programs whose duties on the line count toward its
+    /// total ([`super::duty`] charges the rest up to the rate); empty for a rate that adds.
+    pub all_in_of: Vec<Program>,
+}
+
+/// A carve-out from a measure, as the legal text states it: an import meeting every
+/// condition set here is exempt. Conditions left empty are met by every import.
+#[derive(Debug, Clone, Default)]
+pub struct Exemption {
+    /// HTS prefixes (digits), sorted, so a code's prefixes are found by binary search: a
+    /// note may list a thousand subheadings and every line of a BOM is tested.
+    pub hts_prefixes: Vec<String>,
+    /// Origins covered.
+    pub origins: IdSet,
+    /// Preference programs one of which the import must claim.
+    pub claimed_programs: IdSet,
+}
+
+impl Exemption {
+    /// Whether `import` meets every condition.
+    pub fn covers(&self, import: &Import) -> bool {
+        let digits = import.hts_digits.as_str();
+        (self.hts_prefixes.is_empty()
+            || (1..=digits.len()).any(|n| {
+                self.hts_prefixes
+                    .binary_search_by(|p| p.as_str().cmp(&digits[..n]))
+                    .is_ok()
+            }))
+            && (self.origins.is_empty() || self.origins.contains(&import.origin))
+            && (self.claimed_programs.is_empty()
+                || import
+                    .preference
+                    .as_deref()
+                    .is_some_and(|c| self.claimed_programs.contains(c)))
+    }
 }
 
 impl Measure {
@@ -349,6 +386,15 @@ impl Measure {
     pub fn covers_origin(&self, origin: &str) -> bool {
         (self.origins.is_empty() || self.origins.contains(origin))
             && !self.excluded_origins.contains(origin)
+    }
+
+    /// Whether the measure applies to `import` entered on `date`, its HTS prefixes aside
+    /// (the index matched them): in force, covering the origin, and no exemption covering
+    /// the import.
+    pub fn applies_to(&self, import: &Import, date: Date) -> bool {
+        self.window.contains(date)
+            && self.covers_origin(&import.origin)
+            && !self.exemptions.iter().any(|e| e.covers(import))
     }
 }
 
@@ -610,6 +656,8 @@ mod tests {
             preempts: Vec::new(),
             group: None,
             preference_rates: Vec::new(),
+            exemptions: Vec::new(),
+            all_in_of: Vec::new(),
         }
     }
 
@@ -631,6 +679,50 @@ mod tests {
         assert_eq!(m.preference_rate("S"), Some(&rate(0)));
         assert_eq!(m.preference_rate("KR"), Some(&rate(1)));
         assert_eq!(m.preference_rate("JP"), None);
+    }
+
+    fn import(hts: &str, origin: &str, claim: Option<&str>) -> Import {
+        Import {
+            hts_code: hts.into(),
+            hts_digits: hts.into(),
+            origin: origin.into(),
+            transport_mode: TransportMode::Ocean,
+            customs_value: None,
+            metal_content_share: None,
+            net_mass_kg: None,
+            preference: claim.map(Into::into),
+        }
+    }
+
+    /// An exemption covers an import only when every condition it sets is met: one of its
+    /// HTS prefixes (any length), one of its origins, a claim of one of its programs.
+    #[test]
+    fn an_exemption_needs_every_condition_it_sets() {
+        let usmca = Exemption {
+            hts_prefixes: Vec::new(),
+            origins: ["CA"].into_iter().collect(),
+            claimed_programs: ["S", "S+"].into_iter().collect(),
+        };
+        assert!(usmca.covers(&import("8505110070", "CA", Some("S+"))));
+        assert!(!usmca.covers(&import("8505110070", "CA", None)));
+        assert!(!usmca.covers(&import("8505110070", "CA", Some("KR"))));
+        assert!(!usmca.covers(&import("8505110070", "MX", Some("S"))));
+        let listed = Exemption {
+            hts_prefixes: vec!["2805".into(), "28053000".into(), "8486".into()],
+            ..Exemption::default()
+        };
+        assert!(listed.covers(&import("2805300010", "CN", None)));
+        assert!(listed.covers(&import("2805190000", "CN", None)));
+        assert!(listed.covers(&import("8486", "CN", None)));
+        assert!(!listed.covers(&import("2806", "CN", None)));
+        assert!(!listed.covers(&import("848", "CN", None)));
+        let m = Measure {
+            exemptions: vec![usmca],
+            ..measure("s122", &[])
+        };
+        let date = Date::parse("2026-03-02").unwrap();
+        assert!(m.applies_to(&import("85", "CA", None), date));
+        assert!(!m.applies_to(&import("85", "CA", Some("S")), date));
     }
 
     #[test]

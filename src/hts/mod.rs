@@ -2,7 +2,9 @@
 //! engine's measures. Nothing here knows RPCs or listeners; the catalog compiles what this
 //! reads into schedules.
 
+pub mod cited;
 pub mod compile;
+pub mod derivatives;
 pub mod export;
 pub mod heading;
 pub mod lists;
