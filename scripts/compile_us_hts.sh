@@ -18,5 +18,7 @@ fi
     --section-232-derivatives data/us-tariff/s232_derivative_products.csv \
     --section-232-rates data/us-tariff/s232_derivative_rates.csv \
     --measures data/us-tariff/chapter99_measures.json \
+    --metal-shares data/us-tariff/metal_content_shares_bea_hs10.csv \
+    --metal-shares-source "estimated steel + aluminum share of value per HTS10 (BEA input-output based; Budget Lab at Yale, tariff-rate-tracker metal_content_shares_bea_hs10.csv, MIT), rounded to 0.01%" \
     --fees-from catalog/tariff_schedules/us-2026.json \
     --preference-programs data/us-tariff/preference_programs.json

@@ -92,6 +92,14 @@ enum HtsCommand {
         /// effective_from,effective_to,excluded_origins,source).
         #[arg(long, value_name = "CSV", requires = "section_232_derivatives")]
         section_232_rates: Option<PathBuf>,
+        /// Estimated metal shares per HTS10 (CSV with hs10, steel_share, aluminum_share), kept
+        /// for the codes the schedule's metal-content measures cover; a request uses them only
+        /// when it asks to (estimate_metal_content).
+        #[arg(long, value_name = "CSV", requires = "metal_shares_source")]
+        metal_shares: Option<PathBuf>,
+        /// Where the metal-share estimates come from, named wherever one is used.
+        #[arg(long, value_name = "TEXT", requires = "metal_shares")]
+        metal_shares_source: Option<String>,
     },
 }
 
@@ -305,6 +313,10 @@ struct CalcCli {
     /// instead of answering with the gaps listed.
     #[arg(long)]
     require_coverage: bool,
+    /// Where an import under a metal-content measure declares no metal share, use the
+    /// schedule's estimated share (labelled as an estimate) instead of the full value.
+    #[arg(long)]
+    estimate_metal_content: bool,
     /// Output format.
     #[arg(long, value_parser = ["table", "json"], default_value = "table")]
     format: String,
@@ -394,6 +406,7 @@ fn run_calc(c: CalcCli) -> ExitCode {
             stockpile: None,
             view: 0,
             require_coverage: c.require_coverage,
+            estimate_metal_content: c.estimate_metal_content,
         },
     };
     match cli::calc(catalog, &args) {
@@ -451,6 +464,8 @@ fn main() -> ExitCode {
                     measures,
                     section_232_derivatives,
                     section_232_rates,
+                    metal_shares,
+                    metal_shares_source,
                 },
         } => match cli::hts::import(&cli::hts::ImportArgs {
             file,
@@ -463,6 +478,7 @@ fn main() -> ExitCode {
             preference_programs,
             measures,
             section_232: section_232_derivatives.zip(section_232_rates),
+            metal_shares: metal_shares.zip(metal_shares_source),
         }) {
             Ok(report) => {
                 print!("{report}");

@@ -536,6 +536,74 @@ async fn chapter_99_measures_apply_by_origin_date_claim_and_metal_content() {
     );
 }
 
+/// Estimated metal shares, only when asked: a bearing 8482.10.50.44 of China at 100.00
+/// entered 2025-12-15 is a Section 232 steel derivative (9903.81.91, 50% of the metal
+/// content). Declaring no share, the full value is metal content: 50.00. With
+/// `estimateMetalContent`, the schedule's estimate for 8482.10.50.44 (steel 0.0894 +
+/// aluminum 0.0086, rounded: 9.81%) gives 50% x 9.81 = 4.905, rounded half up 4.91, labelled
+/// as an estimate in the formula and a note. A declared share (20%: 10.00) wins over it.
+#[tokio::test]
+async fn estimated_metal_shares_are_used_only_when_asked_and_say_so() {
+    let server = TestServer::start().await;
+    let run = |estimate: bool, share: Option<&str>| {
+        let mut import = json!({"htsCode": "8482.10.5044", "origin": "CN",
+            "transportMode": "TRANSPORT_MODE_AIR"});
+        if let Some(s) = share {
+            import["metalContentShare"] = json!(s);
+        }
+        json!({
+            "bom": {"id": "parts", "currency": "USD", "items": [
+                {"id": "bearing", "unitPrice": "100", "import": import}]},
+            "baselinePrices": common::deck("p", &[]),
+            "baselineScheduleId": "us-hts-2026",
+            "options": {"entryDate": "2025-12-15", "estimateMetalContent": estimate}
+        })
+    };
+    let s232 = |r: &pb::CalculateImpactResponse| -> (String, String) {
+        let c = common::line(r, "bearing")
+            .baseline
+            .as_ref()
+            .unwrap()
+            .charges
+            .iter()
+            .find(|c| c.measure_id == "9903.81.91@2025-08-18")
+            .unwrap()
+            .clone();
+        (amount(&c.amount).to_string(), c.formula)
+    };
+    let full = calculate(&server, run(false, None)).await;
+    let (a, formula) = s232(&full);
+    assert_eq!(a, "50.00");
+    assert!(
+        formula.contains("share not declared: full customs value"),
+        "{formula}"
+    );
+    assert!(!full.notes.iter().any(|n| n.contains("estimated")));
+
+    let estimated = calculate(&server, run(true, None)).await;
+    let (a, formula) = s232(&estimated);
+    assert_eq!(a, "4.91");
+    assert!(
+        formula.contains("metal content (estimated 9.81% of 100.00 USD, no share declared; estimate: estimated steel + aluminum share of value per HTS10 (BEA"),
+        "{formula}"
+    );
+    assert!(
+        estimated.notes.iter().any(|n| n.starts_with(
+            "HTS 8482.10.5044: no metal share declared; the metal-content duty uses the estimated share 0.0981 of schedule \"us-hts-2026\""
+        )),
+        "{:?}",
+        estimated.notes
+    );
+
+    let declared = calculate(&server, run(true, Some("0.2"))).await;
+    let (a, formula) = s232(&declared);
+    assert_eq!(a, "10.00");
+    assert!(
+        formula.contains("metal content (20% of 100.00 USD)"),
+        "{formula}"
+    );
+}
+
 /// LookupMeasures, the spot check: magnets 8505.11.00.70 from China entered 2026-03-02 by
 /// ocean under `us-hts-2026` are covered by the MFN rates of 8505.11.00 and of 8505.11.00.70
 /// (2.1% each; only the more specific is charged) and by Section 301 9903.91.06 (25%, note

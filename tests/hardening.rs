@@ -251,8 +251,11 @@ async fn excess_calls_are_shed_at_once() {
     assert_eq!(shed.code(), Code::ResourceExhausted);
     assert!(shed.message().contains("--max-large-calls"), "{shed:?}");
     ok_call(&server).await;
+    // It ends by its 2 s deadline: the server's DEADLINE_EXCEEDED, or tonic's client-side
+    // CANCELLED ("Timeout expired") when a busy machine delivers that later than the client's
+    // own timer fires.
     let first = in_flight.await.unwrap().unwrap_err();
-    assert_eq!(first.code(), Code::DeadlineExceeded);
+    assert!(ended_by_deadline(&first), "{first:?}");
     ok_call(&server).await;
 
     // An open batch stream holds its own slot: unary calls go on, a second stream is shed.
@@ -323,15 +326,20 @@ async fn the_server_maximum_and_the_client_deadline_are_honoured() {
     assert_eq!(again.code(), Code::DeadlineExceeded, "{again:?}");
 
     let roomy = TestServer::start().await;
-    // The server answers DEADLINE_EXCEEDED itself, just before the client's own timer would.
+    // The server answers DEADLINE_EXCEEDED itself 50 ms before the client's own timer would
+    // (api::guard's unit test pins the margin); on a machine too busy to deliver it within
+    // those 50 ms the client's timer wins (tonic: CANCELLED, "Timeout expired"). What must
+    // never happen is a result or another error.
     let mut req = tonic::Request::new(blocking());
     req.set_timeout(Duration::from_millis(300));
     let s = roomy.costs().await.calculate_impact(req).await.unwrap_err();
-    assert_eq!(s.code(), Code::DeadlineExceeded, "{s:?}");
-    assert!(
-        s.message().starts_with("the calculation did not finish"),
-        "answered by the server: {s:?}"
-    );
+    assert!(ended_by_deadline(&s), "{s:?}");
+    if s.code() == Code::DeadlineExceeded {
+        assert!(
+            s.message().starts_with("the calculation did not finish"),
+            "answered by the server: {s:?}"
+        );
+    }
     ok_call(&roomy).await;
 }
 
@@ -1000,4 +1008,11 @@ async fn bearer_token_guards_every_rpc_including_the_stream_and_reflection() {
 
 fn code<T>(r: Result<tonic::Response<T>, tonic::Status>) -> Code {
     r.map(|_| Code::Ok).unwrap_or_else(|s| s.code())
+}
+
+/// Whether a call ended by its deadline: the server's DEADLINE_EXCEEDED, or tonic's own
+/// client-side timer (CANCELLED, "Timeout expired"), which may fire first on a busy machine.
+fn ended_by_deadline(s: &tonic::Status) -> bool {
+    s.code() == Code::DeadlineExceeded
+        || (s.code() == Code::Cancelled && s.message().contains("Timeout expired"))
 }

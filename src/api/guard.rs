@@ -382,6 +382,25 @@ mod tests {
         )
     }
 
+    /// A call's deadline is its `grpc-timeout` less a fifth of it, at most 50 ms, so the
+    /// server's DEADLINE_EXCEEDED leaves before the client's own timer fires; capped by the
+    /// server's maximum; the maximum alone when the client sets none.
+    #[test]
+    fn a_deadline_leaves_the_client_a_margin_within_the_servers_maximum() {
+        let g = guard(Duration::from_secs(5));
+        let with = |t: &str| {
+            let mut md = MetadataMap::new();
+            md.insert("grpc-timeout", t.parse().unwrap());
+            g.deadline(&md)
+        };
+        assert_eq!(with("100m"), Duration::from_millis(80));
+        assert_eq!(with("300m"), Duration::from_millis(250));
+        assert_eq!(with("2S"), Duration::from_millis(1950));
+        assert_eq!(with("10S"), Duration::from_secs(5));
+        assert_eq!(with("bad"), Duration::from_secs(5));
+        assert_eq!(g.deadline(&MetadataMap::new()), Duration::from_secs(5));
+    }
+
     #[tokio::test]
     async fn a_panic_becomes_internal_for_that_call_alone() {
         let g = guard(Duration::from_secs(60));

@@ -4,7 +4,7 @@
 
 use crate::engine::model::Program;
 use crate::hts::compile::{ScheduleMeta, add_list_measures, list_measures, mfn_schedule};
-use crate::hts::{cited, derivatives, export, lists};
+use crate::hts::{cited, derivatives, export, lists, metal_shares};
 use crate::pb;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -32,6 +32,8 @@ pub struct ImportArgs {
     pub measures: Option<PathBuf>,
     /// Section 232 derivative products and their headings' rates (CSV, CSV), if any.
     pub section_232: Option<(PathBuf, PathBuf)>,
+    /// Estimated metal shares (CSV) and their source, if any.
+    pub metal_shares: Option<(PathBuf, String)>,
 }
 
 /// The alternatives group of the Section 301 list measures: one Section 301 rate per line.
@@ -78,6 +80,32 @@ fn section_232(
         imported.measures.len()
     );
     schedule.measures.extend(imported.measures);
+    Ok(())
+}
+
+/// Adds the metal-share estimates of `path` for the codes the schedule's metal-content
+/// measures cover.
+fn metal_share_estimates(
+    schedule: &mut pb::TariffSchedule,
+    path: &Path,
+    source: &str,
+    report: &mut String,
+) -> Result<(), String> {
+    let covered: Vec<&str> = schedule
+        .measures
+        .iter()
+        .filter(|m| m.basis == pb::DutyBasis::MetalContent as i32)
+        .flat_map(|m| m.hts_prefixes.iter().map(String::as_str))
+        .collect();
+    let (estimates, rows) = metal_shares::estimates(&read(path)?, &covered)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let _ = writeln!(
+        report,
+        "metal-share estimates: {} of {rows} rows, those under a metal-content measure (used only when a request sets estimate_metal_content)",
+        estimates.len()
+    );
+    schedule.metal_share_estimates = estimates;
+    schedule.metal_share_estimates_source = source.to_string();
     Ok(())
 }
 
@@ -175,6 +203,9 @@ pub fn import(args: &ImportArgs) -> Result<String, String> {
     }
     if let Some(path) = &args.measures {
         cited_measures(&mut schedule, &export, path, &mut lists_report)?;
+    }
+    if let Some((path, source)) = &args.metal_shares {
+        metal_share_estimates(&mut schedule, path, source, &mut lists_report)?;
     }
     if args.section_301.is_some() || args.section_232.is_some() || args.measures.is_some() {
         schedule.name = format!("US HTS export of {as_of_date}: MFN and chapter 99 measures");

@@ -83,5 +83,6 @@ pub fn options(o: Option<&pb::CalculationOptions>, root: &str) -> Result<Options
         rounding,
         stockpile,
         explain,
+        estimate_metal_content: o.estimate_metal_content,
     })
 }

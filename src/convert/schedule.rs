@@ -4,7 +4,8 @@
 use super::check::{Check, Range, join};
 use super::enums;
 use crate::engine::model::{
-    DutyBasis, Exemption, Fee, Incentive, Measure, PreferenceProgram, Program, Rate, Schedule,
+    DutyBasis, Exemption, Fee, Incentive, Measure, MetalShares, PreferenceProgram, Program, Rate,
+    Schedule,
 };
 use crate::engine::{InputError, Reason};
 use crate::pb;
@@ -62,7 +63,8 @@ pub(crate) fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, V
     let Some(currency) = currency else {
         return Err(c.into_errors());
     };
-    c.finish(Schedule::new(
+    let metal_shares = metal_shares(&mut c, s, root);
+    let mut schedule = Schedule::new(
         s.id.clone(),
         currency,
         measures,
@@ -70,7 +72,39 @@ pub(crate) fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, V
         de_minimis_threshold,
         incentives,
         preference_programs,
-    ))
+    );
+    schedule.metal_shares = metal_shares;
+    c.finish(schedule)
+}
+
+/// The estimated metal shares of `s`: HTS prefixes with shares in [0, 1], each prefix once,
+/// and a source to label them with.
+fn metal_shares(c: &mut Check, s: &pb::TariffSchedule, root: &str) -> MetalShares {
+    let mut shares = Vec::with_capacity(s.metal_share_estimates.len());
+    let mut seen = HashSet::new();
+    for (i, e) in s.metal_share_estimates.iter().enumerate() {
+        let f = join(root, &format!("metal_share_estimates[{i}]"));
+        let prefix = c.hts(&e.hts_prefix, &join(&f, "hts_prefix"), 1);
+        let share = c.decimal(&e.share, &join(&f, "share"), Range::Share);
+        if let (Some(prefix), Some(share)) = (prefix, share) {
+            if !seen.insert(prefix.clone()) {
+                c.push(
+                    join(&f, "hts_prefix"),
+                    Reason::Duplicate,
+                    format!("HTS prefix {prefix} has two estimates"),
+                );
+            }
+            shares.push((prefix, share));
+        }
+    }
+    if !shares.is_empty() && s.metal_share_estimates_source.trim().is_empty() {
+        c.push(
+            join(root, "metal_share_estimates_source"),
+            Reason::Required,
+            "estimates need their source: every use of one is labelled with it",
+        );
+    }
+    MetalShares::new(shares, s.metal_share_estimates_source.as_str().into())
 }
 
 /// The special programs of `s`, by code; a code defined twice is a violation.
@@ -726,6 +760,53 @@ mod tests {
                 "schedule.measures[0].exemptions[0].hts_prefixes[1]".to_string(),
                 Reason::InvalidValue
             )]
+        );
+    }
+
+    /// Metal-share estimates are shares in [0, 1] of HTS prefixes, each prefix once, and need
+    /// their source; the longest prefix of a code finds its estimate.
+    #[test]
+    fn metal_share_estimates_are_checked_and_found_by_prefix() {
+        let convert = |estimates: serde_json::Value, source: &str| {
+            let s: pb::TariffSchedule = serde_json::from_value(serde_json::json!({
+                "id": "s", "currency": "USD", "metalShareEstimates": estimates,
+                "metalShareEstimatesSource": source}))
+            .unwrap();
+            schedule(&s, "schedule")
+        };
+        let ok = convert(
+            serde_json::json!([{"htsPrefix": "8482", "share": "0.5"},
+                               {"htsPrefix": "8482.10.5044", "share": "0.0981"}]),
+            "BEA",
+        )
+        .unwrap();
+        let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+        assert_eq!(ok.metal_shares.of("8482105044"), Some(d("0.0981")));
+        assert_eq!(ok.metal_shares.of("8482105048"), Some(d("0.5")));
+        assert_eq!(ok.metal_shares.of("8483"), None);
+        assert_eq!(&*ok.metal_shares.source, "BEA");
+        let errors = crate::convert::check::violations(convert(
+            serde_json::json!([{"htsPrefix": "8482", "share": "1.5"},
+                               {"htsPrefix": "8482", "share": "0.5"},
+                               {"htsPrefix": "84.82", "share": "0.5"}]),
+            " ",
+        ));
+        assert_eq!(
+            errors,
+            [
+                (
+                    "schedule.metal_share_estimates[0].share".to_string(),
+                    Reason::OutOfRange
+                ),
+                (
+                    "schedule.metal_share_estimates[2].hts_prefix".to_string(),
+                    Reason::Duplicate
+                ),
+                (
+                    "schedule.metal_share_estimates_source".to_string(),
+                    Reason::Required
+                ),
+            ]
         );
     }
 

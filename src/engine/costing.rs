@@ -457,11 +457,13 @@ fn charge_imports(
                 }
             }
         }
+        let estimated_share = estimated_share(imported, &applicable, schedule, options, notes);
         let target = Dutiable {
             imported,
             currency,
             rounding: options.rounding,
             explain: side.explain,
+            estimated_share,
         };
         out.extend(
             duty::charges(&target, &applicable)?
@@ -487,6 +489,35 @@ fn charge_imports(
         )?);
     }
     Ok(out)
+}
+
+/// The schedule's estimated metal share for `imported`, when the request asked for estimates
+/// and the import declares no share of its own; each use is noted, so the estimate is never
+/// mistaken for a declared share. Only a line a metal-content measure applies to uses one.
+fn estimated_share<'s>(
+    imported: &ImportedLine<'_>,
+    applicable: &[&Measure],
+    schedule: &'s Schedule,
+    options: &Options,
+    notes: &mut Vec<String>,
+) -> Option<(Decimal, &'s str)> {
+    if !options.estimate_metal_content
+        || imported.import.metal_content_share.is_some()
+        || !applicable
+            .iter()
+            .any(|m| m.basis == super::model::DutyBasis::MetalContent)
+    {
+        return None;
+    }
+    let share = schedule.metal_shares.of(&imported.import.hts_digits)?;
+    notes.push(format!(
+        "HTS {}: no metal share declared; the metal-content duty uses the estimated share {} of schedule {:?} ({})",
+        clip(&imported.import.hts_code),
+        share.normalize(),
+        clip(&schedule.id),
+        clip(&schedule.metal_shares.source)
+    ));
+    Some((share, &schedule.metal_shares.source))
 }
 
 /// The coverage gap of a dutied line whose `applicable` measures have no MFN rate, or none.

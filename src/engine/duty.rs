@@ -29,6 +29,9 @@ pub(crate) struct Dutiable<'a, 'b> {
     pub(crate) rounding: RoundingMode,
     /// Build the formula text (the crossed costings of the effect split do not).
     pub(crate) explain: bool,
+    /// The schedule's estimated metal share and its source, when the request asked for
+    /// estimates and the import declares no share (see [`super::model::MetalShares`]).
+    pub(crate) estimated_share: Option<(Decimal, &'b str)>,
 }
 
 /// The two portions of a customs value that measures can cover.
@@ -135,13 +138,14 @@ pub(crate) fn charges(
     let value = imported.customs_value;
     let metal_applies = measures.iter().any(|m| m.basis == DutyBasis::MetalContent);
     let metal = if metal_applies {
-        match imported.import.metal_content_share {
-            Some(share) => value.mul_at(
+        match (imported.import.metal_content_share, target.estimated_share) {
+            (Some(share), _) => value.mul_at(
                 share,
                 imported.attribute(Attribute::MetalContentShare),
                 "metal content value",
             )?,
-            None => value,
+            (None, Some((estimate, _))) => value.mul_at(estimate, field, "metal content value")?,
+            (None, None) => value,
         }
     } else {
         Decimal::ZERO
@@ -462,14 +466,7 @@ fn ad_valorem(
             "{}% x {} {ccy} {}",
             plain(pct),
             amount_text(base, mu),
-            basis_text(
-                measure.basis,
-                portions,
-                target.imported.import.metal_content_share,
-                ccy,
-                mu,
-                preempted_by
-            )
+            basis_text(measure.basis, portions, target, preempted_by)
         ));
     }
     Ok(())
@@ -548,20 +545,26 @@ fn limits(target: &Dutiable<'_, '_>, measure: &Measure, duty: &mut Duty) -> Resu
 fn basis_text(
     basis: DutyBasis,
     p: &Portions,
-    share: Option<Decimal>,
-    ccy: &str,
-    mu: u32,
+    target: &Dutiable<'_, '_>,
     preempted_by: &str,
 ) -> String {
+    let (ccy, mu) = (target.currency.code, target.currency.minor_units);
+    let declared = target.imported.import.metal_content_share;
     let text = match basis {
         DutyBasis::FullValue => "customs value".to_string(),
-        DutyBasis::MetalContent => match share {
-            Some(s) => format!(
+        DutyBasis::MetalContent => match (declared, target.estimated_share) {
+            (Some(s), _) => format!(
                 "metal content ({}% of {} {ccy})",
                 plain(s * Decimal::ONE_HUNDRED),
                 amount_text(p.value, mu)
             ),
-            None => "metal content (share not declared: full customs value)".to_string(),
+            (None, Some((s, source))) => format!(
+                "metal content (estimated {}% of {} {ccy}, no share declared; estimate: {})",
+                plain(s * Decimal::ONE_HUNDRED),
+                amount_text(p.value, mu),
+                clip(source)
+            ),
+            (None, None) => "metal content (share not declared: full customs value)".to_string(),
         },
         DutyBasis::NonMetalRemainder if p.metal_applies => format!(
             "non-metal remainder ({} - {} {ccy} metal content)",

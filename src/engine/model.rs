@@ -510,6 +510,50 @@ pub struct Schedule {
     pub incentives: Vec<Incentive>,
     /// Special (preference) programs, by code.
     pub preference_programs: HashMap<Arc<str>, PreferenceProgram>,
+    /// Estimated metal shares, used only when a request asks for them.
+    pub metal_shares: MetalShares,
+}
+
+/// Estimated metal shares of value by HTS prefix (e.g. the BEA input-output estimates), with
+/// their source: a default a request may ask for when it declares no share, labelled as an
+/// estimate wherever used, never in place of a declared share.
+#[derive(Debug, Clone, Default)]
+pub struct MetalShares {
+    by_prefix: HashMap<Box<str>, Decimal>,
+    longest: usize,
+    /// Where the estimates come from.
+    pub source: Arc<str>,
+}
+
+impl MetalShares {
+    /// Estimates by HTS prefix (digits), from `source`.
+    pub fn new(shares: impl IntoIterator<Item = (String, Decimal)>, source: Arc<str>) -> Self {
+        let by_prefix: HashMap<Box<str>, Decimal> =
+            shares.into_iter().map(|(p, s)| (p.into(), s)).collect();
+        let longest = by_prefix.keys().map(|k| k.len()).max().unwrap_or(0);
+        MetalShares {
+            by_prefix,
+            longest,
+            source,
+        }
+    }
+
+    /// The estimate of the longest prefix `hts_digits` starts with, if any.
+    pub fn of(&self, hts_digits: &str) -> Option<Decimal> {
+        (1..=hts_digits.len().min(self.longest))
+            .rev()
+            .find_map(|n| self.by_prefix.get(&hts_digits[..n]).copied())
+    }
+
+    /// How many estimates there are.
+    pub fn len(&self) -> usize {
+        self.by_prefix.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.by_prefix.is_empty()
+    }
 }
 
 impl Schedule {
@@ -540,6 +584,7 @@ impl Schedule {
             de_minimis_threshold,
             incentives,
             preference_programs,
+            metal_shares: MetalShares::default(),
         }
     }
 
@@ -618,6 +663,9 @@ pub struct Options {
     pub stockpile: Option<Stockpile>,
     /// Build the formulas of every charge (the full view); a summary skips them.
     pub explain: bool,
+    /// Use a schedule's estimated metal share where an import under a metal-content measure
+    /// declares none ([`MetalShares`]); otherwise the full value is metal content.
+    pub estimate_metal_content: bool,
 }
 
 /// Everything one calculation needs.

@@ -8,4 +8,5 @@ pub mod derivatives;
 pub mod export;
 pub mod heading;
 pub mod lists;
+pub mod metal_shares;
 pub mod rate;
