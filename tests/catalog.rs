@@ -663,6 +663,10 @@ async fn lookup_measures_shows_what_a_line_is_charged_and_why() {
     );
     let s301 = r.measures[2].measure.as_ref().unwrap();
     assert!(s301.source.contains("U.S. note 31(g)"), "{}", s301.source);
+    assert_eq!(
+        r.measures[2].note,
+        "alternatives group \"section-301\": of the group's measures that apply, only the one with the highest duty is charged"
+    );
     assert_eq!(s301.effective_from, "2026-01-01");
     assert!(!r.mfn_missing);
     let fees: Vec<_> = r.fees.iter().map(|f| f.id.as_str()).collect();
@@ -723,6 +727,30 @@ async fn lookup_measures_shows_what_a_line_is_charged_and_why() {
     assert_eq!(
         unlisted.measures[0].note,
         "claiming \"JP\": this line's rate does not list the program, so a costing refuses the claim"
+    );
+
+    // A vehicle of Japan: MFN (the 8-digit line's and the statistical line's, which is
+    // charged), Section 122 (pre-empted in a costing) and the all-in rate.
+    let ev = c
+        .lookup_measures(pb::LookupMeasuresRequest {
+            origin: "JP".into(),
+            ..lookup("8703.80.0020", pb::TransportMode::Ocean)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        ids(&ev),
+        [
+            "mfn-8703.80.00",
+            "mfn-8703.80.00.20",
+            "9903.03.01",
+            "9903.94.41"
+        ]
+    );
+    assert_eq!(
+        ev.measures[3].note,
+        "all-in rate: charges what tops the duties of MFN on the line up to its rate"
     );
 
     let bad = pb::LookupMeasuresRequest {
