@@ -572,6 +572,12 @@ async fn estimated_metal_shares_are_used_only_when_asked_and_say_so() {
         (amount(&c.amount).to_string(), c.formula)
     };
     let full = calculate(&server, run(false, None)).await;
+    // The inputs used list the measures that applied to the import (both Section 301 lists,
+    // though one is charged, and the derivative), not the schedule's 180 in force.
+    assert_eq!(
+        full.inputs.as_ref().unwrap().baseline_measures_in_force,
+        ["9903.88.01", "9903.88.03", "9903.81.91@2025-08-18"]
+    );
     let (a, formula) = s232(&full);
     assert_eq!(a, "50.00");
     assert!(

@@ -64,7 +64,8 @@ pub struct Costing {
     pub lines: Vec<LineCost>,
     /// Subtotals.
     pub totals: Totals,
-    /// Ids of the schedule's measures in force on the entry date.
+    /// Ids of the schedule's measures that applied to at least one dutied import on the
+    /// entry date, in schedule order.
     pub measures_in_force: Vec<Arc<str>>,
     /// The schedule's incentives, evaluated.
     pub incentives: Vec<IncentiveOutcome>,
@@ -155,7 +156,16 @@ pub(crate) fn finish(
         totals: goods,
     } = g;
     let mut gaps = Vec::new();
-    let charges = charge_imports(&imports, side, options, bom.currency, &mut notes, &mut gaps)?;
+    let mut applied = Vec::new();
+    let charges = charge_imports(
+        &imports,
+        side,
+        options,
+        bom.currency,
+        &mut notes,
+        &mut gaps,
+        &mut applied,
+    )?;
     let mut totals = add_charges(goods, charges.iter().map(|(_, c)| c))?;
     for (line, charge) in charges {
         lines[line].charges.push(charge);
@@ -169,13 +179,15 @@ pub(crate) fn finish(
         side.meter,
     )?;
     add_credits(&mut totals, &incentives)?;
-    side.meter.charge(units(side.schedule.measures().len()))?;
-    let measures_in_force = side
-        .schedule
-        .measures()
-        .iter()
-        .filter(|m| m.window.contains(side.entry_date))
-        .map(|m| m.id.clone())
+    // The measures that applied to at least one import, in schedule order: a schedule of
+    // 30,000 measures must not list them all in every answer.
+    side.meter.charge(units(applied.len()))?;
+    applied.sort_unstable();
+    applied.dedup();
+    let measures = side.schedule.measures();
+    let measures_in_force = applied
+        .into_iter()
+        .map(|i| measures[i].id.clone())
         .collect();
     Ok(Costing {
         lines,
@@ -203,6 +215,7 @@ pub(crate) fn total_only(
         },
         options,
         bom.currency,
+        &mut Vec::new(),
         &mut Vec::new(),
         &mut Vec::new(),
     )?;
@@ -419,6 +432,7 @@ fn charge_imports(
     currency: Currency,
     notes: &mut Vec<String>,
     gaps: &mut Vec<Gap>,
+    applied: &mut Vec<usize>,
 ) -> Result<Vec<(usize, Charge)>, Error> {
     let mut out = Vec::new();
     let date = side.entry_date;
@@ -426,25 +440,13 @@ fn charge_imports(
     let meter = side.meter;
     let mut dutiable: Vec<&ImportedLine<'_>> = Vec::with_capacity(imports.len());
     let exempt_origins = de_minimis_origins(imports, schedule, options, meter)?;
-    let measures = schedule.measures();
     for imported in imports {
         if exempt_origins.contains(&imported.import.origin) {
             meter.charge(1)?;
             continue;
         }
         dutiable.push(imported);
-        let candidates = schedule.index().candidates(&imported.import.hts_digits);
-        let exemptions: u64 = candidates
-            .iter()
-            .map(|&i| units(measures[i].exemptions.len()))
-            .sum();
-        meter.charge(1 + units(candidates.len()) + exemptions)?;
-        let mut applicable: Vec<&Measure> = candidates
-            .into_iter()
-            .map(|i| &measures[i])
-            .filter(|m| m.applies_to(imported.import, date))
-            .collect();
-        duty::one_mfn_rate(&mut applicable, &imported.import.hts_digits);
+        let mut applicable = applicable_to(imported, schedule, date, meter, applied)?;
         gaps.extend(gap(imported, &applicable));
         let special = match &imported.import.preference {
             Some(code) => Some(claim(imported, code, &applicable, schedule, date)?),
@@ -489,6 +491,34 @@ fn charge_imports(
         )?);
     }
     Ok(out)
+}
+
+/// The measures of `schedule` that apply to `imported` on `date` (the index's candidates for
+/// its code, in force, covering its origin, not exempt; one MFN rate), their indices added to
+/// `applied`. Testing a candidate's exemptions is metered with it.
+fn applicable_to<'s>(
+    imported: &ImportedLine<'_>,
+    schedule: &'s Schedule,
+    date: Date,
+    meter: &Meter,
+    applied: &mut Vec<usize>,
+) -> Result<Vec<&'s Measure>, Error> {
+    let measures = schedule.measures();
+    let candidates = schedule.index().candidates(&imported.import.hts_digits);
+    let exemptions: u64 = candidates
+        .iter()
+        .map(|&i| units(measures[i].exemptions.len()))
+        .sum();
+    meter.charge(1 + units(candidates.len()) + exemptions)?;
+    let first = applied.len();
+    applied.extend(
+        candidates
+            .into_iter()
+            .filter(|&i| measures[i].applies_to(imported.import, date)),
+    );
+    let mut applicable: Vec<&Measure> = applied[first..].iter().map(|&i| &measures[i]).collect();
+    duty::one_mfn_rate(&mut applicable, &imported.import.hts_digits);
+    Ok(applicable)
 }
 
 /// The schedule's estimated metal share for `imported`, when the request asked for estimates

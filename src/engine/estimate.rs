@@ -430,7 +430,8 @@ mod tests {
     /// passes 16, measures in force 3 + 3 = 6, summaries of 3 + 3 charges 6, materials L = 2,
     /// no notes (no declaration is ignored, no de minimis), stockpile L = 2, coverage gaps of
     /// one dutied import on two sides 2: 38. The meter counts what happens: the same but no
-    /// stockpile and no gap (m2 is an MFN rate): 34.
+    /// stockpile and no gap (m2 is an MFN rate), and of the measures in force only the 2 that
+    /// applied to the import on each side (m1, m2) are listed: 38 - 2 - 2 - 2 = 32.
     #[test]
     fn the_estimate_and_the_meter_agree_with_a_count_by_hand() {
         let (bom, deck, schedule, options) = (bom(1), deck(), schedule(), options());
@@ -442,8 +443,15 @@ mod tests {
         assert_eq!((e.measures, e.measure_text_bytes), (8, 54));
         let meter = Meter::unlimited();
         let impact = calculate(&s, &meter).unwrap();
-        assert_eq!(meter.used(), 34);
+        assert_eq!(meter.used(), 32);
         assert_eq!(impact.baseline.lines[1].charges.len(), 3, "m1, m2 and MPF");
+        let listed: Vec<&str> = impact
+            .baseline
+            .measures_in_force
+            .iter()
+            .map(|m| &**m)
+            .collect();
+        assert_eq!(listed, ["m1", "m2"]);
     }
 
     /// The request paths only the API knows add to the line text and to nothing else.
