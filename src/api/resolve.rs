@@ -261,6 +261,7 @@ fn source_ref(id: &str, preset: bool, as_of_date: &str, source: &str) -> pb::Sou
         preset,
         as_of_date: as_of_date.to_string(),
         source: source.to_string(),
+        ..pb::SourceRef::default()
     }
 }
 
