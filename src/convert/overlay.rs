@@ -60,21 +60,36 @@ pub(crate) struct Overlaid {
     shifts: Vec<(bool, bool)>,
 }
 
-/// The size of schedule `s`: what rebuilding it costs.
+/// The size of schedule `s`: what rebuilding it costs. Every field is named (here and in
+/// [`measure_size`]), so a list added to the message fails to compile until it is counted
+/// here or said to cost nothing: the bound must not fall silently short.
 pub(crate) fn size(s: &pb::TariffSchedule) -> ScheduleSize {
+    let pb::TariffSchedule {
+        id: _,
+        name: _,
+        description: _,
+        currency: _,
+        as_of_date: _,
+        source: _,
+        measures,
+        fees,
+        de_minimis_threshold: _,
+        incentives,
+        preference_programs,
+    } = s;
     let mut n = ScheduleSize::default();
-    for m in &s.measures {
+    for m in measures {
         n = n.plus(measure_size(m));
     }
-    for f in &s.fees {
+    for f in fees {
         n.entries += 1;
         n.codes += (f.transport_modes.len() + f.exempt_origins.len()) as u64;
     }
-    for i in &s.incentives {
+    for i in incentives {
         n.entries += 1;
         n.codes += (i.restricted_origins.len() + i.material_ids.len()) as u64;
     }
-    for p in &s.preference_programs {
+    for p in preference_programs {
         n.entries += 1;
         n.codes += p.origins.len() as u64;
     }
@@ -96,15 +111,32 @@ pub(crate) fn added_size(o: &pb::ScheduleOverlay) -> ScheduleSize {
     n
 }
 
-/// One measure and the codes it lists (message bytes are counted for the whole message).
+/// One measure, its special rates and the codes they list (message bytes are counted for
+/// the whole message). Every field is named: see [`size`].
 fn measure_size(m: &pb::Measure) -> ScheduleSize {
-    let programs: usize = m.preference_rates.iter().map(|p| p.programs.len()).sum();
+    let pb::Measure {
+        id: _,
+        name: _,
+        program: _,
+        hts_prefixes,
+        origins,
+        excluded_origins,
+        effective_from: _,
+        effective_to: _,
+        rate: _,
+        basis: _,
+        preempts,
+        source: _,
+        alternative_group: _,
+        preference_rates,
+    } = m;
+    let programs: usize = preference_rates.iter().map(|p| p.programs.len()).sum();
     ScheduleSize {
-        entries: 1 + m.preference_rates.len() as u64,
-        codes: (m.hts_prefixes.len()
-            + m.origins.len()
-            + m.excluded_origins.len()
-            + m.preempts.len()
+        entries: 1 + preference_rates.len() as u64,
+        codes: (hts_prefixes.len()
+            + origins.len()
+            + excluded_origins.len()
+            + preempts.len()
             + programs) as u64,
         message_bytes: 0,
     }

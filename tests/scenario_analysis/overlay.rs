@@ -391,9 +391,9 @@ async fn an_overlays_changes_are_held_to_the_schedule_rules() {
     );
 }
 
-/// CompareScenarios: one baseline, scenarios written as overlays of it. 50%: +25.00; lifted:
-/// -25.00; postponed to June: -25.00 on 2026-03-02, 0.00 entered in July; no change: 0.00.
-/// Ties keep request order. A baseline overlay is every scenario's starting point unless a
+/// CompareScenarios: one baseline, scenarios written as overlays of it. 50%: +25.00; 35%:
+/// +10.00; lifted: -25.00; postponed to June: -25.00 on 2026-03-02; no change: 0.00. Ties
+/// keep request order. A baseline overlay is every scenario's starting point unless a
 /// scenario names its own schedule.
 #[tokio::test]
 async fn compare_scenarios_takes_overlays() {
@@ -403,7 +403,7 @@ async fn compare_scenarios_takes_overlays() {
         {"name": "301 at 50%", "scheduleOverlay": s301_at("50")},
         {"name": "301 lifted", "scheduleOverlay": {"id": "lifted", "removeMeasureIds": [S301]}},
         {"name": "301 postponed to June", "scheduleOverlay": postponed},
-        {"name": "postponed, entered in July", "scheduleOverlay": postponed, "entryDate": "2026-07-01"},
+        {"name": "301 at 35%", "scheduleOverlay": s301_at("35")},
         {"name": "no change"}]}));
     let compare = |req: &Value| {
         let req: pb::CompareScenariosRequest = serde_json::from_value(req.clone()).unwrap();
@@ -426,7 +426,7 @@ async fn compare_scenarios_takes_overlays() {
             ("301 at 50%", 1, "25.00"),
             ("301 lifted", 4, "-25.00"),
             ("301 postponed to June", 5, "-25.00"),
-            ("postponed, entered in July", 2, "0.00"),
+            ("301 at 35%", 2, "10.00"),
             ("no change", 3, "0.00"),
         ]
     );
