@@ -516,6 +516,41 @@ mod tests {
         );
     }
 
+    /// Rebuilding a schedule of 10 entries listing 100 codes, its message 5,000 bytes: 10 x 4
+    /// plus 100 x 2 = 240 units; the message's copy (5,000) held beside the built schedule
+    /// (10 measures, text of at most 5,000 bytes, 100 codes of 192 bytes).
+    #[test]
+    fn a_schedule_rebuild_is_counted_by_hand() {
+        let size = ScheduleSize {
+            entries: 10,
+            codes: 100,
+            message_bytes: 5_000,
+        };
+        let e = schedule_build(&size);
+        let measure = std::mem::size_of::<super::super::model::Measure>() as u64;
+        assert_eq!(e.units, 240);
+        assert_eq!(e.memory_bytes, 5_000 + 10 * measure + 5_000 + 100 * 192);
+        assert_eq!(
+            Estimate {
+                units: 0,
+                memory_bytes: 0,
+                ..e
+            },
+            Estimate::default(),
+            "nothing else is set"
+        );
+        let more = size.plus(ScheduleSize {
+            entries: 1,
+            codes: 2,
+            message_bytes: 3,
+        });
+        assert_eq!(
+            (more.entries, more.codes, more.message_bytes),
+            (11, 102, 5_003)
+        );
+        assert_eq!(more.count(), 113);
+    }
+
     /// Materials are counted once each, with their id and the deck's name for them: "a"
     /// (twice in the BOM, priced as "Alpha": 1 + 5 = 6) and "bb" (unpriced: 2): 8 bytes of
     /// text, 2 distinct materials.
@@ -774,41 +809,6 @@ mod tests {
             (pass.measures, pass.measures_and_fees, pass.incentives),
             (1, 2, 1)
         );
-    }
-
-    /// Rebuilding a schedule of 10 entries listing 100 codes, its message 5,000 bytes: 10 x 4
-    /// plus 100 x 2 = 240 units; the message's copy (5,000) held beside the built schedule
-    /// (10 measures, text of at most 5,000 bytes, 100 codes of 192 bytes).
-    #[test]
-    fn a_schedule_rebuild_is_counted_by_hand() {
-        let size = ScheduleSize {
-            entries: 10,
-            codes: 100,
-            message_bytes: 5_000,
-        };
-        let e = schedule_build(&size);
-        let measure = std::mem::size_of::<super::super::model::Measure>() as u64;
-        assert_eq!(e.units, 240);
-        assert_eq!(e.memory_bytes, 5_000 + 10 * measure + 5_000 + 100 * 192);
-        assert_eq!(
-            Estimate {
-                units: 0,
-                memory_bytes: 0,
-                ..e
-            },
-            Estimate::default(),
-            "nothing else is set"
-        );
-        let more = size.plus(ScheduleSize {
-            entries: 1,
-            codes: 2,
-            message_bytes: 3,
-        });
-        assert_eq!(
-            (more.entries, more.codes, more.message_bytes),
-            (11, 102, 5_003)
-        );
-        assert_eq!(more.count(), 113);
     }
 
     #[test]
