@@ -33,6 +33,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "incentives": [{"id": "cv", "creditAmount": "7500", "restrictedOrigins": ["CN"], "maxRestrictedShare": "0.5"}]},
         "options": {"entryDate": "2026-03-02", "unitsPerEntry": "3", "stockpile": {"coverMonths": "6", "horizonMonths": "12"}}
     });
+    let overlaid = serde_json::json!({
+        "bomId": "ev-high-ree", "baselinePricesId": "ree-pre-restriction", "baselineScheduleId": "us-2026",
+        "scenarioScheduleOverlay": {"id": "o", "description": "301 at 50%, IEEPA gone, 122 extended",
+            "setRates": [{"measureId": "us-301-magnets-cn-2026", "rate": {"adValoremPercent": "50"}}],
+            "removeMeasureIds": ["us-ieepa-fentanyl-cn-20"],
+            "shiftDates": [{"measureId": "us-122-surcharge-2026", "effectiveFrom": "2026-01-01", "clearEffectiveTo": true}],
+            "addMeasures": [{"id": "x", "program": "PROGRAM_SAFEGUARD", "htsPrefixes": ["8505"], "origins": ["CN"],
+                             "basis": "DUTY_BASIS_FULL_VALUE", "rate": {"adValoremPercent": "5"}}]},
+        "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500"}
+    });
     let mut n = 0;
     let mut write = |selector: u8, bytes: Vec<u8>| -> std::io::Result<()> {
         let mut data = vec![selector];
@@ -40,14 +50,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         n += 1;
         std::fs::write(format!("{dir}/seed-{n}"), data)
     };
-    for c in [&calc, &inline] {
+    for c in [&calc, &inline, &overlaid] {
         let req: pb::CalculateImpactRequest = serde_json::from_value(c.clone())?;
         write(0, req.encode_to_vec())?;
     }
     let cmp: pb::CompareScenariosRequest = serde_json::from_value(serde_json::json!({
         "bomId": "ev-low-ree", "baselinePricesId": "ree-pre-restriction", "baselineScheduleId": "us-2025",
         "options": {"entryDate": "2026-03-02"},
-        "scenarios": [{"name": "a", "pricesId": "ree-post-restriction"}, {"name": "b", "scheduleId": "us-2026", "entryDate": "2026-01-02"}]}))?;
+        "scenarios": [{"name": "a", "pricesId": "ree-post-restriction"}, {"name": "b", "scheduleId": "us-2026", "entryDate": "2026-01-02"},
+                      {"name": "c", "scheduleOverlay": {"id": "c", "removeMeasureIds": ["us-mfn-magnets"]}}]}))?;
     write(1, cmp.encode_to_vec())?;
     let sens: pb::AnalyzeSensitivityRequest = serde_json::from_value(serde_json::json!({
         "calculation": inline,

@@ -155,6 +155,13 @@ struct ServeCli {
     /// Most uncertain inputs per AnalyzeSensitivity call.
     #[arg(long, env = "TARIFF_MAX_SENSITIVITY_INPUTS", default_value_t = d().limits.max_inputs)]
     max_sensitivity_inputs: usize,
+    /// Most changes in one schedule overlay.
+    #[arg(long, env = "TARIFF_MAX_OVERLAY_CHANGES", default_value_t = d().limits.max_overlay_changes)]
+    max_overlay_changes: usize,
+    /// Most schedule entries (measures, fees, incentives, programs, special rates and the codes
+    /// they list) the schedule overlays of one request may rebuild.
+    #[arg(long, env = "TARIFF_MAX_OVERLAY_ENTRIES", default_value_t = d().limits.max_overlay_entries)]
+    max_overlay_entries: usize,
     /// Calls in flight on the tariff services at once; more are shed when their headers arrive.
     #[arg(long, env = "TARIFF_MAX_CONCURRENT_CALLS", default_value_t = d().capacity.max_calls)]
     max_concurrent_calls: usize,
@@ -225,6 +232,8 @@ impl ServeCli {
                 max_items: self.max_bom_items,
                 max_scenarios: self.max_scenarios,
                 max_inputs: self.max_sensitivity_inputs,
+                max_overlay_changes: self.max_overlay_changes,
+                max_overlay_entries: self.max_overlay_entries,
             },
             budgets: Budgets {
                 max_call_work: self.max_call_work,

@@ -86,6 +86,7 @@ async fn request_limits_are_configurable() {
             max_depth: 2,
             max_scenarios: 1,
             max_inputs: 1,
+            ..Limits::default()
         },
         ..config()
     })

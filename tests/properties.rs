@@ -1587,26 +1587,41 @@ fn deck_enums<'a>(d: &'a mut pb::PriceDeck, out: &mut Vec<&'a mut i32>) {
     }
 }
 
+fn measure_enums<'a>(m: &'a mut pb::Measure, out: &mut Vec<&'a mut i32>) {
+    let pb::Measure {
+        program,
+        basis,
+        preempts,
+        rate,
+        ..
+    } = m;
+    out.push(program);
+    out.push(basis);
+    out.extend(preempts.iter_mut());
+    if let Some(r) = rate {
+        out.push(&mut r.specific_unit);
+        out.push(&mut r.limit_unit);
+    }
+}
+
 fn schedule_enums<'a>(s: &'a mut pb::TariffSchedule, out: &mut Vec<&'a mut i32>) {
     for m in &mut s.measures {
-        let pb::Measure {
-            program,
-            basis,
-            preempts,
-            rate,
-            ..
-        } = m;
-        out.push(program);
-        out.push(basis);
-        out.extend(preempts.iter_mut());
-        if let Some(r) = rate {
-            out.push(&mut r.specific_unit);
-            out.push(&mut r.limit_unit);
-        }
+        measure_enums(m, out);
     }
     for f in &mut s.fees {
         out.push(&mut f.kind);
         out.extend(f.transport_modes.iter_mut());
+    }
+}
+
+fn overlay_enums<'a>(o: &'a mut Option<pb::ScheduleOverlay>, out: &mut Vec<&'a mut i32>) {
+    let Some(o) = o else { return };
+    for r in o.set_rates.iter_mut().filter_map(|c| c.rate.as_mut()) {
+        out.push(&mut r.specific_unit);
+        out.push(&mut r.limit_unit);
+    }
+    for m in &mut o.add_measures {
+        measure_enums(m, out);
     }
 }
 
@@ -1629,6 +1644,8 @@ fn calculation_enums<'a>(r: &'a mut pb::CalculateImpactRequest, out: &mut Vec<&'
         baseline_schedule_source,
         scenario_schedule_source,
         options,
+        baseline_schedule_overlay,
+        scenario_schedule_overlay,
     } = r;
     if let Some(B::Bom(b)) = bom_source {
         bom_enums(b, out);
@@ -1645,6 +1662,8 @@ fn calculation_enums<'a>(r: &'a mut pb::CalculateImpactRequest, out: &mut Vec<&'
     if let Some(Ss::ScenarioSchedule(s)) = scenario_schedule_source {
         schedule_enums(s, out);
     }
+    overlay_enums(baseline_schedule_overlay, out);
+    overlay_enums(scenario_schedule_overlay, out);
     options_enums(options, out);
 }
 
@@ -1659,6 +1678,7 @@ fn compare_enums<'a>(r: &'a mut pb::CompareScenariosRequest, out: &mut Vec<&'a m
         baseline_schedule_source,
         options,
         scenarios,
+        baseline_schedule_overlay,
     } = r;
     if let Some(B::Bom(b)) = bom_source {
         bom_enums(b, out);
@@ -1669,13 +1689,16 @@ fn compare_enums<'a>(r: &'a mut pb::CompareScenariosRequest, out: &mut Vec<&'a m
     if let Some(Bs::BaselineSchedule(s)) = baseline_schedule_source {
         schedule_enums(s, out);
     }
+    overlay_enums(baseline_schedule_overlay, out);
     options_enums(options, out);
     for s in scenarios {
         let pb::ScenarioInput {
             prices_source,
             schedule_source,
+            schedule_overlay,
             ..
         } = s;
+        overlay_enums(schedule_overlay, out);
         if let Some(P::Prices(p)) = prices_source {
             deck_enums(p, out);
         }

@@ -126,6 +126,17 @@ impl Cost {
         }
     }
 
+    /// The schedules a request's overlays rebuild (`engine::estimate::schedule_build`): their
+    /// work, done while the request is prepared and bounded before it starts by
+    /// `Limits::max_overlay_entries`, and their memory, held for the whole call.
+    pub fn rebuilding(e: &Estimate) -> Cost {
+        Cost {
+            work: e.units,
+            memory: e.memory_bytes,
+            ..Cost::default()
+        }
+    }
+
     /// `self` and `other` both, held at once.
     pub fn plus(self, other: Cost) -> Cost {
         Cost {

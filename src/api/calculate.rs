@@ -8,7 +8,7 @@ use super::error::ApiError;
 #[cfg(debug_assertions)]
 use super::guard::INLINE_WORK;
 use super::guard::{Plan, PrepareWeight};
-use super::resolve::{Resolved, resolve};
+use super::resolve::{Rebuilds, Resolved, resolve};
 use super::response::impact_response;
 use crate::engine::estimate::{self, Estimate};
 use crate::engine::model::Options;
@@ -34,6 +34,8 @@ enum Inner {
         inputs: Resolved,
         options: Options,
         estimate: Estimate,
+        /// The schedules its overlays rebuilt.
+        rebuilt: Estimate,
     },
     #[cfg(debug_assertions)]
     BlockUntilStopped,
@@ -45,6 +47,10 @@ impl PrepareWeight for pb::CalculateImpactRequest {
             Some(pb::calculate_impact_request::BomSource::Bom(b)) => vec![b],
             _ => Vec::new(),
         }
+    }
+
+    fn overlays_schedules(&self) -> bool {
+        self.baseline_schedule_overlay.is_some() || self.scenario_schedule_overlay.is_some()
     }
 }
 
@@ -60,13 +66,15 @@ pub fn prepare(ctx: &Context, req: &pb::CalculateImpactRequest) -> Result<Calcul
             return Ok(CalculatePlan(Inner::BlockUntilStopped));
         }
     }
-    let (inputs, options) = resolve(&ctx.catalog, req, &ctx.limits, "")?;
+    let mut rebuilds = Rebuilds::default();
+    let (inputs, options) = resolve(&ctx.catalog, req, &ctx.limits, "", &mut rebuilds)?;
     let estimate = estimate::calculation(&inputs.scenario(&options))
         .with_request_paths(inputs.bom.path_bytes(&inputs.bom_field()));
     Ok(CalculatePlan(Inner::Calculate {
         inputs,
         options,
         estimate,
+        rebuilt: rebuilds.estimate,
     }))
 }
 
@@ -104,8 +112,11 @@ impl Plan for CalculatePlan {
     fn cost(&self) -> Cost {
         match &self.0 {
             Inner::Calculate {
-                options, estimate, ..
-            } => Cost::calculation(estimate, options.explain),
+                options,
+                estimate,
+                rebuilt,
+                ..
+            } => Cost::calculation(estimate, options.explain).plus(Cost::rebuilding(rebuilt)),
             #[cfg(debug_assertions)]
             Inner::BlockUntilStopped => Cost {
                 work: INLINE_WORK + 1,

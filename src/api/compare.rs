@@ -6,7 +6,10 @@ use super::budget::Cost;
 use super::calculate::response_units;
 use super::error::ApiError;
 use super::guard::{Plan, PrepareWeight};
-use super::resolve::{self, Base, BaseSources, DeckRef, Resolved, ScheduleRef, Violations, source};
+use super::resolve::{
+    self, Base, BaseSources, DeckRef, Rebuilds, Resolved, ScheduleRef, ScheduleSource,
+    SideSchedule, Violations, source,
+};
 use super::response::impact_response;
 use crate::convert::{self, check::Check};
 use crate::engine::Meter;
@@ -17,7 +20,7 @@ use crate::pb;
 use crate::pb::compare_scenarios_request::{
     BaselinePricesSource, BaselineScheduleSource, BomSource,
 };
-use crate::pb::scenario_input::{PricesSource, ScheduleSource};
+use crate::pb::scenario_input::{self as schedule_input, PricesSource};
 use std::collections::HashSet;
 
 /// A validated `CompareScenarios` request: every scenario's inputs and estimate.
@@ -25,6 +28,8 @@ use std::collections::HashSet;
 pub struct ComparePlan {
     scenarios: Vec<(String, Resolved, Options, Estimate)>,
     explain: bool,
+    /// The schedules the overlays rebuilt, the baseline's once and each scenario's.
+    rebuilt: Estimate,
 }
 
 /// Costs every scenario of `req` and ranks them, counting the work on `meter`, without the
@@ -44,16 +49,25 @@ impl PrepareWeight for pb::CompareScenariosRequest {
             _ => Vec::new(),
         }
     }
+
+    fn overlays_schedules(&self) -> bool {
+        self.baseline_schedule_overlay.is_some()
+            || self.scenarios.iter().any(|s| s.schedule_overlay.is_some())
+    }
 }
 
 /// A scenario's name, its prices and schedule (`None`: the baseline's) and entry date.
 type ScenarioInputs = (String, Option<DeckRef>, Option<ScheduleRef>, Option<Date>);
 
-/// Checks and resolves every scenario, recording violations in `v` in scenario order.
+/// Checks and resolves every scenario, recording violations in `v` in scenario order and
+/// the rebuilds of their overlays (which start from `baseline` when a scenario has no
+/// schedule of its own) in `rebuilds`.
 fn scenarios(
     ctx: &Context,
     scenarios: &[pb::ScenarioInput],
+    baseline: Option<&SideSchedule<'_>>,
     v: &mut Violations,
+    rebuilds: &mut Rebuilds,
 ) -> Result<Vec<ScenarioInputs>, ApiError> {
     let (catalog, max) = (&*ctx.catalog, ctx.limits.max_scenarios);
     let mut c = Check::default();
@@ -71,18 +85,25 @@ fn scenarios(
             PricesSource::PricesId,
             PricesSource::Prices
         );
-        let (s_id, sch) = source!(
-            &s.schedule_source,
-            ScheduleSource::ScheduleId,
-            ScheduleSource::Schedule
+        let schedule_source = ScheduleSource::of(
+            source!(
+                &s.schedule_source,
+                schedule_input::ScheduleSource::ScheduleId,
+                schedule_input::ScheduleSource::Schedule
+            ),
+            s.schedule_overlay.as_ref(),
         );
         let prices = v.keep(resolve::deck(catalog, p_id, p, &format!("{f}.prices")))?;
-        let schedule = v.keep(resolve::schedule(
-            catalog,
-            s_id,
-            sch,
-            &format!("{f}.schedule"),
-        ))?;
+        let schedule = v
+            .keep(resolve::side_schedule(
+                catalog,
+                &ctx.limits,
+                schedule_source,
+                &format!("{f}.schedule"),
+                baseline,
+                rebuilds,
+            ))?
+            .map(|s| s.given);
         let mut c = Check::default();
         let date = convert::compare::scenario_date(&mut c, s, &f);
         v.take(c);
@@ -91,36 +112,52 @@ fn scenarios(
     Ok(out)
 }
 
-/// Validates `req` into a plan.
-pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<ComparePlan, ApiError> {
-    let (catalog, limits) = (&*ctx.catalog, &ctx.limits);
-    let mut v = Violations::default();
-    let src = BaseSources {
+/// Where the BOM, baseline prices and schedule and options of `req` come from.
+fn base_sources(req: &pb::CompareScenariosRequest) -> BaseSources<'_> {
+    BaseSources {
         bom: source!(&req.bom_source, BomSource::BomId, BomSource::Bom),
         baseline_prices: source!(
             &req.baseline_prices_source,
             BaselinePricesSource::BaselinePricesId,
             BaselinePricesSource::BaselinePrices
         ),
-        baseline_schedule: source!(
-            &req.baseline_schedule_source,
-            BaselineScheduleSource::BaselineScheduleId,
-            BaselineScheduleSource::BaselineSchedule
+        baseline_schedule: ScheduleSource::of(
+            source!(
+                &req.baseline_schedule_source,
+                BaselineScheduleSource::BaselineScheduleId,
+                BaselineScheduleSource::BaselineSchedule
+            ),
+            req.baseline_schedule_overlay.as_ref(),
         ),
         options: req.options.as_ref(),
-    };
+    }
+}
+
+/// Validates `req` into a plan.
+pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<ComparePlan, ApiError> {
+    let (catalog, limits) = (&*ctx.catalog, &ctx.limits);
+    let mut v = Violations::default();
+    let src = base_sources(req);
+    let mut rebuilds = Rebuilds::default();
     let Base {
         bom,
         baseline_prices,
         baseline_schedule,
         options,
-    } = resolve::base(catalog, limits, src, "", &mut v)?;
-    let scenarios = scenarios(ctx, &req.scenarios, &mut v)?;
+    } = resolve::base(catalog, limits, src, "", &mut v, &mut rebuilds)?;
+    let scenarios = scenarios(
+        ctx,
+        &req.scenarios,
+        baseline_schedule.as_ref(),
+        &mut v,
+        &mut rebuilds,
+    )?;
     let (Some(bom), Some(baseline_prices), Some(baseline_schedule), Some(options)) =
         (bom, baseline_prices, baseline_schedule, options)
     else {
         return Err(ApiError::InvalidArgument(v.0));
     };
+    let baseline_schedule = baseline_schedule.given;
     if !v.0.is_empty() {
         return Err(ApiError::InvalidArgument(v.0));
     }
@@ -161,7 +198,11 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
     if !v.0.is_empty() {
         return Err(ApiError::InvalidArgument(v.0));
     }
-    Ok(ComparePlan { scenarios, explain })
+    Ok(ComparePlan {
+        scenarios,
+        explain,
+        rebuilt: rebuilds.estimate,
+    })
 }
 
 impl Plan for ComparePlan {
@@ -181,6 +222,7 @@ impl Plan for ComparePlan {
             memory: engine,
             ..total
         }
+        .plus(Cost::rebuilding(&self.rebuilt))
     }
 
     fn explain(&self) -> bool {

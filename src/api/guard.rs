@@ -39,17 +39,22 @@ pub trait Plan: Send + 'static {
 
 /// How much preparing a request can take, for the guards to judge where to prepare it: its
 /// encoded size, or more than any inline size when an inline BOM reuses shared assemblies
-/// (a few kilobytes can expand to 100,000 items).
+/// (a few kilobytes can expand to 100,000 items) or a schedule overlay rebuilds a schedule.
 pub trait PrepareWeight: prost::Message {
     /// The BOMs the request carries inline.
     fn inline_boms(&self) -> Vec<&crate::pb::Bom>;
 
+    /// Whether the request carries a schedule overlay: a few bytes that rebuild a whole base
+    /// schedule, a preset of thousands of measures and codes.
+    fn overlays_schedules(&self) -> bool;
+
     /// The request's weight in bytes.
     fn prepare_weight(&self) -> usize {
-        if self
-            .inline_boms()
-            .iter()
-            .any(|b| !b.shared_assemblies.is_empty())
+        if self.overlays_schedules()
+            || self
+                .inline_boms()
+                .iter()
+                .any(|b| !b.shared_assemblies.is_empty())
         {
             usize::MAX
         } else {

@@ -3,6 +3,12 @@
 //! input's field path (`bom`, `calculation.bom`, `scenarios[2].prices`), so violations point
 //! at the right field in every RPC; a preset id is named by the same path plus `_id`.
 //!
+//! A tariff schedule may come with an overlay of changes ([`side_schedule`]): the base's message
+//! (a preset's, an inline one, or for a scenario without a schedule of its own the baseline's)
+//! is changed and validated by [`crate::convert::overlay`], its rebuild bounded before it
+//! starts and counted in the call's cost ([`Rebuilds`]), and its provenance echoed with the
+//! overlay's id and source.
+//!
 //! The engine names what it rejects in its own terms ([`Locator`]: a BOM line by position, an
 //! option, an input's role); [`Resolved::locate`] is where those become this request's field
 //! paths, under the same prefix as validation's, so an RPC's errors agree on their paths.
@@ -10,8 +16,10 @@
 use super::error::ApiError;
 use crate::catalog::{Catalog, Entry};
 use crate::convert::bom::SourcedBom;
+use crate::convert::overlay::{self, Paths};
 use crate::convert::{self, Limits, check::Check, join};
 use crate::engine::error::{Aim, Attribute, Locator, Role, Setting};
+use crate::engine::estimate::{self, Estimate};
 use crate::engine::model::Scenario;
 use crate::engine::model::{Item, ItemKind, Options, PriceDeck, Schedule};
 use crate::engine::{self, Impact, InputError, Meter, Reason};
@@ -20,6 +28,7 @@ use crate::pb::calculate_impact_request::{
     BaselinePricesSource, BaselineScheduleSource, BomSource, ScenarioPricesSource,
     ScenarioScheduleSource,
 };
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -261,6 +270,7 @@ fn source_ref(id: &str, preset: bool, as_of_date: &str, source: &str) -> pb::Sou
         preset,
         as_of_date: as_of_date.to_string(),
         source: source.to_string(),
+        ..pb::SourceRef::default()
     }
 }
 
@@ -390,6 +400,151 @@ pub(crate) fn schedule(
     )
 }
 
+/// Where a side's tariff schedule comes from in a request: a preset id or an inline message,
+/// and an overlay of changes to it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ScheduleSource<'r> {
+    /// The preset id.
+    pub id: Option<&'r str>,
+    /// The inline schedule.
+    pub inline: Option<&'r pb::TariffSchedule>,
+    /// The overlay.
+    pub overlay: Option<&'r pb::ScheduleOverlay>,
+}
+
+impl<'r> ScheduleSource<'r> {
+    /// A preset id or inline schedule (as [`source!`] unpacks them) and an overlay.
+    pub(crate) fn of(
+        (id, inline): (Option<&'r str>, Option<&'r pb::TariffSchedule>),
+        overlay: Option<&'r pb::ScheduleOverlay>,
+    ) -> Self {
+        ScheduleSource {
+            id,
+            inline,
+            overlay,
+        }
+    }
+}
+
+/// What the schedule overlays of one request rebuild, tallied as they are applied: each
+/// rebuild is refused before it starts when it would take the request past
+/// `Limits::max_overlay_entries`, and the call's cost counts them all
+/// ([`super::budget::Cost::rebuilding`]), so no overlay does work that no limit bounds.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Rebuilds {
+    /// Entries and codes of the schedules rebuilt (`ScheduleSize::count`).
+    pub entries: u64,
+    /// Their work and memory.
+    pub estimate: Estimate,
+}
+
+/// A side's schedule and the message it was built from: what a scenario's overlay starts
+/// from when the scenario has no schedule of its own.
+#[derive(Debug)]
+pub(crate) struct SideSchedule<'r> {
+    /// The validated schedule.
+    pub given: ScheduleRef,
+    /// Its message: the preset's or the request's, or the overlaid copy.
+    pub message: Cow<'r, pb::TariffSchedule>,
+}
+
+/// Resolves a side's schedule given at `field` (`_id` for a preset) and changed by the
+/// overlay at `field` + `_overlay`. An overlay on a side without a schedule of its own starts
+/// from `fallback` (the baseline's); with no fallback it is left alone (the missing schedule
+/// is the caller's violation). `None` if no schedule results.
+pub(crate) fn side_schedule<'r>(
+    catalog: &'r Catalog,
+    limits: &Limits,
+    src: ScheduleSource<'r>,
+    field: &str,
+    fallback: Option<&SideSchedule<'_>>,
+    rebuilds: &mut Rebuilds,
+) -> Result<Option<SideSchedule<'r>>, ApiError> {
+    let Some(o) = src.overlay else {
+        let message = match (src.id, src.inline) {
+            (Some(id), _) => catalog.tariff_schedule(id).map(|e| &*e.proto),
+            (None, inline) => inline,
+        };
+        let given = schedule(catalog, src.id, src.inline, field)?;
+        return Ok(given.zip(message).map(|(given, m)| SideSchedule {
+            given,
+            message: Cow::Borrowed(m),
+        }));
+    };
+    let overlay_field = format!("{field}_overlay");
+    let (base, given) = match (src.id, src.inline, fallback) {
+        (Some(id), _, _) => {
+            let e = catalog.tariff_schedule(id).ok_or_else(|| {
+                not_found(
+                    field,
+                    "tariff schedule",
+                    id,
+                    "tariff.v1.CatalogService/ListTariffSchedules",
+                )
+            })?;
+            (&*e.proto, (true, field.to_string()))
+        }
+        (None, Some(inline), _) => (inline, (false, field.to_string())),
+        (None, None, Some(f)) => (&*f.message, (f.given.source.preset, f.given.field.clone())),
+        (None, None, None) => return Ok(None),
+    };
+    let (preset, base_field) = given;
+    let paths = Paths {
+        overlay: &overlay_field,
+        base: &base_field,
+    };
+    let (value, message) = overlaid(limits, base, o, paths, rebuilds)?;
+    let mut source = source_ref(&message.id, preset, &base.as_of_date, &base.source);
+    source.base_id.clone_from(&base.id);
+    source.overlay_id.clone_from(&o.id);
+    source.overlay_source.clone_from(&o.source);
+    Ok(Some(SideSchedule {
+        given: Given {
+            value: Arc::new(value),
+            source,
+            field: base_field,
+        },
+        message: Cow::Owned(message),
+    }))
+}
+
+/// Applies overlay `o` to `base` and validates the result, after counting its rebuild in
+/// `rebuilds` and refusing it if that takes the request past `Limits::max_overlay_entries`.
+fn overlaid(
+    limits: &Limits,
+    base: &pb::TariffSchedule,
+    o: &pb::ScheduleOverlay,
+    paths: Paths<'_>,
+    rebuilds: &mut Rebuilds,
+) -> Result<(Schedule, pb::TariffSchedule), ApiError> {
+    let size = overlay::size(base).plus(overlay::added_size(o));
+    let total = rebuilds.entries.saturating_add(size.count());
+    let max = limits.max_overlay_entries as u64;
+    if total > max {
+        return Err(ApiError::from(InputError::new(
+            paths.overlay,
+            Reason::OutOfRange,
+            format!(
+                "at most {max} schedule entries rebuilt by overlays per request \
+                 (--max-overlay-entries): this overlay rebuilds schedule {:?}, {} entries, \
+                 {total} in all; split the scenarios over several calls",
+                crate::engine::text::clip(&base.id),
+                size.count()
+            ),
+        )));
+    }
+    let build = estimate::schedule_build(&size);
+    rebuilds.entries = total;
+    rebuilds.estimate.units = rebuilds.estimate.units.saturating_add(build.units);
+    rebuilds.estimate.memory_bytes = rebuilds
+        .estimate
+        .memory_bytes
+        .saturating_add(build.memory_bytes);
+    let changed = overlay::apply(base, o, paths, limits.max_overlay_changes)?;
+    let schedule = changed.convert(paths)?;
+    Ok((schedule, changed.message))
+}
+
 /// Collects violations across inputs so one call reports them all; other failures (a preset
 /// not found) stop at once.
 #[derive(Debug, Default)]
@@ -439,34 +594,35 @@ pub(crate) struct BaseSources<'r> {
     pub bom: (Option<&'r str>, Option<&'r pb::Bom>),
     /// The baseline price deck.
     pub baseline_prices: (Option<&'r str>, Option<&'r pb::PriceDeck>),
-    /// The baseline tariff schedule.
-    pub baseline_schedule: (Option<&'r str>, Option<&'r pb::TariffSchedule>),
+    /// The baseline tariff schedule and its overlay.
+    pub baseline_schedule: ScheduleSource<'r>,
     /// The options.
     pub options: Option<&'r pb::CalculationOptions>,
 }
 
 /// The shared inputs, validated; `None` where missing or invalid, the reason being recorded.
 #[derive(Debug)]
-pub(crate) struct Base {
+pub(crate) struct Base<'r> {
     /// The BOM.
     pub bom: Option<Arc<SourcedBom>>,
     /// The baseline price deck.
     pub baseline_prices: Option<DeckRef>,
-    /// The baseline tariff schedule.
-    pub baseline_schedule: Option<ScheduleRef>,
+    /// The baseline tariff schedule (overlaid, when an overlay is given) and its message.
+    pub baseline_schedule: Option<SideSchedule<'r>>,
     /// The options.
     pub options: Option<Options>,
 }
 
 /// Resolves the shared inputs found under field path `prefix`, recording every violation
-/// in `v` (a preset not found stops at once).
-pub(crate) fn base(
-    catalog: &Catalog,
+/// in `v` (a preset not found stops at once) and the baseline overlay's rebuild in `rebuilds`.
+pub(crate) fn base<'r>(
+    catalog: &'r Catalog,
     limits: &Limits,
-    src: BaseSources<'_>,
+    src: BaseSources<'r>,
     prefix: &str,
     v: &mut Violations,
-) -> Result<Base, ApiError> {
+    rebuilds: &mut Rebuilds,
+) -> Result<Base<'r>, ApiError> {
     let f = |name: &str| join(prefix, name);
     let options = match convert::options::options(src.options, &f("options")) {
         Ok(o) => Some(o),
@@ -477,11 +633,18 @@ pub(crate) fn base(
     };
     let (bom_id, bom_inline) = src.bom;
     let (bp_id, bp) = src.baseline_prices;
-    let (bs_id, bs) = src.baseline_schedule;
+    let bs = src.baseline_schedule;
     let base = Base {
         bom: v.keep(bom(catalog, bom_id, bom_inline, &f("bom"), limits))?,
         baseline_prices: v.keep(deck(catalog, bp_id, bp, &f("baseline_prices")))?,
-        baseline_schedule: v.keep(schedule(catalog, bs_id, bs, &f("baseline_schedule")))?,
+        baseline_schedule: v.keep(side_schedule(
+            catalog,
+            limits,
+            bs,
+            &f("baseline_schedule"),
+            None,
+            rebuilds,
+        ))?,
         options,
     };
     if let (Some(bom), Some(sp)) = (&base.bom, src.options.and_then(|o| o.stockpile.as_ref())) {
@@ -500,7 +663,7 @@ pub(crate) fn base(
             "price deck",
         ),
         (
-            bs_id.is_some() || bs.is_some(),
+            bs.id.is_some() || bs.inline.is_some(),
             "baseline_schedule",
             "tariff schedule",
         ),
@@ -546,12 +709,14 @@ fn stockpile_materials(bom: &engine::model::Bom, ids: &[String], field: &str, v:
 }
 
 /// Resolves every input and the options of a `CalculateImpactRequest` found at field path
-/// `prefix` (empty at the top level), reporting all violations together.
+/// `prefix` (empty at the top level), reporting all violations together; the rebuilds of its
+/// schedule overlays are tallied in `rebuilds`.
 pub(crate) fn resolve(
     catalog: &Catalog,
     req: &pb::CalculateImpactRequest,
     limits: &Limits,
     prefix: &str,
+    rebuilds: &mut Rebuilds,
 ) -> Result<(Resolved, Options), ApiError> {
     let mut v = Violations::default();
     let src = BaseSources {
@@ -561,30 +726,38 @@ pub(crate) fn resolve(
             BaselinePricesSource::BaselinePricesId,
             BaselinePricesSource::BaselinePrices
         ),
-        baseline_schedule: source!(
-            &req.baseline_schedule_source,
-            BaselineScheduleSource::BaselineScheduleId,
-            BaselineScheduleSource::BaselineSchedule
+        baseline_schedule: ScheduleSource::of(
+            source!(
+                &req.baseline_schedule_source,
+                BaselineScheduleSource::BaselineScheduleId,
+                BaselineScheduleSource::BaselineSchedule
+            ),
+            req.baseline_schedule_overlay.as_ref(),
         ),
         options: req.options.as_ref(),
     };
-    let base = base(catalog, limits, src, prefix, &mut v)?;
+    let base = base(catalog, limits, src, prefix, &mut v, rebuilds)?;
     let (sp_id, sp) = source!(
         &req.scenario_prices_source,
         ScenarioPricesSource::ScenarioPricesId,
         ScenarioPricesSource::ScenarioPrices
     );
-    let (ss_id, ss) = source!(
-        &req.scenario_schedule_source,
-        ScenarioScheduleSource::ScenarioScheduleId,
-        ScenarioScheduleSource::ScenarioSchedule
+    let ss = ScheduleSource::of(
+        source!(
+            &req.scenario_schedule_source,
+            ScenarioScheduleSource::ScenarioScheduleId,
+            ScenarioScheduleSource::ScenarioSchedule
+        ),
+        req.scenario_schedule_overlay.as_ref(),
     );
     let scenario_prices = v.keep(deck(catalog, sp_id, sp, &join(prefix, "scenario_prices")))?;
-    let scenario_schedule = v.keep(schedule(
+    let scenario_schedule = v.keep(side_schedule(
         catalog,
-        ss_id,
+        limits,
         ss,
         &join(prefix, "scenario_schedule"),
+        base.baseline_schedule.as_ref(),
+        rebuilds,
     ))?;
     match (
         base.bom,
@@ -595,11 +768,13 @@ pub(crate) fn resolve(
         (Some(bom), Some(baseline_prices), Some(baseline_schedule), Some(options))
             if v.0.is_empty() =>
         {
+            let baseline_schedule = baseline_schedule.given;
             let resolved = Resolved {
                 prefix: prefix.to_string(),
                 bom,
                 scenario_prices: scenario_prices.unwrap_or_else(|| baseline_prices.clone()),
-                scenario_schedule: scenario_schedule.unwrap_or_else(|| baseline_schedule.clone()),
+                scenario_schedule: scenario_schedule
+                    .map_or_else(|| baseline_schedule.clone(), |s| s.given),
                 baseline_prices,
                 baseline_schedule,
                 require_coverage: req.options.as_ref().is_some_and(|o| o.require_coverage),

@@ -6,7 +6,7 @@ use super::budget::Cost;
 use super::calculate::response_units;
 use super::error::ApiError;
 use super::guard::{Plan, PrepareWeight};
-use super::resolve::{self, Resolved, resolve};
+use super::resolve::{self, Rebuilds, Resolved, resolve};
 use super::response::impact_response;
 use crate::convert::sensitivity::uncertain_inputs;
 use crate::engine::error::{Aim, Locator};
@@ -40,6 +40,8 @@ pub struct SensitivityPlan {
     uncertain: Vec<Uncertain>,
     estimate: Estimate,
     base: Estimate,
+    /// The schedules its overlays rebuilt.
+    rebuilt: Estimate,
 }
 
 /// Runs the sensitivity analysis of `req`, counting the work on `meter`, without the
@@ -58,6 +60,12 @@ impl PrepareWeight for pb::AnalyzeSensitivityRequest {
             .as_ref()
             .map(PrepareWeight::inline_boms)
             .unwrap_or_default()
+    }
+
+    fn overlays_schedules(&self) -> bool {
+        self.calculation
+            .as_ref()
+            .is_some_and(PrepareWeight::overlays_schedules)
     }
 }
 
@@ -78,8 +86,9 @@ pub fn prepare(
         }
         return Err(ApiError::InvalidArgument(errors));
     };
+    let mut rebuilds = Rebuilds::default();
     let (resolved, options, inputs) = match (
-        resolve(&ctx.catalog, calc, limits, "calculation"),
+        resolve(&ctx.catalog, calc, limits, "calculation", &mut rebuilds),
         uncertain_inputs(&req.inputs, limits.max_inputs),
     ) {
         (Ok((r, o)), Ok(u)) => (r, o, u),
@@ -112,6 +121,7 @@ pub fn prepare(
         uncertain: inputs,
         estimate,
         base,
+        rebuilt: rebuilds.estimate,
     })
 }
 
@@ -137,6 +147,7 @@ impl Plan for SensitivityPlan {
             response_bytes: base.response_bytes.saturating_add(tornado),
             response_floor: base.response_floor,
         }
+        .plus(Cost::rebuilding(&self.rebuilt))
     }
 
     fn explain(&self) -> bool {

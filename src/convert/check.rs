@@ -22,6 +22,14 @@ pub struct Limits {
     pub max_scenarios: usize,
     /// Most uncertain inputs in one `AnalyzeSensitivity` call.
     pub max_inputs: usize,
+    /// Most changes in one schedule overlay (rates set, measures added and removed, dates
+    /// shifted), as an inline schedule is bounded by the request's size.
+    pub max_overlay_changes: usize,
+    /// Most schedule entries (measures, fees, incentives, programs, special rates, and each
+    /// code they list) that the overlays of one request may rebuild: a few bytes of overlay
+    /// rebuild a whole preset, so without a bound 64 scenarios could rebuild the largest
+    /// preset 64 times before any budget is checked.
+    pub max_overlay_entries: usize,
 }
 
 impl Default for Limits {
@@ -31,6 +39,8 @@ impl Default for Limits {
             max_items: 100_000,
             max_scenarios: 64,
             max_inputs: 64,
+            max_overlay_changes: 10_000,
+            max_overlay_entries: 200_000,
         }
     }
 }

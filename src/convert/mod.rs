@@ -7,6 +7,7 @@ pub(crate) mod check;
 pub(crate) mod compare;
 pub(crate) mod enums;
 pub mod options;
+pub(crate) mod overlay;
 pub(crate) mod price_deck;
 pub(crate) mod schedule;
 pub(crate) mod sensitivity;

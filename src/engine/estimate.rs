@@ -282,6 +282,74 @@ fn calculation_from(
     }
 }
 
+/// The size of a tariff schedule counted from its message before it is built: what building
+/// it costs when a schedule overlay rebuilds a base schedule (a preset or an inline schedule)
+/// with its changes. A preset is built once at start-up and shared; an overlaid schedule is
+/// built for its request alone, so its cost is the request's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScheduleSize {
+    /// Measures, fees, incentives, preference programs and special rates.
+    pub entries: u64,
+    /// The HTS prefixes, origins, pre-emptions, transport modes, materials and program codes
+    /// the entries list.
+    pub codes: u64,
+    /// Bytes of the message as decoded, structs and text: the copy an overlay changes.
+    pub message_bytes: u64,
+}
+
+impl ScheduleSize {
+    /// Both sizes together (a base schedule and the entries an overlay adds to it).
+    pub fn plus(self, other: ScheduleSize) -> ScheduleSize {
+        ScheduleSize {
+            entries: self.entries.saturating_add(other.entries),
+            codes: self.codes.saturating_add(other.codes),
+            message_bytes: self.message_bytes.saturating_add(other.message_bytes),
+        }
+    }
+
+    /// Entries and codes: the count `Limits::max_overlay_entries` bounds.
+    pub fn count(&self) -> u64 {
+        self.entries.saturating_add(self.codes)
+    }
+}
+
+/// Units of work to build one entry of a schedule: copy its message, validate its fields,
+/// convert it, file it by id (and a measure's group and pre-emptions).
+const BUILD_UNITS_PER_ENTRY: u64 = 4;
+/// Units of work to build one code an entry lists: copy it, validate it, and file an HTS
+/// prefix in the index (allocations, each slower than a step of a costing loop). With these
+/// weights, rebuilding `us-hts-2026` (274 entries, 12,534 codes) is 26,164 units, and took
+/// about as long per unit as a costing (`cargo run --example cost_calibration`, debug build
+/// on the 2-core machine: 3,700 to 5,000 ns per unit against 1,800 to 8,800 for the
+/// costings; the release figures are for RELIABILITY.md's next calibration).
+const BUILD_UNITS_PER_CODE: u64 = 2;
+/// Bytes one code takes in the built schedule: its string, and for an HTS prefix its key and
+/// list in the index, whose table may be twice the size it needs. Rebuilding `us-hts-2026`
+/// allocated at most 2.6 MiB; this estimates 3.5 MiB.
+const BUILT_CODE_BYTES: u64 = 192;
+
+/// What building a schedule of `size` costs (units of work and memory; nothing else of an
+/// [`Estimate`] is set): its message copied and changed, then every entry and code validated
+/// and converted, and the measures indexed. The copy and the built schedule are held at once.
+pub fn schedule_build(size: &ScheduleSize) -> Estimate {
+    let work = size
+        .entries
+        .saturating_mul(BUILD_UNITS_PER_ENTRY)
+        .saturating_add(size.codes.saturating_mul(BUILD_UNITS_PER_CODE));
+    // The built schedule: an entry's struct (the measure, the largest), its text (at most
+    // the message's), and its codes.
+    let built = size
+        .entries
+        .saturating_mul(units(std::mem::size_of::<super::model::Measure>()))
+        .saturating_add(size.message_bytes)
+        .saturating_add(size.codes.saturating_mul(BUILT_CODE_BYTES));
+    Estimate {
+        units: work,
+        memory_bytes: size.message_bytes.saturating_add(built),
+        ..Estimate::default()
+    }
+}
+
 /// What `sensitivity::analyze` on these inputs can cost: the base result, all-low and
 /// all-high, two evaluations per input for the tornado, the goods terms, and at most
 /// [`EVALUATION_BUDGET`] combinations of two costings each, every evaluation on its own copy
@@ -470,6 +538,41 @@ mod tests {
                 ..e
             }
         );
+    }
+
+    /// Rebuilding a schedule of 10 entries listing 100 codes, its message 5,000 bytes: 10 x 4
+    /// plus 100 x 2 = 240 units; the message's copy (5,000) held beside the built schedule
+    /// (10 measures, text of at most 5,000 bytes, 100 codes of 192 bytes).
+    #[test]
+    fn a_schedule_rebuild_is_counted_by_hand() {
+        let size = ScheduleSize {
+            entries: 10,
+            codes: 100,
+            message_bytes: 5_000,
+        };
+        let e = schedule_build(&size);
+        let measure = std::mem::size_of::<super::super::model::Measure>() as u64;
+        assert_eq!(e.units, 240);
+        assert_eq!(e.memory_bytes, 5_000 + 10 * measure + 5_000 + 100 * 192);
+        assert_eq!(
+            Estimate {
+                units: 0,
+                memory_bytes: 0,
+                ..e
+            },
+            Estimate::default(),
+            "nothing else is set"
+        );
+        let more = size.plus(ScheduleSize {
+            entries: 1,
+            codes: 2,
+            message_bytes: 3,
+        });
+        assert_eq!(
+            (more.entries, more.codes, more.message_bytes),
+            (11, 102, 5_003)
+        );
+        assert_eq!(more.count(), 113);
     }
 
     /// Materials are counted once each, with their id and the deck's name for them: "a"

@@ -8,6 +8,7 @@ mod common;
 mod batch;
 mod compare;
 mod incentives;
+mod overlay;
 mod sensitivity;
 mod sourcing;
 mod stockpile;
