@@ -76,8 +76,13 @@ pub(crate) fn size(s: &pb::TariffSchedule) -> ScheduleSize {
         de_minimis_threshold: _,
         incentives,
         preference_programs,
+        metal_share_estimates,
+        metal_share_estimates_source: _,
     } = s;
-    let mut n = ScheduleSize::default();
+    let mut n = ScheduleSize {
+        entries: metal_share_estimates.len() as u64,
+        ..ScheduleSize::default()
+    };
     for m in measures {
         n = n.plus(measure_size(m));
     }
@@ -129,15 +134,23 @@ fn measure_size(m: &pb::Measure) -> ScheduleSize {
         source: _,
         alternative_group: _,
         preference_rates,
+        exemptions,
+        all_in_of,
     } = m;
     let programs: usize = preference_rates.iter().map(|p| p.programs.len()).sum();
+    let exempt: usize = exemptions
+        .iter()
+        .map(|e| e.hts_prefixes.len() + e.origins.len() + e.claimed_programs.len())
+        .sum();
     ScheduleSize {
-        entries: 1 + preference_rates.len() as u64,
+        entries: 1 + (preference_rates.len() + exemptions.len()) as u64,
         codes: (hts_prefixes.len()
             + origins.len()
             + excluded_origins.len()
             + preempts.len()
-            + programs) as u64,
+            + programs
+            + exempt
+            + all_in_of.len()) as u64,
         message_bytes: 0,
     }
 }
@@ -983,5 +996,18 @@ mod tests {
         let a = added_size(&o);
         assert_eq!((a.entries, a.codes), (3, 3));
         assert_eq!(s.plus(a).count(), 16);
+        // Exemptions are entries with their codes, an all-in measure's programs are codes, and
+        // metal-share estimates are entries: 1 measure + 2 exemptions + 2 estimates = 5
+        // entries; 1 prefix + (2 prefixes + 1 origin + 2 programs) + 1 all-in program = 7.
+        let rich: pb::TariffSchedule = serde_json::from_value(json!({"id": "r", "currency": "USD",
+            "measures": [{"id": "f", "program": "PROGRAM_SECTION_232", "htsPrefixes": ["8703"],
+                "rate": {"adValoremPercent": "15"}, "allInOf": ["PROGRAM_MFN"],
+                "exemptions": [{"htsPrefixes": ["870380", "870390"]},
+                               {"origins": ["CA"], "claimedPrograms": ["S", "S+"]}]}],
+            "metalShareEstimates": [{"htsPrefix": "8482", "share": "0.1"},
+                                    {"htsPrefix": "7616", "share": "0.3"}]}))
+        .unwrap();
+        let r = size(&rich);
+        assert_eq!((r.entries, r.codes), (5, 7));
     }
 }
