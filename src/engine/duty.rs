@@ -634,6 +634,20 @@ mod tests {
         price: &str,
         count: &str,
     ) -> Decimal {
+        line_charges(measures, fees, de_minimis, price, count)
+            .iter()
+            .map(|c| c.exact)
+            .sum()
+    }
+
+    /// The charges (baseline side) of [`stacked`]'s part.
+    fn line_charges(
+        measures: &Value,
+        fees: &Value,
+        de_minimis: Option<&str>,
+        price: &str,
+        count: &str,
+    ) -> Vec<crate::engine::line::Charge> {
         let mut schedule =
             json!({"id": "s", "currency": "USD", "measures": measures, "fees": fees});
         if let Some(t) = de_minimis {
@@ -663,11 +677,7 @@ mod tests {
             options: &options,
         };
         let impact = calculate(&s, &Meter::unlimited()).unwrap();
-        impact.baseline.lines[0]
-            .charges
-            .iter()
-            .map(|c| c.exact)
-            .sum()
+        impact.baseline.lines[0].charges.clone()
     }
 
     fn measure(program: &str, basis: &str, rate: Value) -> Value {
@@ -881,5 +891,48 @@ mod tests {
         assert_eq!(all_in("20", "15", "100"), d("45.00"));
         assert_eq!(all_in("15", "15", "100"), d("40.00"));
         assert_eq!(all_in("0", "15", "1000"), d("400.00"));
+    }
+
+    /// Of several all-in rates on one line, the one reaching the highest total is charged
+    /// and the others charge nothing, naming it; on a tie, the first in schedule order. On
+    /// 100.00 with MFN 2%: 15% all-in tops up 13.00, the 10% one nothing.
+    #[test]
+    fn of_several_all_in_rates_the_highest_total_is_charged() {
+        let floor = |id: &str, rate: &str| {
+            json!({"id": id, "program": "PROGRAM_SECTION_232", "basis": "DUTY_BASIS_FULL_VALUE",
+                   "rate": {"adValoremPercent": rate}, "allInOf": ["PROGRAM_MFN"]})
+        };
+        let mfn = measure(
+            "PROGRAM_MFN",
+            "DUTY_BASIS_FULL_VALUE",
+            json!({"adValoremPercent": "2"}),
+        );
+        let got = |floors: Vec<Value>| -> Vec<(String, Decimal, String)> {
+            let mut measures = vec![mfn.clone()];
+            measures.extend(floors);
+            line_charges(&json!(measures), &json!([]), None, "100", "1")
+                .into_iter()
+                .map(|c| (c.id.to_string(), c.exact, c.formula))
+                .collect()
+        };
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        for floors in [
+            vec![floor("low", "10"), floor("high", "15")],
+            vec![floor("high", "15"), floor("low", "10")],
+        ] {
+            let charges = got(floors);
+            let of = |id: &str| charges.iter().find(|c| c.0 == id).unwrap().clone();
+            assert_eq!(of("high").1, d("13"), "{charges:?}");
+            assert_eq!(of("low").1, d("0"), "{charges:?}");
+            assert!(
+                of("low")
+                    .2
+                    .starts_with("not charged: the all-in rate of high sets a higher total"),
+                "{charges:?}"
+            );
+        }
+        let tie = got(vec![floor("first", "15"), floor("second", "15")]);
+        assert_eq!(tie[1].1, d("13"), "{tie:?}");
+        assert!(tie[2].2.contains("the all-in rate of first"), "{tie:?}");
     }
 }
