@@ -125,6 +125,21 @@ struct ServeCli {
     /// Directory with more presets (boms/, price_decks/, tariff_schedules/ of *.json).
     #[arg(long, env = "TARIFF_CATALOG")]
     catalog: Option<PathBuf>,
+    /// A USITC HTS export (JSON: the bare array hts.usitc.gov serves, or a wrapped extract)
+    /// to compile at start with the chapter 99 data shipped in the binary (the inputs of
+    /// us-hts-2026) and serve as schedule --hts-export-id: a newer export without a rebuild.
+    #[arg(long, env = "TARIFF_HTS_EXPORT")]
+    hts_export: Option<PathBuf>,
+    /// Schedule id of --hts-export.
+    #[arg(long, env = "TARIFF_HTS_EXPORT_ID", default_value = "us-hts")]
+    hts_export_id: String,
+    /// As-of date of --hts-export (YYYY-MM-DD); required for a bare export, which has no
+    /// fetched_at.
+    #[arg(long, env = "TARIFF_HTS_EXPORT_AS_OF")]
+    hts_export_as_of: Option<String>,
+    /// Source of --hts-export; required for a bare export, which names none.
+    #[arg(long, env = "TARIFF_HTS_EXPORT_SOURCE")]
+    hts_export_source: Option<String>,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "TARIFF_JSON_LOGS")]
     json_logs: bool,
@@ -344,7 +359,7 @@ fn run_serve(serve: ServeCli) -> ExitCode {
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
-    let catalog = match load_catalog(serve.catalog.as_ref()) {
+    let catalog = match load_catalog(serve.catalog.as_ref()).and_then(|c| with_export(c, &serve)) {
         Ok(c) => Arc::new(c),
         Err(e) => {
             eprintln!("error: {e}");
@@ -444,6 +459,28 @@ fn run_calc(c: CalcCli) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `catalog` with the schedule compiled from `serve --hts-export`, if given; its report is
+/// logged, every line and heading left out with its reason.
+fn with_export(mut catalog: Catalog, serve: &ServeCli) -> Result<Catalog, String> {
+    let Some(path) = &serve.hts_export else {
+        return Ok(catalog);
+    };
+    let json = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let report = catalog
+        .add_hts_export(
+            &path.display().to_string(),
+            &json,
+            &serve.hts_export_id,
+            serve.hts_export_as_of.clone(),
+            serve.hts_export_source.clone(),
+        )
+        .map_err(|e| e.to_string())?;
+    for line in report.lines() {
+        tracing::info!(schedule = %serve.hts_export_id, "{line}");
+    }
+    Ok(catalog)
 }
 
 fn load_catalog(dir: Option<&PathBuf>) -> Result<Catalog, String> {

@@ -158,6 +158,147 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// A newer official export dropped in at start: `serve --hts-export` compiles the bare array
+/// users download (here the extract's rows with 8505.11.00 printed at 3.5% instead of 2.1%)
+/// with the chapter 99 data shipped in the binary, and serves it as `us-hts` beside the
+/// built-in `us-hts-2026`, which keeps its 2.1%. A bare export has no date: without
+/// `--hts-export-as-of` the server refuses to start, saying so.
+#[tokio::test]
+async fn serve_loads_a_newer_export_at_start() {
+    use std::io::BufRead;
+    let dir = temp_dir("hts-export");
+    let extract: Value =
+        serde_json::from_str(include_str!("../data/us-tariff/usitc-hts-extract.json")).unwrap();
+    let mut rows = extract["rows"].as_array().unwrap().clone();
+    for r in rows.iter_mut() {
+        if r["htsno"] == "8505.11.00" {
+            r["general"] = json!("3.5%");
+        }
+    }
+    let bare = dir.join("hts_export.json");
+    std::fs::write(&bare, serde_json::to_string(&rows).unwrap()).unwrap();
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--hts-export"])
+        .arg(&bare)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("the export has no fetched_at"), "{stderr}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--json-logs",
+            "--hts-export",
+        ])
+        .arg(&bare)
+        .args([
+            "--hts-export-as-of",
+            "2026-11-01",
+            "--hts-export-source",
+            "USITC HTS export of 2026-11-01 (test)",
+        ])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let log: Value = serde_json::from_str(&line).unwrap_or_default();
+            let _ = tx.send(log);
+        }
+    });
+    let mut report = Vec::new();
+    let addr = loop {
+        let log = rx.recv_timeout(std::time::Duration::from_secs(60)).unwrap();
+        if let Some(addr) = log["fields"]["addr"].as_str() {
+            break addr.to_string();
+        }
+        report.push(
+            log["fields"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    };
+    assert!(
+        report
+            .iter()
+            .any(|l| l.starts_with("Section 301: 12223 list rows")),
+        "{report:?}"
+    );
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut c = pb::catalog_service_client::CatalogServiceClient::new(channel);
+    let magnets = |schedule: &str| pb::LookupMeasuresRequest {
+        schedule_id: schedule.into(),
+        hts_code: "8505.11.0070".into(),
+        origin: "CN".into(),
+        entry_date: "2026-03-02".into(),
+        transport_mode: 0,
+        preference_program: String::new(),
+    };
+    let newer = c
+        .lookup_measures(magnets("us-hts"))
+        .await
+        .unwrap()
+        .into_inner();
+    let rates: Vec<_> = newer
+        .measures
+        .iter()
+        .map(|m| {
+            let m = m.measure.as_ref().unwrap();
+            (
+                m.id.as_str(),
+                m.rate.as_ref().unwrap().ad_valorem_percent.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rates,
+        [
+            ("mfn-8505.11.00", "3.5"),
+            ("mfn-8505.11.00.70", "3.5"),
+            ("9903.91.06", "25")
+        ]
+    );
+    assert_eq!(
+        (newer.as_of_date.as_str(), newer.source.as_str()),
+        ("2026-11-01", "USITC HTS export of 2026-11-01 (test)")
+    );
+    let built_in = c
+        .lookup_measures(magnets("us-hts-2026"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        built_in.measures[1]
+            .measure
+            .as_ref()
+            .unwrap()
+            .rate
+            .as_ref()
+            .unwrap()
+            .ad_valorem_percent,
+        "2.1"
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
+}
+
 #[test]
 fn a_broken_catalog_file_stops_the_start_up_naming_file_and_field() {
     let dir = temp_dir("broken");

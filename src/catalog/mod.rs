@@ -205,20 +205,42 @@ impl Catalog {
                 let d = convert::price_deck::price_deck(&p, "").map_err(|e| from_input(file, e))?;
                 insert(&mut self.price_decks, file, p.id.clone(), p, d)
             }
-            Kind::TariffSchedule => {
-                let p: pb::TariffSchedule = parse(file, json)?;
-                require(file, "id", &p.id)?;
-                require(file, "as_of_date", &p.as_of_date)?;
-                for (i, m) in p.measures.iter().enumerate() {
-                    require(file, &format!("measures[{i}].source"), &m.source)?;
-                }
-                for (i, f) in p.fees.iter().enumerate() {
-                    require(file, &format!("fees[{i}].source"), &f.source)?;
-                }
-                let d = convert::schedule::schedule(&p, "").map_err(|e| from_input(file, e))?;
-                insert(&mut self.tariff_schedules, file, p.id.clone(), p, d)
-            }
+            Kind::TariffSchedule => self.add_schedule(file, parse(file, json)?),
         }
+    }
+
+    /// Compiles the USITC HTS export `json` (read from `file`) with the data shipped in the
+    /// binary ([`crate::hts::bundled`]: the inputs of the built-in `us-hts-2026`) and adds it
+    /// as schedule `id`: how a newer official export is loaded at start without code changes.
+    /// Returns the compile's report (what was imported, what was left out and why).
+    pub fn add_hts_export(
+        &mut self,
+        file: &str,
+        json: &str,
+        id: &str,
+        as_of_date: Option<String>,
+        source: Option<String>,
+    ) -> Result<String, CatalogError> {
+        let inputs = crate::hts::bundled::inputs(id, as_of_date, source);
+        let (schedule, report) =
+            crate::hts::official::compile(file, json, &inputs).map_err(|e| err(file, "", e))?;
+        self.add_schedule(file, schedule)?;
+        Ok(report)
+    }
+
+    /// Validates and adds one schedule: a preset names its id, date and every measure's and
+    /// fee's source.
+    fn add_schedule(&mut self, file: &str, p: pb::TariffSchedule) -> Result<(), CatalogError> {
+        require(file, "id", &p.id)?;
+        require(file, "as_of_date", &p.as_of_date)?;
+        for (i, m) in p.measures.iter().enumerate() {
+            require(file, &format!("measures[{i}].source"), &m.source)?;
+        }
+        for (i, f) in p.fees.iter().enumerate() {
+            require(file, &format!("fees[{i}].source"), &f.source)?;
+        }
+        let d = convert::schedule::schedule(&p, "").map_err(|e| from_input(file, e))?;
+        insert(&mut self.tariff_schedules, file, p.id.clone(), p, d)
     }
 
     /// A BOM by id.

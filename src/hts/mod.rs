@@ -2,6 +2,7 @@
 //! engine's measures. Nothing here knows RPCs or listeners; the catalog compiles what this
 //! reads into schedules.
 
+pub mod bundled;
 pub mod cited;
 pub mod compile;
 pub mod derivatives;
@@ -9,4 +10,5 @@ pub mod export;
 pub mod heading;
 pub mod lists;
 pub mod metal_shares;
+pub mod official;
 pub mod rate;
