@@ -139,4 +139,32 @@ mod tests {
                 .contains("(no duty of its own)")
         );
     }
+
+    /// A heading the export prints as an all-in rate ("15%") agrees only with an all-in
+    /// measure of that rate; a heading with a specific part ("+ 2¢/kg + 10%") agrees with no
+    /// ad valorem measure: the measure format cannot say it, so the import stops.
+    #[test]
+    fn all_in_and_compound_headings_are_checked_too() {
+        let e = export::read(
+            r#"[{"htsno": "9903.94.41", "indent": "0", "description": "Vehicles of Japan", "general": "15%"},
+                {"htsno": "9903.99.98", "indent": "0", "description": "Test", "general": "The duty provided in the applicable subheading + 2¢/kg + 10%"}]"#,
+        )
+        .unwrap();
+        assert!(check(&e, &[measure("9903.94.41", "15", true)]).is_ok());
+        assert!(
+            check(&e, &[measure("9903.94.41", "10", true)])
+                .unwrap_err()
+                .contains("(an all-in rate), the measure says all-in 10%")
+        );
+        assert!(
+            check(&e, &[measure("9903.94.41", "15", false)])
+                .unwrap_err()
+                .contains("(an all-in rate), the measure says +15%")
+        );
+        assert!(
+            check(&e, &[measure("9903.99.98", "10", false)])
+                .unwrap_err()
+                .contains("(an additional rate), the measure says +10%")
+        );
+    }
 }

@@ -251,6 +251,20 @@ mod tests {
         );
     }
 
+    /// A row whose prefix is empty or not all digits is refused with its row.
+    #[test]
+    fn a_prefix_must_be_digits() {
+        for bad in ["", "7326x086"] {
+            let products = format!(
+                "hts_prefix,ch99_code,derivative_type,effective_date\n{bad},9903.85.08,aluminum,\n"
+            );
+            assert_eq!(
+                import(&products, RATES, "x").unwrap_err(),
+                format!("derivative products row 2: {bad:?} is not an HTS prefix")
+            );
+        }
+    }
+
     /// A product under a heading without rates, or of the other metal, is refused with its row.
     #[test]
     fn a_product_without_a_rate_is_an_error() {
