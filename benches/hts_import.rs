@@ -24,9 +24,11 @@ use tariff_impact::pb;
 /// the 44 chapter 99 rows once): about the official export's 35,800 rows.
 const COPIES: usize = 190;
 
-/// The extract's rows repeated: copy `k` moves each row's 4-digit heading to a new one
-/// (1000 + 16 k + the heading's index), so every copy is a distinct, well-formed schedule
-/// section with the same indents, rates and parents; chapter 99 rows appear once.
+/// The extract's rows repeated: copy 0 is the extract itself, copy `k` > 0 moves each row's
+/// 4-digit heading to a new one (3000 + 11 (k - 1) + the heading's index: 3000-5089, clear
+/// of the extract's own headings), so every copy is a distinct, well-formed schedule section
+/// with the same indents, rates and parents; chapter 99 rows appear once. The real codes keep
+/// their lines, so a BOM costs the same charges under it as under `us-hts-2026`.
 fn big_export() -> (String, usize) {
     let extract: Value =
         serde_json::from_str(include_str!("../data/us-tariff/usitc-hts-extract.json")).unwrap();
@@ -46,7 +48,7 @@ fn big_export() -> (String, usize) {
                 continue;
             }
             let mut r = r.clone();
-            if htsno.len() >= 4 {
+            if k > 0 && htsno.len() >= 4 {
                 let heading = htsno[..4].to_string();
                 let index = match headings.iter().position(|h| *h == heading) {
                     Some(i) => i,
@@ -55,8 +57,8 @@ fn big_export() -> (String, usize) {
                         headings.len() - 1
                     }
                 };
-                assert!(index < 16, "more than 16 headings in the extract");
-                r["htsno"] = json!(format!("{}{}", 1000 + 16 * k + index, &htsno[4..]));
+                assert!(index < 11, "more than 11 headings in the extract");
+                r["htsno"] = json!(format!("{}{}", 3000 + 11 * (k - 1) + index, &htsno[4..]));
             }
             out.push(r);
         }
@@ -149,6 +151,7 @@ fn line_cost(c: &mut Criterion) {
     let big = &catalog.tariff_schedule("us-hts-36k").unwrap().domain;
     eprintln!("us-hts-36k: {} measures", big.measures().len());
     let small = &catalog.tariff_schedule("us-2026").unwrap().domain;
+    let real = &catalog.tariff_schedule("us-hts-2026").unwrap().domain;
     let bom = convert::bom::bom(&bom(), "bom", &Limits::default())
         .unwrap()
         .bom;
@@ -158,7 +161,11 @@ fn line_cost(c: &mut Criterion) {
     let options = convert::options::options(Some(&o), "options").unwrap();
     let mut group = c.benchmark_group("ten_lines_costed_under");
     group.sample_size(50);
-    for (name, schedule) in [("us-2026 (10 measures)", small), ("us-hts-36k", big)] {
+    for (name, schedule) in [
+        ("us-2026 (10 measures)", small),
+        ("us-hts-2026", real),
+        ("us-hts-36k", big),
+    ] {
         group.bench_function(name, |b| {
             b.iter(|| {
                 engine::calculate(
