@@ -863,6 +863,44 @@ async fn lookup_measures_shows_what_a_line_is_charged_and_why() {
     };
     let plain = c.lookup_measures(motor("")).await.unwrap().into_inner();
     assert_eq!(ids(&plain), ["mfn-8501.31.40.00", "9903.03.01"]);
+    // Of 9903.03.01's six exemptions, the lookup shows the two that could apply to a motor
+    // (USMCA goods of Canada and of Mexico, which have no HTS condition): the lists of
+    // note 2(aa)(ii)-(iv) and the textile chapters do not cover 8501.31.
+    let s122 = plain.measures[1].measure.as_ref().unwrap();
+    let shown: Vec<_> = s122
+        .exemptions
+        .iter()
+        .map(|e| (e.origins.clone(), e.hts_prefixes.len()))
+        .collect();
+    assert_eq!(
+        shown,
+        [(vec!["CA".to_string()], 0), (vec!["MX".to_string()], 0)]
+    );
+    // An aircraft part of France not claiming C pays Section 122; the civil-aircraft
+    // exemption is shown cut to the provision that covers the line.
+    let part = c
+        .lookup_measures(pb::LookupMeasuresRequest {
+            origin: "FR".into(),
+            ..lookup("8807.30.0060", pb::TransportMode::Air)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let s122 = part
+        .measures
+        .iter()
+        .find_map(|m| m.measure.as_ref().filter(|m| m.id == "9903.03.01"))
+        .unwrap();
+    let civil: Vec<_> = s122
+        .exemptions
+        .iter()
+        .filter(|e| !e.hts_prefixes.is_empty())
+        .map(|e| (e.hts_prefixes.clone(), e.claimed_programs.clone()))
+        .collect();
+    assert_eq!(
+        civil,
+        [(vec!["8807.30.00".to_string()], vec!["C".to_string()])]
+    );
     assert_eq!(plain.measures[0].note, "");
     let claimed = c.lookup_measures(motor("S")).await.unwrap().into_inner();
     assert_eq!(ids(&claimed), ["mfn-8501.31.40.00"]);

@@ -96,6 +96,24 @@ fn note(m: &Measure, is_charged: bool, mfn_kept: Option<&Measure>, claim: Option
     }
 }
 
+/// `p` as a lookup shows it: a list measure may carry thousands of prefixes and a note's
+/// exemptions a thousand more, so only the prefixes that cover the line are kept, and only
+/// the exemptions that could (their HTS condition covers the line, or they have none).
+fn cut_to_line(p: &pb::Measure, digits: &str) -> pb::Measure {
+    let covers = |h: &String| {
+        let h: String = h.chars().filter(|c| *c != '.').collect();
+        digits.starts_with(&h)
+    };
+    let mut p = p.clone();
+    p.hts_prefixes.retain(covers);
+    p.exemptions.retain_mut(|e| {
+        let any = e.hts_prefixes.is_empty();
+        e.hts_prefixes.retain(covers);
+        any || !e.hts_prefixes.is_empty()
+    });
+    p
+}
+
 /// Looks up `req` in `catalog`.
 pub(crate) fn lookup(
     catalog: &Catalog,
@@ -135,21 +153,11 @@ pub(crate) fn lookup(
                 mfn_kept.copied(),
                 import.preference.as_deref(),
             );
-            let measure = entry
-                .proto
-                .measures
-                .iter()
-                .find(|p| *p.id == *m.id)
-                .map(|p| {
-                    // A list measure may carry thousands of prefixes: keep those that cover the
-                    // line.
-                    let mut p = p.clone();
-                    p.hts_prefixes.retain(|h| {
-                        let h: String = h.chars().filter(|c| *c != '.').collect();
-                        digits.starts_with(&h)
-                    });
-                    p
-                });
+            let measure = schedule
+                .position(&m.id)
+                .and_then(|i| entry.proto.measures.get(i))
+                .filter(|p| *p.id == *m.id)
+                .map(|p| cut_to_line(p, &digits));
             pb::MeasureMatch {
                 measure,
                 charged: is_charged,

@@ -603,6 +603,12 @@ impl Schedule {
         self.by_id.contains_key(id)
     }
 
+    /// The position of measure `id` among [`Schedule::measures`] (the position of its
+    /// message in the schedule it was converted from, which keeps their order).
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
     /// Sets the ad valorem rate of measure `id`; `false` if there is no such measure.
     pub fn set_ad_valorem(&mut self, id: &str, percent: Decimal) -> bool {
         match self.by_id.get(id) {
