@@ -232,12 +232,13 @@ fn preemptions<'m>(measures: &[&'m Measure]) -> Vec<(Program, Preemption<'m>)> {
 }
 
 /// Charges the all-in (floor) measures among `measures`, whose places in `charges` are
-/// still empty: each tops the duties charged on the line (those `keep` keeps) by its
-/// `all_in_of` programs up to
-/// its rate x its base, never below zero. Where several apply, the one reaching the highest
-/// total is charged and the others charge nothing, so the line's stack is the rest plus
-/// max(the included duties, the highest floor): non-decreasing in every input, though a
-/// floor's own duty shrinks as the included duties grow.
+/// still empty: each tops the duties its `all_in_of` programs charge on the line (those
+/// `keep` keeps) up to its rate x its base, never below zero. Where several apply, the one
+/// that tops up most is charged (the first on a tie) and the others charge nothing. With
+/// S the duties a floor names and R the rest of the stack, charging that floor makes the
+/// line's stack R + max(S, its rate x base): non-decreasing in every input, and so is the
+/// largest of such stacks. (Choosing by rate x base alone is not: between floors naming
+/// different programs, a rising rate could switch to a floor whose total is lower.)
 fn all_in(
     target: &Dutiable<'_, '_>,
     measures: &[&Measure],
@@ -252,33 +253,11 @@ fn all_in(
     if floors.is_empty() {
         return Ok(());
     }
-    let mut totals = Vec::with_capacity(floors.len());
+    let mut topped = Vec::with_capacity(floors.len());
     for &i in &floors {
-        let (effective, by_text) = effective_of(measures[i]);
-        totals.push(charge(target, measures[i], portions, effective, &by_text)?);
-    }
-    let best = (0..floors.len()).fold(0, |b, k| {
-        if totals[k].exact > totals[b].exact {
-            k
-        } else {
-            b
-        }
-    });
-    let (ccy, mu) = (target.currency.code, target.currency.minor_units);
-    for (k, (&i, mut c)) in floors.iter().zip(totals).enumerate() {
         let m = measures[i];
-        if k != best {
-            c.exact = Decimal::ZERO;
-            c.amount = Decimal::ZERO;
-            if target.explain {
-                c.formula = format!(
-                    "not charged: the all-in rate of {} sets a higher total on this line",
-                    clip(&measures[floors[best]].id)
-                );
-            }
-            charges[i] = Some(c);
-            continue;
-        }
+        let (effective, by_text) = effective_of(m);
+        let total = charge(target, m, portions, effective, &by_text)?;
         let mut included = Decimal::ZERO;
         for (j, other) in charges.iter().enumerate() {
             if let Some(o) = other.as_ref().filter(|_| {
@@ -289,19 +268,33 @@ fn all_in(
                 included = included.add_at(o.exact, target.imported.at(), "all-in duties")?;
             }
         }
-        let topped = (c.exact - included).max(Decimal::ZERO);
+        let up = (total.exact - included).max(Decimal::ZERO);
+        topped.push((total, included, up));
+    }
+    let best = (0..floors.len()).fold(0, |b, k| if topped[k].2 > topped[b].2 { k } else { b });
+    let (ccy, mu) = (target.currency.code, target.currency.minor_units);
+    for (k, (&i, (mut c, included, up))) in floors.iter().zip(topped).enumerate() {
+        let m = measures[i];
+        let up = if k == best { up } else { Decimal::ZERO };
         if target.explain {
-            let programs: Vec<&str> = m.all_in_of.iter().map(|p| p.label()).collect();
-            c.formula = format!(
-                "all-in {}, less the {} duties charged on the line ({} {ccy}) = {} {ccy}",
-                c.formula,
-                programs.join(", "),
-                amount_text(included, mu),
-                amount_text(topped, mu)
-            );
+            c.formula = if k == best {
+                let programs: Vec<&str> = m.all_in_of.iter().map(|p| p.label()).collect();
+                format!(
+                    "all-in {}, less the {} duties charged on the line ({} {ccy}) = {} {ccy}",
+                    c.formula,
+                    programs.join(", "),
+                    amount_text(included, mu),
+                    amount_text(up, mu)
+                )
+            } else {
+                format!(
+                    "not charged: the all-in rate of {} tops up more on this line",
+                    clip(&measures[floors[best]].id)
+                )
+            };
         }
-        c.exact = topped;
-        c.amount = target.rounding.round(topped, mu);
+        c.exact = up;
+        c.amount = target.rounding.round(up, mu);
         charges[i] = Some(c);
     }
     Ok(())
@@ -810,6 +803,20 @@ mod tests {
                 json!([]),
                 None,
             ),
+            (
+                "two all-in floors over different programs",
+                json!([
+                    measure("PROGRAM_MFN", full, json!({"adValoremPercent": "2.5"})),
+                    measure("PROGRAM_SECTION_301", full, json!({"adValoremPercent": "25"})),
+                    {"id": "floor-a", "program": "PROGRAM_SECTION_232", "basis": full,
+                     "rate": {"adValoremPercent": "15"}, "allInOf": ["PROGRAM_MFN"]},
+                    {"id": "floor-b", "program": "PROGRAM_SECTION_122", "basis": full,
+                     "rate": {"adValoremPercent": "{r}"},
+                     "allInOf": ["PROGRAM_MFN", "PROGRAM_SECTION_301"]}
+                ]),
+                json!([]),
+                None,
+            ),
             ("MPF clamped per entry", json!([]), json!([mpf]), None),
             ("HMF", json!([]), json!([hmf]), None),
             (
@@ -893,9 +900,9 @@ mod tests {
         assert_eq!(all_in("0", "15", "1000"), d("400.00"));
     }
 
-    /// Of several all-in rates on one line, the one reaching the highest total is charged
-    /// and the others charge nothing, naming it; on a tie, the first in schedule order. On
-    /// 100.00 with MFN 2%: 15% all-in tops up 13.00, the 10% one nothing.
+    /// Of several all-in rates on one line, the one that tops up most is charged and the
+    /// others charge nothing, naming it; on a tie, the first in schedule order. On 100.00
+    /// with MFN 2%: 15% all-in tops up 13.00, the 10% one would top up 8.00: nothing.
     #[test]
     fn of_several_all_in_rates_the_highest_total_is_charged() {
         let floor = |id: &str, rate: &str| {
@@ -927,7 +934,7 @@ mod tests {
             assert!(
                 of("low")
                     .2
-                    .starts_with("not charged: the all-in rate of high sets a higher total"),
+                    .starts_with("not charged: the all-in rate of high tops up more"),
                 "{charges:?}"
             );
         }
