@@ -22,7 +22,14 @@ fn ctx() -> &'static Context {
     CTX.get_or_init(|| Context {
         catalog: Arc::new(Catalog::builtin().unwrap()),
         // Small limits keep each input fast; the checks are the same at any size.
-        limits: Limits { max_depth: 32, max_items: 2_000, max_scenarios: 8, max_inputs: 4 },
+        limits: Limits {
+            max_depth: 32,
+            max_items: 2_000,
+            max_scenarios: 8,
+            max_inputs: 4,
+            max_overlay_changes: 64,
+            max_overlay_entries: 40_000,
+        },
     })
 }
 
