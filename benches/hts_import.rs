@@ -67,6 +67,22 @@ fn big_export() -> (String, usize) {
     (serde_json::to_string(&out).unwrap(), n)
 }
 
+/// The built-in catalog plus `export` as schedule `us-hts-36k`: what `serve --hts-export`
+/// does at start.
+fn with_export(export: &str) -> Catalog {
+    let mut catalog = Catalog::builtin().unwrap();
+    catalog
+        .add_hts_export(
+            "big.json",
+            export,
+            "us-hts-36k",
+            Some("2026-09-04".into()),
+            Some("generated".into()),
+        )
+        .unwrap();
+    catalog
+}
+
 fn inputs_mfn_only() -> official::Inputs {
     official::Inputs {
         id: "us-hts-36k".into(),
@@ -95,19 +111,7 @@ fn compile(c: &mut Criterion) {
         b.iter(|| official::compile("big.json", &export, &full).unwrap())
     });
     group.bench_function("serve_start_compile_validate_index", |b| {
-        b.iter(|| {
-            let mut catalog = Catalog::builtin().unwrap();
-            catalog
-                .add_hts_export(
-                    "big.json",
-                    &export,
-                    "us-hts-36k",
-                    Some("2026-09-04".into()),
-                    Some("generated".into()),
-                )
-                .unwrap();
-            catalog
-        })
+        b.iter(|| with_export(&export))
     });
     group.finish();
 }
@@ -138,16 +142,7 @@ fn bom() -> pb::Bom {
 
 fn line_cost(c: &mut Criterion) {
     let (export, _) = big_export();
-    let mut catalog = Catalog::builtin().unwrap();
-    catalog
-        .add_hts_export(
-            "big.json",
-            &export,
-            "us-hts-36k",
-            Some("2026-09-04".into()),
-            Some("generated".into()),
-        )
-        .unwrap();
+    let catalog = with_export(&export);
     let big = &catalog.tariff_schedule("us-hts-36k").unwrap().domain;
     eprintln!("us-hts-36k: {} measures", big.measures().len());
     let small = &catalog.tariff_schedule("us-2026").unwrap().domain;

@@ -452,17 +452,7 @@ async fn the_official_schedule_charges_mfn_and_section_301_by_the_hts() {
         }),
     )
     .await;
-    let duties = |path: &str, scenario: bool| -> Vec<(String, String)> {
-        let l = common::line(&r, path);
-        let side = if scenario { &l.scenario } else { &l.baseline };
-        side.as_ref()
-            .unwrap()
-            .charges
-            .iter()
-            .filter(|c| c.program != 0)
-            .map(|c| (c.measure_id.clone(), amount(&c.amount).to_string()))
-            .collect()
-    };
+    let duties = |path: &str, scenario: bool| common::duties(&r, path, scenario);
     let pair = |id: &str, a: &str| (id.to_string(), a.to_string());
     assert_eq!(
         duties("magnets", false),
@@ -597,17 +587,7 @@ async fn chapter_99_measures_apply_by_origin_date_claim_and_metal_content() {
         }),
     )
     .await;
-    let duties = |path: &str, scenario: bool| -> Vec<(String, String)> {
-        let l = common::line(&r, path);
-        let side = if scenario { &l.scenario } else { &l.baseline };
-        side.as_ref()
-            .unwrap()
-            .charges
-            .iter()
-            .filter(|c| c.program != 0)
-            .map(|c| (c.measure_id.clone(), amount(&c.amount).to_string()))
-            .collect()
-    };
+    let duties = |path: &str, scenario: bool| common::duties(&r, path, scenario);
     let pair = |id: &str, a: &str| (id.to_string(), a.to_string());
     assert_eq!(
         duties("ev-jp", false),

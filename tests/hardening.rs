@@ -256,7 +256,7 @@ async fn excess_calls_are_shed_at_once() {
     // CANCELLED ("Timeout expired") when a busy machine delivers that later than the client's
     // own timer fires.
     let first = in_flight.await.unwrap().unwrap_err();
-    assert!(ended_by_deadline(&first), "{first:?}");
+    assert!(common::ended_by_deadline(&first), "{first:?}");
     ok_call(&server).await;
 
     // An open batch stream holds its own slot: unary calls go on, a second stream is shed.
@@ -334,7 +334,7 @@ async fn the_server_maximum_and_the_client_deadline_are_honoured() {
     let mut req = tonic::Request::new(blocking());
     req.set_timeout(Duration::from_millis(300));
     let s = roomy.costs().await.calculate_impact(req).await.unwrap_err();
-    assert!(ended_by_deadline(&s), "{s:?}");
+    assert!(common::ended_by_deadline(&s), "{s:?}");
     if s.code() == Code::DeadlineExceeded {
         assert!(
             s.message().starts_with("the calculation did not finish"),
@@ -1009,11 +1009,4 @@ async fn bearer_token_guards_every_rpc_including_the_stream_and_reflection() {
 
 fn code<T>(r: Result<tonic::Response<T>, tonic::Status>) -> Code {
     r.map(|_| Code::Ok).unwrap_or_else(|s| s.code())
-}
-
-/// Whether a call ended by its deadline: the server's DEADLINE_EXCEEDED, or tonic's own
-/// client-side timer (CANCELLED, "Timeout expired"), which may fire first on a busy machine.
-fn ended_by_deadline(s: &tonic::Status) -> bool {
-    s.code() == Code::DeadlineExceeded
-        || (s.code() == Code::Cancelled && s.message().contains("Timeout expired"))
 }

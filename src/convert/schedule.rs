@@ -283,22 +283,8 @@ fn measure(c: &mut Check, m: &pb::Measure, f: &str) -> Option<Measure> {
         &join(f, "basis"),
         "duty basis",
     );
-    let mut preempts: Vec<Program> = m
-        .preempts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
-            c.enum_value(
-                enums::program(*p),
-                *p,
-                &join(f, &format!("preempts[{i}]")),
-                "program",
-            )
-        })
-        .collect();
     // Repeats add nothing; without them each program is pre-empted once per measure.
-    preempts.sort_unstable();
-    preempts.dedup();
+    let preempts = programs(c, &m.preempts, &join(f, "preempts"));
     let preference_rates = preference_rates(c, m, f);
     let rate_field = join(f, "rate");
     let rate = match &m.rate {
@@ -364,26 +350,27 @@ fn exemptions(c: &mut Check, m: &pb::Measure, f: &str) -> Vec<Exemption> {
     out
 }
 
+/// The programs of the list at `field`, sorted, each once; an unknown one is a violation at
+/// its index.
+fn programs(c: &mut Check, raw: &[i32], field: &str) -> Vec<Program> {
+    let mut out: Vec<Program> = raw
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            c.enum_value(enums::program(*p), *p, &format!("{field}[{i}]"), "program")
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// The programs an all-in (floor) measure's total includes. A floor tops up the duties of
 /// those programs to its rate, so its rate must be ad valorem only (a specific floor would
 /// compare amounts per different quantities), and it may not be an alternative of other
 /// measures (the group keeps the highest duty, which for a floor depends on the others).
 fn all_in_of(c: &mut Check, m: &pb::Measure, rate: Option<&Rate>, f: &str) -> Vec<Program> {
-    let mut programs: Vec<Program> = m
-        .all_in_of
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
-            c.enum_value(
-                enums::program(*p),
-                *p,
-                &join(f, &format!("all_in_of[{i}]")),
-                "program",
-            )
-        })
-        .collect();
-    programs.sort_unstable();
-    programs.dedup();
+    let programs = programs(c, &m.all_in_of, &join(f, "all_in_of"));
     if programs.is_empty() {
         return programs;
     }

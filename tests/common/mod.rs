@@ -307,3 +307,29 @@ pub fn charge<'a>(side: &'a Option<pb::LineSide>, measure: &str) -> &'a pb::Char
             )
         })
 }
+
+/// The duties charged on line `path` on one side (fees left out), as (measure id, rounded
+/// amount) pairs in charge order.
+pub fn duties(
+    r: &pb::CalculateImpactResponse,
+    path: &str,
+    scenario: bool,
+) -> Vec<(String, String)> {
+    let l = line(r, path);
+    let side = if scenario { &l.scenario } else { &l.baseline };
+    side.as_ref()
+        .unwrap()
+        .charges
+        .iter()
+        .filter(|c| c.program != 0)
+        .map(|c| (c.measure_id.clone(), amount(&c.amount).to_string()))
+        .collect()
+}
+
+/// Whether a call ended by its deadline: the server's DEADLINE_EXCEEDED, or tonic's own
+/// client-side timer (CANCELLED, "Timeout expired"), which may fire first on a busy machine
+/// when the server's answer, sent 50 ms before, is late.
+pub fn ended_by_deadline(s: &tonic::Status) -> bool {
+    s.code() == tonic::Code::DeadlineExceeded
+        || (s.code() == tonic::Code::Cancelled && s.message().contains("Timeout expired"))
+}
