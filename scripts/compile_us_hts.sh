@@ -2,7 +2,8 @@
 # Compiles the built-in schedule `us-hts-2026` (catalog/tariff_schedules/us-hts-2026.json) from
 # the official data in data/us-tariff/: the USITC HTS export (MFN and special rates; the
 # chapter 99 headings' rates, dates and notes), the Section 301 product lists, the special
-# programs of HTS General Note 3(c)(i), and the user fees of `us-2026` (the HTS carries no
+# programs of HTS General Note 3(c)(i), the programs the data does not carry (known gaps,
+# reported as coverage gaps), and the user fees of `us-2026` (the HTS carries no
 # fees). tests/cli.rs checks that the shipped file is exactly
 # what this command writes, so run it after changing any of its inputs or the importer.
 # Usage: scripts/compile_us_hts.sh [path/to/tariff-impact]
@@ -21,4 +22,5 @@ fi
     --metal-shares data/us-tariff/metal_content_shares_bea_hs10.csv \
     --metal-shares-source "estimated steel + aluminum share of value per HTS10 (BEA input-output based; Budget Lab at Yale, tariff-rate-tracker metal_content_shares_bea_hs10.csv, MIT), rounded to 0.01%" \
     --fees-from catalog/tariff_schedules/us-2026.json \
-    --preference-programs data/us-tariff/preference_programs.json
+    --preference-programs data/us-tariff/preference_programs.json \
+    --known-gaps data/us-tariff/known_gaps.json

@@ -84,6 +84,11 @@ enum HtsCommand {
         /// must agree with that heading's rate text.
         #[arg(long, value_name = "JSON")]
         measures: Option<PathBuf>,
+        /// Programs the data does not carry and the imports they may concern (JSON array of
+        /// KnownGap, e.g. data/us-tariff/known_gaps.json: antidumping orders, proclamations
+        /// not compiled); a costing reports each as a coverage gap.
+        #[arg(long, value_name = "JSON")]
+        known_gaps: Option<PathBuf>,
         /// Section 232 derivative products (CSV hts_prefix,ch99_code,derivative_type,
         /// effective_date); needs --section-232-rates.
         #[arg(long, value_name = "CSV", requires = "section_232_rates")]
@@ -341,6 +346,10 @@ struct CalcCli {
     /// schedule's estimated share (labelled as an estimate) instead of the full value.
     #[arg(long)]
     estimate_metal_content: bool,
+    /// A known gap of the schedules (e.g. ad-cvd) checked for this product: still listed,
+    /// marked acknowledged, and not refused by --require-coverage. Repeatable.
+    #[arg(long = "acknowledge-gap", value_name = "ID")]
+    acknowledged_gaps: Vec<String>,
     /// Output format.
     #[arg(long, value_parser = ["table", "json"], default_value = "table")]
     format: String,
@@ -431,6 +440,7 @@ fn run_calc(c: CalcCli) -> ExitCode {
             view: 0,
             require_coverage: c.require_coverage,
             estimate_metal_content: c.estimate_metal_content,
+            acknowledged_gaps: c.acknowledged_gaps,
         },
     };
     match cli::calc(catalog, &args) {
@@ -508,6 +518,7 @@ fn main() -> ExitCode {
                     fees_from,
                     preference_programs,
                     measures,
+                    known_gaps,
                     section_232_derivatives,
                     section_232_rates,
                     metal_shares,
@@ -525,6 +536,7 @@ fn main() -> ExitCode {
             measures,
             section_232: section_232_derivatives.zip(section_232_rates),
             metal_shares: metal_shares.zip(metal_shares_source),
+            known_gaps,
         }) {
             Ok(report) => {
                 print!("{report}");

@@ -1336,7 +1336,7 @@ async fn imports_a_schedule_does_not_cover_are_reported_never_zero() {
     assert!(
         status
             .message()
-            .starts_with("require_coverage: 2 dutied import(s) not covered, e.g. bom.items[0].import: no MFN rate for HTS 8482.10.5044 from DE in schedule \"test\" on 2026-03-02 (baseline)"),
+            .starts_with("require_coverage: 2 coverage gap(s) not acknowledged, e.g. bom.items[0].import: no MFN rate for HTS 8482.10.5044 from DE in schedule \"test\" on 2026-03-02 (baseline)"),
         "{}",
         status.message()
     );
@@ -1354,4 +1354,173 @@ async fn imports_a_schedule_does_not_cover_are_reported_never_zero() {
     let r = calculate(&server, covered).await;
     assert!(r.coverage_gaps.is_empty());
     assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().duties), "2.00");
+}
+
+/// Known gaps: programs a schedule declares it does not carry, reported for every dutied
+/// import they concern (HTS prefixes, origins, entry dates), per side, and refused by
+/// require_coverage unless the request acknowledges them. The schedule charges MFN 2% on
+/// chapters 84 and 85 and declares: "ad-cvd" (every import), "metals" (8482, from
+/// 2026-04-06, no source of its own: the schedule's) and "ru" (chapter 85 of Russia).
+/// A bearing 8482.10 and a magnet 8505.11 of Germany, entered 2026-03-02 (baseline) and
+/// 2026-04-06 (scenario): both have "ad-cvd" on both sides, the bearing "metals" in the
+/// scenario only, nothing has "ru". Duties stay MFN's: 2.00 each.
+#[tokio::test]
+async fn known_gaps_are_reported_and_refused_unless_acknowledged() {
+    let server = TestServer::start().await;
+    let import =
+        |hts: &str| json!({"htsCode": hts, "origin": "DE", "transportMode": "TRANSPORT_MODE_AIR"});
+    let mfn = |id: &str, prefix: &str| json!({"id": id, "program": "PROGRAM_MFN", "htsPrefixes": [prefix], "rate": {"adValoremPercent": "2"}});
+    let mut sched = schedule(json!([mfn("mfn-84", "84"), mfn("mfn-85", "85")]), json!([]));
+    sched["source"] = json!("test rules");
+    sched["knownGaps"] = json!([
+        {"id": "ad-cvd", "description": "AD/CVD orders are not carried", "source": "19 U.S.C. 1673"},
+        {"id": "metals", "description": "note 16 metals not compiled", "htsPrefixes": ["8482"],
+         "effectiveFrom": "2026-04-06"},
+        {"id": "ru", "description": "Russian goods", "htsPrefixes": ["85"], "origins": ["RU"]}]);
+    let request = |acknowledged: Value, require: bool| {
+        json!({"bom": {"id": "b", "currency": "USD", "items": [
+                {"id": "bearing", "unitPrice": "100", "import": import("8482.10.5044")},
+                {"id": "magnet", "unitPrice": "100", "import": import("8505.11.0070")}]},
+               "baselinePrices": deck("p", &[]), "baselineSchedule": sched,
+               "options": {"entryDate": "2026-03-02", "scenarioEntryDate": "2026-04-06",
+                           "requireCoverage": require, "acknowledgedGaps": acknowledged}})
+    };
+    let r = calculate(&server, request(json!([]), false)).await;
+    let gaps: Vec<_> = r
+        .coverage_gaps
+        .iter()
+        .map(|g| {
+            (
+                g.path.as_str(),
+                pb::Side::try_from(g.side).unwrap(),
+                pb::CoverageMissing::try_from(g.missing).unwrap(),
+                g.known_gap_id.as_str(),
+                g.known_gap_source.as_str(),
+                g.acknowledged,
+            )
+        })
+        .collect();
+    let program = pb::CoverageMissing::Program;
+    assert_eq!(
+        gaps,
+        [
+            (
+                "bearing",
+                pb::Side::Both,
+                program,
+                "ad-cvd",
+                "19 U.S.C. 1673",
+                false
+            ),
+            (
+                "magnet",
+                pb::Side::Both,
+                program,
+                "ad-cvd",
+                "19 U.S.C. 1673",
+                false
+            ),
+            (
+                "bearing",
+                pb::Side::Scenario,
+                program,
+                "metals",
+                "test rules",
+                false
+            ),
+        ]
+    );
+    assert_eq!(
+        r.coverage_gaps[0].description,
+        "bearing: HTS 8482.10.5044 from DE: AD/CVD orders are not carried (known gap \"ad-cvd\") in schedule \"test\" on 2026-03-02 (baseline) and in schedule \"test\" on 2026-04-06 (scenario); its duty, if any, is not in the cost"
+    );
+    assert!(r.notes.contains(&r.coverage_gaps[2].description));
+    assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().duties), "4.00");
+    assert_eq!(amount(&r.scenario_totals.as_ref().unwrap().duties), "4.00");
+
+    // require_coverage refuses every gap not acknowledged.
+    let refused = |acknowledged: Value| {
+        let server = &server;
+        async move {
+            let status =
+                common::calculate_err(server, common::request(request(acknowledged, true))).await;
+            assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+            status
+                .get_details_precondition_failure()
+                .unwrap()
+                .violations
+                .iter()
+                .map(|v| (v.subject.clone(), v.description.clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(refused(json!([])).await.len(), 3);
+    assert_eq!(
+        refused(json!(["ad-cvd"])).await,
+        [(
+            "bom.items[0].import".to_string(),
+            "note 16 metals not compiled (known gap \"metals\") for HTS 8482.10.5044 from DE in schedule \"test\" on 2026-04-06 (scenario)".to_string()
+        )]
+    );
+    // Everything acknowledged: the answer comes, every gap still listed and marked.
+    let r = calculate(&server, request(json!(["ad-cvd", "metals"]), true)).await;
+    assert_eq!(r.coverage_gaps.len(), 3);
+    assert!(r.coverage_gaps.iter().all(|g| g.acknowledged));
+    assert!(
+        r.coverage_gaps[0]
+            .description
+            .ends_with("; acknowledged by the request; its duty, if any, is not in the cost"),
+        "{}",
+        r.coverage_gaps[0].description
+    );
+
+    // An id no schedule of the request declares acknowledges nothing: refused, not ignored.
+    let status = common::calculate_err(
+        &server,
+        common::request(request(json!(["metals", "adcvd"]), false)),
+    )
+    .await;
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    let fields: Vec<_> = status
+        .get_details_bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| (v.field.clone(), v.description.clone()))
+        .collect();
+    assert_eq!(
+        fields,
+        [(
+            "options.acknowledged_gaps[1]".to_string(),
+            "\"adcvd\" is not a known gap of the request's schedules (\"test\")".to_string()
+        )]
+    );
+
+    // A known gap needs an id, unique, and a description; its codes and dates are checked.
+    let mut bad = sched.clone();
+    bad["knownGaps"] = json!([
+        {"id": "", "description": ""},
+        {"id": "x", "description": "d", "htsPrefixes": ["85a"], "effectiveFrom": "2026-13-01"},
+        {"id": "x", "description": "d", "origins": ["Germany"]}]);
+    let mut req = request(json!([]), false);
+    req["baselineSchedule"] = bad;
+    let status = common::calculate_err(&server, common::request(req)).await;
+    let fields: Vec<_> = status
+        .get_details_bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "baseline_schedule.known_gaps[0].id",
+            "baseline_schedule.known_gaps[0].description",
+            "baseline_schedule.known_gaps[1].hts_prefixes[0]",
+            "baseline_schedule.known_gaps[1].effective_from",
+            "baseline_schedule.known_gaps[2].id",
+            "baseline_schedule.known_gaps[2].origins[0]",
+        ]
+    );
 }

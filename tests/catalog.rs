@@ -500,7 +500,9 @@ async fn the_official_schedule_charges_mfn_and_section_301_by_the_hts() {
     // 25.00, the first listed. It is a Section 232 steel derivative from 2025-08-18
     // (9903.81.91, 50% of the metal content; no share declared, so of the full value): 50.00,
     // which pre-empts Section 122 on that value: 0.00. The extract has no MFN line for 8482:
-    // a coverage gap, not a silent zero.
+    // a coverage gap, not a silent zero. Known gaps of the schedule are reported too: AD/CVD
+    // orders may concern any line, and 8482.10.5044 is an automobile part of note 33(g),
+    // whose Section 232 duty (from 2025-05-03) is not compiled.
     assert_eq!(
         duties("bearing", false),
         [
@@ -516,21 +518,47 @@ async fn the_official_schedule_charges_mfn_and_section_301_by_the_hts() {
             pair("9903.03.01", "0.00")
         ]
     );
-    let gap = &r.coverage_gaps[..];
-    assert_eq!(gap.len(), 1, "{gap:?}");
+    let gaps: Vec<_> = r
+        .coverage_gaps
+        .iter()
+        .map(|g| {
+            (
+                g.path.as_str(),
+                g.field_path.as_str(),
+                g.side,
+                g.missing,
+                g.known_gap_id.as_str(),
+            )
+        })
+        .collect();
+    let (both, mfn, program) = (
+        pb::Side::Both as i32,
+        pb::CoverageMissing::MfnRate as i32,
+        pb::CoverageMissing::Program as i32,
+    );
     assert_eq!(
-        (
-            gap[0].path.as_str(),
-            gap[0].field_path.as_str(),
-            gap[0].side,
-            gap[0].missing
-        ),
-        (
-            "bearing",
-            "bom.items[3].import",
-            pb::Side::Both as i32,
-            pb::CoverageMissing::MfnRate as i32
-        )
+        gaps,
+        [
+            ("magnets", "bom.items[0].import", both, program, "ad-cvd"),
+            ("ev", "bom.items[1].import", both, program, "ad-cvd"),
+            ("etch-tool", "bom.items[2].import", both, program, "ad-cvd"),
+            ("bearing", "bom.items[3].import", both, mfn, ""),
+            ("bearing", "bom.items[3].import", both, program, "ad-cvd"),
+            (
+                "bearing",
+                "bom.items[3].import",
+                both,
+                program,
+                "s232-auto-parts-note-33"
+            ),
+        ]
+    );
+    assert!(
+        r.coverage_gaps[5]
+            .known_gap_source
+            .starts_with("HTSUS 2026 Rev. 6, chapter 99 subchapter III U.S. note 33(f)-(h)"),
+        "{:?}",
+        r.coverage_gaps[5]
     );
     // Duties: 2.10 + 38,250.00 + 250,000.00 + 75.00 = 288,327.10, then 25.00 more for the
     // magnets.
@@ -735,7 +763,8 @@ async fn estimated_metal_shares_are_used_only_when_asked_and_say_so() {
 /// ocean under `us-hts-2026` are covered by the MFN rates of 8505.11.00 and of 8505.11.00.70
 /// (2.1% each; only the more specific is charged) and by Section 301 9903.91.06 (25%, note
 /// 31(g), its prefixes cut to 85051100); MPF and HMF are in force. By air, HMF is not. A
-/// bearing 8482.10 has no MFN rate: `mfn_missing`. Bad fields are named; an unknown
+/// bearing 8482.10 has no MFN rate: `mfn_missing`; the known gaps that concern a line are
+/// listed. Bad fields are named; an unknown
 /// schedule is NOT_FOUND.
 #[tokio::test]
 async fn lookup_measures_shows_what_a_line_is_charged_and_why() {
@@ -827,6 +856,24 @@ async fn lookup_measures_shows_what_a_line_is_charged_and_why() {
             "9903.03.01"
         ]
     );
+    // What the schedule knows it does not carry for the bearing: AD/CVD orders (every line)
+    // and Section 232 on automobile parts (note 33(g) lists 8482.10.5044), its 130 listed
+    // codes cut to the one that covers the line. The magnets: AD/CVD only.
+    let known: Vec<_> = bearing
+        .known_gaps
+        .iter()
+        .map(|g| (g.id.as_str(), g.hts_prefixes.clone()))
+        .collect();
+    assert_eq!(
+        known,
+        [
+            ("ad-cvd", vec![]),
+            ("s232-auto-parts-note-33", vec!["8482.10.5044".to_string()])
+        ]
+    );
+    assert!(bearing.known_gaps[1].description.contains("9903.94.05"));
+    let known: Vec<_> = r.known_gaps.iter().map(|g| g.id.as_str()).collect();
+    assert_eq!(known, ["ad-cvd"]);
 
     // A motor of Canada on 2026-03-02 pays Section 122 (9903.03.01) unless it claims USMCA
     // (note 2(aa)(vi)); the claim's special rate (Free) is named on the MFN match.

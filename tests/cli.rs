@@ -331,6 +331,8 @@ fn the_built_in_official_schedule_is_what_the_importer_writes() {
             "catalog/tariff_schedules/us-2026.json",
             "--preference-programs",
             "data/us-tariff/preference_programs.json",
+            "--known-gaps",
+            "data/us-tariff/known_gaps.json",
             "--out",
         ])
         .arg(&dir)

@@ -174,6 +174,8 @@ pub fn response_bytes(e: &Estimate, explain: bool) -> u64 {
         e.line_text_bytes.saturating_mul(2),
         // A coverage gap is an entry and a note, each naming its line.
         e.gaps.saturating_mul(2 * RESPONSE_NOTE),
+        // A known gap's entry and note repeat its text in full.
+        e.known_gap_text_bytes.saturating_mul(2),
         e.line_text_bytes.saturating_mul(2),
     ];
     let lines = if explain {

@@ -15,7 +15,7 @@ use crate::convert::{self, check::Check};
 use crate::engine::Meter;
 use crate::engine::date::Date;
 use crate::engine::estimate::{self, Estimate};
-use crate::engine::model::Options;
+use crate::engine::model::{Options, Schedule};
 use crate::pb;
 use crate::pb::compare_scenarios_request::{
     BaselinePricesSource, BaselineScheduleSource, BomSource,
@@ -166,6 +166,15 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
     let require_coverage = req.options.as_ref().is_some_and(|o| o.require_coverage);
     let shape = estimate::bom_shape(&bom.bom);
     let field_paths = bom.path_bytes("bom");
+    let schedules: Vec<&Schedule> = std::iter::once(&*baseline_schedule.value)
+        .chain(
+            scenarios
+                .iter()
+                .filter_map(|s| s.2.as_ref().map(|s| &*s.value)),
+        )
+        .collect();
+    let acknowledged_gaps = super::resolve::acknowledged(req.options.as_ref(), &schedules, "")
+        .map_err(ApiError::InvalidArgument)?;
     let scenarios: Vec<_> = scenarios
         .into_iter()
         .map(|(name, prices, schedule, date)| {
@@ -177,6 +186,7 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
                 baseline_prices: baseline_prices.clone(),
                 baseline_schedule: baseline_schedule.clone(),
                 require_coverage,
+                acknowledged_gaps: acknowledged_gaps.clone(),
             };
             let mut o = options.clone();
             if let Some(d) = date {

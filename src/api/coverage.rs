@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::resolve::Resolved;
 use crate::engine::impact::{CoverageGap, Impact};
 use crate::engine::line::Missing;
-use crate::engine::model::Options;
+use crate::engine::model::{KnownGap, Options};
 use crate::engine::text::clip;
 use crate::pb;
 use std::collections::HashMap;
@@ -40,7 +40,13 @@ pub(crate) fn entries(
                 missing: match g.gap.missing {
                     Missing::MfnRate => pb::CoverageMissing::MfnRate,
                     Missing::AnyDuty => pb::CoverageMissing::AnyDuty,
+                    Missing::Program => pb::CoverageMissing::Program,
                 } as i32,
+                known_gap_id: g.gap.known_gap.as_deref().unwrap_or_default().to_string(),
+                known_gap_source: known(g, inputs)
+                    .map(|k| k.source.to_string())
+                    .unwrap_or_default(),
+                acknowledged: inputs.acknowledges(g),
             }
         })
         .collect()
@@ -54,21 +60,35 @@ pub(crate) fn calculate(
     meter: &crate::engine::Meter,
 ) -> Result<Impact, ApiError> {
     let impact = inputs.calculate(options, meter)?;
-    if inputs.require_coverage && !impact.coverage_gaps.is_empty() {
+    if inputs.require_coverage && impact.coverage_gaps.iter().any(|g| !inputs.acknowledges(g)) {
         return Err(refusal(&impact, inputs, options));
     }
     Ok(impact)
 }
 
-/// The refusal `require_coverage` asks for when `impact` has gaps.
+/// The refusal `require_coverage` asks for when `impact` has gaps the request did not
+/// acknowledge.
 fn refusal(impact: &Impact, inputs: &Resolved, options: &Options) -> ApiError {
     ApiError::NotCovered(
         impact
             .coverage_gaps
             .iter()
+            .filter(|g| !inputs.acknowledges(g))
             .map(|g| (field_path(g, inputs), violation(g, inputs, options)))
             .collect(),
     )
+}
+
+/// The known gap a gap of the program kind reports, as the schedule of its first side
+/// declares it.
+fn known<'a>(g: &CoverageGap, inputs: &'a Resolved) -> Option<&'a KnownGap> {
+    let id = g.gap.known_gap.as_deref()?;
+    let schedule = if g.baseline {
+        &inputs.baseline_schedule.value
+    } else {
+        &inputs.scenario_schedule.value
+    };
+    schedule.known_gap(id)
 }
 
 /// The request field path of the gap's import declaration.
@@ -95,15 +115,30 @@ fn readable_paths(impact: &Impact, inputs: &Resolved) -> HashMap<usize, String> 
 }
 
 /// What a gap lacks and where, in words: ("no MFN rate", "in schedule "us-2026" on
-/// 2026-03-02 (baseline and scenario)", "its MFN duty is not in the cost").
-fn words(
-    g: &CoverageGap,
-    inputs: &Resolved,
-    options: &Options,
-) -> (&'static str, String, &'static str) {
-    let (what, left_out) = match g.gap.missing {
-        Missing::MfnRate => ("no MFN rate", "its MFN duty is not in the cost"),
-        Missing::AnyDuty => ("no duty measure", "no duty is in the cost"),
+/// 2026-03-02 (baseline and scenario)", "its MFN duty is not in the cost"). A known gap is
+/// named by its id and its description in full (the response budget counts its text), since
+/// what to check is the point of reporting it.
+fn words(g: &CoverageGap, inputs: &Resolved, options: &Options) -> (String, String, &'static str) {
+    let (what, left_out, and) = match g.gap.missing {
+        Missing::MfnRate => (
+            "no MFN rate".into(),
+            "its MFN duty is not in the cost",
+            "nor",
+        ),
+        Missing::AnyDuty => ("no duty measure".into(), "no duty is in the cost", "nor"),
+        Missing::Program => (
+            format!(
+                "{} (known gap {:?})",
+                known(g, inputs).map_or("", |k| &*k.description),
+                clip(g.gap.known_gap.as_deref().unwrap_or_default()),
+            ),
+            if inputs.acknowledges(g) {
+                "acknowledged by the request; its duty, if any, is not in the cost"
+            } else {
+                "its duty, if any, is not in the cost"
+            },
+            "and",
+        ),
     };
     let side = |schedule: &str, date| format!("schedule {:?} on {date}", clip(schedule));
     let base = side(&inputs.baseline_schedule.value.id, options.entry_date);
@@ -113,7 +148,7 @@ fn words(
     );
     let sides = match (g.baseline, g.scenario) {
         (true, true) if base == scen => format!("in {base} (baseline and scenario)"),
-        (true, true) => format!("in {base} (baseline) nor in {scen} (scenario)"),
+        (true, true) => format!("in {base} (baseline) {and} in {scen} (scenario)"),
         (true, false) => format!("in {base} (baseline)"),
         _ => format!("in {scen} (scenario)"),
     };

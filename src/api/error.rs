@@ -302,7 +302,7 @@ impl ApiError {
                 .to_string(),
             ApiError::NotCovered(gaps) => match gaps.first() {
                 Some((field, first)) => format!(
-                    "require_coverage: {} dutied import(s) not covered, e.g. {field}: {first}",
+                    "require_coverage: {} coverage gap(s) not acknowledged, e.g. {field}: {first}",
                     gaps.len()
                 ),
                 None => "require_coverage: a dutied import is not covered".to_string(),

@@ -100,18 +100,64 @@ fn note(m: &Measure, is_charged: bool, mfn_kept: Option<&Measure>, claim: Option
 /// exemptions a thousand more, so only the prefixes that cover the line are kept, and only
 /// the exemptions that could (their HTS condition covers the line, or they have none).
 fn cut_to_line(p: &pb::Measure, digits: &str) -> pb::Measure {
-    let covers = |h: &String| {
-        let h: String = h.chars().filter(|c| *c != '.').collect();
-        digits.starts_with(&h)
-    };
-    let mut p = p.clone();
-    p.hts_prefixes.retain(covers);
-    p.exemptions.retain_mut(|e| {
-        let any = e.hts_prefixes.is_empty();
-        e.hts_prefixes.retain(covers);
-        any || !e.hts_prefixes.is_empty()
-    });
-    p
+    let exemptions = p
+        .exemptions
+        .iter()
+        .filter_map(|e| {
+            let hts_prefixes = covering(&e.hts_prefixes, digits);
+            (e.hts_prefixes.is_empty() || !hts_prefixes.is_empty()).then(|| pb::MeasureExemption {
+                hts_prefixes,
+                ..pb::MeasureExemption {
+                    hts_prefixes: Vec::new(),
+                    ..e.clone()
+                }
+            })
+        })
+        .collect();
+    pb::Measure {
+        hts_prefixes: covering(&p.hts_prefixes, digits),
+        exemptions,
+        ..pb::Measure {
+            hts_prefixes: Vec::new(),
+            exemptions: Vec::new(),
+            ..p.clone()
+        }
+    }
+}
+
+/// The prefixes of `prefixes` (dots optional) that cover the HTS code of `digits`.
+fn covering(prefixes: &[String], digits: &str) -> Vec<String> {
+    prefixes
+        .iter()
+        .filter(|h| {
+            let h: String = h.chars().filter(|c| *c != '.').collect();
+            digits.starts_with(&h)
+        })
+        .cloned()
+        .collect()
+}
+
+/// The known gaps of `schedule` (stored as `proto`) that concern `import` on `date`, their
+/// HTS prefixes cut to those covering the line as a measure's are.
+fn known_gaps(
+    schedule: &Schedule,
+    proto: &pb::TariffSchedule,
+    import: &Import,
+    date: Date,
+) -> Vec<pb::KnownGap> {
+    schedule
+        .known_gaps
+        .iter()
+        .filter(|g| g.concerns(import, date))
+        .filter_map(|g| proto.known_gaps.iter().find(|p| *p.id == *g.id))
+        .map(|p| pb::KnownGap {
+            hts_prefixes: covering(&p.hts_prefixes, &import.hts_digits),
+            ..pb::KnownGap {
+                hts_prefixes: Vec::new(),
+                ..p.clone()
+            }
+        })
+        .collect()
 }
 
 /// Looks up `req` in `catalog`.
@@ -183,5 +229,6 @@ pub(crate) fn lookup(
         measures: matches,
         fees,
         mfn_missing: mfn_kept.is_none(),
+        known_gaps: known_gaps(schedule, &entry.proto, &import, date),
     })
 }

@@ -22,6 +22,7 @@ use crate::engine::error::{Aim, Attribute, Locator, Role, Setting};
 use crate::engine::estimate::{self, Estimate};
 use crate::engine::model::Scenario;
 use crate::engine::model::{Item, ItemKind, Options, PriceDeck, Schedule};
+use crate::engine::text::clip;
 use crate::engine::{self, Impact, InputError, Meter, Reason};
 use crate::pb;
 use crate::pb::calculate_impact_request::{
@@ -90,6 +91,8 @@ pub(crate) struct Resolved {
     pub scenario_schedule: ScheduleRef,
     /// Refuse a result with coverage gaps (`options.require_coverage`).
     pub require_coverage: bool,
+    /// Known gaps the request acknowledged (`options.acknowledged_gaps`): listed, not refused.
+    pub acknowledged_gaps: Vec<Arc<str>>,
 }
 
 impl Resolved {
@@ -103,6 +106,14 @@ impl Resolved {
             scenario_schedule: &self.scenario_schedule.value,
             options,
         }
+    }
+
+    /// Whether the request acknowledged the known gap `g` reports.
+    pub(crate) fn acknowledges(&self, g: &crate::engine::impact::CoverageGap) -> bool {
+        g.gap
+            .known_gap
+            .as_ref()
+            .is_some_and(|id| self.acknowledged_gaps.contains(id))
     }
 
     /// Costs these inputs with `options` (the engine's [`Impact`]), counting on `meter`.
@@ -708,6 +719,57 @@ fn stockpile_materials(bom: &engine::model::Bom, ids: &[String], field: &str, v:
     }
 }
 
+/// The acknowledged gap ids of request `options` (found at field path `prefix`), each naming
+/// a known gap of one of `schedules`: a misspelt id would otherwise acknowledge nothing,
+/// silently.
+pub(crate) fn acknowledged(
+    options: Option<&pb::CalculationOptions>,
+    schedules: &[&Schedule],
+    prefix: &str,
+) -> Result<Vec<Arc<str>>, Vec<InputError>> {
+    let ids = options.map_or(&[][..], |o| &o.acknowledged_gaps);
+    let field = join(prefix, "options.acknowledged_gaps");
+    let mut errors = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for s in schedules {
+        let name = format!("{:?}", clip(&s.id));
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    for (i, id) in ids.iter().enumerate() {
+        if !schedules.iter().any(|s| s.known_gap(id).is_some()) {
+            errors.push(InputError::new(
+                format!("{field}[{i}]"),
+                Reason::InvalidValue,
+                format!(
+                    "{:?} is not a known gap of the request's schedules ({})",
+                    clip(id),
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(ids.iter().map(|s| Arc::from(s.as_str())).collect())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Where the scenario schedule of `req` comes from: a preset, an inline schedule or none,
+/// and its overlay.
+fn scenario_schedule_source(req: &pb::CalculateImpactRequest) -> ScheduleSource<'_> {
+    ScheduleSource::of(
+        source!(
+            &req.scenario_schedule_source,
+            ScenarioScheduleSource::ScenarioScheduleId,
+            ScenarioScheduleSource::ScenarioSchedule
+        ),
+        req.scenario_schedule_overlay.as_ref(),
+    )
+}
+
 /// Resolves every input and the options of a `CalculateImpactRequest` found at field path
 /// `prefix` (empty at the top level), reporting all violations together; the rebuilds of its
 /// schedule overlays are tallied in `rebuilds`.
@@ -742,14 +804,7 @@ pub(crate) fn resolve(
         ScenarioPricesSource::ScenarioPricesId,
         ScenarioPricesSource::ScenarioPrices
     );
-    let ss = ScheduleSource::of(
-        source!(
-            &req.scenario_schedule_source,
-            ScenarioScheduleSource::ScenarioScheduleId,
-            ScenarioScheduleSource::ScenarioSchedule
-        ),
-        req.scenario_schedule_overlay.as_ref(),
-    );
+    let ss = scenario_schedule_source(req);
     let scenario_prices = v.keep(deck(catalog, sp_id, sp, &join(prefix, "scenario_prices")))?;
     let scenario_schedule = v.keep(side_schedule(
         catalog,
@@ -769,17 +824,26 @@ pub(crate) fn resolve(
             if v.0.is_empty() =>
         {
             let baseline_schedule = baseline_schedule.given;
+            let scenario_schedule =
+                scenario_schedule.map_or_else(|| baseline_schedule.clone(), |s| s.given);
+            let schedules = [&*baseline_schedule.value, &*scenario_schedule.value];
+            let acknowledged = acknowledged(req.options.as_ref(), &schedules, prefix);
             let resolved = Resolved {
                 prefix: prefix.to_string(),
                 bom,
                 scenario_prices: scenario_prices.unwrap_or_else(|| baseline_prices.clone()),
-                scenario_schedule: scenario_schedule
-                    .map_or_else(|| baseline_schedule.clone(), |s| s.given),
+                scenario_schedule,
                 baseline_prices,
                 baseline_schedule,
                 require_coverage: req.options.as_ref().is_some_and(|o| o.require_coverage),
+                acknowledged_gaps: acknowledged.clone().unwrap_or_default(),
             };
-            match resolved.cross_check() {
+            let e = [
+                resolved.cross_check(),
+                acknowledged.err().unwrap_or_default(),
+            ]
+            .concat();
+            match e {
                 e if e.is_empty() => Ok((resolved, options)),
                 e => Err(ApiError::InvalidArgument(e)),
             }

@@ -32,6 +32,8 @@ pub struct ImportArgs {
     pub section_232: Option<(PathBuf, PathBuf)>,
     /// Estimated metal shares (CSV) and their source, if any.
     pub metal_shares: Option<(PathBuf, String)>,
+    /// Programs the data does not carry (JSON array of KnownGap), if any.
+    pub known_gaps: Option<PathBuf>,
 }
 
 fn read(path: &Path) -> Result<Named, String> {
@@ -64,6 +66,7 @@ pub fn import(args: &ImportArgs) -> Result<String, String> {
         },
         fees_from: read_opt(args.fees_from.as_ref())?,
         preference_programs: read_opt(args.preference_programs.as_ref())?,
+        known_gaps: read_opt(args.known_gaps.as_ref())?,
     };
     let (schedule, mut report) = official::compile(&export.name, &export.text, &inputs)?;
     let dir = args.out.join("tariff_schedules");

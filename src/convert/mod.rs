@@ -6,6 +6,7 @@ pub mod bom;
 pub(crate) mod check;
 pub(crate) mod compare;
 pub(crate) mod enums;
+mod known_gaps;
 pub mod options;
 pub(crate) mod overlay;
 pub(crate) mod price_deck;

@@ -78,6 +78,7 @@ pub(crate) fn size(s: &pb::TariffSchedule) -> ScheduleSize {
         preference_programs,
         metal_share_estimates,
         metal_share_estimates_source: _,
+        known_gaps,
     } = s;
     let mut n = ScheduleSize {
         entries: metal_share_estimates.len() as u64,
@@ -97,6 +98,10 @@ pub(crate) fn size(s: &pb::TariffSchedule) -> ScheduleSize {
     for p in preference_programs {
         n.entries += 1;
         n.codes += p.origins.len() as u64;
+    }
+    for g in known_gaps {
+        n.entries += 1;
+        n.codes += (g.hts_prefixes.len() + g.origins.len()) as u64;
     }
     n.message_bytes = message_bytes(n.entries, n.codes, prost::Message::encoded_len(s));
     n

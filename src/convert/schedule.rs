@@ -60,6 +60,7 @@ pub(crate) fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, V
         &join(root, "de_minimis_threshold"),
         Range::NonNegative,
     );
+    let known_gaps = super::known_gaps::known_gaps(&mut c, s, root);
     let Some(currency) = currency else {
         return Err(c.into_errors());
     };
@@ -74,6 +75,7 @@ pub(crate) fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, V
         preference_programs,
     );
     schedule.metal_shares = metal_shares;
+    schedule.known_gaps = known_gaps;
     c.finish(schedule)
 }
 

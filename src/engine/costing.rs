@@ -448,6 +448,7 @@ fn charge_imports(
         dutiable.push(imported);
         let mut applicable = applicable_to(imported, schedule, date, meter, applied)?;
         gaps.extend(gap(imported, &applicable));
+        known_gaps(imported, schedule, date, meter, gaps)?;
         let special = match &imported.import.preference {
             Some(code) => Some(claim(imported, code, &applicable, schedule, date)?),
             None => None,
@@ -564,7 +565,34 @@ fn gap(imported: &ImportedLine<'_>, applicable: &[&Measure]) -> Option<Gap> {
         missing,
         hts_code: imported.import.hts_code.clone(),
         origin: imported.import.origin.clone(),
+        known_gap: None,
     })
+}
+
+/// Records in `gaps` each known gap of `schedule` (a program it does not carry) that concerns
+/// the dutied line on `date`, in schedule order. Work: one unit per known gap.
+fn known_gaps(
+    imported: &ImportedLine<'_>,
+    schedule: &Schedule,
+    date: Date,
+    meter: &Meter,
+    gaps: &mut Vec<Gap>,
+) -> Result<(), Error> {
+    meter.charge(units(schedule.known_gaps.len()))?;
+    gaps.extend(
+        schedule
+            .known_gaps
+            .iter()
+            .filter(|k| k.concerns(imported.import, date))
+            .map(|k| Gap {
+                line: imported.line,
+                missing: Missing::Program,
+                hts_code: imported.import.hts_code.clone(),
+                origin: imported.import.origin.clone(),
+                known_gap: Some(k.id.clone()),
+            }),
+    );
+    Ok(())
 }
 
 /// The MFN measure `imported` pays under its claim of preference program `code`: the line's

@@ -44,8 +44,13 @@ pub struct Estimate {
     pub material_text_bytes: u64,
     /// Incentives of both schedules.
     pub incentives: u64,
-    /// Coverage gaps: at most one per dutied import and side.
+    /// Coverage gaps: per dutied import and side, at most one for a missing rate or duty and
+    /// one per known gap of the side's schedule.
     pub gaps: u64,
+    /// Bytes of the known gaps' ids, descriptions and sources, which every gap of that kind
+    /// repeats in full (its entry and its note): per side, each dutied import times the
+    /// text of every known gap of the side's schedule.
+    pub known_gap_text_bytes: u64,
 }
 
 impl Estimate {
@@ -126,6 +131,10 @@ struct SchedulePass {
     incentives: u64,
     measures: u64,
     longest_id: u64,
+    /// Known gaps: each may concern every dutied line.
+    known_gaps: u64,
+    /// Bytes of the known gaps' ids, descriptions and sources.
+    known_gap_bytes: u64,
 }
 
 /// The exemptions of the measures whose prefixes cover `hts`: what testing them costs a line.
@@ -175,8 +184,20 @@ fn schedule_pass(schedule: &Schedule, dutied: &[&str]) -> SchedulePass {
                 .map(|i| i.id.len() + i.name.len()),
         )
         .sum();
+    let known_gaps = units(schedule.known_gaps.len());
     SchedulePass {
-        units: de_minimis + d + candidates + exemptions + fees.saturating_mul(d),
+        units: de_minimis
+            + d
+            + candidates
+            + exemptions
+            + fees.saturating_mul(d)
+            + known_gaps.saturating_mul(d),
+        known_gaps,
+        known_gap_bytes: schedule
+            .known_gaps
+            .iter()
+            .map(|g| units(g.id.len() + g.description.len() + g.source.len()))
+            .sum(),
         de_minimis: schedule.de_minimis_threshold.is_some(),
         text_bytes: units(text_bytes),
         charges: candidates + fees.saturating_mul(d),
@@ -234,7 +255,11 @@ fn calculation_from(
     // de minimis threshold may note every origin.
     let de_minimis = [base, scen].iter().filter(|p| p.de_minimis).count() as u64;
     let notes = 2 * shape.ignored_imports + de_minimis * units(shape.origins.len());
-    let gaps = 2 * units(shape.dutied.len());
+    // A side's gaps per dutied line: one for a missing MFN rate or duty, one per known gap.
+    let gaps = units(shape.dutied.len()).saturating_mul(
+        2u64.saturating_add(base.known_gaps)
+            .saturating_add(scen.known_gaps),
+    );
     // Two goods walks; each schedule charges the imports of both price sides; each side's
     // incentives test every line twice (own side and the crossed costing); the measures in
     // force are listed once per side; the summaries read every charge, line and note; a
@@ -279,6 +304,8 @@ fn calculation_from(
         material_text_bytes: 0,
         incentives: base.incentives + scen.incentives,
         gaps,
+        known_gap_text_bytes: units(shape.dutied.len())
+            .saturating_mul(base.known_gap_bytes.saturating_add(scen.known_gap_bytes)),
     }
 }
 
@@ -520,6 +547,35 @@ mod tests {
             .map(|m| &**m)
             .collect();
         assert_eq!(listed, ["m1", "m2"]);
+    }
+
+    /// Known gaps, counted by hand on the schedule above with two of them added: "a" (every
+    /// import, text 1 + 2 + 3 = 6 bytes) and "b" (chapter 72 only, 1 + 1 + 0 = 2 bytes). Per
+    /// pass each gap is tested once per dutied import: 2 units more per pass, 8 in four
+    /// passes; gaps per side 1 + 2 = 3 for the one import: 6, each a unit of the merge (4 more
+    /// than 2): 38 + 8 + 4 = 50; text 1 x (8 + 8) = 16. The meter: 32 + 8, and the merge of
+    /// the 2 gaps found ("a" on each side, never "b"): 42.
+    #[test]
+    fn known_gaps_are_counted_per_dutied_import_and_side() {
+        let mut schedule = schedule();
+        let s: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "USD",
+            "knownGaps": [{"id": "a", "description": "de", "source": "src"},
+                          {"id": "b", "description": "d", "htsPrefixes": ["72"]}]}))
+        .unwrap();
+        schedule.known_gaps = convert::schedule::schedule(&s, "s").unwrap().known_gaps;
+        let (bom, deck, options) = (bom(1), deck(), options());
+        let scenario = one_side(&bom, &deck, &schedule, &options);
+        let e = calculation(&scenario);
+        assert_eq!((e.units, e.gaps, e.known_gap_text_bytes), (50, 6, 16));
+        let meter = Meter::unlimited();
+        let impact = calculate(&scenario, &meter).unwrap();
+        assert_eq!(meter.used(), 42);
+        let found: Vec<_> = impact
+            .coverage_gaps
+            .iter()
+            .map(|g| (g.gap.known_gap.as_deref(), g.baseline, g.scenario))
+            .collect();
+        assert_eq!(found, [(Some("a"), true, true)]);
     }
 
     /// The request paths only the API knows add to the line text and to nothing else.

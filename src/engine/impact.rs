@@ -106,7 +106,7 @@ fn coverage_gaps(
     meter: &Meter,
 ) -> Result<Vec<CoverageGap>, Error> {
     meter.charge(work_units(baseline.gaps.len() + scenario.gaps.len()))?;
-    let key = |g: &Gap| (g.line, g.missing);
+    let key = |g: &Gap| (g.line, g.missing, g.known_gap.clone());
     let in_scenario: HashSet<_> = scenario.gaps.iter().map(key).collect();
     let in_baseline: HashSet<_> = baseline.gaps.iter().map(key).collect();
     let mut out: Vec<CoverageGap> = baseline

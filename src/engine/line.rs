@@ -63,6 +63,8 @@ pub enum Missing {
     MfnRate,
     /// No duty measure matched at all.
     AnyDuty,
+    /// A program the schedule declares it does not carry may apply (one of its known gaps).
+    Program,
 }
 
 /// A dutied import a side's schedule does not cover: its missing duty is unknown, not zero
@@ -77,6 +79,8 @@ pub struct Gap {
     pub hts_code: String,
     /// The origin declared.
     pub origin: Arc<str>,
+    /// For [`Missing::Program`]: the schedule's known gap.
+    pub known_gap: Option<Arc<str>>,
 }
 
 /// The amounts one BOM item carries itself on one side. Lines come in the BOM's depth-first

@@ -512,6 +512,33 @@ pub struct Schedule {
     pub preference_programs: HashMap<Arc<str>, PreferenceProgram>,
     /// Estimated metal shares, used only when a request asks for them.
     pub metal_shares: MetalShares,
+    /// Programs the schedule knows it does not carry, reported as coverage gaps.
+    pub known_gaps: Vec<KnownGap>,
+}
+
+/// A program a schedule does not carry (an antidumping order, a proclamation's annex not yet
+/// compiled) and the imports it may concern: a costing reports each such import as a coverage
+/// gap, so a duty the data lacks is never mistaken for a duty of zero.
+#[derive(Debug, Clone)]
+pub struct KnownGap {
+    /// Id, unique among the schedule's known gaps; a request acknowledges the gap by it.
+    pub id: Arc<str>,
+    /// What is missing, in words.
+    pub description: Arc<str>,
+    /// The imports it may concern, stated as an exemption states its conditions (HTS
+    /// prefixes and origins; conditions left empty are met by every import).
+    pub scope: Exemption,
+    /// Entry dates it concerns.
+    pub window: Window,
+    /// Where the missing program is stated.
+    pub source: Arc<str>,
+}
+
+impl KnownGap {
+    /// Whether the gap concerns `import` entered on `date`.
+    pub fn concerns(&self, import: &Import, date: Date) -> bool {
+        self.window.contains(date) && self.scope.covers(import)
+    }
 }
 
 /// Estimated metal shares of value by HTS prefix (e.g. the BEA input-output estimates), with
@@ -585,7 +612,13 @@ impl Schedule {
             incentives,
             preference_programs,
             metal_shares: MetalShares::default(),
+            known_gaps: Vec::new(),
         }
+    }
+
+    /// The known gap `id`, if the schedule declares it.
+    pub fn known_gap(&self, id: &str) -> Option<&KnownGap> {
+        self.known_gaps.iter().find(|g| &*g.id == id)
     }
 
     /// The measures, in schedule order.

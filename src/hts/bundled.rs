@@ -1,7 +1,7 @@
 //! The data `us-hts-2026` is compiled from besides its HTS export, shipped in the binary so
 //! that `serve --hts-export FILE` compiles a newer export with the same Section 301 lists,
 //! Section 232 derivative data, chapter 99 measures, metal-share estimates, preference
-//! programs and fees, wherever the binary runs. `scripts/compile_us_hts.sh` passes the same
+//! programs, known gaps and fees, wherever the binary runs. `scripts/compile_us_hts.sh` passes the same
 //! files to `hts import`; a test checks the two compiles agree byte for byte.
 
 use super::official::{Inputs, Named};
@@ -55,6 +55,10 @@ pub fn inputs(id: &str, as_of_date: Option<String>, source: Option<String>) -> I
         preference_programs: Some(named(
             "data/us-tariff/preference_programs.json",
             include_str!("../../data/us-tariff/preference_programs.json"),
+        )),
+        known_gaps: Some(named(
+            "data/us-tariff/known_gaps.json",
+            include_str!("../../data/us-tariff/known_gaps.json"),
         )),
     }
 }

@@ -49,6 +49,9 @@ pub struct Inputs {
     pub fees_from: Option<Named>,
     /// The preference programs (JSON array).
     pub preference_programs: Option<Named>,
+    /// Programs the data does not carry and the imports they may concern (JSON array of
+    /// KnownGap), reported as coverage gaps.
+    pub known_gaps: Option<Named>,
 }
 
 /// The alternatives group of the Section 301 list measures: one Section 301 rate per line.
@@ -144,6 +147,48 @@ fn cited_measures(
     Ok(())
 }
 
+/// Adds the known gaps of `path`: the programs the data does not carry, each reported by a
+/// costing for every import it may concern.
+fn known_gaps(
+    schedule: &mut pb::TariffSchedule,
+    path: &Named,
+    report: &mut String,
+) -> Result<(), String> {
+    let gaps: Vec<pb::KnownGap> = serde_json::from_str(&path.text)
+        .map_err(|e| format!("{}: not a list of known gaps: {e}", path.name))?;
+    let _ = writeln!(
+        report,
+        "known gaps (programs not carried, reported as coverage gaps): {} ({})",
+        gaps.len(),
+        path.name
+    );
+    for g in &gaps {
+        let _ = writeln!(
+            report,
+            "  {}: HTS prefixes {}, origins {}{}",
+            g.id,
+            if g.hts_prefixes.is_empty() {
+                "all".to_string()
+            } else {
+                g.hts_prefixes.len().to_string()
+            },
+            if g.origins.is_empty() {
+                "all".to_string()
+            } else {
+                g.origins.join(", ")
+            },
+            match (g.effective_from.as_str(), g.effective_to.as_str()) {
+                ("", "") => String::new(),
+                (from, "") => format!(", from {from}"),
+                ("", to) => format!(", before {to}"),
+                (from, to) => format!(", from {from} before {to}"),
+            }
+        );
+    }
+    schedule.known_gaps = gaps;
+    Ok(())
+}
+
 /// Compiles the schedule of `export_json` (read from `export_name`) with `inputs`; returns it
 /// and the report of what was imported, left out and why.
 pub fn compile(
@@ -202,6 +247,9 @@ pub fn compile(
             path.name
         );
         schedule.preference_programs = programs;
+    }
+    if let Some(path) = &inputs.known_gaps {
+        known_gaps(&mut schedule, path, &mut report)?;
     }
     Ok((schedule, report))
 }

@@ -126,3 +126,84 @@ async fn compare_scenarios_reports_bad_scenarios_by_path() {
         ["scenarios[1].name", "scenarios[1].prices.prices[0].price"]
     );
 }
+
+/// Acknowledged gaps in a comparison: an id may name a known gap of the baseline schedule or
+/// of any scenario's ("adcvd" here is declared only by scenario "with gaps"), and each
+/// scenario marks the gaps it has; an id no schedule declares is refused at its index.
+#[tokio::test]
+async fn compare_scenarios_acknowledges_known_gaps_of_any_scenario() {
+    let server = TestServer::start().await;
+    let mut gapped = schedule("s1", json!([mfn()]));
+    gapped["knownGaps"] = json!([{"id": "adcvd", "description": "AD/CVD not carried"}]);
+    let req = |acknowledged: Value| -> pb::CompareScenariosRequest {
+        serde_json::from_value(json!({
+            "bom": magnet_bom(),
+            "baselinePrices": deck("p0", &[("nd-oxide", "100")]),
+            "baselineSchedule": schedule("s0", json!([mfn()])),
+            "options": {"entryDate": "2026-03-02", "requireCoverage": true,
+                        "acknowledgedGaps": acknowledged},
+            "scenarios": [{"name": "with gaps", "schedule": gapped}, {"name": "plain"}]
+        }))
+        .unwrap()
+    };
+    let resp = server
+        .costs()
+        .await
+        .compare_scenarios(req(json!(["adcvd"])))
+        .await
+        .unwrap()
+        .into_inner();
+    let gaps: Vec<_> = resp
+        .scenarios
+        .iter()
+        .map(|s| {
+            let r = s.result.as_ref().unwrap();
+            r.coverage_gaps
+                .iter()
+                .map(|g| {
+                    (
+                        s.name.clone(),
+                        g.known_gap_id.clone(),
+                        g.side,
+                        g.acknowledged,
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        gaps,
+        [
+            vec![(
+                "with gaps".to_string(),
+                "adcvd".to_string(),
+                pb::Side::Scenario as i32,
+                true
+            )],
+            vec![]
+        ]
+    );
+    let status = server
+        .costs()
+        .await
+        .compare_scenarios(req(json!(["nope"])))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<_> = status
+        .get_details_bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(fields, ["options.acknowledged_gaps[0]"]);
+    // Not acknowledged: the scenario with the gap is refused.
+    let status = server
+        .costs()
+        .await
+        .compare_scenarios(req(json!([])))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+}
