@@ -15,6 +15,8 @@
 //! - [`api`]: the tonic services; they resolve presets, convert, call the engine and map
 //!   results and errors to protobuf.
 //! - [`cli`]: the `calc` command: the same resolution and engine, from JSON or CSV files.
+//! - [`export`]: a result flattened into rows for spreadsheets (CSV and XLSX), which add up to
+//!   its totals.
 //! - [`server`]: wiring: services, reflection (v1 and v1alpha), health, graceful shutdown,
 //!   admission before decoding, guarded connections.
 //! - [`wire`]: a schema-driven check of protobuf bytes before prost decodes them, and the
@@ -28,6 +30,7 @@ pub mod catalog;
 pub mod cli;
 pub mod convert;
 pub mod engine;
+pub mod export;
 pub mod hts;
 pub mod server;
 pub mod wire;

@@ -350,9 +350,14 @@ struct CalcCli {
     /// marked acknowledged, and not refused by --require-coverage. Repeatable.
     #[arg(long = "acknowledge-gap", value_name = "ID")]
     acknowledged_gaps: Vec<String>,
-    /// Output format.
-    #[arg(long, value_parser = ["table", "json"], default_value = "table")]
+    /// Output format: a table, the JSON response, or a flat export for spreadsheets (one CSV
+    /// with a `table` column, or an XLSX workbook with a sheet per table; see the README).
+    #[arg(long, value_parser = ["table", "json", "csv", "xlsx"], default_value = "table")]
     format: String,
+    /// Write the output to FILE instead of standard output; required for xlsx (`-` for
+    /// standard output).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Directory with more presets.
     #[arg(long, env = "TARIFF_CATALOG")]
     catalog: Option<PathBuf>,
@@ -366,7 +371,13 @@ fn run_serve(serve: ServeCli) -> ExitCode {
             .json()
             .init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        // Colour codes only for a terminal: a log redirected to a file or a collector must
+        // stay plain text.
+        use std::io::IsTerminal;
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::stdout().is_terminal())
+            .init();
     }
     let catalog = match load_catalog(serve.catalog.as_ref()).and_then(|c| with_export(c, &serve)) {
         Ok(c) => Arc::new(c),
@@ -410,6 +421,12 @@ fn run_serve(serve: ServeCli) -> ExitCode {
 }
 
 fn run_calc(c: CalcCli) -> ExitCode {
+    if c.format == "xlsx" && c.output.is_none() {
+        eprintln!(
+            "error: --format xlsx writes a binary workbook: give --output FILE (or - for standard output)"
+        );
+        return ExitCode::from(2);
+    }
     let catalog = match load_catalog(c.catalog.as_ref()) {
         Ok(cat) => Arc::new(cat),
         Err(e) => {
@@ -443,21 +460,14 @@ fn run_calc(c: CalcCli) -> ExitCode {
             acknowledged_gaps: c.acknowledged_gaps,
         },
     };
-    match cli::calc(catalog, &args) {
-        Ok(r) if c.format == "json" => match serde_json::to_string_pretty(&r) {
-            Ok(s) => {
-                println!("{s}");
-                ExitCode::SUCCESS
-            }
+    match cli::calc_output(catalog, &args, &c.format) {
+        Ok(bytes) => match write_output(c.output.as_ref(), &bytes) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");
                 ExitCode::FAILURE
             }
         },
-        Ok(r) => {
-            print!("{}", cli::table::render(&r));
-            ExitCode::SUCCESS
-        }
         Err(CalcError::Input(e)) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
@@ -467,6 +477,26 @@ fn run_calc(c: CalcCli) -> ExitCode {
                 eprintln!("{l}");
             }
             ExitCode::from(2)
+        }
+        Err(CalcError::Output(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes `bytes` to `path`, or to standard output when none is given or it is `-`.
+fn write_output(path: Option<&PathBuf>, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    match path {
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::write(p, bytes).map_err(|e| format!("{}: {e}", p.display()))
+        }
+        _ => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)
+                .and_then(|()| out.flush())
+                .map_err(|e| format!("standard output: {e}"))
         }
     }
 }

@@ -378,3 +378,25 @@ fn the_built_in_official_schedule_is_what_the_importer_writes() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A server log written to a file or pipe is plain text: no ANSI colour codes (they are for a
+/// terminal only). The first line, "serving tariff.v1", is read from the piped standard
+/// output, then the server is stopped.
+#[test]
+fn a_piped_server_log_has_no_colour_codes() {
+    use std::io::BufRead;
+    let mut child = bin()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains("serving tariff.v1"), "{line:?}");
+    assert!(!line.contains('\u{1b}'), "{line:?}");
+}

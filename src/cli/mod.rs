@@ -1,6 +1,7 @@
 //! The analysts' command line: `calc` computes one request locally with the same resolvers,
 //! validation and engine as the server, from a request in JSON (the grpcurl format) or a BOM
-//! in CSV plus preset ids, and prints a readable table or the JSON response.
+//! in CSV plus preset ids, and prints a readable table, the JSON response, or a flat export
+//! (CSV or XLSX, see [`crate::export`]).
 
 pub(crate) mod csv_bom;
 pub mod hts;
@@ -10,6 +11,7 @@ use crate::api::{ApiError, Context, calculate};
 use crate::catalog::Catalog;
 use crate::convert::Limits;
 use crate::engine::Meter;
+use crate::export;
 use crate::pb;
 use std::path::Path;
 use std::sync::Arc;
@@ -44,6 +46,8 @@ pub enum CalcError {
     Input(String),
     /// The calculation rejected the inputs: the status message and one line per violation.
     Rejected(Vec<String>),
+    /// The result could not be written in the format asked for.
+    Output(String),
 }
 
 fn read(path: &str) -> Result<String, CalcError> {
@@ -125,13 +129,51 @@ pub fn calc(
     catalog: Arc<Catalog>,
     args: &CalcArgs,
 ) -> Result<pb::CalculateImpactResponse, CalcError> {
+    run(catalog, args).map(|(_, r)| r)
+}
+
+/// Computes `args` against `catalog` and writes the result as `format`: `table` (the
+/// default), `json` (the response in proto3 JSON), `csv` or `xlsx` (the flat export, whose
+/// `hts_code` and `origin` come from the request's BOM).
+pub fn calc_output(
+    catalog: Arc<Catalog>,
+    args: &CalcArgs,
+    format: &str,
+) -> Result<Vec<u8>, CalcError> {
+    let (req, r) = run(catalog.clone(), args)?;
+    let summary = req.options.as_ref().map(|o| o.view) == Some(pb::ResultView::Summary as i32);
+    let export = |f: export::Format| {
+        if summary {
+            // A summary has no lines: an export would lack its line and charge rows.
+            return Err(CalcError::Input(format!(
+                "--format {format} exports every line: the request asks for RESULT_VIEW_SUMMARY"
+            )));
+        }
+        let rows = export::rows::impact(&r, export::impact_bom(&catalog, &req));
+        f.write(&rows).map_err(|e| CalcError::Output(e.to_string()))
+    };
+    match format {
+        "json" => serde_json::to_string_pretty(&r)
+            .map(|s| format!("{s}\n").into_bytes())
+            .map_err(|e| CalcError::Output(e.to_string())),
+        "csv" => export(export::Format::Csv),
+        "xlsx" => export(export::Format::Xlsx),
+        _ => Ok(table::render(&r).into_bytes()),
+    }
+}
+
+/// The request `args` describe and its result.
+fn run(
+    catalog: Arc<Catalog>,
+    args: &CalcArgs,
+) -> Result<(pb::CalculateImpactRequest, pb::CalculateImpactResponse), CalcError> {
     let (req, rows) = build_request(args)?;
     let ctx = Context {
         catalog,
         limits: Limits::default(),
     };
     // One local calculation for the person at the terminal: no server budgets apply.
-    calculate::calculate(&ctx, &req, &Meter::unlimited()).map_err(|e| {
+    let r = calculate::calculate(&ctx, &req, &Meter::unlimited()).map_err(|e| {
         let mut lines = vec![e.message()];
         if let ApiError::InvalidArgument(_) = &e {
             for v in &e.violations() {
@@ -145,5 +187,6 @@ pub fn calc(
             }
         }
         CalcError::Rejected(lines)
-    })
+    })?;
+    Ok((req, r))
 }

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Checks the flat exports as a spreadsheet user would read them (issue 11): `calc --format
+csv` read with the csv module and `calc --format xlsx` opened with openpyxl must add up to the
+totals of the JSON response of the same calculation (`calc --format json`), to the cent.
+
+For each case (the seed report's example, the README's preset example, and a CSV BOM whose
+descriptions look like formulas and whose deltas are negative), on each of baseline, scenario
+and delta:
+  - the `line` rows, and the `charge` rows, plus the `credits` total make the unit cost;
+  - the `duty` charges make the duties subtotal, the `fee` charges the fees, the `measure`
+    rows both, the `material` rows the materials subtotal;
+  - there is one `line` row per line of the response, and the `unit_cost` row carries the
+    response's exact values;
+and in the workbook, every amount is a number with a currency number format and every exact
+value is text; in the CSV, text that starts like a formula is escaped and numbers are not.
+
+CompareScenarios exports are checked by the Rust tests (src/export/tests.rs): `calc` costs one
+scenario.
+
+Usage: scripts/check_export.py PATH_TO_TARIFF_IMPACT_BINARY   (needs openpyxl)
+Prints each case's result and exits non-zero on any failure.
+"""
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from decimal import Decimal
+
+import openpyxl
+
+SEED = {
+    "bom": {"id": "ev-seed-example", "currency": "USD", "items": [
+        {"id": "nd", "materialId": "nd-oxide", "quantity": "1.8", "unit": "UNIT_OF_MEASURE_KG"},
+        {"id": "dy", "materialId": "dy-oxide", "quantity": "0.2", "unit": "UNIT_OF_MEASURE_KG"}]},
+    "baselinePricesId": "ree-pre-restriction", "scenarioPricesId": "ree-post-restriction",
+    "baselineScheduleId": "us-2026", "options": {"entryDate": "2026-03-02"},
+}
+PRESET = {
+    "bomId": "ev-high-ree", "baselinePricesId": "ree-pre-restriction",
+    "scenarioPricesId": "ree-post-restriction", "baselineScheduleId": "us-2025",
+    "scenarioScheduleId": "us-2026",
+    "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500", "annualVolume": "100000"},
+}
+HOSTILE_CSV = """path,description,material_id,quantity,unit,unit_price,hts_code,origin,transport_mode
+motor,=SUM(A1:A9),,1,,,,,
+motor/magnets,"@magnets, from China",,1,,,8505.11.0070,CN,ocean
+motor/magnets/nd,-Nd oxide,nd-oxide,1.8,kg,,,,
+motor/magnets/dy,+Dy oxide,dy-oxide,0.2,kg,,,,
+motor/magnets/conversion,Sintering,,,,45.00,,,
+"""
+HOSTILE_ARGS = ["--baseline-prices", "ree-post-restriction", "--scenario-prices",
+                "ree-pre-restriction", "--baseline-schedule", "us-2026",
+                "--entry-date", "2026-03-02", "--units-per-entry", "500"]
+SHEETS = ["line", "charge", "measure", "material", "total"]
+SIDES = [("baseline", "baselineUnitCost"), ("scenario", "scenarioUnitCost"), ("delta", "delta")]
+
+
+class Failed(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise Failed(what)
+
+
+def run(binary, args):
+    p = subprocess.run([binary, "calc", *args], capture_output=True)
+    if p.returncode != 0:
+        raise Failed(f"calc {' '.join(args)}: exit {p.returncode}: {p.stderr.decode()}")
+    return p.stdout
+
+
+def expected(resp):
+    """Per column (baseline, scenario, delta): the response's unit cost and subtotals."""
+    subtotals = ("materials", "components", "duties", "fees", "credits")
+    sides = {
+        col: {k: Decimal(resp[totals][k]["amount"]) for k in subtotals}
+        for col, totals in (("baseline", "baselineTotals"), ("scenario", "scenarioTotals"))
+    }
+    sides["delta"] = {k: sides["scenario"][k] - sides["baseline"][k] for k in subtotals}
+    for col, unit in SIDES:
+        sides[col]["unit_cost"] = Decimal(resp[unit]["amount"])
+    return sides
+
+
+def check_sums(rows, resp, number, where):
+    """rows: dicts with table, name, charge_type and the amount columns; number(cell) -> cents
+    as a Decimal (the CSV's decimals exactly, the workbook's floats to the cent)."""
+    want = expected(resp)
+    by = lambda t: [r for r in rows if r["table"] == t]
+    expect(len(by("line")) == len(resp.get("lines", [])), f"{where}: a line row per line")
+    totals = {r["name"]: r for r in by("total")}
+    for col, _ in SIDES:
+        w = want[col]
+        s = lambda rs: sum((number(r[col]) for r in rs), Decimal(0))
+        credits = number(totals["credits"][col])
+        expect(number(totals["unit_cost"][col]) == w["unit_cost"], f"{where}: unit_cost {col}")
+        expect(credits == w["credits"], f"{where}: credits {col}")
+        expect(s(by("line")) + credits == w["unit_cost"], f"{where}: lines + credits = unit cost ({col})")
+        charges = by("charge")
+        expect(s(charges) + credits == w["unit_cost"], f"{where}: charges + credits = unit cost ({col})")
+        kind = lambda k: [r for r in charges if r["charge_type"] == k]
+        expect(s(kind("duty")) == w["duties"], f"{where}: duty charges = duties ({col})")
+        expect(s(kind("fee")) == w["fees"], f"{where}: fee charges = fees ({col})")
+        expect(s(by("measure")) == w["duties"] + w["fees"], f"{where}: measures = duties + fees ({col})")
+        expect(s(by("material")) == w["materials"], f"{where}: materials ({col})")
+    unit = totals["unit_cost"]
+    for col, field in [("baseline_exact", "baselineUnitCost"), ("scenario_exact", "scenarioUnitCost"),
+                       ("delta_exact", "delta")]:
+        expect(str(unit[col]) == resp[field]["exact"], f"{where}: unit_cost {col}")
+
+
+def check_csv(data, resp, hostile):
+    text = data.decode("utf-8")
+    expect(text.endswith("\r\n"), "csv: CRLF line ends (RFC 4180)")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+
+    def number(cell):
+        expect(cell != "" and not cell.startswith("'"), f"csv: {cell!r} is a plain number")
+        return Decimal(cell)
+
+    check_sums(rows, resp, number, "csv")
+    for r in rows:
+        for k in ("path", "description", "measure_id", "name", "scenario_name"):
+            expect(not r[k].startswith(("=", "+", "-", "@", "\t", "\r")), f"csv: unescaped {k} {r[k]!r}")
+    if hostile:
+        lines = {r["path"]: r for r in rows if r["table"] == "line"}
+        expect(lines["motor"]["description"] == "'=SUM(A1:A9)", "csv: = escaped")
+        expect(lines["motor/magnets"]["description"] == "'@magnets, from China", "csv: @ escaped")
+        expect(lines["motor/magnets/nd"]["description"] == "'-Nd oxide", "csv: - escaped")
+        expect(lines["motor/magnets/dy"]["description"] == "'+Dy oxide", "csv: + escaped")
+        expect(lines["motor/magnets/nd"]["delta"] == "-248.40", "csv: a negative delta is a number")
+    return len(rows)
+
+
+def check_xlsx(path, resp, hostile):
+    book = openpyxl.load_workbook(path)
+    expect(book.sheetnames == SHEETS, f"xlsx: sheets {book.sheetnames}")
+    rows = []
+    for name in SHEETS:
+        ws = book[name]
+        header = [c.value for c in ws[1]]
+        for cells in ws.iter_rows(min_row=2):
+            row = {"table": name, "name": None, "charge_type": None}
+            for h, c in zip(header, cells):
+                v = c.value
+                if h in ("baseline", "scenario", "delta") and v is not None:
+                    expect(isinstance(v, (int, float)), f"xlsx {name}: {h} {v!r} is a number")
+                    expect(c.number_format.startswith("#,##0"), f"xlsx {name}: {h} format {c.number_format}")
+                if h.endswith("_exact") and v is not None:
+                    expect(isinstance(v, str), f"xlsx {name}: {h} {v!r} is text")
+                row[h] = v
+            rows.append(row)
+
+    def number(v):
+        expect(isinstance(v, (int, float)), f"xlsx: {v!r} is a number")
+        return Decimal(round(v * 100)) / 100
+
+    check_sums(rows, resp, number, "xlsx")
+    if hostile:
+        motor = next(r for r in rows if r["table"] == "line" and r["path"] == "motor")
+        expect(motor["description"] == "=SUM(A1:A9)", "xlsx: text is a string cell, kept as given")
+    return len(rows)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    binary = os.path.abspath(sys.argv[1])
+    failures = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        def file(name, body):
+            p = os.path.join(tmp, name)
+            with open(p, "w") as f:
+                f.write(body)
+            return p
+
+        cases = [
+            ("seed example", ["--request", file("seed.json", json.dumps(SEED))], False),
+            ("preset ev-high-ree us-2025 -> us-2026", ["--request", file("preset.json", json.dumps(PRESET))], False),
+            ("CSV BOM, formula-like text, falling prices", ["--bom-csv", file("ev.csv", HOSTILE_CSV), *HOSTILE_ARGS], True),
+        ]
+        for name, args, hostile in cases:
+            try:
+                resp = json.loads(run(binary, args + ["--format", "json"]))
+                n_csv = check_csv(run(binary, args + ["--format", "csv"]), resp, hostile)
+                xlsx = os.path.join(tmp, "out.xlsx")
+                run(binary, args + ["--format", "xlsx", "--output", xlsx])
+                n_xlsx = check_xlsx(xlsx, resp, hostile)
+                expect(n_csv == n_xlsx, f"{n_csv} CSV rows, {n_xlsx} in the workbook")
+                print(f"ok   {name}: {n_csv} rows; delta {resp['delta']['amount']} {resp['currency']}")
+            except Failed as e:
+                failures += 1
+                print(f"FAIL {name}: {e}")
+    print(f"{len(cases) - failures} passed, {failures} failed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
