@@ -1014,5 +1014,14 @@ mod tests {
         .unwrap();
         let r = size(&rich);
         assert_eq!((r.entries, r.codes), (5, 7));
+        // Known gaps are entries with their prefixes and origins as codes: 2 entries and
+        // 3 + 2 = 5 codes more.
+        let mut gapped = rich.clone();
+        gapped.known_gaps = serde_json::from_value(json!([
+            {"id": "a", "description": "d", "htsPrefixes": ["72", "73", "76"]},
+            {"id": "b", "description": "d", "origins": ["GB", "RU"]}]))
+        .unwrap();
+        let g = size(&gapped);
+        assert_eq!((g.entries, g.codes), (7, 12));
     }
 }
