@@ -18,8 +18,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/tariff/bench/v1/echo_service.proto",
     ];
     println!("cargo:rerun-if-changed=proto");
-    let fds = protox::compile(protos, ["proto"])?;
+    let mut compiler = protox::Compiler::new(["proto"])?;
+    compiler
+        .include_source_info(true)
+        .include_imports(true)
+        .open_files(protos)?;
+    let fds = compiler.file_descriptor_set();
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    fs::write(
+        out_dir.join("http_routes.rs"),
+        http_routes(&compiler.descriptor_pool())?,
+    )?;
     let descriptor_bytes = fds.encode_to_vec();
     // Reflection describes the public API; the benchmark echo is described only when served.
     let bench = "tariff/bench/v1/echo_service.proto";
@@ -49,4 +58,49 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .register_descriptors(&descriptor_bytes)?
         .build(&[".tariff.v1", ".tariff.bench.v1"])?;
     Ok(())
+}
+
+/// The HTTP/JSON routes the protos declare (`google.api.http` on each method), as a Rust table
+/// of (HTTP method, path template, body, gRPC path): the server's JSON gateway routes by it,
+/// so the annotations are the one source of the HTTP API.
+fn http_routes(pool: &prost_reflect::DescriptorPool) -> Result<String, Box<dyn std::error::Error>> {
+    use prost_reflect::Value;
+    let http = pool
+        .get_extension_by_name("google.api.http")
+        .ok_or("google.api.http is not defined")?;
+    let mut rows = String::new();
+    for service in pool.services() {
+        if !service.full_name().starts_with("tariff.v1.") {
+            continue;
+        }
+        for method in service.methods() {
+            let options = method.options();
+            if !options.has_extension(&http) {
+                continue;
+            }
+            let Value::Message(rule) = &*options.get_extension(&http) else {
+                return Err(
+                    format!("{}: google.api.http is not a message", method.full_name()).into(),
+                );
+            };
+            let field = |name: &str| match rule.get_field_by_name(name).as_deref() {
+                Some(Value::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let (verb, path) = ["get", "put", "post", "delete", "patch"]
+                .iter()
+                .find(|v| rule.has_field_by_name(v))
+                .map(|v| (v.to_uppercase(), field(v)))
+                .ok_or_else(|| format!("{}: no HTTP method in its rule", method.full_name()))?;
+            rows.push_str(&format!(
+                "    ({verb:?}, {path:?}, {:?}, \"/{}/{}\"),\n",
+                field("body"),
+                service.full_name(),
+                method.name()
+            ));
+        }
+    }
+    Ok(format!(
+        "/// (HTTP method, path template, body, gRPC path) of every annotated method.\npub const HTTP_ROUTES: &[(&str, &str, &str, &str)] = &[\n{rows}];\n"
+    ))
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Runs the README's grpcurl examples verbatim against a freshly started server.
+"""Runs the README's grpcurl and curl examples verbatim against a freshly started server.
 
-Every fenced ```sh block in README.md whose first line starts with `grpcurl` is run with bash.
+Every fenced ```sh block in README.md whose first line starts with `grpcurl` or `curl` (the
+HTTP/JSON gateway on the same port) is run with bash.
 The fenced block that follows it is the expected output:
   - if it contains a line that is exactly `...` (abridged), the output must contain its other
     lines in order (lines compared exactly, indentation included), and, because a line such as
@@ -47,7 +48,7 @@ def examples(text):
     bs = blocks(text)
     out = []
     for i, (info, body, _) in enumerate(bs):
-        if info == "sh" and body.startswith("grpcurl") and i + 1 < len(bs):
+        if info == "sh" and body.startswith(("grpcurl", "curl ")) and i + 1 < len(bs):
             out.append((body, bs[i + 1][1], bs[i + 1][2]))
     return out
 

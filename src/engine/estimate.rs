@@ -550,23 +550,23 @@ mod tests {
     }
 
     /// Known gaps, counted by hand on the schedule above with two of them added: "a" (every
-    /// import, text 1 + 2 + 3 = 6 bytes) and "b" (chapter 72 only, 1 + 1 + 0 = 2 bytes). Per
+    /// import, text 1 + 2 + 4 = 7 bytes) and "b" (chapter 72 only, 1 + 1 + 0 = 2 bytes). Per
     /// pass each gap is tested once per dutied import: 2 units more per pass, 8 in four
     /// passes; gaps per side 1 + 2 = 3 for the one import: 6, each a unit of the merge (4 more
-    /// than 2): 38 + 8 + 4 = 50; text 1 x (8 + 8) = 16. The meter: 32 + 8, and the merge of
+    /// than 2): 38 + 8 + 4 = 50; text 1 x (9 + 9) = 18. The meter: 32 + 8, and the merge of
     /// the 2 gaps found ("a" on each side, never "b"): 42.
     #[test]
     fn known_gaps_are_counted_per_dutied_import_and_side() {
         let mut schedule = schedule();
         let s: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "USD",
-            "knownGaps": [{"id": "a", "description": "de", "source": "src"},
+            "knownGaps": [{"id": "a", "description": "de", "source": "srcs"},
                           {"id": "b", "description": "d", "htsPrefixes": ["72"]}]}))
         .unwrap();
         schedule.known_gaps = convert::schedule::schedule(&s, "s").unwrap().known_gaps;
         let (bom, deck, options) = (bom(1), deck(), options());
         let scenario = one_side(&bom, &deck, &schedule, &options);
         let e = calculation(&scenario);
-        assert_eq!((e.units, e.gaps, e.known_gap_text_bytes), (50, 6, 16));
+        assert_eq!((e.units, e.gaps, e.known_gap_text_bytes), (50, 6, 18));
         let meter = Meter::unlimited();
         let impact = calculate(&scenario, &meter).unwrap();
         assert_eq!(meter.used(), 42);

@@ -17,6 +17,7 @@ pub(crate) mod auth;
 pub(crate) mod bench_echo;
 pub mod config;
 pub mod connections;
+pub mod gateway;
 pub(crate) mod status_codes;
 
 pub use config::{ServerConfig, TlsFiles};
@@ -107,11 +108,13 @@ pub async fn run(
     let cost = CostImpactServiceServer::new(CostImpactApi::new(ctx, guard, batch))
         .max_decoding_message_size(config.max_request_bytes)
         .max_encoding_message_size(max_response);
-    let catalog_service = CatalogServiceServer::new(CatalogApi::new(catalog))
+    let catalog_service = CatalogServiceServer::new(CatalogApi::new(catalog.clone()))
         .max_decoding_message_size(config.max_request_bytes)
         .max_encoding_message_size(max_response);
 
     let mut builder = tonic::transport::Server::builder()
+        // HTTP/1.1 too, for the JSON gateway's curl and browser clients; gRPC stays HTTP/2.
+        .accept_http1(true)
         .max_concurrent_streams(config.max_concurrent_streams)
         .http2_max_pending_accept_reset_streams(Some(config.max_pending_accept_reset_streams))
         .http2_max_local_error_reset_streams(Some(config.max_local_error_reset_streams))
@@ -126,6 +129,12 @@ pub async fn run(
             .map_err(|e| tls_error(tls, &e))?;
     }
     let mut builder = builder
+        // Outermost: a JSON call becomes the gRPC call it stands for and goes through every
+        // layer and interceptor below, as a gRPC client's would.
+        .layer(gateway::GatewayLayer::new(
+            catalog.clone(),
+            config.max_request_bytes,
+        ))
         .layer(tower::util::MapResponseLayer::new(
             status_codes::remap::<tonic::body::Body> as fn(_) -> _,
         ))

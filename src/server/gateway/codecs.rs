@@ -1,0 +1,110 @@
+//! The message types of each route: a gateway request is the JSON form of the gRPC request
+//! (proto3 JSON, the mapping grpcurl uses), encoded to protobuf and sent through the gRPC
+//! stack; the answer goes back the other way, or, when the client accepts `text/csv`, as the
+//! flat export `calc --format csv` writes.
+
+use crate::catalog::Catalog;
+use crate::export;
+use crate::pb;
+use prost::Message;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A response's protobuf and its request's JSON form to the CSV export.
+type ToCsv = fn(&Catalog, &Value, &[u8]) -> Result<Vec<u8>, String>;
+
+/// How one RPC's messages convert.
+#[derive(Clone, Copy)]
+pub(super) struct Codec {
+    /// The request's JSON form to protobuf; the error names the message and what is wrong.
+    pub request: fn(Value) -> Result<Vec<u8>, String>,
+    /// The response's protobuf to JSON.
+    pub response: fn(&[u8]) -> Result<Vec<u8>, String>,
+    /// The response's protobuf and the request's JSON form to the CSV export, for the RPCs a
+    /// spreadsheet export exists for.
+    pub csv: Option<ToCsv>,
+}
+
+fn request<T: DeserializeOwned + Message + prost::Name>(v: Value) -> Result<Vec<u8>, String> {
+    serde_json::from_value::<T>(v)
+        .map(|m| m.encode_to_vec())
+        .map_err(|e| format!("invalid {}: {e}", T::full_name()))
+}
+
+fn response<T: Message + Default + Serialize>(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let m = T::decode(bytes).map_err(|e| format!("undecodable response: {e}"))?;
+    serde_json::to_vec(&m).map_err(|e| e.to_string())
+}
+
+fn impact_csv(catalog: &Catalog, req: &Value, bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let r = pb::CalculateImpactResponse::decode(bytes).map_err(|e| e.to_string())?;
+    let req: pb::CalculateImpactRequest =
+        serde_json::from_value(req.clone()).map_err(|e| e.to_string())?;
+    let rows = export::rows::impact(&r, export::impact_bom(catalog, &req));
+    export::Format::Csv.write(&rows).map_err(|e| e.0)
+}
+
+fn compare_csv(catalog: &Catalog, req: &Value, bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let r = pb::CompareScenariosResponse::decode(bytes).map_err(|e| e.to_string())?;
+    let req: pb::CompareScenariosRequest =
+        serde_json::from_value(req.clone()).map_err(|e| e.to_string())?;
+    let rows = export::rows::compare(&r, export::compare_bom(catalog, &req));
+    export::Format::Csv.write(&rows).map_err(|e| e.0)
+}
+
+macro_rules! codec {
+    ($req:ty, $resp:ty) => {
+        Codec {
+            request: request::<$req>,
+            response: response::<$resp>,
+            csv: None,
+        }
+    };
+}
+
+/// The codec of gRPC method `grpc_path`, if the gateway serves it.
+pub(super) fn of(grpc_path: &str) -> Option<Codec> {
+    let name = grpc_path.rsplit('/').next()?;
+    Some(match name {
+        "CalculateImpact" => Codec {
+            csv: Some(impact_csv),
+            ..codec!(pb::CalculateImpactRequest, pb::CalculateImpactResponse)
+        },
+        "CompareScenarios" => Codec {
+            csv: Some(compare_csv),
+            ..codec!(pb::CompareScenariosRequest, pb::CompareScenariosResponse)
+        },
+        "AnalyzeSensitivity" => {
+            codec!(
+                pb::AnalyzeSensitivityRequest,
+                pb::AnalyzeSensitivityResponse
+            )
+        }
+        "ListBoms" => codec!(pb::ListBomsRequest, pb::ListBomsResponse),
+        "GetBom" => codec!(pb::GetBomRequest, pb::GetBomResponse),
+        "ListPriceDecks" => codec!(pb::ListPriceDecksRequest, pb::ListPriceDecksResponse),
+        "GetPriceDeck" => codec!(pb::GetPriceDeckRequest, pb::GetPriceDeckResponse),
+        "ListTariffSchedules" => {
+            codec!(
+                pb::ListTariffSchedulesRequest,
+                pb::ListTariffSchedulesResponse
+            )
+        }
+        "GetTariffSchedule" => codec!(pb::GetTariffScheduleRequest, pb::GetTariffScheduleResponse),
+        "LookupMeasures" => codec!(pb::LookupMeasuresRequest, pb::LookupMeasuresResponse),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every route the protos annotate has its codec: an annotation added without one would
+    /// be a route that answers nothing.
+    #[test]
+    fn every_annotated_method_has_a_codec() {
+        for r in super::super::routes::all() {
+            assert!(super::of(r.grpc_path).is_some(), "{}", r.grpc_path);
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! HTTP/JSON beside gRPC on the same port: the routes the protos declare with
+//! `google.api.http` (`POST /v1/impact:calculate`, `GET /v1/boms`, ...) take and return the
+//! proto3 JSON form of their messages, the one grpcurl uses.
+//!
+//! The gateway is the outermost layer of the server: it turns a JSON call into the gRPC call
+//! it stands for (the protobuf request in a gRPC frame, the caller's `authorization` and
+//! `grpc-timeout` headers, its connection) and sends it down the same stack a gRPC client
+//! reaches: admission and capacity, bearer authentication, budgets, deadlines and drain. So
+//! nothing is reachable over HTTP that gRPC would refuse, and errors are the same statuses,
+//! answered as JSON `google.rpc.Status` with the HTTP code Google's conventions give them.
+//! A client that accepts `text/csv` gets `CalculateImpact` and `CompareScenarios` results as
+//! the flat export (`calc --format csv`). Every other request (gRPC, reflection, health)
+//! passes through untouched.
+
+mod codecs;
+pub mod routes;
+mod status;
+
+use crate::catalog::Catalog;
+use bytes::{BufMut, Bytes, BytesMut};
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tower::{Layer, Service};
+
+type Body = tonic::body::Body;
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// How much larger than its protobuf encoding a request's JSON may be: the gRPC stack then
+/// enforces the protobuf limit itself; this only bounds what the gateway reads first.
+const JSON_OVER_PROTOBUF: usize = 8;
+
+/// Adds the gateway in front of a gRPC service stack.
+#[derive(Clone)]
+pub struct GatewayLayer {
+    catalog: Arc<Catalog>,
+    max_request_bytes: usize,
+}
+
+impl GatewayLayer {
+    /// A gateway reading request bodies up to `JSON_OVER_PROTOBUF` x `max_request_bytes`.
+    pub fn new(catalog: Arc<Catalog>, max_request_bytes: usize) -> Self {
+        GatewayLayer {
+            catalog,
+            max_request_bytes,
+        }
+    }
+}
+
+impl<S> Layer<S> for GatewayLayer {
+    type Service = Gateway<S>;
+
+    fn layer(&self, inner: S) -> Gateway<S> {
+        Gateway {
+            inner,
+            catalog: self.catalog.clone(),
+            max_body: self.max_request_bytes.saturating_mul(JSON_OVER_PROTOBUF),
+        }
+    }
+}
+
+/// The gateway service (see the module docs).
+#[derive(Clone)]
+pub struct Gateway<S> {
+    inner: S,
+    catalog: Arc<Catalog>,
+    max_body: usize,
+}
+
+impl<S> Service<Request<Body>> for Gateway<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let Some((route, vars)) = routes::find(req.method().as_str(), req.uri().path()) else {
+            return Box::pin(self.inner.call(req));
+        };
+        // The ready service handles this call; a clone takes its place for the next one.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let (catalog, max_body) = (self.catalog.clone(), self.max_body);
+        Box::pin(async move {
+            Ok(
+                match transcode(inner, &catalog, max_body, route, vars, req).await? {
+                    Ok(resp) | Err(resp) => resp,
+                },
+            )
+        })
+    }
+}
+
+/// A finished HTTP answer: `Err` for an error the gateway itself found.
+type Answer = Result<Response<Body>, Response<Body>>;
+
+/// Runs the gRPC call `req` stands for through `inner` and answers in JSON (or CSV).
+async fn transcode<S>(
+    mut inner: S,
+    catalog: &Catalog,
+    max_body: usize,
+    route: routes::Route,
+    vars: Vec<(&'static str, String)>,
+    req: Request<Body>,
+) -> Result<Answer, S::Error>
+where
+    S: Service<Request<Body>, Response = Response<Body>>,
+{
+    let codec = match codecs::of(route.grpc_path) {
+        Some(c) => c,
+        None => return Ok(Err(error(tonic::Status::unimplemented(route.grpc_path)))),
+    };
+    let csv = wants_csv(&req) && codec.csv.is_some();
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, max_body).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Ok(Err(error(tonic::Status::resource_exhausted(format!(
+                "request body over {max_body} bytes, or unreadable"
+            )))));
+        }
+    };
+    let json = match routes::request_json(route, vars, parts.uri.query(), &body) {
+        Ok(j) => j,
+        Err(e) => return Ok(Err(error(tonic::Status::invalid_argument(e)))),
+    };
+    let message = match (codec.request)(json.clone()) {
+        Ok(m) => m,
+        Err(e) => return Ok(Err(error(tonic::Status::invalid_argument(e)))),
+    };
+    let resp = inner
+        .call(grpc_request(route.grpc_path, parts, &message))
+        .await?;
+    let (message, status) = read_grpc(resp).await;
+    if status.code() != tonic::Code::Ok {
+        return Ok(Err(error(status)));
+    }
+    let (out, content_type) = match codec.csv.filter(|_| csv) {
+        Some(to_csv) => (to_csv(catalog, &json, &message), "text/csv; charset=utf-8"),
+        None => ((codec.response)(&message), "application/json"),
+    };
+    Ok(match out {
+        Ok(b) => Ok(answer(StatusCode::OK, content_type, b)),
+        Err(e) => Err(error(tonic::Status::internal(e))),
+    })
+}
+
+/// Whether the client asked for the CSV export (`Accept: text/csv`).
+fn wants_csv(req: &Request<Body>) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")))
+}
+
+/// The gRPC request of `message` for method `path`, keeping the caller's connection (its
+/// extensions: the admission layer counts streams per connection) and the headers the gRPC
+/// stack reads: `authorization` and `grpc-timeout`.
+fn grpc_request(path: &str, parts: http::request::Parts, message: &[u8]) -> Request<Body> {
+    let mut frame = BytesMut::with_capacity(5 + message.len());
+    frame.put_u8(0);
+    frame.put_u32(u32::try_from(message.len()).unwrap_or(u32::MAX));
+    frame.put_slice(message);
+    let mut req = Request::new(Body::new(Full::new(frame.freeze())));
+    *req.method_mut() = http::Method::POST;
+    *req.uri_mut() = http::Uri::try_from(path).unwrap_or_default();
+    *req.version_mut() = http::Version::HTTP_2;
+    *req.extensions_mut() = parts.extensions;
+    let headers = req.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/grpc"),
+    );
+    headers.insert(header::TE, HeaderValue::from_static("trailers"));
+    for name in [header::AUTHORIZATION.as_str(), "grpc-timeout"] {
+        if let Some(v) = parts.headers.get(name) {
+            headers.insert(name, v.clone());
+        }
+    }
+    req
+}
+
+/// The message and status of a unary gRPC response: the status from its trailers, or from
+/// its headers when it has no body (a trailers-only answer).
+async fn read_grpc(resp: Response<Body>) -> (Bytes, tonic::Status) {
+    let (parts, body) = resp.into_parts();
+    if let Some(status) = tonic::Status::from_header_map(&parts.headers) {
+        return (Bytes::new(), status);
+    }
+    let collected = match body.collect().await {
+        Ok(c) => c,
+        Err(e) => return (Bytes::new(), e),
+    };
+    let trailers = collected.trailers().cloned().unwrap_or_default();
+    let status = tonic::Status::from_header_map(&trailers)
+        .unwrap_or_else(|| tonic::Status::internal("the gRPC answer carried no status"));
+    let data = collected.to_bytes();
+    // One uncompressed frame: a 5-byte prefix (flag 0, length), then the message.
+    match data.get(5..) {
+        Some(message) if data[0] == 0 => (data.slice(5..5 + message.len()), status),
+        _ if status.code() != tonic::Code::Ok => (Bytes::new(), status),
+        _ => (
+            Bytes::new(),
+            tonic::Status::internal("the gRPC answer is not one uncompressed message"),
+        ),
+    }
+}
+
+fn answer(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Body> {
+    let mut resp = Response::new(Body::new(Full::new(Bytes::from(body))));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+/// `status` as an HTTP/JSON error.
+fn error(status: tonic::Status) -> Response<Body> {
+    let body = serde_json::to_vec(&status::body(&status)).unwrap_or_default();
+    answer(status::http_status(status.code()), "application/json", body)
+}

@@ -1,0 +1,248 @@
+//! HTTP/JSON beside gRPC on the same port: the routes the protos annotate answer the proto3
+//! JSON of the same calls, with the same errors (as JSON `google.rpc.Status`), limits and
+//! authentication, against the real server on 127.0.0.1:0 with a plain HTTP/1.1 client.
+
+mod common;
+
+use common::{TestServer, deck};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use tariff_impact::server::ServerConfig;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// One HTTP/1.1 exchange: (status, content type, body).
+async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    s.write_all(format!("{head}\r\n{body}").as_bytes())
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-type: "))
+        .unwrap_or_default()
+        .to_string();
+    (status, content_type, body.to_string())
+}
+
+fn json_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// 1 kg of Nd oxide from China (HTS 8505.11, MFN 2%) at 100 -> 200 USD/kg: goods +100.00,
+/// duty 2% x 200 - 2% x 100 = +2.00: delta 102.00.
+fn magnet_request() -> Value {
+    json!({
+        "bom": {"id": "magnet", "currency": "USD", "items": [
+            {"id": "nd", "materialId": "nd-oxide", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG",
+             "import": {"htsCode": "8505.11", "origin": "CN", "transportMode": "TRANSPORT_MODE_AIR"}}]},
+        "baselinePrices": deck("p0", &[("nd-oxide", "100")]),
+        "scenarioPrices": deck("p1", &[("nd-oxide", "200")]),
+        "baselineSchedule": {"id": "s", "currency": "USD", "measures": [
+            {"id": "mfn", "program": "PROGRAM_MFN", "rate": {"adValoremPercent": "2"}}]},
+        "options": {"entryDate": "2026-03-02"}
+    })
+}
+
+#[tokio::test]
+async fn calculate_over_http_is_the_grpc_answer_in_json() {
+    let server = TestServer::start().await;
+    let (status, ct, body) = http(
+        server.addr,
+        "POST",
+        "/v1/impact:calculate",
+        &[("content-type", "application/json")],
+        &magnet_request().to_string(),
+    )
+    .await;
+    assert_eq!((status, ct.as_str()), (200, "application/json"), "{body}");
+    let r = json_of(&body);
+    assert_eq!(r["delta"]["amount"], "102.00");
+    // The schedule is the same on both sides: all of it is price effect.
+    assert_eq!(r["effects"]["priceEffect"]["amount"], "102.00");
+    let grpc = common::calculate(&server, magnet_request()).await;
+    assert_eq!(r, serde_json::to_value(&grpc).unwrap());
+
+    // The CSV export of the same call: the line's row and the unit cost, 102.00 -> 204.00.
+    let (status, ct, csv) = http(
+        server.addr,
+        "POST",
+        "/v1/impact:calculate",
+        &[("accept", "text/csv")],
+        &magnet_request().to_string(),
+    )
+    .await;
+    assert_eq!((status, ct.as_str()), (200, "text/csv; charset=utf-8"));
+    assert!(csv.starts_with("table,scenario_name,"), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("line,,,USD,nd,bom.items[0],") && l.contains(",8505.11,CN,")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("total,") && l.contains(",unit_cost,102.00,204.00,102.00,")),
+        "{csv}"
+    );
+}
+
+#[tokio::test]
+async fn catalog_routes_take_their_fields_from_the_path_and_query() {
+    let server = TestServer::start().await;
+    let (status, _, body) = http(server.addr, "GET", "/v1/boms", &[], "").await;
+    assert_eq!(status, 200);
+    let ids: Vec<_> = json_of(&body)["boms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.contains(&"ev-high-ree".to_string()), "{ids:?}");
+    let (status, _, body) = http(server.addr, "GET", "/v1/boms/ev-high-ree", &[], "").await;
+    assert_eq!(
+        (status, json_of(&body)["bom"]["id"].clone()),
+        (200, json!("ev-high-ree"))
+    );
+
+    // Magnets 8505.11.0070 from China on 2026-03-02: MFN 2.1% and Section 301 25%.
+    let (status, _, body) = http(
+        server.addr,
+        "GET",
+        "/v1/tariffSchedules/us-hts-2026:lookupMeasures?htsCode=8505.11.0070&origin=CN&entryDate=2026-03-02&transportMode=TRANSPORT_MODE_AIR",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let charged: Vec<_> = json_of(&body)["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["charged"] == json!(true))
+        .map(|m| {
+            (
+                m["measure"]["id"].as_str().unwrap().to_string(),
+                m["measure"]["rate"]["adValoremPercent"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        charged,
+        [
+            ("mfn-8505.11.00.70".to_string(), "2.1".to_string()),
+            ("9903.91.06".to_string(), "25".to_string())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn errors_are_json_statuses_with_their_details_and_http_codes() {
+    let server = TestServer::start().await;
+    let post = |body: String| {
+        let addr = server.addr;
+        async move { http(addr, "POST", "/v1/impact:calculate", &[], &body).await }
+    };
+    // A bad field: 400 with the same BadRequest field path gRPC gives.
+    let mut bad = magnet_request();
+    bad["bom"]["items"][0]["quantity"] = json!("abc");
+    let (status, _, body) = post(bad.to_string()).await;
+    let e = json_of(&body);
+    assert_eq!((status, e["code"].clone()), (400, json!(3)), "{body}");
+    let details = e["details"].as_array().unwrap();
+    let bad_request = details
+        .iter()
+        .find(|d| d["@type"] == "type.googleapis.com/google.rpc.BadRequest")
+        .unwrap();
+    assert_eq!(
+        bad_request["fieldViolations"][0]["field"],
+        "bom.items[0].quantity"
+    );
+    // An unknown preset: 404 NOT_FOUND with its ResourceInfo.
+    let (status, _, body) = post(json!({"bomId": "nope"}).to_string()).await;
+    let e = json_of(&body);
+    assert_eq!((status, e["code"].clone()), (404, json!(5)), "{body}");
+    assert_eq!(e["details"][0]["resourceName"], "nope");
+    // JSON that is not the request's: 400 INVALID_ARGUMENT naming the message.
+    for (body, says) in [
+        ("{\"bomId\": 5}", "invalid tariff.v1.CalculateImpactRequest"),
+        ("{", "the body is not valid JSON"),
+        ("[]", "the body must be a JSON object"),
+    ] {
+        let (status, _, answer) = post(body.to_string()).await;
+        let e = json_of(&answer);
+        assert_eq!((status, e["code"].clone()), (400, json!(3)), "{answer}");
+        assert!(e["message"].as_str().unwrap().starts_with(says), "{answer}");
+    }
+    // A field given in the path and the query: refused.
+    let (status, _, body) = http(server.addr, "GET", "/v1/boms/a?id=b", &[], "").await;
+    assert_eq!(status, 400, "{body}");
+}
+
+/// The gateway sends a JSON call down the gRPC stack: the bearer token and the request size
+/// limit apply to it as to a gRPC call.
+#[tokio::test]
+async fn authentication_and_limits_are_the_grpc_ones() {
+    let server = TestServer::start_with(ServerConfig {
+        auth_token: Some("s3cret".into()),
+        max_request_bytes: 2_000,
+        ..ServerConfig::default()
+    })
+    .await;
+    let (status, _, body) = http(server.addr, "GET", "/v1/boms", &[], "").await;
+    assert_eq!((status, json_of(&body)["code"].clone()), (401, json!(16)));
+    let auth = [("authorization", "Bearer s3cret")];
+    let (status, _, _) = http(server.addr, "GET", "/v1/boms", &auth, "").await;
+    assert_eq!(status, 200);
+    // A request whose protobuf is over 2,000 bytes (a long description): RESOURCE_EXHAUSTED.
+    let mut big = magnet_request();
+    big["bom"]["items"][0]["description"] = json!("x".repeat(3_000));
+    let (status, _, body) = http(
+        server.addr,
+        "POST",
+        "/v1/impact:calculate",
+        &auth,
+        &big.to_string(),
+    )
+    .await;
+    assert_eq!(
+        (status, json_of(&body)["code"].clone()),
+        (429, json!(8)),
+        "{body}"
+    );
+    // A body over 8 x the limit is not even read.
+    let mut huge = magnet_request();
+    huge["bom"]["items"][0]["description"] = json!("x".repeat(20_000));
+    let (status, _, body) = http(
+        server.addr,
+        "POST",
+        "/v1/impact:calculate",
+        &auth,
+        &huge.to_string(),
+    )
+    .await;
+    assert_eq!(
+        (status, json_of(&body)["code"].clone()),
+        (429, json!(8)),
+        "{body}"
+    );
+}
