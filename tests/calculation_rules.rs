@@ -1003,7 +1003,7 @@ async fn a_clamped_fee_is_shared_by_the_lines_of_its_entry() {
     assert_eq!(amount(&a.amount), "0.84");
     assert_eq!(
         a.formula,
-        "0.3464% x 100.00 USD customs value = 0.3464; entry of 10 units from CN: 13.856 USD, \
+        "0.3464% x 100.00 USD customs value = 0.3464; entry of 10 units from CN: 13.86 USD, \
          raised to the 33.58 USD minimum per entry; / 10 units x 0.3464 / 1.3856 (this line's \
          share of the entry), MPF"
     );

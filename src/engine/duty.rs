@@ -16,7 +16,7 @@ use super::currency::Currency;
 use super::error::{Attribute, CheckedAt, InputError, Reason};
 use super::line::{Charge, ImportedLine};
 use super::model::{DutyBasis, Measure, Program};
-use super::money::{RoundingMode, amount_text, plain, quantize};
+use super::money::{RoundingMode, quantize, shown_amount, shown_number};
 use super::text::clip;
 use super::units::{self, Unit};
 use rust_decimal::Decimal;
@@ -283,8 +283,8 @@ fn all_in(
                     "all-in {}, less the {} duties charged on the line ({} {ccy}) = {} {ccy}",
                     c.formula,
                     programs.join(", "),
-                    amount_text(included, mu),
-                    amount_text(up, mu)
+                    shown_amount(included, mu),
+                    shown_amount(up, mu)
                 )
             } else {
                 format!(
@@ -457,8 +457,8 @@ fn ad_valorem(
     if target.explain {
         duty.parts.push(format!(
             "{}% x {} {ccy} {}",
-            plain(pct),
-            amount_text(base, mu),
+            shown_number(pct),
+            shown_amount(base, mu),
             basis_text(measure.basis, portions, target, preempted_by)
         ));
     }
@@ -485,8 +485,8 @@ fn specific(
     if target.explain {
         duty.parts.push(format!(
             "{} {ccy}/{unit} x {} {unit}",
-            amount_text(amount, mu),
-            plain(qty)
+            shown_amount(amount, mu),
+            shown_number(qty)
         ));
     }
     Ok(())
@@ -512,9 +512,9 @@ fn limits(target: &Dutiable<'_, '_>, measure: &Measure, duty: &mut Duty) -> Resu
             duty.formula = format!(
                 "{} = {} {ccy}, raised to the minimum {} {ccy}/{unit} x {} {unit}",
                 duty.formula,
-                amount_text(duty.exact, mu),
-                amount_text(min, mu),
-                plain(qty)
+                shown_amount(duty.exact, mu),
+                shown_amount(min, mu),
+                shown_number(qty)
             );
         }
         duty.exact = duty.exact.max(floor);
@@ -525,9 +525,9 @@ fn limits(target: &Dutiable<'_, '_>, measure: &Measure, duty: &mut Duty) -> Resu
             duty.formula = format!(
                 "{} = {} {ccy}, capped at the maximum {} {ccy}/{unit} x {} {unit}",
                 duty.formula,
-                amount_text(duty.exact, mu),
-                amount_text(max, mu),
-                plain(qty)
+                shown_amount(duty.exact, mu),
+                shown_amount(max, mu),
+                shown_number(qty)
             );
         }
         duty.exact = duty.exact.min(cap);
@@ -548,21 +548,21 @@ fn basis_text(
         DutyBasis::MetalContent => match (declared, target.estimated_share) {
             (Some(s), _) => format!(
                 "metal content ({}% of {} {ccy})",
-                plain(s * Decimal::ONE_HUNDRED),
-                amount_text(p.value, mu)
+                shown_number(s * Decimal::ONE_HUNDRED),
+                shown_amount(p.value, mu)
             ),
             (None, Some((s, source))) => format!(
                 "metal content (estimated {}% of {} {ccy}, no share declared; estimate: {})",
-                plain(s * Decimal::ONE_HUNDRED),
-                amount_text(p.value, mu),
+                shown_number(s * Decimal::ONE_HUNDRED),
+                shown_amount(p.value, mu),
                 clip(source)
             ),
             (None, None) => "metal content (share not declared: full customs value)".to_string(),
         },
         DutyBasis::NonMetalRemainder if p.metal_applies => format!(
             "non-metal remainder ({} - {} {ccy} metal content)",
-            amount_text(p.value, mu),
-            amount_text(p.metal, mu)
+            shown_amount(p.value, mu),
+            shown_amount(p.metal, mu)
         ),
         DutyBasis::NonMetalRemainder => {
             "non-metal remainder (no metal-content measure applies: full customs value)".to_string()

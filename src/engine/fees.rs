@@ -13,7 +13,7 @@ use super::date::Date;
 use super::error::{CheckedAt, InputError};
 use super::line::{Charge, ImportedLine};
 use super::model::{Fee, Options};
-use super::money::{amount_text, plain, quantize};
+use super::money::{quantize, shown_amount, shown_number};
 use super::text::clip;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -126,14 +126,14 @@ impl Entry {
             entry = min;
             clamp_note = format!(
                 "raised to the {} {ccy} minimum per entry",
-                amount_text(min, mu)
+                shown_amount(min, mu)
             );
         }
         if let Some(max) = fee.maximum_per_entry.filter(|m| entry > *m) {
             entry = max;
             clamp_note = format!(
                 "capped at the {} {ccy} maximum per entry",
-                amount_text(max, mu)
+                shown_amount(max, mu)
             );
         }
         let per_unit = quantize(entry.div_at(units, field, "fee per unit")?);
@@ -187,8 +187,8 @@ impl Entry {
         let (ccy, mu) = (self.currency.code, self.currency.minor_units);
         let rate_text = format!(
             "{}% x {} {ccy} customs value",
-            plain(fee.rate_percent),
-            amount_text(l.customs_value, mu)
+            shown_number(fee.rate_percent),
+            shown_amount(l.customs_value, mu)
         );
         if !self.clamped() {
             return format!("{rate_text}, {}, origin {origin}", clip(&fee.name));
@@ -200,17 +200,17 @@ impl Entry {
         } else {
             format!(
                 " x {} / {} (this line's share of the entry)",
-                plain(r),
-                plain(self.sum)
+                shown_number(r),
+                shown_number(self.sum)
             )
         };
         format!(
             "{rate_text} = {}; entry of {} units from {origin}: {} {ccy}, {}; / {} units{share}, {}",
-            plain(r),
-            plain(self.units),
-            amount_text(self.unclamped, mu),
+            shown_number(r),
+            shown_number(self.units),
+            shown_amount(self.unclamped, mu),
             self.clamp_note,
-            plain(self.units),
+            shown_number(self.units),
             clip(&fee.name)
         )
     }

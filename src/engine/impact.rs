@@ -6,7 +6,7 @@ use super::currency::Currency;
 use super::error::{CheckedAt, Error, InputError, Locator, Reason, Role, Setting};
 use super::incentive::IncentiveOutcome;
 use super::model::{FeeKind, Program, Scenario, Stockpile};
-use super::money::{RoundingMode, amount_text, plain};
+use super::money::{RoundingMode, shown_amount, shown_number};
 use super::units::{self, Unit};
 use super::work::{Meter, units as work_units};
 use rust_decimal::Decimal;
@@ -424,12 +424,12 @@ fn stockpile(
     };
     let formula = format!(
         "{} - {} ({scope}) x min({}, {}) / {} months = {} {ccy} per unit averaged over the horizon",
-        amount_text(delta, mu),
-        amount_text(covered_delta, mu),
-        plain(sp.cover_months),
-        plain(sp.horizon_months),
-        plain(sp.horizon_months),
-        amount_text(effective_delta, mu)
+        shown_amount(delta, mu),
+        shown_amount(covered_delta, mu),
+        shown_number(sp.cover_months),
+        shown_number(sp.horizon_months),
+        shown_number(sp.horizon_months),
+        shown_amount(effective_delta, mu)
     );
     Ok(StockpileOutcome {
         covered_delta,

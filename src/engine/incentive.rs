@@ -8,7 +8,7 @@ use super::date::Date;
 use super::error::{CheckedAt, Error, Locator};
 use super::line::{LineCost, LineKind};
 use super::model::Incentive;
-use super::money::{RoundingMode, amount_text};
+use super::money::{RoundingMode, shown_amount};
 use super::work::{Meter, units};
 use rust_decimal::Decimal;
 
@@ -83,8 +83,8 @@ pub(crate) fn evaluate(
             let origins = inc.restricted_origins.join(", ");
             let share_text = format!(
                 "restricted share {} / {} {ccy} = {} ({origins})",
-                amount_text(restricted, mu),
-                amount_text(total, mu),
+                shown_amount(restricted, mu),
+                shown_amount(total, mu),
                 share.round_dp(6).normalize()
             );
             let formula = if !in_force {
@@ -93,13 +93,13 @@ pub(crate) fn evaluate(
                 format!(
                     "{share_text} <= max {}: credit of {} {ccy} kept",
                     inc.max_restricted_share.normalize(),
-                    amount_text(inc.credit, mu)
+                    shown_amount(inc.credit, mu)
                 )
             } else {
                 format!(
                     "{share_text} > max {}: credit of {} {ccy} lost",
                     inc.max_restricted_share.normalize(),
-                    amount_text(inc.credit, mu)
+                    shown_amount(inc.credit, mu)
                 )
             };
             Ok(IncentiveOutcome {

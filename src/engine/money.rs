@@ -57,6 +57,34 @@ pub fn amount_text(value: Decimal, minor_units: u32) -> String {
     v.to_string()
 }
 
+/// An amount as a formula shows it: at the currency's minor unit, rounded half away from
+/// zero ("26436.11" for 26436.11114303748), so an analyst can read it; the exact value is in
+/// the result's `exact` fields, and the charge's amount is computed from the exact one.
+pub fn shown_amount(value: Decimal, minor_units: u32) -> String {
+    let mut v = value.round_dp_with_strategy(
+        minor_units,
+        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+    );
+    v.rescale(minor_units);
+    v.to_string()
+}
+
+/// Decimals a formula shows of a rate, share or quantity.
+pub const SHOWN_DECIMALS: u32 = 4;
+
+/// A rate, share or quantity as a formula shows it: at most [`SHOWN_DECIMALS`] decimals,
+/// rounded half away from zero, trailing zeros dropped ("2.1", "0.3464", "0.3333" for a
+/// third).
+pub fn shown_number(value: Decimal) -> String {
+    value
+        .round_dp_with_strategy(
+            SHOWN_DECIMALS,
+            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+        )
+        .normalize()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +106,19 @@ mod tests {
         assert_eq!(up.round(d("405"), 2).to_string(), "405.00");
         assert_eq!(up.round(d("2.5"), 0).to_string(), "3");
         assert_eq!(even.round(d("2.5"), 0).to_string(), "2");
+    }
+
+    #[test]
+    fn formulas_show_amounts_at_the_minor_unit_and_numbers_at_four_decimals() {
+        assert_eq!(shown_amount(d("26436.11114303748"), 2), "26436.11");
+        assert_eq!(shown_amount(d("0.125"), 2), "0.13");
+        assert_eq!(shown_amount(d("-0.125"), 2), "-0.13");
+        assert_eq!(shown_amount(d("120"), 2), "120.00");
+        assert_eq!(shown_amount(d("1234.5"), 0), "1235");
+        assert_eq!(shown_number(d("2.1000")), "2.1");
+        assert_eq!(shown_number(d("0.34645")), "0.3465");
+        assert_eq!(shown_number(d("0.333333333333")), "0.3333");
+        assert_eq!(shown_number(d("25")), "25");
     }
 
     #[test]
