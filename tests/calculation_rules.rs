@@ -380,6 +380,72 @@ async fn mpf_clamps_at_its_minimum_and_maximum_per_entry() {
     assert_eq!(amount(&r.baseline_totals.as_ref().unwrap().fees), "6.72");
 }
 
+/// With the units per entry not given (1 assumed), a fee raised to its minimum per entry puts
+/// the whole minimum on one unit, which the result notes. A 100.00 part from China, MPF
+/// 0.3464% (0.3464, 0.35 rounded) with a 32.71 minimum: charged 32.71, noted once (the same
+/// entry on both sides). A part from Japan makes a second entry and a second note. Given
+/// units per entry, even "1", no note: the caller said so. At 100,000.00 the rate gives
+/// 346.40, inside the bounds: no note.
+#[tokio::test]
+async fn a_fee_minimum_on_one_assumed_unit_is_noted() {
+    let server = TestServer::start().await;
+    let run = |items: Value, options: Value| {
+        calculate(
+            &server,
+            json!({
+                "bom": {"id": "small", "currency": "USD", "items": items},
+                "baselinePrices": deck("p", &[]),
+                "baselineSchedule": schedule(json!([]), json!([{"id": "mpf", "name": "MPF",
+                    "kind": "FEE_KIND_MPF", "ratePercent": "0.3464", "minimumPerEntry": "32.71",
+                    "maximumPerEntry": "634.62"}])),
+                "options": options
+            }),
+        )
+    };
+    let noted = |r: &pb::CalculateImpactResponse| -> Vec<String> {
+        r.notes
+            .iter()
+            .filter(|n| n.contains("minimum per entry"))
+            .cloned()
+            .collect()
+    };
+    let r = run(json!([part("p", "100", "CN")]), opts("2026-03-02")).await;
+    assert_eq!(
+        amount(&charge(&line(&r, "p").baseline, "mpf").amount),
+        "32.71"
+    );
+    assert_eq!(
+        noted(&r),
+        [
+            "entries from CN: MPF is raised to its 32.71 USD minimum per entry, all of it on one \
+          unit of product: units per entry was not given and 1 is assumed; set units_per_entry \
+          to the units of product one customs entry carries"
+        ]
+    );
+    let r = run(
+        json!([part("p", "100", "CN"), part("q", "100", "JP")]),
+        opts("2026-03-02"),
+    )
+    .await;
+    assert_eq!(noted(&r).len(), 2);
+    let r = run(
+        json!([part("p", "100", "CN")]),
+        json!({"entryDate": "2026-03-02", "unitsPerEntry": "1"}),
+    )
+    .await;
+    assert_eq!(
+        amount(&charge(&line(&r, "p").baseline, "mpf").amount),
+        "32.71"
+    );
+    assert!(noted(&r).is_empty(), "{:?}", r.notes);
+    let r = run(json!([part("p", "100000", "CN")]), opts("2026-03-02")).await;
+    assert_eq!(
+        amount(&charge(&line(&r, "p").baseline, "mpf").amount),
+        "346.40"
+    );
+    assert!(noted(&r).is_empty(), "{:?}", r.notes);
+}
+
 /// The harbor maintenance fee is charged on ocean shipments only: 0.125% x 1000 = 1.25.
 #[tokio::test]
 async fn hmf_applies_to_ocean_shipments_only() {

@@ -79,6 +79,7 @@ pub fn options(o: Option<&pb::CalculationOptions>, root: &str) -> Result<Options
         entry_date,
         scenario_entry_date,
         units_per_entry,
+        units_per_entry_given: !o.units_per_entry.is_empty(),
         annual_volume,
         rounding,
         stockpile,

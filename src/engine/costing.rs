@@ -69,7 +69,7 @@ pub struct Costing {
     pub measures_in_force: Vec<Arc<str>>,
     /// The schedule's incentives, evaluated.
     pub incentives: Vec<IncentiveOutcome>,
-    /// Remarks (ignored declarations, de minimis).
+    /// Remarks (ignored declarations, de minimis, fee minimums on one assumed unit).
     pub notes: Vec<String>,
     /// Dutied imports the schedule does not cover, in line order.
     pub gaps: Vec<Gap>,
@@ -489,6 +489,7 @@ fn charge_imports(
             options,
             currency,
             side.explain,
+            notes,
         )?);
     }
     Ok(out)

@@ -10,7 +10,7 @@
 //! [`Meter`]: super::work::Meter
 
 use super::line::{Charge, LineCost};
-use super::model::{Bom, Item, ItemKind, PriceDeck, Scenario, Schedule};
+use super::model::{Bom, Item, ItemKind, Options, PriceDeck, Scenario, Schedule};
 use super::sensitivity::{EVALUATION_BUDGET, Inputs, Target, Uncertain};
 use super::work::units;
 
@@ -133,6 +133,9 @@ struct SchedulePass {
     longest_id: u64,
     /// Known gaps: each may concern every dutied line.
     known_gaps: u64,
+    /// Fees with a minimum per entry: each may note every origin's entry when the units per
+    /// entry are assumed.
+    minimum_fees: u64,
     /// Bytes of the known gaps' ids, descriptions and sources.
     known_gap_bytes: u64,
 }
@@ -193,6 +196,13 @@ fn schedule_pass(schedule: &Schedule, dutied: &[&str]) -> SchedulePass {
             + fees.saturating_mul(d)
             + known_gaps.saturating_mul(d),
         known_gaps,
+        minimum_fees: units(
+            schedule
+                .fees
+                .iter()
+                .filter(|f| f.minimum_per_entry.is_some())
+                .count(),
+        ),
         known_gap_bytes: schedule
             .known_gaps
             .iter()
@@ -219,7 +229,7 @@ pub fn calculation_with(shape: &BomShape<'_>, s: &Scenario<'_>) -> Estimate {
     let scen = schedule_pass(s.scenario_schedule, &shape.dutied);
     Estimate {
         material_text_bytes: material_text(shape, s.scenario_prices),
-        ..calculation_from(shape, &base, &scen, s.options.explain)
+        ..calculation_from(shape, &base, &scen, s.options)
     }
 }
 
@@ -247,14 +257,23 @@ fn calculation_from(
     shape: &BomShape<'_>,
     base: &SchedulePass,
     scen: &SchedulePass,
-    explain: bool,
+    options: &Options,
 ) -> Estimate {
+    let explain = options.explain;
     let l = shape.lines;
     let charges = base.charges.saturating_add(scen.charges);
     // Each price side's walk notes every ignored declaration; each side's schedule with a
-    // de minimis threshold may note every origin.
+    // de minimis threshold may note every origin, and so may each fee with a minimum when
+    // the units per entry are assumed.
     let de_minimis = [base, scen].iter().filter(|p| p.de_minimis).count() as u64;
-    let notes = 2 * shape.ignored_imports + de_minimis * units(shape.origins.len());
+    let minimum_fees = if options.units_per_entry_given {
+        0
+    } else {
+        base.minimum_fees.saturating_add(scen.minimum_fees)
+    };
+    let notes = (2 * shape.ignored_imports).saturating_add(
+        (de_minimis.saturating_add(minimum_fees)).saturating_mul(units(shape.origins.len())),
+    );
     // A side's gaps per dutied line: one for a missing MFN rate or duty, one per known gap.
     let gaps = units(shape.dutied.len()).saturating_mul(
         2u64.saturating_add(base.known_gaps)
@@ -385,8 +404,16 @@ pub fn sensitivity(inputs: &Inputs, uncertain: &[Uncertain]) -> Estimate {
     let shape = bom_shape(&inputs.bom);
     let base = schedule_pass(&inputs.baseline_schedule, &shape.dutied);
     let scen = schedule_pass(&inputs.scenario_schedule, &shape.dutied);
-    let full = calculation_from(&shape, &base, &scen, inputs.options.explain);
-    let quiet = calculation_from(&shape, &base, &scen, false);
+    let full = calculation_from(&shape, &base, &scen, &inputs.options);
+    let quiet = calculation_from(
+        &shape,
+        &base,
+        &scen,
+        &Options {
+            explain: false,
+            ..inputs.options.clone()
+        },
+    );
     let l = shape.lines;
     let n = units(uncertain.len());
     let paths: u64 = uncertain
@@ -706,6 +733,56 @@ mod tests {
         let schedule = convert::schedule::schedule(&s, "s").unwrap();
         let e = calculation(&one_side(&bom, &deck, &schedule, &options));
         assert_eq!(e.notes, 8);
+    }
+
+    /// Fee minimums on an assumed unit per entry, counted by hand: the nested BOM above (2
+    /// ignored declarations, dutied imports from CN and MX) under MPF with a 32.71 minimum
+    /// and HMF without one. Each side's MPF may note each of the 2 origins' entries: 2 x 2,
+    /// with the 2 x 2 ignored declarations 8 notes, and so many the sides make (the drive's
+    /// 92.00 and the bolt's 1.00 are far under the minimum): 4 each, 2 of them the minimum's.
+    /// With the units per entry given, only the 4 ignored declarations.
+    #[test]
+    fn fee_minimums_on_an_assumed_unit_are_counted_as_notes() {
+        let import = |hts: &str, origin: &str| json!({"htsCode": hts, "origin": origin, "transportMode": "TRANSPORT_MODE_OCEAN"});
+        let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
+            {"id": "drive", "import": import("8501.32.2000", "CN"), "children": [
+                {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG",
+                 "import": import("2805.30.0000", "JP")},
+                {"id": "rotor", "unitPrice": "5", "import": import("8503.00.9545", "DE")}]},
+            {"id": "bolt", "unitPrice": "1", "import": import("7318.15.2095", "MX")}]}))
+        .unwrap();
+        let bom = convert::bom::bom(&b, "", &Limits::default()).unwrap().bom;
+        let s: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "USD",
+            "fees": [{"id": "mpf", "kind": "FEE_KIND_MPF", "ratePercent": "0.3464", "minimumPerEntry": "32.71"},
+                     {"id": "hmf", "kind": "FEE_KIND_HMF", "ratePercent": "0.125"}]}))
+        .unwrap();
+        let schedule = convert::schedule::schedule(&s, "s").unwrap();
+        let (deck, options) = (deck(), options());
+        let scenario = one_side(&bom, &deck, &schedule, &options);
+        let e = calculation(&scenario);
+        assert_eq!(e.notes, 8);
+        let impact = calculate(&scenario, &Meter::unlimited()).unwrap();
+        let minimums = |notes: &[String]| {
+            notes
+                .iter()
+                .filter(|n| n.contains("minimum per entry"))
+                .count()
+        };
+        assert_eq!(impact.baseline.notes.len() + impact.scenario.notes.len(), 8);
+        assert_eq!(minimums(&impact.baseline.notes), 2);
+        assert_eq!(
+            minimums(&impact.notes),
+            2,
+            "one per entry, both sides alike"
+        );
+        let given = Options {
+            units_per_entry_given: true,
+            ..options.clone()
+        };
+        let scenario = one_side(&bom, &deck, &schedule, &given);
+        assert_eq!(calculation(&scenario).notes, 4);
+        let impact = calculate(&scenario, &Meter::unlimited()).unwrap();
+        assert_eq!(minimums(&impact.notes), 0);
     }
 
     /// The memory of the hand-counted calculation above (2 lines, 6 charges, no notes, 13

@@ -3,6 +3,10 @@
 //! in proportion to their unclamped fee. One entry carries `units_per_entry` units' imports
 //! from one origin.
 //!
+//! When the request did not give the units per entry, 1 is assumed and an entry raised to its
+//! minimum puts the whole minimum on one unit of product: for a small BOM it can outweigh the
+//! duties, while a real entry carries many units. Such an entry is noted, naming the option.
+//!
 //! Fees keep the rule stated in [`super::duty`]: with the duties, their stacked total on a side
 //! never falls when a quantity, price or rate rises (an entry's fee is its lines' fees clamped
 //! to a minimum and maximum, both monotone; the lines share it in proportion to their
@@ -19,6 +23,8 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 
 /// The fee `fee` on each line of `lines` it applies to on `date`: `(line index, charge)`.
+/// Each entry raised to the minimum while the units per entry were not given adds a note to
+/// `notes` ([`minimum_note`]).
 pub(crate) fn charges(
     fee: &Fee,
     lines: &[&ImportedLine<'_>],
@@ -26,12 +32,16 @@ pub(crate) fn charges(
     options: &Options,
     currency: Currency,
     explain: bool,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<(usize, Charge)>, InputError> {
     let mut out = Vec::new();
     for (origin, entry_lines) in entries(fee, lines, date) {
         let Some(entry) = Entry::new(fee, &entry_lines, options.units_per_entry, currency)? else {
             continue;
         };
+        if let Some(min) = entry.raised_to.filter(|_| !options.units_per_entry_given) {
+            notes.push(minimum_note(fee, origin, min, currency));
+        }
         let shares = entry.shares(&entry_lines)?;
         for ((l, r), exact) in entry_lines.iter().zip(&entry.raw).zip(shares) {
             let formula = if explain {
@@ -55,6 +65,20 @@ pub(crate) fn charges(
         }
     }
     Ok(out)
+}
+
+/// The note of an entry from `origin` raised to `fee`'s minimum `min` with one unit of product
+/// assumed per entry. It names no amount of a side, so the baseline's and the scenario's
+/// notes of one entry are the same note.
+fn minimum_note(fee: &Fee, origin: &str, min: Decimal, currency: Currency) -> String {
+    format!(
+        "entries from {origin}: {} is raised to its {} {} minimum per entry, all of it on one \
+         unit of product: units per entry was not given and 1 is assumed; set units_per_entry \
+         to the units of product one customs entry carries",
+        clip(&fee.name),
+        shown_amount(min, currency.minor_units),
+        currency.code
+    )
 }
 
 /// The lines `fee` applies to on `date`, one entry per origin, in order of first appearance,
@@ -94,6 +118,8 @@ struct Entry {
     per_unit: Decimal,
     /// Why the fee was clamped; empty when it was not.
     clamp_note: String,
+    /// The minimum per entry, when the entry's fee was raised to it.
+    raised_to: Option<Decimal>,
 }
 
 impl Entry {
@@ -122,7 +148,8 @@ impl Entry {
         let unclamped = sum.mul_at(units, field, "fee per entry")?;
         let mut entry = unclamped;
         let mut clamp_note = String::new();
-        if let Some(min) = fee.minimum_per_entry.filter(|m| entry < *m) {
+        let raised_to = fee.minimum_per_entry.filter(|m| entry < *m);
+        if let Some(min) = raised_to {
             entry = min;
             clamp_note = format!(
                 "raised to the {} {ccy} minimum per entry",
@@ -145,6 +172,7 @@ impl Entry {
             unclamped,
             per_unit,
             clamp_note,
+            raised_to,
         }))
     }
 

@@ -694,6 +694,10 @@ pub struct Options {
     pub scenario_entry_date: Date,
     /// Units of product per customs entry (positive integer).
     pub units_per_entry: Decimal,
+    /// Whether the request gave `units_per_entry`. Its default of 1 puts a per-entry fee
+    /// minimum on one unit of product, which can outweigh a small BOM's duties when the
+    /// caller ships many units per entry: the result then notes it ([`super::fees`]).
+    pub units_per_entry_given: bool,
     /// Units per year, if given.
     pub annual_volume: Option<Decimal>,
     /// Rounding mode.
