@@ -11,7 +11,7 @@ use std::time::Duration;
 use tariff_impact::api::budget::Budgets;
 use tariff_impact::api::capacity::CapacitySettings;
 use tariff_impact::catalog::Catalog;
-use tariff_impact::cli::{self, CalcArgs, CalcError};
+use tariff_impact::cli::{self, CalcArgs, CalcError, OptionFlags};
 use tariff_impact::convert::Limits;
 use tariff_impact::pb;
 use tariff_impact::server::connections::ConnectionSettings;
@@ -296,21 +296,24 @@ impl ServeCli {
     }
 }
 
-/// `calc`: a request in JSON, or a BOM in CSV with presets and options from flags.
+/// `calc`: a request in JSON, or a BOM in CSV with presets and options from flags. With
+/// `--request`, the source and option flags override the file's values (none is ignored)
+/// and the CSV BOM's own flags (`--bom-id`, `--currency`) are refused.
 #[derive(clap::Args)]
 struct CalcCli {
-    /// A CalculateImpactRequest in proto3 JSON, as sent with grpcurl (`-` reads stdin).
+    /// A CalculateImpactRequest in proto3 JSON, as sent with grpcurl (`-` reads stdin); the
+    /// source and option flags below override its values.
     #[arg(long, conflicts_with = "bom_csv")]
     request: Option<String>,
     /// A BOM in CSV (columns in the README).
     #[arg(long)]
     bom_csv: Option<String>,
-    /// Id of the CSV BOM (default: the file name without extension).
+    /// Id of the CSV BOM (default: the file name without extension); not with --request.
     #[arg(long)]
     bom_id: Option<String>,
-    /// Currency of the CSV BOM.
-    #[arg(long, default_value = "USD")]
-    currency: String,
+    /// Currency of the CSV BOM (default: USD); not with --request.
+    #[arg(long)]
+    currency: Option<String>,
     /// Baseline prices: a preset id or a price deck .json file.
     #[arg(long)]
     baseline_prices: Option<String>,
@@ -329,15 +332,16 @@ struct CalcCli {
     /// Scenario entry date YYYY-MM-DD.
     #[arg(long)]
     scenario_entry_date: Option<String>,
-    /// Units of product per customs entry.
+    /// Units of product per customs entry (default: 1, which lets a per-entry fee minimum
+    /// weigh on one unit alone).
     #[arg(long)]
     units_per_entry: Option<String>,
     /// Units per year.
     #[arg(long)]
     annual_volume: Option<String>,
-    /// Rounding mode.
-    #[arg(long, value_parser = ["half-up", "half-even"], default_value = "half-up")]
-    rounding: String,
+    /// Rounding mode (default: the request's, else half-up).
+    #[arg(long, value_parser = ["half-up", "half-even"])]
+    rounding: Option<String>,
     /// Fail when a schedule does not cover a dutied import (no MFN rate or no duty at all)
     /// instead of answering with the gaps listed.
     #[arg(long)]
@@ -347,7 +351,8 @@ struct CalcCli {
     #[arg(long)]
     estimate_metal_content: bool,
     /// A known gap of the schedules (e.g. ad-cvd) checked for this product: still listed,
-    /// marked acknowledged, and not refused by --require-coverage. Repeatable.
+    /// marked acknowledged, and not refused by --require-coverage. Repeatable; added to a
+    /// request's own.
     #[arg(long = "acknowledge-gap", value_name = "ID")]
     acknowledged_gaps: Vec<String>,
     /// Output format: a table, the JSON response, or a flat export for spreadsheets (one CSV
@@ -443,18 +448,18 @@ fn run_calc(c: CalcCli) -> ExitCode {
         scenario_prices: c.scenario_prices,
         baseline_schedule: c.baseline_schedule,
         scenario_schedule: c.scenario_schedule,
-        options: pb::CalculationOptions {
-            entry_date: c.entry_date.unwrap_or_default(),
-            scenario_entry_date: c.scenario_entry_date.unwrap_or_default(),
-            units_per_entry: c.units_per_entry.unwrap_or_default(),
-            annual_volume: c.annual_volume.unwrap_or_default(),
-            rounding_mode: if c.rounding == "half-even" {
-                pb::RoundingMode::HalfEven as i32
-            } else {
-                pb::RoundingMode::HalfUp as i32
-            },
-            stockpile: None,
-            view: 0,
+        options: OptionFlags {
+            entry_date: c.entry_date,
+            scenario_entry_date: c.scenario_entry_date,
+            units_per_entry: c.units_per_entry,
+            annual_volume: c.annual_volume,
+            rounding: c.rounding.map(|r| {
+                if r == "half-even" {
+                    pb::RoundingMode::HalfEven
+                } else {
+                    pb::RoundingMode::HalfUp
+                }
+            }),
             require_coverage: c.require_coverage,
             estimate_metal_content: c.estimate_metal_content,
             acknowledged_gaps: c.acknowledged_gaps,

@@ -153,6 +153,257 @@ fn calc_names_the_csv_row_of_a_bad_field() {
     std::fs::remove_file(path).unwrap();
 }
 
+/// `calc --format json` with `args`: the response, or the exit code and standard error.
+fn calc_json(args: &[&str]) -> Result<tariff_impact::pb::CalculateImpactResponse, (i32, String)> {
+    let out = bin()
+        .args(["calc", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return Err((
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
+    }
+    Ok(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// The amount of `measure` on line `path`'s baseline, if charged.
+fn baseline_charge(
+    r: &tariff_impact::pb::CalculateImpactResponse,
+    path: &str,
+    measure: &str,
+) -> Option<String> {
+    let line = r.lines.iter().find(|l| l.path == path).unwrap();
+    line.baseline
+        .as_ref()
+        .unwrap()
+        .charges
+        .iter()
+        .find(|c| c.measure_id == measure)
+        .map(|c| c.amount.as_ref().unwrap().amount.clone())
+}
+
+/// A 100.00 magnet (8505.11.0070) and a 100.00 bearing (8482.10.5044, a Section 232 steel
+/// derivative) from China under `us-hts-2026`, entered 2025-12-15, no units per entry.
+const MAGNET_REQUEST: &str = r#"{"bom": {"id": "m", "currency": "USD", "items": [
+  {"id": "magnet", "unitPrice": "100.00", "import": {"htsCode": "8505.11.0070", "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"}},
+  {"id": "bearing", "unitPrice": "100.00", "import": {"htsCode": "8482.10.5044", "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"}}]},
+ "baselinePrices": {"id": "p", "currency": "USD"}, "baselineScheduleId": "us-hts-2026",
+ "options": {"entryDate": "2025-12-15"}}"#;
+
+/// Every option flag given with `--request` overrides the file's option. By hand, from the
+/// file alone (2025-12-15): no Section 301 on the magnet (heading 9903.91.06 starts
+/// 2026-01-01), 50.00 of Section 232 on the bearing's full value, MPF at its 33.58 minimum
+/// on one unit (0.3464% x 200.00 = 0.69 unclamped), shared 16.79 each. `--entry-date
+/// 2026-03-02`: the magnet pays 25% = 25.00 under 9903.91.06. `--units-per-entry 500`: 500 x
+/// 0.6928 = 346.40 per entry, inside the bounds, 0.35 per magnet. `--estimate-metal-content`:
+/// the bearing's 232 duty on its estimated 9.81% metal, 4.91. `--scenario-entry-date`,
+/// `--annual-volume`, `--rounding` show in the inputs used and the annual impact;
+/// `--require-coverage` refuses the unacknowledged AD/CVD gap until `--acknowledge-gap`.
+#[test]
+fn option_flags_override_a_request_file() {
+    let path = temp("magnet.json", MAGNET_REQUEST);
+    let file = path.to_str().unwrap();
+    let r = calc_json(&["--request", file]).unwrap();
+    assert_eq!(baseline_charge(&r, "magnet", "9903.91.06"), None);
+    assert_eq!(
+        baseline_charge(&r, "bearing", "9903.81.91@2025-08-18").as_deref(),
+        Some("50.00")
+    );
+    assert_eq!(
+        baseline_charge(&r, "magnet", "us-mpf-fy2026").as_deref(),
+        Some("16.79")
+    );
+    let r = calc_json(&["--request", file, "--entry-date", "2026-03-02"]).unwrap();
+    assert_eq!(
+        baseline_charge(&r, "magnet", "9903.91.06").as_deref(),
+        Some("25.00")
+    );
+    assert_eq!(r.inputs.as_ref().unwrap().entry_date, "2026-03-02");
+    let r = calc_json(&["--request", file, "--units-per-entry", "500"]).unwrap();
+    assert_eq!(
+        baseline_charge(&r, "magnet", "us-mpf-fy2026").as_deref(),
+        Some("0.35")
+    );
+    assert_eq!(r.inputs.as_ref().unwrap().units_per_entry, "500");
+    let r = calc_json(&["--request", file, "--estimate-metal-content"]).unwrap();
+    assert_eq!(
+        baseline_charge(&r, "bearing", "9903.81.91@2025-08-18").as_deref(),
+        Some("4.91")
+    );
+    let r = calc_json(&[
+        "--request",
+        file,
+        "--scenario-entry-date",
+        "2026-03-02",
+        "--annual-volume",
+        "1000",
+        "--rounding",
+        "half-even",
+    ])
+    .unwrap();
+    let inputs = r.inputs.as_ref().unwrap();
+    assert_eq!(inputs.scenario_entry_date, "2026-03-02");
+    assert_eq!(
+        inputs.rounding_mode,
+        tariff_impact::pb::RoundingMode::HalfEven as i32
+    );
+    assert_eq!(r.annual_impact.unwrap().amount, "25000.00");
+    // The magnet alone (the bearing has no MFN rate in the extract: a gap no flag lifts).
+    let magnet = temp(
+        "magnet-only.json",
+        &MAGNET_REQUEST.replace(
+            r#"},
+  {"id": "bearing", "unitPrice": "100.00", "import": {"htsCode": "8482.10.5044", "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"}}]}"#,
+            "}]}",
+        ),
+    );
+    let magnet_file = magnet.to_str().unwrap();
+    let (code, stderr) = calc_json(&["--request", magnet_file, "--require-coverage"]).unwrap_err();
+    assert!(code == 2 && stderr.contains("ad-cvd"), "{code} {stderr}");
+    let args = [
+        "--request",
+        magnet_file,
+        "--require-coverage",
+        "--acknowledge-gap",
+        "ad-cvd",
+    ];
+    calc_json(&args).unwrap();
+    std::fs::remove_file(magnet).unwrap();
+    std::fs::remove_file(path).unwrap();
+}
+
+/// Price deck and schedule flags replace the request file's sources: the seed request with
+/// `--baseline-prices ree-post-restriction` has the scenario's prices on both sides (502.00,
+/// no delta); `--scenario-schedule` with a `.json` file is read as a schedule.
+#[test]
+fn source_flags_override_a_request_file() {
+    let path = temp("seed-sources.json", SEED_REQUEST);
+    let file = path.to_str().unwrap();
+    let r = calc_json(&[
+        "--request",
+        file,
+        "--baseline-prices",
+        "ree-post-restriction",
+    ])
+    .unwrap();
+    assert_eq!(r.baseline_unit_cost.unwrap().amount, "502.00");
+    assert_eq!(r.delta.unwrap().amount, "0.00");
+    let schedule = temp(
+        "sources-schedule.json",
+        r#"{"id": "flat", "name": "flat", "currency": "USD", "asOfDate": "2026-01-01"}"#,
+    );
+    let r = calc_json(&[
+        "--request",
+        file,
+        "--scenario-schedule",
+        schedule.to_str().unwrap(),
+        "--scenario-prices",
+        "ree-pre-restriction",
+    ])
+    .unwrap();
+    assert_eq!(
+        r.inputs
+            .as_ref()
+            .unwrap()
+            .scenario_schedule
+            .as_ref()
+            .unwrap()
+            .id,
+        "flat"
+    );
+    assert_eq!(r.delta.unwrap().amount, "0.00");
+    std::fs::remove_file(path).unwrap();
+    std::fs::remove_file(schedule).unwrap();
+}
+
+/// The flags that describe a CSV BOM are refused next to a request file (it has its own
+/// BOM), naming the flag, with the exit code of other input errors.
+#[test]
+fn csv_bom_flags_are_refused_with_a_request_file() {
+    let path = temp("seed-refused.json", SEED_REQUEST);
+    let file = path.to_str().unwrap();
+    for flag in [["--currency", "EUR"], ["--bom-id", "other"]] {
+        let (code, stderr) = calc_json(&["--request", file, flag[0], flag[1]]).unwrap_err();
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(&format!("{} describes a CSV BOM", flag[0])),
+            "{stderr}"
+        );
+    }
+    let (code, _) = calc_json(&["--request", file, "--bom-csv", file]).unwrap_err();
+    assert_eq!(code, 2);
+    std::fs::remove_file(path).unwrap();
+}
+
+/// The EV of `EV_CSV` with its magnets as a shared assembly used by two motors (the rear one
+/// twice), and Nd from two sources: 70% imported from China, 30% recycled at home.
+const SHARED_CSV: &str = "path,description,material_id,quantity,unit,unit_price,hts_code,origin,transport_mode,assembly_ref,shared,share
+front,Front motor,,1,,,,,,magnets,,
+rear,Rear motor,,2,,,,,,magnets,,
+magnets,Magnet set,,,,,,,,,yes,
+magnets/nd,Nd oxide,nd-oxide,1.8,kg,,,,,,,
+magnets/nd/cn,,,,,,2846.90.8000,CN,ocean,,,0.7
+magnets/nd/recycled,,,,,,,,,,,0.3
+magnets/dy,Dy oxide,dy-oxide,0.2,kg,,,,,,no,
+magnets/conversion,Sintering,,,,45.00,8505.11.0070,CN,ocean,,,
+";
+
+/// The same BOM in JSON.
+const SHARED_JSON: &str = r#"{"id": "shared", "currency": "USD", "items": [
+  {"id": "front", "description": "Front motor", "quantity": "1", "assemblyRef": "magnets"},
+  {"id": "rear", "description": "Rear motor", "quantity": "2", "assemblyRef": "magnets"}],
+ "sharedAssemblies": [{"id": "magnets", "description": "Magnet set", "children": [
+  {"id": "nd", "description": "Nd oxide", "materialId": "nd-oxide", "quantity": "1.8", "unit": "UNIT_OF_MEASURE_KG",
+   "sourcing": [
+    {"id": "cn", "share": "0.7", "import": {"htsCode": "2846.90.8000", "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"}},
+    {"id": "recycled", "share": "0.3"}]},
+  {"id": "dy", "description": "Dy oxide", "materialId": "dy-oxide", "quantity": "0.2", "unit": "UNIT_OF_MEASURE_KG"},
+  {"id": "conversion", "description": "Sintering", "unitPrice": "45.00",
+   "import": {"htsCode": "8505.11.0070", "origin": "CN", "transportMode": "TRANSPORT_MODE_OCEAN"}}]}]}"#;
+
+/// A CSV BOM with a shared assembly and a sourcing mix costs exactly as the same BOM in
+/// JSON: the two JSON responses are equal, and the mix's lines are there.
+#[test]
+fn a_csv_bom_with_shared_assemblies_and_sourcing_equals_its_json() {
+    let csv = temp("shared.csv", SHARED_CSV);
+    let request = temp(
+        "shared.json",
+        &format!(
+            r#"{{"bom": {SHARED_JSON}, "baselinePricesId": "ree-pre-restriction",
+                "scenarioPricesId": "ree-post-restriction", "baselineScheduleId": "us-hts-2026",
+                "options": {{"entryDate": "2026-03-02", "unitsPerEntry": "100"}}}}"#
+        ),
+    );
+    let sources = [
+        "--baseline-prices",
+        "ree-pre-restriction",
+        "--scenario-prices",
+        "ree-post-restriction",
+        "--baseline-schedule",
+        "us-hts-2026",
+        "--entry-date",
+        "2026-03-02",
+        "--units-per-entry",
+        "100",
+    ];
+    let mut args = vec!["--bom-csv", csv.to_str().unwrap(), "--bom-id", "shared"];
+    args.extend(sources);
+    let from_csv = calc_json(&args).unwrap();
+    let from_json = calc_json(&["--request", request.to_str().unwrap()]).unwrap();
+    assert_eq!(from_csv, from_json);
+    let paths: Vec<&str> = from_csv.lines.iter().map(|l| l.path.as_str()).collect();
+    assert!(
+        paths.contains(&"rear/nd/cn") && paths.contains(&"front/nd/recycled"),
+        "{paths:?}"
+    );
+    assert!(baseline_charge(&from_csv, "rear/conversion", "9903.91.06").is_some());
+    std::fs::remove_file(csv).unwrap();
+    std::fs::remove_file(request).unwrap();
+}
+
 /// The README's table of server flags says what `serve --help` says: every flag is listed,
 /// with its environment variable and the default the server really uses (defaults live in
 /// `ServerConfig::default()`, from which the flags take theirs; this keeps the README honest).
