@@ -114,7 +114,10 @@ impl Row {
     /// Refuses a non-empty cell outside `allowed`: a value the BOM message has no place for
     /// must not be dropped silently.
     fn only(&self, allowed: &[&str], what: &str) -> Result<(), String> {
-        match self.cells.keys().find(|c| !allowed.contains(c)) {
+        let refused = COLUMNS
+            .iter()
+            .find(|c| self.cells.contains_key(*c) && !allowed.contains(c));
+        match refused {
             Some(c) => Err(format!(
                 "CSV row {}: {what} takes no `{c}` (it takes {})",
                 self.line,
