@@ -1571,13 +1571,7 @@ async fn known_gaps_are_reported_and_refused_unless_acknowledged() {
     let mut req = request(json!([]), false);
     req["baselineSchedule"] = bad;
     let status = common::calculate_err(&server, common::request(req)).await;
-    let fields: Vec<_> = status
-        .get_details_bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let fields = common::bad_request_fields(&status);
     assert_eq!(
         fields,
         [

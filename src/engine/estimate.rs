@@ -516,6 +516,20 @@ mod tests {
         convert::schedule::schedule(&s, "s").unwrap()
     }
 
+    /// A drive (CN) holding a material (JP) and a rotor (DE), and a bolt (MX): the inner
+    /// declarations are ignored (dutied within the drive), so two imports are dutied.
+    fn nested_bom() -> Bom {
+        let import = |hts: &str, origin: &str| json!({"htsCode": hts, "origin": origin, "transportMode": "TRANSPORT_MODE_OCEAN"});
+        let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
+            {"id": "drive", "import": import("8501.32.2000", "CN"), "children": [
+                {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG",
+                 "import": import("2805.30.0000", "JP")},
+                {"id": "rotor", "unitPrice": "5", "import": import("8503.00.9545", "DE")}]},
+            {"id": "bolt", "unitPrice": "1", "import": import("7318.15.2095", "MX")}]}))
+        .unwrap();
+        convert::bom::bom(&b, "", &Limits::default()).unwrap().bom
+    }
+
     /// A scenario whose two sides share one deck and one schedule.
     fn one_side<'a>(
         bom: &'a Bom,
@@ -717,15 +731,7 @@ mod tests {
         let line = std::mem::size_of::<LineCost>() as u64;
         assert_eq!(e.memory_bytes, 2 * 3 * line + 2 * 12);
 
-        let import = |hts: &str, origin: &str| json!({"htsCode": hts, "origin": origin, "transportMode": "TRANSPORT_MODE_OCEAN"});
-        let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
-            {"id": "drive", "import": import("8501.32.2000", "CN"), "children": [
-                {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG",
-                 "import": import("2805.30.0000", "JP")},
-                {"id": "rotor", "unitPrice": "5", "import": import("8503.00.9545", "DE")}]},
-            {"id": "bolt", "unitPrice": "1", "import": import("7318.15.2095", "MX")}]}))
-        .unwrap();
-        let bom = convert::bom::bom(&b, "", &Limits::default()).unwrap().bom;
+        let bom = nested_bom();
         let s: pb::TariffSchedule = serde_json::from_value(
             json!({"id": "s", "currency": "USD", "deMinimisThreshold": "800"}),
         )
@@ -743,15 +749,7 @@ mod tests {
     /// With the units per entry given, only the 4 ignored declarations.
     #[test]
     fn fee_minimums_on_an_assumed_unit_are_counted_as_notes() {
-        let import = |hts: &str, origin: &str| json!({"htsCode": hts, "origin": origin, "transportMode": "TRANSPORT_MODE_OCEAN"});
-        let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
-            {"id": "drive", "import": import("8501.32.2000", "CN"), "children": [
-                {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG",
-                 "import": import("2805.30.0000", "JP")},
-                {"id": "rotor", "unitPrice": "5", "import": import("8503.00.9545", "DE")}]},
-            {"id": "bolt", "unitPrice": "1", "import": import("7318.15.2095", "MX")}]}))
-        .unwrap();
-        let bom = convert::bom::bom(&b, "", &Limits::default()).unwrap().bom;
+        let bom = nested_bom();
         let s: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "USD",
             "fees": [{"id": "mpf", "kind": "FEE_KIND_MPF", "ratePercent": "0.3464", "minimumPerEntry": "32.71"},
                      {"id": "hmf", "kind": "FEE_KIND_HMF", "ratePercent": "0.125"}]}))

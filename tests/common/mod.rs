@@ -128,6 +128,18 @@ pub async fn calculate_err(server: &TestServer, req: pb::CalculateImpactRequest)
     }
 }
 
+/// The field paths of the `google.rpc.BadRequest` detail of `status`, in order.
+pub fn bad_request_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .expect("a google.rpc.BadRequest detail")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
+}
+
 pub fn dec(s: &str) -> Decimal {
     s.parse()
         .unwrap_or_else(|_| panic!("{s:?} is not a decimal"))

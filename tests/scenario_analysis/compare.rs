@@ -6,7 +6,6 @@ use crate::schedule;
 use serde_json::{Value, json};
 use tariff_impact::pb;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 fn magnet_bom() -> Value {
     json!({"id": "magnet", "currency": "USD", "items": [
@@ -114,13 +113,7 @@ async fn compare_scenarios_reports_bad_scenarios_by_path() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = status
-        .get_details_bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let fields = crate::common::bad_request_fields(&status);
     assert_eq!(
         fields,
         ["scenarios[1].name", "scenarios[1].prices.prices[0].price"]
@@ -190,13 +183,7 @@ async fn compare_scenarios_acknowledges_known_gaps_of_any_scenario() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<_> = status
-        .get_details_bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let fields = crate::common::bad_request_fields(&status);
     assert_eq!(fields, ["options.acknowledged_gaps[0]"]);
     // Not acknowledged: the scenario with the gap is refused.
     let status = server
