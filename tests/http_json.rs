@@ -18,6 +18,18 @@ async fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String, String) {
+    let (status, content_type, body) = http_bytes(addr, method, path, headers, body).await;
+    (status, content_type, String::from_utf8(body).unwrap())
+}
+
+/// One HTTP/1.1 exchange with a binary answer: (status, content type, body).
+async fn http_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, Vec<u8>) {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n",
@@ -31,15 +43,15 @@ async fn http(
         .unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8(raw[..end].to_vec()).unwrap();
     let status = head[9..12].parse().unwrap();
     let content_type = head
         .lines()
         .find_map(|l| l.strip_prefix("content-type: "))
         .unwrap_or_default()
         .to_string();
-    (status, content_type, body.to_string())
+    (status, content_type, raw[end + 4..].to_vec())
 }
 
 fn json_of(body: &str) -> Value {
@@ -245,4 +257,113 @@ async fn authentication_and_limits_are_the_grpc_ones() {
         (429, json!(8)),
         "{body}"
     );
+}
+
+/// A CompareScenarios result as a workbook (`Accept` the XLSX type): a sheet per table, and per
+/// scenario its `total` row `unit_cost` is the JSON answer's, as a number. Hand-checked: the
+/// magnet at 100 -> 200 USD/kg with a 2% duty costs 102.00 -> 204.00 ("dearer") and
+/// 102.00 -> 153.00 at 150 USD/kg ("middle").
+#[tokio::test]
+async fn a_comparison_downloads_as_a_workbook() {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    let server = TestServer::start().await;
+    let mut req = magnet_request();
+    let scenario = req
+        .as_object_mut()
+        .unwrap()
+        .remove("scenarioPrices")
+        .unwrap();
+    req["scenarios"] = json!([
+        {"name": "dearer", "prices": scenario},
+        {"name": "middle", "prices": deck("p2", &[("nd-oxide", "150")])}
+    ]);
+    let (status, _, body) = http(
+        server.addr,
+        "POST",
+        "/v1/scenarios:compare",
+        &[],
+        &req.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let answer = json_of(&body);
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let (status, ct, bytes) = http_bytes(
+        server.addr,
+        "POST",
+        "/v1/scenarios:compare",
+        &[("accept", xlsx)],
+        &req.to_string(),
+    )
+    .await;
+    assert_eq!((status, ct.as_str()), (200, xlsx));
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        ["line", "charge", "measure", "material", "total"]
+    );
+    let total = book.worksheet_range("total").unwrap();
+    let mut rows = total.rows();
+    let header: Vec<String> = rows.next().unwrap().iter().map(|d| d.to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut unit_costs: Vec<(String, f64)> = rows
+        .filter(|r| r[col("name")] == "unit_cost")
+        .map(|r| match &r[col("scenario")] {
+            Data::Float(f) => (r[col("scenario_name")].to_string(), *f),
+            other => panic!("unit cost not a number: {other:?}"),
+        })
+        .collect();
+    unit_costs.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        unit_costs,
+        [("dearer".to_string(), 204.0), ("middle".to_string(), 153.0)]
+    );
+    for s in answer["scenarios"].as_array().unwrap() {
+        let shown = unit_costs.iter().find(|(n, _)| *n == s["name"]).unwrap().1;
+        let api: f64 = s["result"]["scenarioUnitCost"]["amount"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(shown, api);
+    }
+}
+
+/// The page and its files: served at `/` with a policy that lets it load nothing from
+/// elsewhere; other methods on them are not the page.
+#[tokio::test]
+async fn the_page_is_served_with_its_policy() {
+    let server = TestServer::start().await;
+    let (status, ct, body) = http(server.addr, "GET", "/", &[], "").await;
+    assert_eq!((status, ct.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(body.contains("<script src=\"/page/app.js\""), "{body}");
+    for (path, ct_want) in [
+        ("/page/app.js", "text/javascript; charset=utf-8"),
+        ("/page/charts.js", "text/javascript; charset=utf-8"),
+        ("/page/style.css", "text/css; charset=utf-8"),
+    ] {
+        let (status, ct, body) = http(server.addr, "GET", path, &[], "").await;
+        assert_eq!((status, ct.as_str()), (200, ct_want), "{path}");
+        assert!(!body.is_empty());
+    }
+    let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.unwrap();
+    assert!(
+        raw.contains("content-security-policy: default-src 'none'; script-src 'self';"),
+        "{raw}"
+    );
+    // An HTTP request no route takes: 404, or 405 naming the method the path takes.
+    let (status, _, body) = http(server.addr, "GET", "/page/missing.js", &[], "").await;
+    assert_eq!((status, json_of(&body)["code"].clone()), (404, json!(5)));
+    let (status, _, body) = http(server.addr, "GET", "/v1/impact:calculate", &[], "").await;
+    assert_eq!(status, 405);
+    assert_eq!(
+        json_of(&body)["message"],
+        "GET /v1/impact:calculate: this route takes POST"
+    );
+    server.stop().await;
 }

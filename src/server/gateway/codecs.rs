@@ -1,7 +1,7 @@
 //! The message types of each route: a gateway request is the JSON form of the gRPC request
 //! (proto3 JSON, the mapping grpcurl uses), encoded to protobuf and sent through the gRPC
-//! stack; the answer goes back the other way, or, when the client accepts `text/csv`, as the
-//! flat export `calc --format csv` writes.
+//! stack; the answer goes back the other way, or, when the client accepts `text/csv` or the
+//! XLSX type, as the flat export `calc --format csv|xlsx` writes.
 
 use crate::catalog::Catalog;
 use crate::export;
@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// A response's protobuf and its request's JSON form to the CSV export.
-type ToCsv = fn(&Catalog, &Value, &[u8]) -> Result<Vec<u8>, String>;
+/// A response's protobuf and its request's JSON form to the rows of the flat export.
+type ToRows = fn(&Catalog, &Value, &[u8]) -> Result<Vec<export::Row>, String>;
 
 /// How one RPC's messages convert.
 #[derive(Clone, Copy)]
@@ -21,9 +21,9 @@ pub(super) struct Codec {
     pub request: fn(Value) -> Result<Vec<u8>, String>,
     /// The response's protobuf to JSON.
     pub response: fn(&[u8]) -> Result<Vec<u8>, String>,
-    /// The response's protobuf and the request's JSON form to the CSV export, for the RPCs a
-    /// spreadsheet export exists for.
-    pub csv: Option<ToCsv>,
+    /// The response's protobuf and the request's JSON form to the export's rows, for the
+    /// RPCs a spreadsheet export exists for.
+    pub export: Option<ToRows>,
 }
 
 fn request<T: DeserializeOwned + Message + prost::Name>(v: Value) -> Result<Vec<u8>, String> {
@@ -37,20 +37,21 @@ fn response<T: Message + Default + Serialize>(bytes: &[u8]) -> Result<Vec<u8>, S
     serde_json::to_vec(&m).map_err(|e| e.to_string())
 }
 
-fn impact_csv(catalog: &Catalog, req: &Value, bytes: &[u8]) -> Result<Vec<u8>, String> {
+fn impact_rows(catalog: &Catalog, req: &Value, bytes: &[u8]) -> Result<Vec<export::Row>, String> {
     let r = pb::CalculateImpactResponse::decode(bytes).map_err(|e| e.to_string())?;
     let req: pb::CalculateImpactRequest =
         serde_json::from_value(req.clone()).map_err(|e| e.to_string())?;
-    let rows = export::rows::impact(&r, export::impact_bom(catalog, &req));
-    export::Format::Csv.write(&rows).map_err(|e| e.0)
+    Ok(export::rows::impact(&r, export::impact_bom(catalog, &req)))
 }
 
-fn compare_csv(catalog: &Catalog, req: &Value, bytes: &[u8]) -> Result<Vec<u8>, String> {
+fn compare_rows(catalog: &Catalog, req: &Value, bytes: &[u8]) -> Result<Vec<export::Row>, String> {
     let r = pb::CompareScenariosResponse::decode(bytes).map_err(|e| e.to_string())?;
     let req: pb::CompareScenariosRequest =
         serde_json::from_value(req.clone()).map_err(|e| e.to_string())?;
-    let rows = export::rows::compare(&r, export::compare_bom(catalog, &req));
-    export::Format::Csv.write(&rows).map_err(|e| e.0)
+    Ok(export::rows::compare(
+        &r,
+        export::compare_bom(catalog, &req),
+    ))
 }
 
 macro_rules! codec {
@@ -58,7 +59,7 @@ macro_rules! codec {
         Codec {
             request: request::<$req>,
             response: response::<$resp>,
-            csv: None,
+            export: None,
         }
     };
 }
@@ -68,11 +69,11 @@ pub(super) fn of(grpc_path: &str) -> Option<Codec> {
     let name = grpc_path.rsplit('/').next()?;
     Some(match name {
         "CalculateImpact" => Codec {
-            csv: Some(impact_csv),
+            export: Some(impact_rows),
             ..codec!(pb::CalculateImpactRequest, pb::CalculateImpactResponse)
         },
         "CompareScenarios" => Codec {
-            csv: Some(compare_csv),
+            export: Some(compare_rows),
             ..codec!(pb::CompareScenariosRequest, pb::CompareScenariosResponse)
         },
         "AnalyzeSensitivity" => {

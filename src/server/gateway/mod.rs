@@ -8,11 +8,13 @@
 //! reaches: admission and capacity, bearer authentication, budgets, deadlines and drain. So
 //! nothing is reachable over HTTP that gRPC would refuse, and errors are the same statuses,
 //! answered as JSON `google.rpc.Status` with the HTTP code Google's conventions give them.
-//! A client that accepts `text/csv` gets `CalculateImpact` and `CompareScenarios` results as
-//! the flat export (`calc --format csv`). Every other request (gRPC, reflection, health)
-//! passes through untouched.
+//! A client that accepts `text/csv` (or the XLSX media type) gets `CalculateImpact` and
+//! `CompareScenarios` results as the flat export (`calc --format csv|xlsx`). `GET /` and its
+//! assets are the page with charts ([`page`]), static files that call these routes. Every
+//! other request (gRPC, reflection, health) passes through untouched.
 
 mod codecs;
+pub mod page;
 pub mod routes;
 mod status;
 
@@ -85,8 +87,15 @@ where
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
+        if let Some(resp) = page::serve(&req) {
+            return Box::pin(async move { Ok(resp) });
+        }
         let Some((route, vars)) = routes::find(req.method().as_str(), req.uri().path()) else {
-            return Box::pin(self.inner.call(req));
+            if is_grpc(&req) {
+                return Box::pin(self.inner.call(req));
+            }
+            let resp = no_route(&req);
+            return Box::pin(async move { Ok(resp) });
         };
         // The ready service handles this call; a clone takes its place for the next one.
         let clone = self.inner.clone();
@@ -121,7 +130,7 @@ where
         Some(c) => c,
         None => return Ok(Err(error(tonic::Status::unimplemented(route.grpc_path)))),
     };
-    let csv = wants_csv(&req) && codec.csv.is_some();
+    let export = codec.export.zip(export_format(&req));
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, max_body).collect().await {
         Ok(b) => b.to_bytes(),
@@ -146,8 +155,11 @@ where
     if status.code() != tonic::Code::Ok {
         return Ok(Err(error(status)));
     }
-    let (out, content_type) = match codec.csv.filter(|_| csv) {
-        Some(to_csv) => (to_csv(catalog, &json, &message), "text/csv; charset=utf-8"),
+    let (out, content_type) = match export {
+        Some((rows, format)) => (
+            rows(catalog, &json, &message).and_then(|rows| format.write(&rows).map_err(|e| e.0)),
+            media_type(format),
+        ),
         None => ((codec.response)(&message), "application/json"),
     };
     Ok(match out {
@@ -156,13 +168,58 @@ where
     })
 }
 
-/// Whether the client asked for the CSV export (`Accept: text/csv`).
-fn wants_csv(req: &Request<Body>) -> bool {
+/// Whether `req` is a gRPC call (gRPC and gRPC-Web say so in their content type): the only
+/// calls that pass the gateway untouched.
+fn is_grpc(req: &Request<Body>) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/grpc"))
+}
+
+/// The answer to an HTTP request no route takes: 405 with the methods the path takes, or 404.
+fn no_route(req: &Request<Body>) -> Response<Body> {
+    let (method, path) = (req.method().as_str(), req.uri().path());
+    let allowed = routes::methods_of(path);
+    if allowed.is_empty() {
+        return error(tonic::Status::not_found(format!(
+            "no route for {method} {path}: the routes are listed in the README (and / is the page)"
+        )));
+    }
+    let allow = allowed.join(", ");
+    let mut resp = error(tonic::Status::unimplemented(format!(
+        "{method} {path}: this route takes {allow}"
+    )));
+    *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    if let Ok(v) = HeaderValue::from_str(&allow) {
+        resp.headers_mut().insert(header::ALLOW, v);
+    }
+    resp
+}
+
+/// The media type of the XLSX export.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The export the client asked for with `Accept` (`text/csv` or the XLSX type), if any: the
+/// first of them it lists.
+fn export_format(req: &Request<Body>) -> Option<crate::export::Format> {
     req.headers()
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")))
+        .flat_map(|v| v.split(','))
+        .find_map(|t| match t.split(';').next().unwrap_or("").trim() {
+            "text/csv" => Some(crate::export::Format::Csv),
+            XLSX => Some(crate::export::Format::Xlsx),
+            _ => None,
+        })
+}
+
+fn media_type(format: crate::export::Format) -> &'static str {
+    match format {
+        crate::export::Format::Csv => "text/csv; charset=utf-8",
+        crate::export::Format::Xlsx => XLSX,
+    }
 }
 
 /// The gRPC request of `message` for method `path`, keeping the caller's connection (its

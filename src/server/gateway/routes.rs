@@ -39,6 +39,14 @@ pub fn find(method: &str, path: &str) -> Option<(Route, Vec<(&'static str, Strin
         .find_map(|r| bind(r.template, path).map(|vars| (r, vars)))
 }
 
+/// The methods of the routes whose template `path` matches, for a call with another method.
+pub fn methods_of(path: &str) -> Vec<&'static str> {
+    all()
+        .filter(|r| bind(r.template, path).is_some())
+        .map(|r| r.method)
+        .collect()
+}
+
 /// The path variables of `path` under `template`, if it matches: literal text must be equal,
 /// and a `{name}` matches one non-empty segment (up to the next `/` or `:`), percent-decoded.
 fn bind(template: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {

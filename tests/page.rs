@@ -1,0 +1,512 @@
+//! The page with charts in a real browser: headless Chromium (Debian's `chromium`) loads `/`
+//! from the real server on 127.0.0.1:0, runs the examples through the page's own buttons, and
+//! the numbers the charts show must be the API's (asked for separately over gRPC) and, for the
+//! seed example, the hand-checked ones. The test saves a screenshot of the page
+//! (`target/page.png`, or the path in `TARIFF_SCREENSHOT`; the README's is `docs/page.png`).
+//!
+//! Without Chromium the test is skipped with a printed reason, unless `TARIFF_REQUIRE_BROWSER`
+//! is set (CI sets it, so there it cannot be skipped). Every wait is for a state the page
+//! reaches, bounded only to fail a hang; nothing depends on the machine's speed.
+
+mod common;
+
+use common::TestServer;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tariff_impact::pb;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+/// Chromium's path: `CHROMIUM` or Debian's.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("CHROMIUM").map_or("/usr/bin/chromium".into(), PathBuf::from);
+    path.exists().then_some(path)
+}
+
+/// A headless Chromium and a DevTools session on one page.
+struct Browser {
+    child: Child,
+    ws: WebSocket<MaybeTlsStream<TcpStream>>,
+    session: String,
+    next_id: u64,
+    /// Events read while waiting for an answer, for [`Browser::wait_event`].
+    events: Vec<Value>,
+    _profile: TempDir,
+}
+
+/// A directory removed on drop (Chromium's profile).
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A hang fails the test after this long; no step waits for time to pass.
+const HANG: Duration = Duration::from_secs(180);
+
+impl Browser {
+    /// Starts Chromium (as root only with `--no-sandbox`; without the background-networking
+    /// flags it keeps trying to reach Google's hosts) and opens `url` in a new page.
+    fn open(exe: &Path, url: &str) -> Browser {
+        let profile = std::env::temp_dir().join(format!("tariff-page-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&profile);
+        let mut child = Command::new(exe)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                "--remote-debugging-port=0",
+                "--window-size=1280,1000",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("about:blank")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", exe.display()));
+        let ws_url = devtools_url(&mut child);
+        let (ws, _) = tungstenite::connect(ws_url.as_str()).expect("DevTools websocket");
+        if let MaybeTlsStream::Plain(s) = ws.get_ref() {
+            s.set_read_timeout(Some(HANG)).unwrap();
+        }
+        let mut b = Browser {
+            child,
+            ws,
+            session: String::new(),
+            next_id: 0,
+            events: Vec::new(),
+            _profile: TempDir(profile),
+        };
+        let target = b.call("Target.createTarget", json!({"url": "about:blank"}));
+        let attached = b.call(
+            "Target.attachToTarget",
+            json!({"targetId": target["targetId"], "flatten": true}),
+        );
+        b.session = attached["sessionId"].as_str().unwrap().to_string();
+        b.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": 1280, "height": 1000, "deviceScaleFactor": 1, "mobile": false}),
+        );
+        b.call("Page.enable", json!({}));
+        b.call("Page.navigate", json!({"url": url}));
+        b.wait_event("Page.loadEventFired");
+        b
+    }
+
+    /// Waits for DevTools event `method` of this page.
+    fn wait_event(&mut self, method: &str) -> Value {
+        loop {
+            if let Some(i) = self.events.iter().position(|e| e["method"] == method) {
+                return self.events.swap_remove(i);
+            }
+            let event = self.read();
+            self.events.push(event);
+        }
+    }
+
+    /// The next DevTools message.
+    fn read(&mut self) -> Value {
+        loop {
+            if let Message::Text(t) = self.ws.read().expect("DevTools message") {
+                return serde_json::from_str(&t).unwrap();
+            }
+        }
+    }
+
+    /// One DevTools command's result (events read meanwhile are dropped).
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut msg = json!({"id": id, "method": method, "params": params});
+        if !self.session.is_empty() {
+            msg["sessionId"] = json!(self.session);
+        }
+        self.ws.send(Message::text(msg.to_string())).unwrap();
+        loop {
+            let v = self.read();
+            if v["id"] == json!(id) {
+                assert!(v.get("error").is_none(), "{method}: {}", v["error"]);
+                return v["result"].clone();
+            }
+            if v.get("method").is_some() && self.events.len() < 10_000 {
+                self.events.push(v);
+            }
+        }
+    }
+
+    /// The value of a JavaScript expression in the page (awaited when it is a promise); an
+    /// exception fails the test with its text.
+    fn eval(&mut self, expression: &str) -> Value {
+        let r = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
+        );
+        if let Some(e) = r.get("exceptionDetails") {
+            panic!("{expression}: {e}");
+        }
+        r["result"]["value"].clone()
+    }
+
+    /// Waits until `<body data-{key}>` is one of `states` and returns it. Polls inside the
+    /// page, so one command answers when the state is reached.
+    fn wait_state(&mut self, key: &str, states: &[&str]) -> String {
+        let expression = format!(
+            "new Promise((resolve) => {{ const ok = {states:?}; \
+               const check = () => {{ const s = document.body && document.body.dataset['{key}']; \
+                 if (ok.includes(s)) resolve(s); else setTimeout(check, 25); }}; check(); }})"
+        );
+        let v = self.eval(&expression);
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Clicks button `id` and waits for the action it starts (`<body data-{key}>`) to end:
+    /// the state is cleared first, so an earlier run's "done" is not taken for this one's.
+    fn run(&mut self, id: &str, key: &str) -> String {
+        self.eval(&format!(
+            "delete document.body.dataset['{key}']; document.getElementById('{id}').click()"
+        ));
+        self.wait_state(key, &["done", "error"])
+    }
+
+    fn text(&mut self, id: &str) -> String {
+        let v = self.eval(&format!("document.getElementById('{id}').textContent"));
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    /// [(key attribute, shown text, data-amount)] of the chart texts matching `selector`.
+    fn chart_texts(&mut self, selector: &str, key: &str) -> Vec<(String, String, String)> {
+        let v = self.eval(&format!(
+            "[...document.querySelectorAll({selector:?})].map(t => \
+               [t.dataset.{key} || '', t.textContent, t.dataset.amount || ''])"
+        ));
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// A PNG of the whole page.
+    fn screenshot(&mut self) -> Vec<u8> {
+        use base64::Engine;
+        let metrics = self.call("Page.getLayoutMetrics", json!({}));
+        let height = metrics["cssContentSize"]["height"].as_f64().unwrap().ceil();
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": false}),
+        );
+        let shot = self.call("Page.captureScreenshot", json!({"format": "png"}));
+        base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap()
+    }
+}
+
+/// Reads Chromium's stderr up to its "DevTools listening on ws://..." line, then drains the
+/// rest in a thread so the pipe never fills.
+fn devtools_url(child: &mut Child) -> String {
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap_or_default();
+        if let Some(url) = line.strip_prefix("DevTools listening on ") {
+            let url = url.trim().to_string();
+            std::thread::spawn(move || for _ in lines {});
+            return url;
+        }
+        seen.push(line);
+    }
+    panic!(
+        "Chromium exited without a DevTools address:\n{}",
+        seen.join("\n")
+    );
+}
+
+/// A shown amount as the API writes it: "+1,234.50" -> "1234.50".
+fn plain(shown: &str) -> String {
+    shown.replace([',', '+'], "")
+}
+
+fn amount(m: &Option<pb::Money>) -> String {
+    m.as_ref().map(|m| m.amount.clone()).unwrap_or_default()
+}
+
+/// The waterfall as shown: step -> amount.
+fn waterfall(b: &mut Browser) -> Vec<(String, String)> {
+    b.chart_texts("#waterfall text[data-step]", "step")
+        .into_iter()
+        .map(|(step, shown, attr)| {
+            assert_eq!(
+                plain(&shown),
+                attr,
+                "{step}: shown text and data-amount differ"
+            );
+            (step, plain(&shown))
+        })
+        .collect()
+}
+
+fn api_waterfall(r: &pb::CalculateImpactResponse) -> Vec<(String, String)> {
+    let e = r.effects.clone().unwrap_or_default();
+    [
+        ("baseline", amount(&r.baseline_unit_cost)),
+        ("price", amount(&e.price_effect)),
+        ("tariff", amount(&e.tariff_effect)),
+        ("interaction", amount(&e.interaction)),
+        ("scenario", amount(&r.scenario_unit_cost)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// The seed example as the page's button sends it (and the README shows it).
+fn seed_request() -> Value {
+    json!({
+        "bom": {"id": "ev-seed-example", "currency": "USD", "items": [
+            {"id": "nd", "materialId": "nd-oxide", "quantity": "1.8", "unit": "UNIT_OF_MEASURE_KG"},
+            {"id": "dy", "materialId": "dy-oxide", "quantity": "0.2", "unit": "UNIT_OF_MEASURE_KG"}]},
+        "baselinePricesId": "ree-pre-restriction",
+        "scenarioPricesId": "ree-post-restriction",
+        "baselineScheduleId": "us-2026",
+        "options": {"entryDate": "2026-03-02"}
+    })
+}
+
+fn ev_request() -> Value {
+    json!({
+        "bomId": "ev-high-ree",
+        "baselinePricesId": "ree-pre-restriction",
+        "scenarioPricesId": "ree-post-restriction",
+        "baselineScheduleId": "us-2025",
+        "scenarioScheduleId": "us-2026",
+        "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500", "annualVolume": "100000"}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_shows_the_apis_numbers() {
+    let Some(exe) = chromium() else {
+        assert!(
+            std::env::var_os("TARIFF_REQUIRE_BROWSER").is_none(),
+            "TARIFF_REQUIRE_BROWSER is set but Chromium is missing (apt-get install chromium)"
+        );
+        eprintln!(
+            "SKIPPED the_page_shows_the_apis_numbers: no Chromium (apt-get install chromium)"
+        );
+        return;
+    };
+    let server = TestServer::start().await;
+    let url = format!("http://{}/", server.addr);
+    let shown = tokio::task::spawn_blocking(move || drive_page(&exe, &url))
+        .await
+        .unwrap();
+
+    // The seed example, hand-checked: Nd oxide 1.8 kg x 87 -> 225 USD/kg, Dy oxide 0.2 kg x
+    // 152 -> 485: baseline 156.60 + 30.40 = 187.00, scenario 405.00 + 97.00 = 502.00, all
+    // price effect (no import: no duty).
+    let mut costs = server.costs().await;
+    let seed = costs
+        .calculate_impact(common::request(seed_request()))
+        .await
+        .unwrap()
+        .into_inner();
+    let hand = [
+        ("baseline", "187.00"),
+        ("price", "315.00"),
+        ("tariff", "0.00"),
+        ("interaction", "0.00"),
+        ("scenario", "502.00"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()));
+    assert_eq!(api_waterfall(&seed), hand);
+    assert_eq!(shown.seed_waterfall, hand.to_vec());
+
+    // The EV example: the page shows exactly what the API answers.
+    let ev = costs
+        .calculate_impact(common::request(ev_request()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(shown.ev_waterfall, api_waterfall(&ev));
+    assert_eq!(amount(&ev.delta), "465.16");
+    shown.check_compare(&mut costs).await;
+    shown.check_sensitivity(&mut costs).await;
+    assert!(
+        shown.error.contains("options.entry_date"),
+        "the page shows the field of a refused request: {}",
+        shown.error
+    );
+    assert!(shown.screenshot.starts_with(b"\x89PNG"));
+    server.stop().await;
+}
+
+/// What the browser showed.
+struct Shown {
+    seed_waterfall: Vec<(String, String)>,
+    ev_waterfall: Vec<(String, String)>,
+    /// (row label, amount) of the comparison chart.
+    compare: Vec<(String, String)>,
+    /// (input name, series, amount) of the tornado.
+    tornado: Vec<(String, String, String)>,
+    bounds: Vec<(String, String)>,
+    error: String,
+    screenshot: Vec<u8>,
+}
+
+/// Runs the examples through the page's buttons and reads back what it shows.
+fn drive_page(exe: &Path, url: &str) -> Shown {
+    let mut b = Browser::open(exe, url);
+    assert_eq!(b.wait_state("state", &["ready", "error"]), "ready");
+    let state = b.run("example-seed", "impact");
+    assert_eq!(state, "done", "{}", b.text("status"));
+    let seed_waterfall = waterfall(&mut b);
+
+    let state = b.run("example-ev", "impact");
+    assert_eq!(state, "done", "{}", b.text("status"));
+    let ev_waterfall = waterfall(&mut b);
+
+    let state = b.run("run-compare", "compare");
+    assert_eq!(state, "done", "{}", b.text("compare-status"));
+    let compare = b
+        .chart_texts("#compare-chart text[data-series=delta]", "row")
+        .into_iter()
+        .map(|(row, shown, attr)| {
+            assert_eq!(plain(&shown), attr);
+            (row, attr)
+        })
+        .collect();
+
+    let state = b.run("run-sensitivity", "sensitivity");
+    assert_eq!(state, "done", "{}", b.text("sensitivity-status"));
+    let tornado = b
+        .chart_texts("#tornado text[data-row]", "row")
+        .into_iter()
+        .zip(b.chart_texts("#tornado text[data-row]", "series"))
+        .map(|((row, shown, attr), (series, _, _))| {
+            assert_eq!(plain(&shown), attr);
+            (row, series, attr)
+        })
+        .collect();
+    let bounds = serde_json::from_value(b.eval(
+        "[...document.querySelectorAll('#bounds dd[data-key]')].map(d => [d.dataset.key, d.textContent])",
+    ))
+    .unwrap();
+
+    let screenshot = b.screenshot();
+    let path =
+        std::env::var_os("TARIFF_SCREENSHOT").map_or("target/page.png".into(), PathBuf::from);
+    std::fs::write(&path, &screenshot).unwrap();
+    eprintln!("screenshot: {}", path.display());
+
+    // A refused request: the page names the field, as the API's BadRequest does.
+    b.eval("document.getElementById('entry-date').value = ''");
+    assert_eq!(b.run("calculate", "impact"), "error");
+    let error = b.text("status");
+    Shown {
+        seed_waterfall,
+        ev_waterfall,
+        compare,
+        tornado,
+        bounds,
+        error,
+        screenshot,
+    }
+}
+
+impl Shown {
+    /// The comparison chart's bars are the API's deltas for the EV example's scenarios.
+    async fn check_compare(
+        &self,
+        costs: &mut pb::cost_impact_service_client::CostImpactServiceClient<
+            tonic::transport::Channel,
+        >,
+    ) {
+        let mut req = ev_request();
+        let base = req.as_object_mut().unwrap();
+        base.remove("scenarioPricesId");
+        base.remove("scenarioScheduleId");
+        req["scenarios"] = json!([
+            {"name": "2026 tariffs, prices after restrictions", "pricesId": "ree-post-restriction", "scheduleId": "us-2026"},
+            {"name": "2026 tariffs, prices before restrictions", "pricesId": "ree-pre-restriction", "scheduleId": "us-2026"},
+            {"name": "2025 tariffs, prices after restrictions", "pricesId": "ree-post-restriction", "scheduleId": "us-2025"}
+        ]);
+        let req: pb::CompareScenariosRequest = serde_json::from_value(req).unwrap();
+        let r = costs.compare_scenarios(req).await.unwrap().into_inner();
+        let mut api: Vec<_> = r
+            .scenarios
+            .iter()
+            .map(|s| {
+                (
+                    s.rank,
+                    s.name.clone(),
+                    amount(&s.result.as_ref().unwrap().delta),
+                )
+            })
+            .collect();
+        api.sort();
+        let api: Vec<_> = api
+            .into_iter()
+            .map(|(rank, name, delta)| (format!("#{rank} {name}"), delta))
+            .collect();
+        assert_eq!(self.compare, api);
+        assert_eq!(api.len(), 3);
+    }
+
+    /// The tornado's and the bounds' numbers are the API's for the EV example's inputs.
+    async fn check_sensitivity(
+        &self,
+        costs: &mut pb::cost_impact_service_client::CostImpactServiceClient<
+            tonic::transport::Channel,
+        >,
+    ) {
+        let req = json!({"calculation": ev_request(), "inputs": [
+            {"name": "REE mass per EV, 1-2 kg", "quantity": {"itemPaths": ["drive-unit/rotor-magnets/nd-oxide", "drive-unit/rotor-magnets/dy-oxide"]}, "low": "0.5", "base": "1", "high": "1"},
+            {"name": "Dy oxide price after restrictions", "price": {"materialId": "dy-oxide", "side": "SIDE_SCENARIO"}, "low": "300", "base": "485", "high": "700"},
+            {"name": "Section 301 rate on magnets", "rate": {"measureId": "us-301-magnets-cn-2026", "side": "SIDE_SCENARIO"}, "low": "25", "base": "25", "high": "50"}
+        ]});
+        let req: pb::AnalyzeSensitivityRequest = serde_json::from_value(req).unwrap();
+        let r = costs.analyze_sensitivity(req).await.unwrap().into_inner();
+        let mut api = Vec::new();
+        for bar in &r.tornado {
+            api.push((
+                bar.name.clone(),
+                "low".to_string(),
+                amount(&bar.delta_at_low),
+            ));
+            api.push((
+                bar.name.clone(),
+                "high".to_string(),
+                amount(&bar.delta_at_high),
+            ));
+        }
+        let mut shown = self.tornado.clone();
+        shown.sort();
+        api.sort();
+        assert_eq!(shown, api);
+        let bound = |key: &str| {
+            let (_, text) = self.bounds.iter().find(|(k, _)| k == key).unwrap();
+            plain(text.trim_end_matches(" USD"))
+        };
+        assert_eq!(bound("lower"), amount(&r.delta_lower_bound));
+        assert_eq!(bound("upper"), amount(&r.delta_upper_bound));
+        assert_eq!(bound("lower"), "209.60");
+        assert_eq!(bound("upper"), "671.67");
+    }
+}
