@@ -14,8 +14,10 @@ and delta:
 and in the workbook, every amount is a number with a currency number format and every exact
 value is text; in the CSV, text that starts like a formula is escaped and numbers are not.
 
-CompareScenarios exports are checked by the Rust tests (src/export/tests.rs): `calc` costs one
-scenario.
+A CompareScenarios result (`calc` costs one scenario) is fetched from the server's HTTP/JSON
+route as JSON, as CSV (`Accept: text/csv`) and as XLSX (`Accept` the workbook type): each
+scenario's rows, told apart by `scenario_name` and `scenario_rank`, must add up to that
+scenario's result as above (a scenario named like a formula is escaped in the CSV).
 
 Usage: scripts/check_export.py PATH_TO_TARIFF_IMPACT_BINARY   (needs openpyxl)
 Prints each case's result and exits non-zero on any failure.
@@ -24,9 +26,12 @@ import csv
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from decimal import Decimal
 
 import openpyxl
@@ -114,16 +119,20 @@ def check_sums(rows, resp, number, where):
         expect(str(unit[col]) == resp[field]["exact"], f"{where}: unit_cost {col}")
 
 
-def check_csv(data, resp, hostile):
+def csv_rows(data):
     text = data.decode("utf-8")
     expect(text.endswith("\r\n"), "csv: CRLF line ends (RFC 4180)")
-    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
-    def number(cell):
-        expect(cell != "" and not cell.startswith("'"), f"csv: {cell!r} is a plain number")
-        return Decimal(cell)
 
-    check_sums(rows, resp, number, "csv")
+def csv_number(cell):
+    expect(cell != "" and not cell.startswith("'"), f"csv: {cell!r} is a plain number")
+    return Decimal(cell)
+
+
+def check_csv(data, resp, hostile):
+    rows = csv_rows(data)
+    check_sums(rows, resp, csv_number, "csv")
     for r in rows:
         for k in ("path", "description", "measure_id", "name", "scenario_name"):
             expect(not r[k].startswith(("=", "+", "-", "@", "\t", "\r")), f"csv: unescaped {k} {r[k]!r}")
@@ -137,7 +146,9 @@ def check_csv(data, resp, hostile):
     return len(rows)
 
 
-def check_xlsx(path, resp, hostile):
+def xlsx_rows(path):
+    """Every sheet's rows as dicts, checking amounts are numbers with a currency format and
+    exact values text."""
     book = openpyxl.load_workbook(path)
     expect(book.sheetnames == SHEETS, f"xlsx: sheets {book.sheetnames}")
     rows = []
@@ -155,16 +166,90 @@ def check_xlsx(path, resp, hostile):
                     expect(isinstance(v, str), f"xlsx {name}: {h} {v!r} is text")
                 row[h] = v
             rows.append(row)
+    return rows
 
-    def number(v):
-        expect(isinstance(v, (int, float)), f"xlsx: {v!r} is a number")
-        return Decimal(round(v * 100)) / 100
 
-    check_sums(rows, resp, number, "xlsx")
+def xlsx_number(v):
+    expect(isinstance(v, (int, float)), f"xlsx: {v!r} is a number")
+    return Decimal(round(v * 100)) / 100
+
+
+def check_xlsx(path, resp, hostile):
+    rows = xlsx_rows(path)
+    check_sums(rows, resp, xlsx_number, "xlsx")
     if hostile:
         motor = next(r for r in rows if r["table"] == "line" and r["path"] == "motor")
         expect(motor["description"] == "=SUM(A1:A9)", "xlsx: text is a string cell, kept as given")
     return len(rows)
+
+
+COMPARE = {
+    "bomId": "ev-high-ree", "baselinePricesId": "ree-pre-restriction",
+    "baselineScheduleId": "us-2025",
+    "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500"},
+    "scenarios": [
+        {"name": "2026 tariffs, prices after restrictions", "pricesId": "ree-post-restriction",
+         "scheduleId": "us-2026"},
+        {"name": "=2025 tariffs, prices after restrictions", "pricesId": "ree-post-restriction",
+         "scheduleId": "us-2025"},
+    ],
+}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def post(url, body, accept):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"content-type": "application/json", "accept": accept})
+    with urllib.request.urlopen(req, timeout=300) as r:
+        expect(r.status == 200, f"{url}: HTTP {r.status}")
+        return r.read()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(binary):
+    """The server on a free loopback port, once its HTTP routes answer."""
+    port = free_port()
+    proc = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/boms", timeout=5):
+                return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None:
+                raise Failed(f"serve exited with {proc.returncode}")
+            time.sleep(0.1)
+    proc.kill()
+    raise Failed("the server did not answer in 60 s")
+
+
+def check_compare(base, tmp):
+    """Each scenario's rows of the CSV and the workbook add up to its own result."""
+    url = base + "/v1/scenarios:compare"
+    resp = json.loads(post(url, COMPARE, "application/json"))
+    csv_all = csv_rows(post(url, COMPARE, "text/csv"))
+    xlsx = os.path.join(tmp, "compare.xlsx")
+    with open(xlsx, "wb") as f:
+        f.write(post(url, COMPARE, XLSX))
+    xlsx_all = xlsx_rows(xlsx)
+    expect(len(resp["scenarios"]) == 2, "two scenarios")
+    for sc in resp["scenarios"]:
+        name, rank = sc["name"], str(sc["rank"])
+        shown = "'" + name if name.startswith("=") else name
+        sub = [r for r in csv_all if r["scenario_name"] == shown]
+        expect(sub and all(r["scenario_rank"] == rank for r in sub), f"csv: rows of {shown!r}, rank {rank}")
+        check_sums(sub, sc["result"], csv_number, f"csv {name}")
+        sub = [r for r in xlsx_all if r["scenario_name"] == name]
+        expect(sub and all(str(r["scenario_rank"]) == rank for r in sub), f"xlsx: rows of {name!r}")
+        check_sums(sub, sc["result"], xlsx_number, f"xlsx {name}")
+    expect(len(csv_all) == len(xlsx_all), f"{len(csv_all)} CSV rows, {len(xlsx_all)} in the workbook")
+    deltas = ", ".join(f"{s['name']}: {s['result']['delta']['amount']}" for s in resp["scenarios"])
+    return len(csv_all), deltas
 
 
 def main():
@@ -196,7 +281,20 @@ def main():
             except Failed as e:
                 failures += 1
                 print(f"FAIL {name}: {e}")
-    print(f"{len(cases) - failures} passed, {failures} failed")
+        proc = None
+        try:
+            proc, base = serve(binary)
+            n, deltas = check_compare(base, tmp)
+            print(f"ok   CompareScenarios over HTTP (JSON, CSV, XLSX): {n} rows; {deltas}")
+        except Failed as e:
+            failures += 1
+            print(f"FAIL CompareScenarios over HTTP: {e}")
+        finally:
+            if proc:
+                proc.terminate()
+                proc.wait()
+    total = len(cases) + 1
+    print(f"{total - failures} passed, {failures} failed")
     sys.exit(1 if failures else 0)
 
 
