@@ -271,9 +271,18 @@ fn calculation_from(
     } else {
         base.minimum_fees.saturating_add(scen.minimum_fees)
     };
-    let notes = (2 * shape.ignored_imports).saturating_add(
-        (de_minimis.saturating_add(minimum_fees)).saturating_mul(units(shape.origins.len())),
-    );
+    // Asked to estimate metal content, each side may note the share it estimated for every
+    // dutied import (when a metal-content measure applies and the import declares none).
+    let metal_shares = if options.estimate_metal_content {
+        2 * units(shape.dutied.len())
+    } else {
+        0
+    };
+    let notes = (2 * shape.ignored_imports)
+        .saturating_add(metal_shares)
+        .saturating_add(
+            (de_minimis.saturating_add(minimum_fees)).saturating_mul(units(shape.origins.len())),
+        );
     // A side's gaps per dutied line: one for a missing MFN rate or duty, one per known gap.
     let gaps = units(shape.dutied.len()).saturating_mul(
         2u64.saturating_add(base.known_gaps)
@@ -617,6 +626,51 @@ mod tests {
             .map(|g| (g.gap.known_gap.as_deref(), g.baseline, g.scenario))
             .collect();
         assert_eq!(found, [(Some("a"), true, true)]);
+    }
+
+    /// Estimated metal shares, noted per dutied import and side: two magnets (8505.11 from
+    /// CN, 8505.19 from JP) under a metal-content measure with an estimate for 8505 and no
+    /// declared share make 2 imports x 2 sides = 4 notes in the estimate; the calculation
+    /// notes one per HTS code and schedule (the two sides' notes are the same text, kept
+    /// once): 2, within it. Without `estimate_metal_content` the estimate counts none.
+    #[test]
+    fn estimated_metal_shares_are_counted_per_dutied_import_and_side() {
+        let s: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "USD",
+            "measures": [{"id": "m", "program": "PROGRAM_SECTION_232", "htsPrefixes": ["8505"],
+                "basis": "DUTY_BASIS_METAL_CONTENT", "rate": {"adValoremPercent": "50"}}],
+            "metalShareEstimates": [{"htsPrefix": "8505", "share": "0.25"}],
+            "metalShareEstimatesSource": "shares"}))
+        .unwrap();
+        let schedule = convert::schedule::schedule(&s, "s").unwrap();
+        let import = |hts: &str, origin: &str| {
+            json!({"htsCode": hts, "origin": origin,
+            "transportMode": "TRANSPORT_MODE_OCEAN"})
+        };
+        let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
+            {"id": "cn", "unitPrice": "100", "import": import("8505.11.0070", "CN")},
+            {"id": "jp", "unitPrice": "100", "import": import("8505.19.0000", "JP")},
+            {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"}]}))
+        .unwrap();
+        let bom = convert::bom::bom(&b, "", &Limits::default()).unwrap().bom;
+        let deck = deck();
+        let mut options = options();
+        let plain = calculation(&one_side(&bom, &deck, &schedule, &options));
+        options.estimate_metal_content = true;
+        let scenario = one_side(&bom, &deck, &schedule, &options);
+        let e = calculation(&scenario);
+        assert_eq!((plain.notes, e.notes), (0, 4));
+        assert_eq!(
+            e.units - plain.units,
+            4,
+            "each note is a unit of the summaries"
+        );
+        let impact = calculate(&scenario, &Meter::unlimited()).unwrap();
+        assert_eq!(impact.notes.len(), 2, "{:?}", impact.notes);
+        assert!(
+            impact.notes[0].contains("estimated share 0.25"),
+            "{:?}",
+            impact.notes
+        );
     }
 
     /// The request paths only the API knows add to the line text and to nothing else.
