@@ -18,7 +18,8 @@ async fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String, String) {
-    let (status, content_type, body) = http_bytes(addr, method, path, headers, body).await;
+    let (status, content_type, body) =
+        http_bytes(addr, method, path, headers, body.as_bytes()).await;
     (status, content_type, String::from_utf8(body).unwrap())
 }
 
@@ -28,8 +29,26 @@ async fn http_bytes(
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
-    body: &str,
+    body: &[u8],
 ) -> (u16, String, Vec<u8>) {
+    let (head, body) = http_raw(addr, method, path, headers, body).await;
+    let status = head[9..12].parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-type: "))
+        .unwrap_or_default()
+        .to_string();
+    (status, content_type, body)
+}
+
+/// One HTTP/1.1 exchange: the answer's status line and headers, and its body.
+async fn http_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (String, Vec<u8>) {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n",
@@ -38,20 +57,33 @@ async fn http_bytes(
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    s.write_all(format!("{head}\r\n{body}").as_bytes())
-        .await
-        .unwrap();
+    s.write_all(format!("{head}\r\n").as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).await.unwrap();
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
     let head = String::from_utf8(raw[..end].to_vec()).unwrap();
-    let status = head[9..12].parse().unwrap();
-    let content_type = head
+    let body = raw[end + 4..].to_vec();
+    let chunked = head
         .lines()
-        .find_map(|l| l.strip_prefix("content-type: "))
-        .unwrap_or_default()
-        .to_string();
-    (status, content_type, raw[end + 4..].to_vec())
+        .any(|l| l.eq_ignore_ascii_case("transfer-encoding: chunked"));
+    let body = if chunked { dechunk(&body) } else { body };
+    (head, body)
+}
+
+/// The data of a chunked HTTP/1.1 body.
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let eol = raw.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&raw[..eol]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&raw[eol + 2..eol + 2 + size]);
+        raw = &raw[eol + 2 + size + 2..];
+    }
 }
 
 fn json_of(body: &str) -> Value {
@@ -293,7 +325,7 @@ async fn a_comparison_downloads_as_a_workbook() {
         "POST",
         "/v1/scenarios:compare",
         &[("accept", xlsx)],
-        &req.to_string(),
+        req.to_string().as_bytes(),
     )
     .await;
     assert_eq!((status, ct.as_str()), (200, xlsx));
@@ -365,5 +397,75 @@ async fn the_page_is_served_with_its_policy() {
         json_of(&body)["message"],
         "GET /v1/impact:calculate: this route takes POST"
     );
+    server.stop().await;
+}
+
+/// gRPC-Web beside gRPC and JSON (tonic-web): a browser's `application/grpc-web+proto` call
+/// over HTTP/1.1 answers the protobuf message and its status in a trailer frame, through the
+/// same authentication as gRPC.
+#[tokio::test]
+async fn grpc_web_calls_answer_with_trailer_frames_and_the_same_auth() {
+    use prost::Message;
+    let server = TestServer::start_with(ServerConfig {
+        auth_token: Some("s3cret".into()),
+        ..ServerConfig::default()
+    })
+    .await;
+    let frame = |m: &[u8]| {
+        let mut f = vec![0u8];
+        f.extend_from_slice(&u32::try_from(m.len()).unwrap().to_be_bytes());
+        f.extend_from_slice(m);
+        f
+    };
+    let request = tariff_impact::pb::GetBomRequest {
+        id: "ev-high-ree".into(),
+    }
+    .encode_to_vec();
+    let call = |token: &'static str| {
+        let body = frame(&request);
+        async move {
+            let mut headers = vec![("content-type", "application/grpc-web+proto")];
+            if !token.is_empty() {
+                headers.push(("authorization", token));
+            }
+            http_raw(
+                server.addr,
+                "POST",
+                "/tariff.v1.CatalogService/GetBom",
+                &headers,
+                &body,
+            )
+            .await
+        }
+    };
+    let (head, body) = call("Bearer s3cret").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.contains("content-type: application/grpc-web+proto"),
+        "{head}"
+    );
+    assert_eq!(body[0], 0, "a data frame first");
+    let len = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+    let bom = tariff_impact::pb::GetBomResponse::decode(&body[5..5 + len])
+        .unwrap()
+        .bom
+        .unwrap();
+    assert_eq!(bom.id, "ev-high-ree");
+    let trailers = &body[5 + len..];
+    assert_eq!(trailers[0], 0x80, "then the trailer frame");
+    assert!(
+        String::from_utf8_lossy(&trailers[5..]).contains("grpc-status:0"),
+        "{:?}",
+        String::from_utf8_lossy(trailers)
+    );
+
+    // Without the token: UNAUTHENTICATED (16), as for gRPC.
+    let (head, body) = call("").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.contains("grpc-status: 16"),
+        "a trailers-only answer: {head}"
+    );
+    assert!(body.is_empty());
     server.stop().await;
 }

@@ -135,6 +135,9 @@ pub async fn run(
             catalog.clone(),
             config.max_request_bytes,
         ))
+        // gRPC-Web (HTTP/1.1 or HTTP/2, `application/grpc-web*`) becomes gRPC here, below
+        // the JSON gateway and above admission, authentication and limits.
+        .layer(tonic_web::GrpcWebLayer::new())
         .layer(tower::util::MapResponseLayer::new(
             status_codes::remap::<tonic::body::Body> as fn(_) -> _,
         ))

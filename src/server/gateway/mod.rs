@@ -10,8 +10,9 @@
 //! answered as JSON `google.rpc.Status` with the HTTP code Google's conventions give them.
 //! A client that accepts `text/csv` (or the XLSX media type) gets `CalculateImpact` and
 //! `CompareScenarios` results as the flat export (`calc --format csv|xlsx`). `GET /` and its
-//! assets are the page with charts ([`page`]), static files that call these routes. Every
-//! other request (gRPC, reflection, health) passes through untouched.
+//! assets are the page with charts ([`page`]), static files that call these routes. A gRPC or
+//! gRPC-Web call (reflection and health included) passes through untouched; any other HTTP
+//! request no route takes is a JSON 404 (or 405 when its path takes another method).
 
 mod codecs;
 pub mod page;
