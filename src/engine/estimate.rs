@@ -628,11 +628,12 @@ mod tests {
         assert_eq!(found, [(Some("a"), true, true)]);
     }
 
-    /// Estimated metal shares, noted per dutied import and side: two magnets (8505.11 from
-    /// CN, 8505.19 from JP) under a metal-content measure with an estimate for 8505 and no
-    /// declared share make 2 imports x 2 sides = 4 notes in the estimate; the calculation
-    /// notes one per HTS code and schedule (the two sides' notes are the same text, kept
-    /// once): 2, within it. Without `estimate_metal_content` the estimate counts none.
+    /// Estimated metal shares, noted per dutied import and side: three magnets (8505.11 from
+    /// CN, 8505.19 from JP, 8505.20 from KR) under a metal-content measure with an estimate
+    /// for 8505 and no declared share make 3 imports x 2 sides = 6 notes in the estimate; the
+    /// calculation notes one per HTS code and schedule (the two sides' notes are the same
+    /// text, kept once): 3, within it. Without `estimate_metal_content` the estimate counts
+    /// none.
     #[test]
     fn estimated_metal_shares_are_counted_per_dutied_import_and_side() {
         let s: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "USD",
@@ -649,6 +650,7 @@ mod tests {
         let b: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
             {"id": "cn", "unitPrice": "100", "import": import("8505.11.0070", "CN")},
             {"id": "jp", "unitPrice": "100", "import": import("8505.19.0000", "JP")},
+            {"id": "kr", "unitPrice": "100", "import": import("8505.20.0000", "KR")},
             {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"}]}))
         .unwrap();
         let bom = convert::bom::bom(&b, "", &Limits::default()).unwrap().bom;
@@ -658,14 +660,14 @@ mod tests {
         options.estimate_metal_content = true;
         let scenario = one_side(&bom, &deck, &schedule, &options);
         let e = calculation(&scenario);
-        assert_eq!((plain.notes, e.notes), (0, 4));
+        assert_eq!((plain.notes, e.notes), (0, 6));
         assert_eq!(
             e.units - plain.units,
-            4,
+            6,
             "each note is a unit of the summaries"
         );
         let impact = calculate(&scenario, &Meter::unlimited()).unwrap();
-        assert_eq!(impact.notes.len(), 2, "{:?}", impact.notes);
+        assert_eq!(impact.notes.len(), 3, "{:?}", impact.notes);
         assert!(
             impact.notes[0].contains("estimated share 0.25"),
             "{:?}",
