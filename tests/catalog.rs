@@ -165,7 +165,6 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 /// `--hts-export-as-of` the server refuses to start, saying so.
 #[tokio::test]
 async fn serve_loads_a_newer_export_at_start() {
-    use std::io::BufRead;
     let dir = temp_dir("hts-export");
     let extract: Value =
         serde_json::from_str(include_str!("../data/us-tariff/usitc-hts-extract.json")).unwrap();
@@ -207,17 +206,7 @@ async fn serve_loads_a_newer_export_at_start() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let log: Value = serde_json::from_str(&line).unwrap_or_default();
-            let _ = tx.send(log);
-        }
-    });
+    let rx = common::json_logs(child.stdout.take().unwrap());
     let mut report = Vec::new();
     let addr = loop {
         let log = rx.recv_timeout(std::time::Duration::from_secs(60)).unwrap();

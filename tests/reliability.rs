@@ -536,7 +536,6 @@ async fn error_details_stay_small_enough_for_every_client() {
 /// and the process exits, all within grace + drain timeout and a little more.
 #[tokio::test]
 async fn sigterm_during_heavy_work_drains_stops_the_work_and_exits() {
-    use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
         .args([
             "serve",
@@ -554,20 +553,13 @@ async fn sigterm_during_heavy_work_drains_stops_the_work_and_exits() {
         .spawn()
         .unwrap();
     // The address is in the first log line: {"fields": {"addr": "127.0.0.1:...", ...}}.
-    let stdout = child.stdout.take().unwrap();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let log: Value = serde_json::from_str(&line).unwrap_or_default();
-            if let Some(addr) = log["fields"]["addr"].as_str() {
-                let _ = addr_tx.send(addr.to_string());
-            }
+    let logs = common::json_logs(child.stdout.take().unwrap());
+    let addr = loop {
+        let log = logs.recv_timeout(Duration::from_secs(60)).unwrap();
+        if let Some(addr) = log["fields"]["addr"].as_str() {
+            break addr.to_string();
         }
-    });
-    let addr = addr_rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    };
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()

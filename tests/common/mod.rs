@@ -345,3 +345,24 @@ pub fn ended_by_deadline(s: &tonic::Status) -> bool {
     s.code() == tonic::Code::DeadlineExceeded
         || (s.code() == tonic::Code::Cancelled && s.message().contains("Timeout expired"))
 }
+
+/// The JSON log lines (`--json-logs`) of a server process, read by a thread as they come, so
+/// the pipe never fills; the first carries the listening address in `fields.addr`.
+pub fn json_logs(
+    stdout: std::process::ChildStdout,
+) -> std::sync::mpsc::Receiver<serde_json::Value> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let log = serde_json::from_str(&line).unwrap_or_default();
+            if tx.send(log).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
