@@ -1,7 +1,8 @@
 //! The page with charts in a real browser: headless Chromium (Debian's `chromium`) loads `/`
 //! from the real server on 127.0.0.1:0, runs the examples through the page's own buttons, and
 //! the numbers the charts show must be the API's (asked for separately over gRPC) and, for the
-//! seed example, the hand-checked ones. The test saves a screenshot of the page
+//! seed example, the hand-checked ones; the CSV and XLSX its download buttons save carry the
+//! API's totals; a refused request shows the field it names. The test saves a screenshot of the page
 //! (`target/page.png`, or the path in `TARIFF_SCREENSHOT`; the README's is `docs/page.png`).
 //!
 //! Without Chromium the test is skipped with a printed reason, unless `TARIFF_REQUIRE_BROWSER`
@@ -10,6 +11,7 @@
 
 mod common;
 
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use common::TestServer;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -133,13 +135,24 @@ impl Browser {
         }
     }
 
-    /// One DevTools command's result (events read meanwhile are dropped).
+    /// One DevTools command's result, in the page's session (events read meanwhile are kept
+    /// for [`Browser::wait_event`]).
     fn call(&mut self, method: &str, params: Value) -> Value {
+        let session = self.session.clone();
+        self.send(method, params, &session)
+    }
+
+    /// One DevTools command to the browser itself (no session).
+    fn call_browser(&mut self, method: &str, params: Value) -> Value {
+        self.send(method, params, "")
+    }
+
+    fn send(&mut self, method: &str, params: Value, session: &str) -> Value {
         self.next_id += 1;
         let id = self.next_id;
         let mut msg = json!({"id": id, "method": method, "params": params});
-        if !self.session.is_empty() {
-            msg["sessionId"] = json!(self.session);
+        if !session.is_empty() {
+            msg["sessionId"] = json!(session);
         }
         self.ws.send(Message::text(msg.to_string())).unwrap();
         loop {
@@ -200,6 +213,31 @@ impl Browser {
                [t.dataset.{key} || '', t.textContent, t.dataset.amount || ''])"
         ));
         serde_json::from_value(v).unwrap()
+    }
+
+    /// Clicks download button `selector` and returns the file the browser saved (downloads go
+    /// to `dir`, set up by [`Browser::allow_downloads`]).
+    fn download(&mut self, selector: &str, dir: &Path) -> Vec<u8> {
+        self.eval(&format!("document.querySelector({selector:?}).click()"));
+        let begin = self.wait_event("Browser.downloadWillBegin");
+        let guid = begin["params"]["guid"].clone();
+        loop {
+            let p = self.wait_event("Browser.downloadProgress");
+            if p["params"]["guid"] == guid && p["params"]["state"] != "inProgress" {
+                assert_eq!(p["params"]["state"], "completed", "{p}");
+                break;
+            }
+        }
+        std::fs::read(dir.join(guid.as_str().unwrap())).unwrap()
+    }
+
+    /// Downloads are saved to `dir` under their guid, with progress events.
+    fn allow_downloads(&mut self, dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        self.call_browser(
+            "Browser.setDownloadBehavior",
+            json!({"behavior": "allowAndName", "downloadPath": dir, "eventsEnabled": true}),
+        );
     }
 
     /// A PNG of the whole page.
@@ -346,6 +384,19 @@ async fn the_page_shows_the_apis_numbers() {
         .into_inner();
     assert_eq!(shown.ev_waterfall, api_waterfall(&ev));
     assert_eq!(amount(&ev.delta), "465.16");
+    // The CSV download is the flat export: its unit_cost row is the API's.
+    let csv = String::from_utf8(shown.impact_csv.clone()).unwrap();
+    let unit_cost = csv
+        .lines()
+        .find(|l| l.starts_with("total,") && l.contains(",unit_cost,"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    let want = format!(
+        ",unit_cost,{},{},{},",
+        amount(&ev.baseline_unit_cost),
+        amount(&ev.scenario_unit_cost),
+        amount(&ev.delta)
+    );
+    assert!(unit_cost.contains(&want), "{unit_cost} lacks {want}");
     shown.check_compare(&mut costs).await;
     shown.check_sensitivity(&mut costs).await;
     assert!(
@@ -361,6 +412,10 @@ async fn the_page_shows_the_apis_numbers() {
 struct Shown {
     seed_waterfall: Vec<(String, String)>,
     ev_waterfall: Vec<(String, String)>,
+    /// The EV result's CSV download.
+    impact_csv: Vec<u8>,
+    /// The comparison's XLSX download.
+    compare_xlsx: Vec<u8>,
     /// (row label, amount) of the comparison chart.
     compare: Vec<(String, String)>,
     /// (input name, series, amount) of the tornado.
@@ -382,6 +437,11 @@ fn drive_page(exe: &Path, url: &str) -> Shown {
     assert_eq!(state, "done", "{}", b.text("status"));
     let ev_waterfall = waterfall(&mut b);
 
+    // The result's download buttons: the CSV export and the comparison's workbook.
+    let downloads = std::env::temp_dir().join(format!("tariff-page-dl-{}", std::process::id()));
+    b.allow_downloads(&downloads);
+    let impact_csv = b.download("[data-download=impact][data-format=csv]", &downloads);
+
     let state = b.run("run-compare", "compare");
     assert_eq!(state, "done", "{}", b.text("compare-status"));
     let compare = b
@@ -392,6 +452,9 @@ fn drive_page(exe: &Path, url: &str) -> Shown {
             (row, attr)
         })
         .collect();
+
+    let compare_xlsx = b.download("[data-download=compare][data-format=xlsx]", &downloads);
+    let _ = std::fs::remove_dir_all(&downloads);
 
     let state = b.run("run-sensitivity", "sensitivity");
     assert_eq!(state, "done", "{}", b.text("sensitivity-status"));
@@ -422,6 +485,8 @@ fn drive_page(exe: &Path, url: &str) -> Shown {
     Shown {
         seed_waterfall,
         ev_waterfall,
+        impact_csv,
+        compare_xlsx,
         compare,
         tornado,
         bounds,
@@ -467,6 +532,28 @@ impl Shown {
             .collect();
         assert_eq!(self.compare, api);
         assert_eq!(api.len(), 3);
+        // The workbook download: per scenario, its unit_cost row's delta is the API's.
+        let mut book: Xlsx<_> =
+            open_workbook_from_rs(std::io::Cursor::new(self.compare_xlsx.clone())).unwrap();
+        let total = book.worksheet_range("total").unwrap();
+        let mut rows = total.rows();
+        let header: Vec<String> = rows.next().unwrap().iter().map(|d| d.to_string()).collect();
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let mut deltas: Vec<(String, String)> = rows
+            .filter(|r| r[col("name")] == "unit_cost")
+            .map(|r| match &r[col("delta")] {
+                Data::Float(f) => (r[col("scenario_name")].to_string(), format!("{f:.2}")),
+                other => panic!("delta not a number: {other:?}"),
+            })
+            .collect();
+        deltas.sort();
+        let mut want: Vec<_> = r
+            .scenarios
+            .iter()
+            .map(|s| (s.name.clone(), amount(&s.result.as_ref().unwrap().delta)))
+            .collect();
+        want.sort();
+        assert_eq!(deltas, want);
     }
 
     /// The tornado's and the bounds' numbers are the API's for the EV example's inputs.
