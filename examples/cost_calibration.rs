@@ -3,7 +3,8 @@
 //! the nanoseconds per unit; and the response size estimated (upper bound and floor) against
 //! the real encoding. The default work budget is set from these figures (RELIABILITY.md).
 //!
-//! Run: `cargo run --release --example cost_calibration`
+//! Run: `cargo run --release --example cost_calibration` (`-- --rebuild-only` or
+//! `-- --csv-only` for the overlay rebuild, or it and the CSV BOMs of `ParseBomCsv`, alone)
 
 use prost::Message;
 use serde_json::{Value, json};
@@ -13,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use tariff_impact::api::budget::Budgets;
 use tariff_impact::api::guard::Plan;
-use tariff_impact::api::{Context, calculate, compare, sensitivity};
+use tariff_impact::api::{Context, bom_csv, calculate, compare, sensitivity};
 use tariff_impact::catalog::Catalog;
 use tariff_impact::convert::Limits;
 use tariff_impact::engine::Meter;
@@ -158,6 +159,60 @@ fn rebuild(ctx: &Context) {
     );
 }
 
+/// CSV BOMs for `ParseBomCsv`: rows of one short cell (the most rows a size allows), rows of
+/// sixteen short cells (the most cells), assemblies of nine imported parts with their
+/// descriptions (a real BOM), and a request at the 4 MiB size limit of one-cell rows.
+fn csv_shapes() -> Vec<(&'static str, String)> {
+    let rows = |n: usize, header: &str, row: &dyn Fn(usize) -> String| {
+        let mut csv = format!("{header}\n");
+        for i in 0..n {
+            csv.push_str(&row(i));
+            csv.push('\n');
+        }
+        csv
+    };
+    let at_limit = {
+        let mut csv = String::from("path\n");
+        let mut i = 0;
+        while csv.len() < 4 * 1024 * 1024 - 16 {
+            csv.push_str(&format!("{i}\n"));
+            i += 1;
+        }
+        csv
+    };
+    vec![
+        (
+            "CSV BOM of 20,000 one-cell rows",
+            rows(20_000, "path", &|i| format!("p{i}")),
+        ),
+        (
+            "CSV BOM of 20,000 rows of 16 cells",
+            rows(
+                20_000,
+                "path,description,material_id,quantity,unit,content_factor,unit_price,\
+                 scenario_unit_price,hts_code,origin,transport_mode,customs_value,\
+                 metal_content_share,net_mass_kg,preference_program,assembly_ref",
+                &|i| format!("p{i},d,m,1,kg,1,1,1,1,C,air,1,1,1,S,a"),
+            ),
+        ),
+        (
+            "CSV BOM of 2,000 assemblies of 9 imported parts",
+            rows(
+                20_000,
+                "path,description,quantity,unit,unit_price,hts_code,origin,transport_mode",
+                &|i| match i % 10 {
+                    0 => format!("asm-{},Assembly {},1,piece,,,,", i / 10, i / 10),
+                    p => format!(
+                        "asm-{}/part-{p},Part {p} of the assembly,2,piece,12.50,8482.10.5044,JP,ocean",
+                        i / 10
+                    ),
+                },
+            ),
+        ),
+        ("CSV BOM of one-cell rows at the 4 MiB limit", at_limit),
+    ]
+}
+
 fn main() {
     let ctx = Context {
         catalog: Arc::new(Catalog::builtin().unwrap()),
@@ -169,6 +224,16 @@ fn main() {
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     rebuild(&ctx);
     if std::env::args().any(|a| a == "--rebuild-only") {
+        return;
+    }
+    for (name, csv) in csv_shapes() {
+        let req = pb::ParseBomCsvRequest {
+            csv,
+            ..Default::default()
+        };
+        measure(name, bom_csv::prepare(&ctx, req).unwrap());
+    }
+    if std::env::args().any(|a| a == "--csv-only") {
         return;
     }
     eprintln!(

@@ -65,6 +65,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "inputs": [{"name": "q", "quantity": {"itemPaths": ["nd"]}, "low": "0.5", "base": "1", "high": "2"},
                    {"name": "r", "rate": {"measureId": "m", "side": "SIDE_SCENARIO"}, "low": "0", "base": "25", "high": "50"}]}))?;
     write(2, sens.encode_to_vec())?;
+    let csv = pb::ParseBomCsvRequest {
+        csv: "path,description,material_id,quantity,unit,unit_price,hts_code,origin,transport_mode,assembly_ref,shared,share\n\
+              motor,Motor,,1,piece,,,,,,,\n\
+              motor/nd,,nd-oxide,1.8,kg,,,,,,,\n\
+              motor/nd/cn,,,,,,8505.11,CN,ocean,,,0.7\n\
+              motor/nd/us,,,,,,,,,,,0.3\n\
+              motor/bearing,,,2,piece,4.5,8482.10,JP,air,,,\n\
+              kit,Kit,,,,,,,,,yes,\n\
+              kit/dy,,dy-oxide,0.2,kg,,,,,,,\n\
+              front,,,1,piece,,,,,kit,,\n"
+            .into(),
+        bom_id: "seed".into(),
+        currency: "USD".into(),
+    };
+    write(3, csv.encode_to_vec())?;
     println!("wrote {n} seeds to {dir}");
     Ok(())
 }

@@ -8,6 +8,7 @@
 //! - [`pb`]: the `tariff.v1` contract generated from `proto/` (prost messages, tonic services,
 //!   proto3-JSON serde impls).
 //! - [`convert`]: protobuf -> validated domain values; every violation carries its field path.
+//!   Also the CSV BOM reader (`calc --bom-csv` and `CatalogService/ParseBomCsv`).
 //! - [`engine`]: the pure calculation: BOM walk, duty stacking, fees, rounding, effect split.
 //!   Knows nothing of gRPC.
 //! - [`catalog`]: the built-in presets (JSON data files compiled in) and `--catalog DIR`

@@ -1054,3 +1054,209 @@ async fn preference_claims_take_the_special_rate_or_are_refused_with_the_reason(
         assert_eq!(v[0].description, reason);
     }
 }
+
+/// A CSV BOM, the columns of `calc --bom-csv`, read into the `Bom` message: an assembly (the
+/// motor) with a material line sourced 70% from China (imported) and 30% from domestic supply,
+/// and an imported component (the bearing); a shared assembly (the rotor kit, its row marked
+/// `shared`) and an item that is one (`assembly_ref`). The id is the request's; the currency
+/// defaults to USD; cells stay the strings they were (nothing is validated here).
+#[tokio::test]
+async fn parse_bom_csv_reads_assemblies_imports_shared_assemblies_and_sources() {
+    let server = TestServer::start().await;
+    let csv = "\
+path,description,material_id,quantity,unit,unit_price,hts_code,origin,transport_mode,customs_value,assembly_ref,shared,share
+motor,Drive motor,,1,piece,,,,,,,,
+motor/magnet,NdFeB magnet,nd-oxide,0.5,kg,,,,,,,,
+motor/magnet/cn,,,,,,8505.11.0070,CN,ocean,,,,0.7
+motor/magnet/domestic,,,,,,,,,,,,0.3
+motor/bearing,Bearing,,2,piece,4.5,8482.10.5044,JP,air,4.5,,,
+rotor-kit,Rotor kit,,,,,,,,,,yes,
+rotor-kit/dy,,dy-oxide,0.2,kg,,,,,,,,
+front,,,1,piece,,,,,,rotor-kit,,
+";
+    let bom = server
+        .catalog()
+        .await
+        .parse_bom_csv(pb::ParseBomCsvRequest {
+            csv: csv.into(),
+            bom_id: "motor-bom".into(),
+            currency: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .bom
+        .unwrap();
+    let kg = pb::UnitOfMeasure::Kg as i32;
+    let piece = pb::UnitOfMeasure::Piece as i32;
+    let magnet = pb::BomItem {
+        id: "magnet".into(),
+        description: "NdFeB magnet".into(),
+        material_id: "nd-oxide".into(),
+        quantity: "0.5".into(),
+        unit: kg,
+        sourcing: vec![
+            pb::SourcingShare {
+                id: "cn".into(),
+                share: "0.7".into(),
+                material_id: String::new(),
+                import: Some(pb::ImportDeclaration {
+                    hts_code: "8505.11.0070".into(),
+                    origin: "CN".into(),
+                    transport_mode: pb::TransportMode::Ocean as i32,
+                    ..Default::default()
+                }),
+            },
+            pb::SourcingShare {
+                id: "domestic".into(),
+                share: "0.3".into(),
+                material_id: String::new(),
+                import: None,
+            },
+        ],
+        ..Default::default()
+    };
+    let bearing = pb::BomItem {
+        id: "bearing".into(),
+        description: "Bearing".into(),
+        quantity: "2".into(),
+        unit: piece,
+        unit_price: "4.5".into(),
+        import: Some(Box::new(pb::ImportDeclaration {
+            hts_code: "8482.10.5044".into(),
+            origin: "JP".into(),
+            transport_mode: pb::TransportMode::Air as i32,
+            customs_value: "4.5".into(),
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let want = pb::Bom {
+        id: "motor-bom".into(),
+        currency: "USD".into(),
+        items: vec![
+            pb::BomItem {
+                id: "motor".into(),
+                description: "Drive motor".into(),
+                quantity: "1".into(),
+                unit: piece,
+                children: vec![magnet, bearing],
+                ..Default::default()
+            },
+            pb::BomItem {
+                id: "front".into(),
+                quantity: "1".into(),
+                unit: piece,
+                assembly_ref: "rotor-kit".into(),
+                ..Default::default()
+            },
+        ],
+        shared_assemblies: vec![pb::SharedAssembly {
+            id: "rotor-kit".into(),
+            description: "Rotor kit".into(),
+            children: vec![pb::BomItem {
+                id: "dy".into(),
+                material_id: "dy-oxide".into(),
+                quantity: "0.2".into(),
+                unit: kg,
+                ..Default::default()
+            }],
+        }],
+        ..Default::default()
+    };
+    assert_eq!(bom, want);
+}
+
+/// A CSV that cannot be read is INVALID_ARGUMENT with one BadRequest violation on `csv`
+/// whose description is the parser's, naming the row (or the column): a unit that is none,
+/// a column that is none, a row without its parent, a path deeper than the server's BOM
+/// depth limit. Values are not validated: a quantity "abc" reads as it is.
+#[tokio::test]
+async fn parse_bom_csv_refuses_what_it_cannot_read_naming_the_row() {
+    use tonic_types::StatusExt;
+    let server = TestServer::start().await;
+    let mut c = server.catalog().await;
+    let deep: Vec<String> = (1..=33).map(|n| vec!["a"; n].join("/")).collect();
+    let deep = format!("path\n{}\n", deep.join("\n"));
+    for (csv, says) in [
+        (
+            "path,material_id,quantity,unit\nnd,nd-oxide,1.8,kg\ndy,dy-oxide,0.2,kgs\n",
+            "CSV row 3: unit \"kgs\" is not kg, g, t, lb or piece",
+        ),
+        (
+            "path,material_id,weight\nnd,nd-oxide,1.8\n",
+            "unknown CSV column \"weight\"; columns are path, description, material_id,",
+        ),
+        (
+            "path,quantity\nrotor/nd,1\n",
+            "CSV row 2: parent \"rotor\" has no row",
+        ),
+        (
+            deep.as_str(),
+            "CSV row 34: nested deeper than 32 levels (path ",
+        ),
+    ] {
+        let status = c
+            .parse_bom_csv(pb::ParseBomCsvRequest {
+                csv: csv.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert_eq!(common::bad_request_fields(&status), ["csv"]);
+        let v = &status.get_details_bad_request().unwrap().field_violations[0];
+        assert!(v.description.starts_with(says), "{}", v.description);
+        assert_eq!(v.reason, "INVALID_VALUE");
+        assert!(status.message().starts_with("invalid request: csv: "));
+    }
+    let bom = c
+        .parse_bom_csv(pb::ParseBomCsvRequest {
+            csv: "path,quantity\nnd,abc\n".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .bom
+        .unwrap();
+    assert_eq!(
+        (bom.id.as_str(), bom.items[0].quantity.as_str()),
+        ("bom", "abc")
+    );
+}
+
+/// Reading a CSV is held to the call budgets like a calculation, estimated before anything
+/// is read: 5,000 rows of a few bytes (about 50 KB) would take several megabytes of memory,
+/// over a budget of 4 MiB, so they are refused RESOURCE_EXHAUSTED naming the budget's flag;
+/// 500 rows are read.
+#[tokio::test]
+async fn parse_bom_csv_is_held_to_the_memory_budget() {
+    use tonic_types::StatusExt;
+    let server = TestServer::start_with(tariff_impact::server::ServerConfig {
+        budgets: tariff_impact::api::budget::Budgets {
+            max_call_memory: 4 * 1024 * 1024,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let mut c = server.catalog().await;
+    let rows = |n: usize| {
+        let mut csv = String::from("path,quantity\n");
+        for i in 0..n {
+            csv.push_str(&format!("p{i},1\n"));
+        }
+        pb::ParseBomCsvRequest {
+            csv,
+            ..Default::default()
+        }
+    };
+    let status = c.parse_bom_csv(rows(5_000)).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    let info = status.get_details_error_info().unwrap();
+    assert_eq!(info.reason, "MEMORY_BUDGET_EXCEEDED");
+    assert_eq!(info.metadata["flag"], "--max-call-memory-mib");
+    let bom = c.parse_bom_csv(rows(500)).await.unwrap().into_inner().bom;
+    assert_eq!(bom.unwrap().items.len(), 500);
+}

@@ -945,6 +945,20 @@ async fn bearer_token_guards_every_rpc_including_the_stream_and_reflection() {
                         .await,
                 ),
             ),
+            (
+                "ParseBomCsv",
+                code(
+                    catalog
+                        .parse_bom_csv(with(
+                            pb::ParseBomCsvRequest {
+                                csv: "path,material_id,quantity,unit\nnd,nd-oxide,1.8,kg\n".into(),
+                                ..Default::default()
+                            },
+                            token,
+                        ))
+                        .await,
+                ),
+            ),
             ("reflection v1", {
                 let list = v1::ServerReflectionRequest {
                     host: String::new(),

@@ -469,3 +469,61 @@ async fn grpc_web_calls_answer_with_trailer_frames_and_the_same_auth() {
     assert!(body.is_empty());
     server.stop().await;
 }
+
+/// The upload page's round trip: `POST /v1/boms:parseCsv` turns the CSV into the BOM's proto3
+/// JSON (the id from `bomId`, the currency defaulted to USD), and that BOM sent inline to
+/// `POST /v1/impact:calculate` costs as the seed example: 1.8 x (225 - 87) + 0.2 x (485 - 152)
+/// = 248.40 + 66.60 = 315.00 USD. A CSV it cannot read is a 400 naming the row.
+#[tokio::test]
+async fn a_csv_bom_parsed_over_http_costs_when_sent_back() {
+    let server = TestServer::start().await;
+    let csv = "path,description,material_id,quantity,unit\nnd,Nd oxide,nd-oxide,1.8,kg\ndy,,dy-oxide,0.2,kg\n";
+    let (status, ct, body) = http(
+        server.addr,
+        "POST",
+        "/v1/boms:parseCsv",
+        &[("content-type", "application/json")],
+        &json!({"csv": csv, "bomId": "x"}).to_string(),
+    )
+    .await;
+    assert_eq!((status, ct.as_str()), (200, "application/json"), "{body}");
+    let bom = json_of(&body)["bom"].clone();
+    assert_eq!(
+        bom,
+        json!({"id": "x", "currency": "USD", "items": [
+            {"id": "nd", "description": "Nd oxide", "materialId": "nd-oxide", "quantity": "1.8",
+             "unit": "UNIT_OF_MEASURE_KG"},
+            {"id": "dy", "materialId": "dy-oxide", "quantity": "0.2", "unit": "UNIT_OF_MEASURE_KG"}]})
+    );
+    let (status, _, body) = http(
+        server.addr,
+        "POST",
+        "/v1/impact:calculate",
+        &[],
+        &json!({"bom": bom, "baselinePricesId": "ree-pre-restriction",
+                "scenarioPricesId": "ree-post-restriction", "baselineScheduleId": "us-2026",
+                "options": {"entryDate": "2026-03-02"}})
+        .to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let r = json_of(&body);
+    assert_eq!(r["delta"]["amount"], "315.00");
+    assert_eq!(r["effects"]["priceEffect"]["amount"], "315.00");
+
+    let (status, _, body) = http(
+        server.addr,
+        "POST",
+        "/v1/boms:parseCsv",
+        &[],
+        &json!({"csv": "path,unit\nnd,kgs\n"}).to_string(),
+    )
+    .await;
+    let e = json_of(&body);
+    assert_eq!((status, e["code"].clone()), (400, json!(3)), "{body}");
+    assert_eq!(e["details"][0]["fieldViolations"][0]["field"], "csv");
+    assert_eq!(
+        e["details"][0]["fieldViolations"][0]["description"],
+        "CSV row 2: unit \"kgs\" is not kg, g, t, lb or piece"
+    );
+}

@@ -2,7 +2,8 @@
 //! validated, estimated, checked against budgets and costed under a meter exactly as the
 //! server does. The first byte picks the RPC. Any panic, overflow or hang here is a finding:
 //! every input must end in a response or an error. A plan whose meter counts more work than
-//! its estimate is a finding too (the cost model must bound the work).
+//! its estimate is a finding too (the cost model must bound the work), and so is a CSV BOM
+//! whose response is larger than the upper bound its memory is reserved for.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,7 +11,7 @@ use prost::{Message, Name};
 use std::sync::{Arc, OnceLock};
 use tariff_impact::api::budget::Budgets;
 use tariff_impact::api::guard::Plan;
-use tariff_impact::api::{ApiError, Context, calculate, compare, sensitivity};
+use tariff_impact::api::{ApiError, Context, bom_csv, calculate, compare, sensitivity};
 use tariff_impact::catalog::Catalog;
 use tariff_impact::convert::Limits;
 use tariff_impact::engine::{Meter, Stopped};
@@ -35,12 +36,12 @@ fn ctx() -> &'static Context {
 
 /// Runs a plan as the server would, with a work budget small enough to keep each input fast;
 /// a plan within its budget must never be stopped by its meter.
-fn run<P: Plan>(plan: Result<P, ApiError>) {
-    let Ok(plan) = plan else { return };
+fn run<P: Plan>(plan: Result<P, ApiError>) -> Option<(P::Response, u64)> {
+    let Ok(plan) = plan else { return None };
     let budgets = Budgets { max_call_work: 2_000_000, ..Budgets::default() };
     let cost = plan.cost();
     if budgets.check(&cost, plan.explain()).is_err() {
-        return;
+        return None;
     }
     // A deadline ends the debug builds' test hook that runs until it is stopped.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -49,7 +50,8 @@ fn run<P: Plan>(plan: Result<P, ApiError>) {
         Err(ApiError::Stopped(Stopped::OverBudget { limit })) => {
             panic!("the estimate of {limit} units was exceeded")
         }
-        _ => {}
+        Ok(response) => Some((response, cost.response_bytes)),
+        Err(_) => None,
     }
 }
 
@@ -86,7 +88,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let Some((&selector, body)) = data.split_first() else { return };
-    match selector % 3 {
+    match selector % 4 {
         0 => {
             if let Some(req) = decode::<pb::CalculateImpactRequest>(body) {
                 run(calculate::prepare(ctx(), &req));
@@ -97,9 +99,19 @@ fuzz_target!(|data: &[u8]| {
                 run(compare::prepare(ctx(), &req));
             }
         }
-        _ => {
+        2 => {
             if let Some(req) = decode::<pb::AnalyzeSensitivityRequest>(body) {
                 run(sensitivity::prepare(ctx(), &req));
+            }
+        }
+        _ => {
+            // Any text as a CSV BOM: read or refused, never a panic, and the response within
+            // the upper bound its memory was reserved for.
+            if let Some(req) = decode::<pb::ParseBomCsvRequest>(body) {
+                if let Some((response, bound)) = run(bom_csv::prepare(ctx(), req)) {
+                    let bytes = response.encoded_len() as u64;
+                    assert!(bytes <= bound, "a CSV BOM's response of {bytes} bytes is over its bound of {bound}");
+                }
             }
         }
     }

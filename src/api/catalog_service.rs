@@ -1,22 +1,27 @@
 //! `tariff.v1.CatalogService`: lists and returns the presets as stored, so a user can edit one
-//! and send it back inline.
+//! and send it back inline; looks up a line's measures; reads a CSV BOM into the `Bom`
+//! message (under the server's guards, like a calculation: see [`super::bom_csv`]).
 
-use crate::catalog::{Catalog, Entry};
+use super::Context;
+use super::bom_csv;
+use super::guard::{Guard, parts, respond};
+use crate::catalog::Entry;
 use crate::pb;
 use crate::pb::catalog_service_server::CatalogService;
-use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 /// The catalog service.
 #[derive(Debug, Clone)]
 pub struct CatalogApi {
-    catalog: Arc<Catalog>,
+    ctx: Context,
+    guard: Guard,
 }
 
 impl CatalogApi {
-    /// A service listing `catalog`.
-    pub fn new(catalog: Arc<Catalog>) -> Self {
-        Self { catalog }
+    /// A service listing `ctx`'s catalog, its CSV reads within `ctx`'s limits and each under
+    /// `guard`.
+    pub fn new(ctx: Context, guard: Guard) -> Self {
+        Self { ctx, guard }
     }
 }
 
@@ -43,7 +48,7 @@ impl CatalogService for CatalogApi {
         &self,
         _: Request<pb::ListBomsRequest>,
     ) -> Result<Response<pb::ListBomsResponse>, Status> {
-        let boms = summaries(self.catalog.boms(), |b: &pb::Bom| pb::PresetSummary {
+        let boms = summaries(self.ctx.catalog.boms(), |b: &pb::Bom| pb::PresetSummary {
             id: b.id.clone(),
             name: b.name.clone(),
             description: b.description.clone(),
@@ -59,6 +64,7 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<pb::GetBomResponse>, Status> {
         let id = req.into_inner().id;
         let e = self
+            .ctx
             .catalog
             .bom(&id)
             .ok_or_else(|| not_found("BOM", &id, "tariff.v1.CatalogService/ListBoms"))?;
@@ -71,7 +77,7 @@ impl CatalogService for CatalogApi {
         &self,
         _: Request<pb::ListPriceDecksRequest>,
     ) -> Result<Response<pb::ListPriceDecksResponse>, Status> {
-        let price_decks = summaries(self.catalog.price_decks(), |d: &pb::PriceDeck| {
+        let price_decks = summaries(self.ctx.catalog.price_decks(), |d: &pb::PriceDeck| {
             pb::PresetSummary {
                 id: d.id.clone(),
                 name: d.name.clone(),
@@ -88,7 +94,7 @@ impl CatalogService for CatalogApi {
         req: Request<pb::GetPriceDeckRequest>,
     ) -> Result<Response<pb::GetPriceDeckResponse>, Status> {
         let id = req.into_inner().id;
-        let e = self.catalog.price_deck(&id).ok_or_else(|| {
+        let e = self.ctx.catalog.price_deck(&id).ok_or_else(|| {
             not_found("price deck", &id, "tariff.v1.CatalogService/ListPriceDecks")
         })?;
         Ok(Response::new(pb::GetPriceDeckResponse {
@@ -100,16 +106,16 @@ impl CatalogService for CatalogApi {
         &self,
         _: Request<pb::ListTariffSchedulesRequest>,
     ) -> Result<Response<pb::ListTariffSchedulesResponse>, Status> {
-        let tariff_schedules =
-            summaries(self.catalog.tariff_schedules(), |s: &pb::TariffSchedule| {
-                pb::PresetSummary {
-                    id: s.id.clone(),
-                    name: s.name.clone(),
-                    description: s.description.clone(),
-                    source: s.source.clone(),
-                    as_of_date: s.as_of_date.clone(),
-                }
-            });
+        let tariff_schedules = summaries(
+            self.ctx.catalog.tariff_schedules(),
+            |s: &pb::TariffSchedule| pb::PresetSummary {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                description: s.description.clone(),
+                source: s.source.clone(),
+                as_of_date: s.as_of_date.clone(),
+            },
+        );
         Ok(Response::new(pb::ListTariffSchedulesResponse {
             tariff_schedules,
         }))
@@ -120,7 +126,7 @@ impl CatalogService for CatalogApi {
         req: Request<pb::GetTariffScheduleRequest>,
     ) -> Result<Response<pb::GetTariffScheduleResponse>, Status> {
         let id = req.into_inner().id;
-        let e = self.catalog.tariff_schedule(&id).ok_or_else(|| {
+        let e = self.ctx.catalog.tariff_schedule(&id).ok_or_else(|| {
             not_found(
                 "tariff schedule",
                 &id,
@@ -136,8 +142,19 @@ impl CatalogService for CatalogApi {
         &self,
         req: Request<pb::LookupMeasuresRequest>,
     ) -> Result<Response<pb::LookupMeasuresResponse>, Status> {
-        crate::api::lookup::lookup(&self.catalog, &req.into_inner())
+        crate::api::lookup::lookup(&self.ctx.catalog, &req.into_inner())
             .map(Response::new)
             .map_err(Status::from)
+    }
+
+    async fn parse_bom_csv(
+        &self,
+        request: Request<pb::ParseBomCsvRequest>,
+    ) -> Result<Response<pb::ParseBomCsvResponse>, Status> {
+        let (metadata, size, decoded, req) = parts(request);
+        let ctx = self.ctx.clone();
+        let prepare = move || bom_csv::prepare(&ctx, req);
+        let r = self.guard.run(&metadata, size, decoded, prepare).await;
+        respond("ParseBomCsv", r)
     }
 }

@@ -3,8 +3,7 @@
 
 use super::batch::{self, BatchSettings};
 use super::capacity::Admission;
-use super::error::ApiError;
-use super::guard::{Guard, PrepareWeight};
+use super::guard::{Guard, parts, respond};
 use super::{Context, calculate, compare, sensitivity};
 use crate::pb;
 use crate::pb::cost_impact_service_server::CostImpactService;
@@ -27,40 +26,6 @@ impl CostImpactApi {
     pub fn new(ctx: Context, guard: Guard, batch: BatchSettings) -> Self {
         Self { ctx, guard, batch }
     }
-}
-
-/// Logs the outcome of a unary call and maps its error.
-fn respond<T>(rpc: &str, r: Result<T, ApiError>) -> Result<Response<T>, Status> {
-    match r {
-        Ok(v) => {
-            tracing::info!(rpc, "ok");
-            Ok(Response::new(v))
-        }
-        Err(e) => {
-            let status = Status::from(e);
-            tracing::info!(rpc, code = ?status.code(), message = status.message(), "rejected");
-            Err(status)
-        }
-    }
-}
-
-/// The parts of a unary request the guards need: its metadata, its encoded size, the memory
-/// its message was lent, and the message.
-fn parts<T: PrepareWeight>(
-    request: Request<T>,
-) -> (
-    tonic::metadata::MetadataMap,
-    usize,
-    super::capacity::Reservation,
-    T,
-) {
-    let (metadata, extensions, req) = request.into_parts();
-    let decoded = extensions
-        .get::<Admission>()
-        .map(Admission::take_decoded)
-        .unwrap_or_default();
-    let size = req.prepare_weight();
-    (metadata, size, decoded, req)
 }
 
 #[tonic::async_trait]

@@ -17,7 +17,7 @@
 //! 5. **Response size**: an encoded response over the limit is refused rather than sent.
 
 use super::budget::{Budgets, Cost};
-use super::capacity::{Capacity, LARGE_REQUEST_BYTES, Reservation};
+use super::capacity::{Admission, Capacity, LARGE_REQUEST_BYTES, Reservation};
 use super::error::ApiError;
 use crate::engine::{Meter, StopSignal, Stopped};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -59,6 +59,38 @@ pub trait PrepareWeight: prost::Message {
             usize::MAX
         } else {
             self.encoded_len()
+        }
+    }
+}
+
+/// The parts of a unary request the guards need: its metadata, its [`PrepareWeight`], the
+/// memory its message was lent while it was received, and the message.
+pub(crate) fn parts<T: PrepareWeight>(
+    request: tonic::Request<T>,
+) -> (MetadataMap, usize, Reservation, T) {
+    let (metadata, extensions, req) = request.into_parts();
+    let decoded = extensions
+        .get::<Admission>()
+        .map(Admission::take_decoded)
+        .unwrap_or_default();
+    let size = req.prepare_weight();
+    (metadata, size, decoded, req)
+}
+
+/// Logs the outcome of a unary call and maps its error.
+pub(crate) fn respond<T>(
+    rpc: &str,
+    r: Result<T, ApiError>,
+) -> Result<tonic::Response<T>, tonic::Status> {
+    match r {
+        Ok(v) => {
+            tracing::info!(rpc, "ok");
+            Ok(tonic::Response::new(v))
+        }
+        Err(e) => {
+            let status = tonic::Status::from(e);
+            tracing::info!(rpc, code = ?status.code(), message = status.message(), "rejected");
+            Err(status)
         }
     }
 }

@@ -1,9 +1,10 @@
 //! The gRPC layer: each RPC is a plain function over a [`Context`] and its request, in its
-//! own module (`calculate`, `compare`, `sensitivity`, `batch`), which validates the request
+//! own module (`calculate`, `compare`, `sensitivity`, `batch`, `bom_csv`), which validates the request
 //! into a plan that knows its cost, then runs it; the tonic services are thin adapters that
 //! run those plans under the server's [`guard`]. No costing rule lives here.
 
 pub(crate) mod batch;
+pub mod bom_csv;
 pub mod budget;
 pub mod calculate;
 pub mod capacity;

@@ -3,13 +3,13 @@
 //! in CSV plus preset ids, and prints a readable table, the JSON response, or a flat export
 //! (CSV or XLSX, see [`crate::export`]).
 
-pub(crate) mod csv_bom;
 pub mod hts;
 pub mod table;
 
 use crate::api::{ApiError, Context, calculate};
 use crate::catalog::Catalog;
 use crate::convert::Limits;
+use crate::convert::bom_csv;
 use crate::engine::Meter;
 use crate::export;
 use crate::pb;
@@ -119,12 +119,12 @@ fn json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, CalcError> {
 /// option flags over it.
 pub fn build_request(
     args: &CalcArgs,
-) -> Result<(pb::CalculateImpactRequest, csv_bom::RowIndex), CalcError> {
+) -> Result<(pb::CalculateImpactRequest, bom_csv::RowIndex), CalcError> {
     use pb::calculate_impact_request::BomSource;
     let (mut req, rows) = match (&args.request, &args.bom_csv) {
         (Some(path), None) => {
             refuse_csv_flags(args)?;
-            (json(path)?, csv_bom::RowIndex::default())
+            (json(path)?, bom_csv::RowIndex::default())
         }
         (None, Some(path)) => {
             let id = args.bom_id.clone().unwrap_or_else(|| {
@@ -134,7 +134,7 @@ pub fn build_request(
             });
             let currency = args.currency.as_deref().unwrap_or("USD");
             let (bom, rows) =
-                csv_bom::parse(&read(path)?, &id, currency).map_err(CalcError::Input)?;
+                bom_csv::parse(&read(path)?, &id, currency).map_err(CalcError::Input)?;
             let req = pb::CalculateImpactRequest {
                 bom_source: Some(BomSource::Bom(bom)),
                 ..Default::default()

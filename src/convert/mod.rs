@@ -3,6 +3,7 @@
 //! field is named the same way in both.
 
 pub mod bom;
+pub(crate) mod bom_csv;
 pub(crate) mod check;
 pub(crate) mod compare;
 pub(crate) mod enums;

@@ -105,10 +105,10 @@ pub async fn run(
         idle_timeout: config.batch_idle_timeout,
     };
     let max_response = usize::try_from(config.budgets.max_response_bytes).unwrap_or(usize::MAX);
-    let cost = CostImpactServiceServer::new(CostImpactApi::new(ctx, guard, batch))
+    let catalog_service = CatalogServiceServer::new(CatalogApi::new(ctx.clone(), guard.clone()))
         .max_decoding_message_size(config.max_request_bytes)
         .max_encoding_message_size(max_response);
-    let catalog_service = CatalogServiceServer::new(CatalogApi::new(catalog.clone()))
+    let cost = CostImpactServiceServer::new(CostImpactApi::new(ctx, guard, batch))
         .max_decoding_message_size(config.max_request_bytes)
         .max_encoding_message_size(max_response);
 

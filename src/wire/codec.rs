@@ -216,6 +216,8 @@ mod tests {
             pb::GetPriceDeckRequest::full_name(),
             pb::ListTariffSchedulesRequest::full_name(),
             pb::GetTariffScheduleRequest::full_name(),
+            pb::LookupMeasuresRequest::full_name(),
+            pb::ParseBomCsvRequest::full_name(),
             pb::bench::EchoRequest::full_name(),
             pb::CalculateImpactResponse::full_name(),
         ] {

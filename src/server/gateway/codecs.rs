@@ -94,6 +94,7 @@ pub(super) fn of(grpc_path: &str) -> Option<Codec> {
         }
         "GetTariffSchedule" => codec!(pb::GetTariffScheduleRequest, pb::GetTariffScheduleResponse),
         "LookupMeasures" => codec!(pb::LookupMeasuresRequest, pb::LookupMeasuresResponse),
+        "ParseBomCsv" => codec!(pb::ParseBomCsvRequest, pb::ParseBomCsvResponse),
         _ => return None,
     })
 }

@@ -145,8 +145,13 @@ mod tests {
             find("POST", "/v1/impact:calculate").unwrap().0.grpc_path,
             "/tariff.v1.CostImpactService/CalculateImpact"
         );
+        assert_eq!(
+            find("POST", "/v1/boms:parseCsv").unwrap().0.grpc_path,
+            "/tariff.v1.CatalogService/ParseBomCsv"
+        );
         for (method, path) in [
             ("GET", "/v1/impact:calculate"),
+            ("GET", "/v1/boms:parseCsv"),
             ("POST", "/v1/boms"),
             ("GET", "/v1/boms/"),
             ("GET", "/v1/boms/a/b"),

@@ -187,19 +187,23 @@ fn yes(s: &str) -> Option<bool> {
 /// names the field, which [`RowIndex`] maps back to the row.
 pub(crate) fn parse(text: &str, id: &str, currency: &str) -> Result<(pb::Bom, RowIndex), String> {
     let rows = read_rows(text)?;
-    let tree = Tree::new(&rows)?;
+    let tree = Tree::new(&rows, usize::MAX)?;
     let index = tree.fields(&rows);
-    let (items, shared_assemblies) = tree.build(&rows)?;
-    Ok((
-        pb::Bom {
-            id: id.to_string(),
-            currency: currency.to_string(),
-            items,
-            shared_assemblies,
-            ..Default::default()
-        },
-        index,
-    ))
+    Ok((tree.bom(&rows, id, currency)?, index))
+}
+
+/// The BOM of [`parse`] alone (no [`RowIndex`]), refusing a row nested deeper than
+/// `max_depth` levels (a top-level row is one level; a sourcing share is no level of its own,
+/// as it is not an item): such a BOM could not be costed, and past about a hundred levels its
+/// message could not even be decoded.
+pub(crate) fn parse_within(
+    text: &str,
+    id: &str,
+    currency: &str,
+    max_depth: usize,
+) -> Result<pb::Bom, String> {
+    let rows = read_rows(text)?;
+    Tree::new(&rows, max_depth)?.bom(&rows, id, currency)
 }
 
 /// The rows of `text` with their non-empty cells, each row's kind decided.
@@ -260,18 +264,23 @@ fn read_rows(text: &str) -> Result<Vec<Row>, String> {
 }
 
 /// The rows' tree: each row's parent and children (in file order), found through a map from
-/// path to row, and the rows grouped by depth.
+/// path to row, and the rows grouped by depth. Items and sources, and top-level items and
+/// shared assemblies, are listed apart, as the message holds them.
 struct Tree {
-    /// Rows without a parent, in file order.
+    /// Top-level item rows, in file order.
     top: Vec<usize>,
-    /// Per row, its child rows in file order.
+    /// Shared assembly rows (top level, `shared` yes), in file order.
+    shared: Vec<usize>,
+    /// Per row, its child item rows in file order.
     children: Vec<Vec<usize>>,
+    /// Per row, its sourcing share rows in file order.
+    sources: Vec<Vec<usize>>,
     /// Per depth (0 = top level), its rows.
     by_depth: Vec<Vec<usize>>,
 }
 
 impl Tree {
-    fn new(rows: &[Row]) -> Result<Tree, String> {
+    fn new(rows: &[Row], max_depth: usize) -> Result<Tree, String> {
         let mut by_path: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
         let mut by_depth: Vec<Vec<usize>> = Vec::new();
         for (i, r) in rows.iter().enumerate() {
@@ -286,6 +295,13 @@ impl Tree {
                 return Err(format!("CSV row {}: path {p:?} appears twice", r.line));
             }
             let depth = p.matches('/').count();
+            let levels = depth + usize::from(r.kind != Kind::Share);
+            if levels > max_depth {
+                return Err(format!(
+                    "CSV row {}: nested deeper than {max_depth} levels (path {p:?})",
+                    r.line
+                ));
+            }
             if by_depth.len() <= depth {
                 by_depth.resize_with(depth + 1, Vec::new);
             }
@@ -293,13 +309,17 @@ impl Tree {
         }
         let mut tree = Tree {
             top: Vec::new(),
+            shared: Vec::new(),
             children: vec![Vec::new(); rows.len()],
+            sources: vec![Vec::new(); rows.len()],
             by_depth,
         };
         for (i, r) in rows.iter().enumerate() {
             match r.path().rsplit_once('/') {
+                None if r.kind == Kind::Shared => tree.shared.push(i),
                 None => tree.top.push(i),
                 Some((parent, _)) => match by_path.get(parent) {
+                    Some(&p) if r.kind == Kind::Share => tree.sources[p].push(i),
                     Some(&p) => tree.children[p].push(i),
                     None => {
                         return Err(format!("CSV row {}: parent {parent:?} has no row", r.line));
@@ -315,27 +335,19 @@ impl Tree {
     /// `bom.shared_assemblies[0]`, `...sourcing[0]`), parents before children.
     fn fields(&self, rows: &[Row]) -> RowIndex {
         let mut field: Vec<String> = vec![String::new(); rows.len()];
-        let (mut items, mut shared) = (0, 0);
-        for &i in &self.top {
-            field[i] = if rows[i].kind == Kind::Shared {
-                shared += 1;
-                format!("bom.shared_assemblies[{}]", shared - 1)
-            } else {
-                items += 1;
-                format!("bom.items[{}]", items - 1)
-            };
+        for (n, &i) in self.top.iter().enumerate() {
+            field[i] = format!("bom.items[{n}]");
+        }
+        for (n, &i) in self.shared.iter().enumerate() {
+            field[i] = format!("bom.shared_assemblies[{n}]");
         }
         for level in &self.by_depth {
             for &p in level {
-                let (mut children, mut sourcing) = (0, 0);
-                for &c in &self.children[p] {
-                    field[c] = if rows[c].kind == Kind::Share {
-                        sourcing += 1;
-                        format!("{}.sourcing[{}]", field[p], sourcing - 1)
-                    } else {
-                        children += 1;
-                        format!("{}.children[{}]", field[p], children - 1)
-                    };
+                for (n, &c) in self.children[p].iter().enumerate() {
+                    field[c] = format!("{}.children[{n}]", field[p]);
+                }
+                for (n, &c) in self.sources[p].iter().enumerate() {
+                    field[c] = format!("{}.sourcing[{n}]", field[p]);
                 }
             }
         }
@@ -348,50 +360,82 @@ impl Tree {
         )
     }
 
+    /// The BOM message of the rows, with its id and currency.
+    fn bom(&self, rows: &[Row], id: &str, currency: &str) -> Result<pb::Bom, String> {
+        let (items, shared_assemblies) = self.build(rows)?;
+        Ok(pb::Bom {
+            id: id.to_string(),
+            currency: currency.to_string(),
+            items,
+            shared_assemblies,
+            ..Default::default()
+        })
+    }
+
     /// The BOM's items and shared assemblies, built deepest rows first so each row's
-    /// children are ready when it is built.
+    /// children are ready when it is built. Each row has one slot, which its parent empties:
+    /// the items are moved into place, never copied, and every list is allocated at its size.
     fn build(&self, rows: &[Row]) -> Result<(Vec<pb::BomItem>, Vec<pb::SharedAssembly>), String> {
-        let mut items: Vec<Option<pb::BomItem>> = vec![None; rows.len()];
-        let mut shares: Vec<Option<pb::SourcingShare>> = vec![None; rows.len()];
+        let mut built: Vec<Option<Built>> = Vec::with_capacity(rows.len());
+        built.resize_with(rows.len(), || None);
         for level in self.by_depth.iter().rev() {
             for &i in level {
-                match rows[i].kind {
-                    Kind::Share => shares[i] = Some(share(&rows[i])?),
+                built[i] = match rows[i].kind {
+                    Kind::Share => Some(Built::Share(share(&rows[i])?)),
                     Kind::Item => {
                         let mut item = item(&rows[i])?;
-                        for &c in &self.children[i] {
-                            if let Some(s) = shares[c].take() {
-                                item.sourcing.push(s);
-                            } else if let Some(child) = items[c].take() {
-                                item.children.push(child);
-                            }
-                        }
-                        items[i] = Some(item);
+                        item.children = take_items(&self.children[i], &mut built);
+                        item.sourcing = take_sources(&self.sources[i], &mut built);
+                        Some(Built::Item(item))
                     }
-                    Kind::Shared => rows[i].only(
-                        &["path", "description", "shared"],
-                        "a shared assembly's row (`shared` yes)",
-                    )?,
-                }
+                    Kind::Shared => {
+                        rows[i].only(
+                            &["path", "description", "shared"],
+                            "a shared assembly's row (`shared` yes)",
+                        )?;
+                        None
+                    }
+                };
             }
         }
-        let mut top = Vec::new();
-        let mut shared = Vec::new();
-        for &i in &self.top {
-            match rows[i].kind {
-                Kind::Shared => shared.push(pb::SharedAssembly {
-                    id: rows[i].id(),
-                    description: rows[i].get("description"),
-                    children: self.children[i]
-                        .iter()
-                        .filter_map(|&c| items[c].take())
-                        .collect(),
-                }),
-                _ => top.extend(items[i].take()),
-            }
+        let mut shared = Vec::with_capacity(self.shared.len());
+        for &i in &self.shared {
+            shared.push(pb::SharedAssembly {
+                id: rows[i].id(),
+                description: rows[i].get("description"),
+                children: take_items(&self.children[i], &mut built),
+            });
         }
-        Ok((top, shared))
+        Ok((take_items(&self.top, &mut built), shared))
     }
+}
+
+/// A row built into its message, until its parent takes it.
+enum Built {
+    Item(pb::BomItem),
+    Share(pb::SourcingShare),
+}
+
+/// The items built for rows `at`, taken from their slots, in order.
+fn take_items(at: &[usize], built: &mut [Option<Built>]) -> Vec<pb::BomItem> {
+    let mut items = Vec::with_capacity(at.len());
+    for &i in at {
+        if let Some(Built::Item(item)) = built[i].take() {
+            items.push(item);
+        }
+    }
+    items
+}
+
+/// The sourcing shares built for rows `at`, taken from their slots, in order.
+fn take_sources(at: &[usize], built: &mut [Option<Built>]) -> Vec<pb::SourcingShare> {
+    let mut sources = Vec::with_capacity(at.len());
+    for &i in at {
+        if let Some(Built::Share(share)) = built[i].take() {
+            sources.push(share);
+        }
+    }
+    sources
 }
 
 /// Refuses a row its place cannot hold: a shared assembly below the top level, a source
@@ -535,12 +579,113 @@ front,,,,set,,,,
         assert_eq!(depth, 500);
     }
 
+    /// Each cell of an item's row lands in its own field, as the same string.
+    #[test]
+    fn every_column_lands_in_its_field() {
+        let csv = "path,description,material_id,quantity,unit,content_factor,unit_price,\
+                   scenario_unit_price,hts_code,origin,transport_mode,customs_value,\
+                   metal_content_share,net_mass_kg,preference_program,assembly_ref
+a, A ,m,2,lb,0.9,1.5,1.75,8505.11,CN,truck,3.25,0.4,1.1,S,kit
+";
+        let (bom, _) = parse(csv, "b", "EUR").unwrap();
+        let want = pb::BomItem {
+            id: "a".into(),
+            description: "A".into(),
+            material_id: "m".into(),
+            quantity: "2".into(),
+            unit: pb::UnitOfMeasure::Lb as i32,
+            content_factor: "0.9".into(),
+            unit_price: "1.5".into(),
+            scenario_unit_price: "1.75".into(),
+            assembly_ref: "kit".into(),
+            import: Some(Box::new(pb::ImportDeclaration {
+                hts_code: "8505.11".into(),
+                origin: "CN".into(),
+                transport_mode: pb::TransportMode::Truck as i32,
+                customs_value: "3.25".into(),
+                metal_content_share: "0.4".into(),
+                net_mass_kg: "1.1".into(),
+                preference_program: "S".into(),
+            })),
+            ..Default::default()
+        };
+        assert_eq!((bom.id.as_str(), bom.currency.as_str()), ("b", "EUR"));
+        assert_eq!(bom.items, [want]);
+    }
+
+    /// `shared` no is an empty cell: even a source's row, which takes no `shared`, may carry
+    /// it.
+    #[test]
+    fn shared_no_is_an_empty_cell() {
+        let csv = "path,material_id,quantity,unit,shared,share\nm,x,1,kg,no,\nm/a,,,,no,1\n";
+        let (bom, _) = parse(csv, "b", "USD").unwrap();
+        assert_eq!(bom.items[0].sourcing[0].id, "a");
+        assert!(bom.shared_assemblies.is_empty());
+    }
+
+    /// Every spelling of a unit, a transport mode and a yes or a no reads as its value,
+    /// whatever its case; any other is none.
+    #[test]
+    fn units_modes_and_yes_or_no_read_in_every_spelling() {
+        use pb::{TransportMode as M, UnitOfMeasure as U};
+        let units = [
+            ("kg", U::Kg),
+            ("G", U::G),
+            ("t", U::T),
+            ("lb", U::Lb),
+            ("piece", U::Piece),
+            ("pc", U::Piece),
+            ("PCS", U::Piece),
+        ];
+        for (s, u) in units {
+            assert_eq!(unit(s), Some(u), "{s}");
+        }
+        let modes = [
+            ("ocean", M::Ocean),
+            ("Air", M::Air),
+            ("truck", M::Truck),
+            ("rail", M::Rail),
+            ("other", M::Other),
+        ];
+        for (s, m) in modes {
+            assert_eq!(mode(s), Some(m), "{s}");
+        }
+        for s in ["yes", "Y", "true", "1"] {
+            assert_eq!(yes(s), Some(true), "{s}");
+        }
+        for s in ["no", "n", "FALSE", "0"] {
+            assert_eq!(yes(s), Some(false), "{s}");
+        }
+        assert_eq!((unit("kgs"), mode("sea"), yes("maybe")), (None, None, None));
+    }
+
+    /// A row nested deeper than the limit is refused with its row; a sourcing share is no
+    /// level of its own (it is not an item), so a material line at the limit keeps its sources.
+    #[test]
+    fn rows_deeper_than_the_limit_are_refused() {
+        let csv = "path,material_id,quantity,unit,share
+a,,,,
+a/b,,,,
+a/b/m,nd-oxide,1,kg,
+a/b/m/cn,,,,1
+";
+        let bom = parse_within(csv, "b", "USD", 3).unwrap();
+        assert_eq!(bom.items[0].children[0].children[0].sourcing[0].id, "cn");
+        assert_eq!(
+            parse_within(csv, "b", "USD", 2).unwrap_err(),
+            "CSV row 4: nested deeper than 2 levels (path \"a/b/m\")"
+        );
+    }
+
     /// Rows that have no place in the BOM message are refused with their row.
     #[test]
     fn misplaced_rows_are_refused() {
         let refused = |csv: &str| parse(csv, "b", "USD").unwrap_err();
         let header = "path,description,material_id,quantity,unit,shared,share\n";
         assert!(refused(&format!("{header}a,,x,1,kg,,0.5\n")).contains("CSV row 2"));
+        let misplaced = "a sourcing share (`share` set) belongs under a material line's row";
+        assert!(refused(&format!("{header}a,,x,,,,0.5\n")).contains(misplaced));
+        assert!(refused(&format!("{header}k,,,,,yes,\nk/s,,x,,,,1\n")).contains(misplaced));
         assert!(
             refused(&format!("{header}a,,,,,yes,\na/b,,,,,yes,\n"))
                 .contains("only a top-level row")
