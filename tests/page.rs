@@ -375,6 +375,8 @@ async fn the_page_shows_the_apis_numbers() {
     .map(|(k, v)| (k.to_string(), v.to_string()));
     assert_eq!(api_waterfall(&seed), hand);
     assert_eq!(shown.seed_waterfall, hand.to_vec());
+    assert_eq!(shown.csv_waterfall, hand.to_vec());
+    assert_eq!(shown.csv_note, "CSV read by the server: 2 top-level items");
 
     // The EV example: the page shows exactly what the API answers.
     let ev = costs
@@ -412,6 +414,10 @@ async fn the_page_shows_the_apis_numbers() {
 struct Shown {
     seed_waterfall: Vec<(String, String)>,
     ev_waterfall: Vec<(String, String)>,
+    /// The seed BOM's waterfall when it is given as CSV.
+    csv_waterfall: Vec<(String, String)>,
+    /// What the page says of the CSV it sent.
+    csv_note: String,
     /// The EV result's CSV download.
     impact_csv: Vec<u8>,
     /// The comparison's XLSX download.
@@ -482,7 +488,21 @@ fn drive_page(exe: &Path, url: &str) -> Shown {
     b.eval("document.getElementById('entry-date').value = ''");
     assert_eq!(b.run("calculate", "impact"), "error");
     let error = b.text("status");
+
+    // The seed BOM uploaded as CSV instead: the server reads it (ParseBomCsv) and the
+    // waterfall is the seed's again.
+    assert_eq!(b.run("example-seed", "impact"), "done");
+    let csv = "path,material_id,quantity,unit\nnd,nd-oxide,1.8,kg\ndy,dy-oxide,0.2,kg\n";
+    b.eval(&format!(
+        "document.getElementById('bom-text').value = {csv:?}"
+    ));
+    let state = b.run("calculate", "impact");
+    assert_eq!(state, "done", "{}", b.text("status"));
+    let csv_waterfall = waterfall(&mut b);
+    let csv_note = b.text("bom-note");
     Shown {
+        csv_waterfall,
+        csv_note,
         seed_waterfall,
         ev_waterfall,
         impact_csv,
