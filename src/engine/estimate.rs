@@ -273,11 +273,7 @@ fn calculation_from(
     };
     // Asked to estimate metal content, each side may note the share it estimated for every
     // dutied import (when a metal-content measure applies and the import declares none).
-    let metal_shares = if options.estimate_metal_content {
-        2 * units(shape.dutied.len())
-    } else {
-        0
-    };
+    let metal_shares = u64::from(options.estimate_metal_content) * 2 * units(shape.dutied.len());
     let notes = (2 * shape.ignored_imports)
         .saturating_add(metal_shares)
         .saturating_add(
