@@ -382,10 +382,10 @@
           label: `#${s.rank} ${s.name}`,
           values: [{ series: "delta", amount: zero(s.result.delta) }],
         })),
-        "Change in unit cost per scenario, lowest first",
+        "Change in unit cost per scenario, largest first (rank 1)",
       );
       $("compare-downloads").hidden = false;
-      return `Ranked ${ranked.length} scenarios by their change in unit cost (lowest first).`;
+      return `Ranked ${ranked.length} scenarios by their change in unit cost (rank 1: the largest).`;
     });
   }
 
