@@ -29,6 +29,25 @@ fn chromium() -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
+/// Chromium, or `None` after printing why `test` is skipped; with `TARIFF_REQUIRE_BROWSER`
+/// set (CI) a missing Chromium fails the test instead. The reason goes straight to stderr,
+/// past the test harness's capture, so a plain `cargo test` shows it.
+fn chromium_or_skip(test: &str) -> Option<PathBuf> {
+    use std::io::Write;
+    let exe = chromium();
+    if exe.is_none() {
+        assert!(
+            std::env::var_os("TARIFF_REQUIRE_BROWSER").is_none(),
+            "TARIFF_REQUIRE_BROWSER is set but Chromium is missing (apt-get install chromium)"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: no Chromium (apt-get install chromium, or set CHROMIUM)"
+        );
+    }
+    exe
+}
+
 /// A headless Chromium and a DevTools session on one page.
 struct Browser {
     child: Child,
@@ -63,7 +82,9 @@ impl Browser {
     /// Starts Chromium (as root only with `--no-sandbox`; without the background-networking
     /// flags it keeps trying to reach Google's hosts) and opens `url` in a new page.
     fn open(exe: &Path, url: &str) -> Browser {
-        let profile = std::env::temp_dir().join(format!("tariff-page-{}", std::process::id()));
+        static BROWSERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = BROWSERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let profile = std::env::temp_dir().join(format!("tariff-page-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         let mut child = Command::new(exe)
             .args([
@@ -340,14 +361,7 @@ fn ev_request() -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_shows_the_apis_numbers() {
-    let Some(exe) = chromium() else {
-        assert!(
-            std::env::var_os("TARIFF_REQUIRE_BROWSER").is_none(),
-            "TARIFF_REQUIRE_BROWSER is set but Chromium is missing (apt-get install chromium)"
-        );
-        eprintln!(
-            "SKIPPED the_page_shows_the_apis_numbers: no Chromium (apt-get install chromium)"
-        );
+    let Some(exe) = chromium_or_skip("the_page_shows_the_apis_numbers") else {
         return;
     };
     let server = TestServer::start().await;
@@ -407,6 +421,46 @@ async fn the_page_shows_the_apis_numbers() {
         shown.error
     );
     assert!(shown.screenshot.starts_with(b"\x89PNG"));
+    server.stop().await;
+}
+
+/// With authentication on, the page itself loads but its calls need the token: the presets
+/// fail with UNAUTHENTICATED until the user types it, then load, and a calculation runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_asks_for_the_token_when_the_server_needs_one() {
+    let Some(exe) = chromium_or_skip("the_page_asks_for_the_token_when_the_server_needs_one")
+    else {
+        return;
+    };
+    let server = TestServer::start_with(tariff_impact::server::ServerConfig {
+        auth_token: Some("s3cret".into()),
+        ..Default::default()
+    })
+    .await;
+    let url = format!("http://{}/", server.addr);
+    let (before, after, seed) = tokio::task::spawn_blocking(move || {
+        let mut b = Browser::open(&exe, &url);
+        assert_eq!(b.wait_state("state", &["ready", "error"]), "error");
+        let before = b.text("status");
+        b.eval(
+            "delete document.body.dataset.state; const t = document.getElementById('token'); \
+             t.value = 's3cret'; t.dispatchEvent(new Event('change'))",
+        );
+        assert_eq!(b.wait_state("state", &["ready", "error"]), "ready");
+        let after = b.text("status");
+        let state = b.run("example-seed", "impact");
+        assert_eq!(state, "done", "{}", b.text("status"));
+        (before, after, waterfall(&mut b))
+    })
+    .await
+    .unwrap();
+    assert!(
+        before.starts_with("Could not load the presets: UNAUTHENTICATED"),
+        "{before}"
+    );
+    assert!(before.contains("Type the bearer token"), "{before}");
+    assert_eq!(after, "");
+    assert_eq!(seed[4], ("scenario".to_string(), "502.00".to_string()));
     server.stop().await;
 }
 

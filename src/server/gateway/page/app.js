@@ -525,16 +525,28 @@
     }
   }
 
-  async function start() {
-    wire();
+  /** Loads the presets; on failure (e.g. UNAUTHENTICATED before the token is typed) says so,
+   * and a new token tries again. */
+  async function ready() {
+    document.body.dataset.state = "loading";
     try {
       await loadPresets();
-      $("entry-date").value = new Date().toISOString().slice(0, 10);
+      if (!$("entry-date").value) $("entry-date").value = new Date().toISOString().slice(0, 10);
+      setStatus("status", "", "");
       document.body.dataset.state = "ready";
     } catch (e) {
-      setStatus("status", "error", "Could not load the presets: " + e.message);
+      setStatus("status", "error", "Could not load the presets: " + e.message +
+        (e.message.startsWith("UNAUTHENTICATED") ? "\nType the bearer token at the top right." : ""));
       document.body.dataset.state = "error";
     }
+  }
+
+  function start() {
+    wire();
+    $("token").addEventListener("change", () => {
+      if (document.body.dataset.state !== "ready") ready();
+    });
+    return ready();
   }
 
   start();
