@@ -391,12 +391,26 @@ async fn the_page_is_served_with_its_policy() {
     // An HTTP request no route takes: 404, or 405 naming the method the path takes.
     let (status, _, body) = http(server.addr, "GET", "/page/missing.js", &[], "").await;
     assert_eq!((status, json_of(&body)["code"].clone()), (404, json!(5)));
-    let (status, _, body) = http(server.addr, "GET", "/v1/impact:calculate", &[], "").await;
-    assert_eq!(status, 405);
+    let (head, body) = http_raw(server.addr, "GET", "/v1/impact:calculate", &[], b"").await;
+    assert!(head.starts_with("HTTP/1.1 405"), "{head}");
+    assert!(head.contains("\r\nallow: POST\r\n"), "{head}");
     assert_eq!(
-        json_of(&body)["message"],
+        json_of(std::str::from_utf8(&body).unwrap())["message"],
         "GET /v1/impact:calculate: this route takes POST"
     );
+    let (head, _) = http_raw(server.addr, "POST", "/", &[], b"").await;
+    assert!(head.starts_with("HTTP/1.1 405"), "{head}");
+    assert!(head.contains("\r\nallow: GET, HEAD\r\n"), "{head}");
+    // HEAD: the GET's headers and length, no body.
+    let (_, _, page) = http(server.addr, "GET", "/page/app.js", &[], "").await;
+    let (head, body) = http_raw(server.addr, "HEAD", "/page/app.js", &[], b"").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.contains(&format!("\r\ncontent-length: {}\r\n", page.len())),
+        "{head}"
+    );
+    assert!(body.is_empty());
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
     server.stop().await;
 }
 

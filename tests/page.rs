@@ -3,7 +3,8 @@
 //! the numbers the charts show must be the API's (asked for separately over gRPC) and, for the
 //! seed example, the hand-checked ones; the CSV and XLSX its download buttons save carry the
 //! API's totals; a refused request shows the field it names. The test saves a screenshot of the page
-//! (`target/page.png`, or the path in `TARIFF_SCREENSHOT`; the README's is `docs/page.png`).
+//! (`target/tmp/page.png`, or the path in `TARIFF_SCREENSHOT`; the README's is
+//! `docs/page.png`).
 //!
 //! Without Chromium the test is skipped with a printed reason, unless `TARIFF_REQUIRE_BROWSER`
 //! is set (CI sets it, so there it cannot be skipped). Every wait is for a state the page
@@ -56,6 +57,8 @@ struct Browser {
     next_id: u64,
     /// Events read while waiting for an answer, for [`Browser::wait_event`].
     events: Vec<Value>,
+    /// This browser's number in the process (names its profile and download folders).
+    id: usize,
     _profile: TempDir,
 }
 
@@ -118,6 +121,7 @@ impl Browser {
             session: String::new(),
             next_id: 0,
             events: Vec::new(),
+            id: n,
             _profile: TempDir(profile),
         };
         let target = b.call("Target.createTarget", json!({"url": "about:blank"}));
@@ -277,24 +281,30 @@ impl Browser {
     }
 }
 
-/// Reads Chromium's stderr up to its "DevTools listening on ws://..." line, then drains the
-/// rest in a thread so the pipe never fills.
+/// Chromium's DevTools address, from its "DevTools listening on ws://..." line on stderr; a
+/// thread reads (and then drains) stderr so the pipe never fills, and a Chromium that neither
+/// says it nor exits fails the test after [`HANG`].
 fn devtools_url(child: &mut Child) -> String {
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap_or_default();
-        if let Some(url) = line.strip_prefix("DevTools listening on ") {
-            let url = url.trim().to_string();
-            std::thread::spawn(move || for _ in lines {});
-            return url;
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
         }
-        seen.push(line);
+    });
+    let mut seen = Vec::new();
+    loop {
+        match rx.recv_timeout(HANG) {
+            Ok(line) => match line.strip_prefix("DevTools listening on ") {
+                Some(url) => return url.trim().to_string(),
+                None => seen.push(line),
+            },
+            Err(e) => panic!(
+                "Chromium gave no DevTools address ({e:?}):\n{}",
+                seen.join("\n")
+            ),
+        }
     }
-    panic!(
-        "Chromium exited without a DevTools address:\n{}",
-        seen.join("\n")
-    );
 }
 
 /// A shown amount as the API writes it: "+1,234.50" -> "1234.50".
@@ -498,7 +508,11 @@ fn drive_page(exe: &Path, url: &str) -> Shown {
     let ev_waterfall = waterfall(&mut b);
 
     // The result's download buttons: the CSV export and the comparison's workbook.
-    let downloads = std::env::temp_dir().join(format!("tariff-page-dl-{}", std::process::id()));
+    let downloads = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "page-downloads-{}-{}",
+        std::process::id(),
+        b.id
+    ));
     b.allow_downloads(&downloads);
     let impact_csv = b.download("[data-download=impact][data-format=csv]", &downloads);
 
@@ -533,8 +547,10 @@ fn drive_page(exe: &Path, url: &str) -> Shown {
     .unwrap();
 
     let screenshot = b.screenshot();
-    let path =
-        std::env::var_os("TARIFF_SCREENSHOT").map_or("target/page.png".into(), PathBuf::from);
+    let path = std::env::var_os("TARIFF_SCREENSHOT").map_or_else(
+        || Path::new(env!("CARGO_TARGET_TMPDIR")).join("page.png"),
+        PathBuf::from,
+    );
     std::fs::write(&path, &screenshot).unwrap();
     eprintln!("screenshot: {}", path.display());
 

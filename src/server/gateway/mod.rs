@@ -181,7 +181,11 @@ fn is_grpc(req: &Request<Body>) -> bool {
 /// The answer to an HTTP request no route takes: 405 with the methods the path takes, or 404.
 fn no_route(req: &Request<Body>) -> Response<Body> {
     let (method, path) = (req.method().as_str(), req.uri().path());
-    let allowed = routes::methods_of(path);
+    let allowed = if page::is_asset(path) {
+        vec!["GET", "HEAD"]
+    } else {
+        routes::methods_of(path)
+    };
     if allowed.is_empty() {
         return error(tonic::Status::not_found(format!(
             "no route for {method} {path}: the routes are listed in the README (and / is the page)"
@@ -202,18 +206,40 @@ fn no_route(req: &Request<Body>) -> Response<Body> {
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The export the client asked for with `Accept` (`text/csv` or the XLSX type), if any: the
-/// first of them it lists.
+/// first media type it lists that the route answers (JSON, `*/*` or an export; types with
+/// `q=0` are refusals and skipped), so `application/json, text/csv` is JSON.
 fn export_format(req: &Request<Body>) -> Option<crate::export::Format> {
     req.headers()
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .find_map(|t| match t.split(';').next().unwrap_or("").trim() {
-            "text/csv" => Some(crate::export::Format::Csv),
-            XLSX => Some(crate::export::Format::Xlsx),
-            _ => None,
+        .filter(|t| !refused(t))
+        .find_map(|t| {
+            let media = t
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            match media.as_str() {
+                "text/csv" => Some(Some(crate::export::Format::Csv)),
+                XLSX => Some(Some(crate::export::Format::Xlsx)),
+                "application/json" | "application/*" | "*/*" => Some(None),
+                _ => None,
+            }
         })
+        .flatten()
+}
+
+/// Whether a media range of `Accept` carries `q=0` (the client refuses that type).
+fn refused(range: &str) -> bool {
+    range.split(';').skip(1).any(|p| {
+        p.trim()
+            .strip_prefix("q=")
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .is_some_and(|q| q == 0.0)
+    })
 }
 
 fn media_type(format: crate::export::Format) -> &'static str {
@@ -279,8 +305,13 @@ async fn read_grpc(resp: Response<Body>) -> (Bytes, tonic::Status) {
 fn answer(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Body> {
     let mut resp = Response::new(Body::new(Full::new(Bytes::from(body))));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let headers = resp.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Every answer is what its content type says, never sniffed as something else.
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     resp
 }
 
@@ -288,4 +319,34 @@ fn answer(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Resp
 fn error(status: tonic::Status) -> Response<Body> {
     let body = serde_json::to_vec(&status::body(&status)).unwrap_or_default();
     answer(status::http_status(status.code()), "application/json", body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::Format;
+
+    fn format_for(accept: &[&str]) -> Option<Format> {
+        let mut req = Request::new(Body::empty());
+        for a in accept {
+            req.headers_mut()
+                .append(header::ACCEPT, HeaderValue::from_str(a).unwrap());
+        }
+        export_format(&req)
+    }
+
+    /// The first type the client lists that a costing route answers decides; `q=0` refuses.
+    #[test]
+    fn accept_picks_the_first_answerable_type() {
+        assert_eq!(format_for(&[]), None);
+        assert_eq!(format_for(&["text/csv"]), Some(Format::Csv));
+        assert_eq!(format_for(&["Text/CSV; charset=utf-8"]), Some(Format::Csv));
+        assert_eq!(format_for(&[XLSX]), Some(Format::Xlsx));
+        assert_eq!(format_for(&["application/json, text/csv"]), None);
+        assert_eq!(format_for(&["*/*", "text/csv"]), None);
+        assert_eq!(format_for(&["text/html, text/csv"]), Some(Format::Csv));
+        assert_eq!(format_for(&["text/csv;q=0, application/json"]), None);
+        assert_eq!(format_for(&["text/csv; q=0.0", XLSX]), Some(Format::Xlsx));
+        assert_eq!(format_for(&["text/csv;q=0.5"]), Some(Format::Csv));
+    }
 }

@@ -38,6 +38,11 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     connect-src 'self'; img-src 'self' data: blob:; form-action 'none'; frame-ancestors 'none'; \
     base-uri 'none'";
 
+/// Whether `path` is one of the page's files (which answer `GET` and `HEAD` only).
+pub(super) fn is_asset(path: &str) -> bool {
+    ASSETS.iter().any(|(p, _, _)| *p == path)
+}
+
 /// The answer to `req` when it asks for one of the page's files (`GET` or `HEAD`).
 pub(super) fn serve(req: &Request<Body>) -> Option<Response<Body>> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -52,13 +57,11 @@ pub(super) fn serve(req: &Request<Body>) -> Option<Response<Body>> {
     };
     let mut resp = answer(StatusCode::OK, content_type, body);
     let headers = resp.headers_mut();
+    // A HEAD answer says how long the GET's body would be.
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Some(resp)

@@ -266,7 +266,8 @@
     summary($("summary"), [
       ["Baseline unit cost", money(r.baselineUnitCost), "baseline"],
       ["Scenario unit cost", money(r.scenarioUnitCost), "scenario"],
-      ["Change", `${money(r.delta)} (${r.deltaPercent || "0"}%)`, "delta"],
+      // No percent when the API gives none (a zero baseline has no percent change).
+      ["Change", money(r.delta) + (r.deltaPercent ? ` (${r.deltaPercent}%)` : ""), "delta"],
       ...(r.annualImpact ? [["Annual impact", money(r.annualImpact), "annual"]] : []),
     ]);
     const e = r.effects || {};
@@ -527,14 +528,28 @@
 
   /** Loads the presets; on failure (e.g. UNAUTHENTICATED before the token is typed) says so,
    * and a new token tries again. */
+  let loads = 0;
+
+  /** Today in the browser's time zone, YYYY-MM-DD. */
+  function today() {
+    const d = new Date();
+    const two = (n) => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+  }
+
   async function ready() {
+    // Only the latest load may set the state: an earlier one (e.g. without the token) that
+    // fails late must not undo it.
+    const load = ++loads;
     document.body.dataset.state = "loading";
     try {
       await loadPresets();
-      if (!$("entry-date").value) $("entry-date").value = new Date().toISOString().slice(0, 10);
+      if (load !== loads) return;
+      if (!$("entry-date").value) $("entry-date").value = today();
       setStatus("status", "", "");
       document.body.dataset.state = "ready";
     } catch (e) {
+      if (load !== loads) return;
       setStatus("status", "error", "Could not load the presets: " + e.message +
         (e.message.startsWith("UNAUTHENTICATED") ? "\nType the bearer token at the top right." : ""));
       document.body.dataset.state = "error";
