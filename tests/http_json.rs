@@ -297,7 +297,7 @@ async fn authentication_and_limits_are_the_grpc_ones() {
 /// 102.00 -> 153.00 at 150 USD/kg ("middle").
 #[tokio::test]
 async fn a_comparison_downloads_as_a_workbook() {
-    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
     let server = TestServer::start().await;
     let mut req = magnet_request();
     let scenario = req
@@ -329,23 +329,12 @@ async fn a_comparison_downloads_as_a_workbook() {
     )
     .await;
     assert_eq!((status, ct.as_str()), (200, xlsx));
-    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(&bytes)).unwrap();
     assert_eq!(
         book.sheet_names(),
         ["line", "charge", "measure", "material", "total"]
     );
-    let total = book.worksheet_range("total").unwrap();
-    let mut rows = total.rows();
-    let header: Vec<String> = rows.next().unwrap().iter().map(|d| d.to_string()).collect();
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let mut unit_costs: Vec<(String, f64)> = rows
-        .filter(|r| r[col("name")] == "unit_cost")
-        .map(|r| match &r[col("scenario")] {
-            Data::Float(f) => (r[col("scenario_name")].to_string(), *f),
-            other => panic!("unit cost not a number: {other:?}"),
-        })
-        .collect();
-    unit_costs.sort_by(|a, b| a.0.cmp(&b.0));
+    let unit_costs = common::workbook_unit_costs(&bytes, "scenario");
     assert_eq!(
         unit_costs,
         [("dearer".to_string(), 204.0), ("middle".to_string(), 153.0)]

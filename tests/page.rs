@@ -12,7 +12,6 @@
 
 mod common;
 
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use common::TestServer;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -623,20 +622,11 @@ impl Shown {
         assert_eq!(self.compare, api);
         assert_eq!(api.len(), 3);
         // The workbook download: per scenario, its unit_cost row's delta is the API's.
-        let mut book: Xlsx<_> =
-            open_workbook_from_rs(std::io::Cursor::new(self.compare_xlsx.clone())).unwrap();
-        let total = book.worksheet_range("total").unwrap();
-        let mut rows = total.rows();
-        let header: Vec<String> = rows.next().unwrap().iter().map(|d| d.to_string()).collect();
-        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-        let mut deltas: Vec<(String, String)> = rows
-            .filter(|r| r[col("name")] == "unit_cost")
-            .map(|r| match &r[col("delta")] {
-                Data::Float(f) => (r[col("scenario_name")].to_string(), format!("{f:.2}")),
-                other => panic!("delta not a number: {other:?}"),
-            })
-            .collect();
-        deltas.sort();
+        let deltas: Vec<(String, String)> =
+            common::workbook_unit_costs(&self.compare_xlsx, "delta")
+                .into_iter()
+                .map(|(name, f)| (name, format!("{f:.2}")))
+                .collect();
         let mut want: Vec<_> = r
             .scenarios
             .iter()

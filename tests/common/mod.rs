@@ -366,3 +366,24 @@ pub fn json_logs(
     });
     rx
 }
+
+/// The `unit_cost` rows of an export workbook's `total` sheet: per scenario (its
+/// `scenario_name`, sorted), the number in `column` (`baseline`, `scenario` or `delta`); a
+/// cell that is not a number fails the test.
+pub fn workbook_unit_costs(xlsx: &[u8], column: &str) -> Vec<(String, f64)> {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let total = book.worksheet_range("total").unwrap();
+    let mut rows = total.rows();
+    let header: Vec<String> = rows.next().unwrap().iter().map(|d| d.to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut found: Vec<(String, f64)> = rows
+        .filter(|r| r[col("name")] == "unit_cost")
+        .map(|r| match &r[col(column)] {
+            Data::Float(f) => (r[col("scenario_name")].to_string(), *f),
+            other => panic!("unit_cost {column} not a number: {other:?}"),
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
