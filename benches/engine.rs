@@ -93,6 +93,8 @@ fn engine_per_line(c: &mut Criterion) {
                         scenario_prices: &p1,
                         baseline_schedule: &s0,
                         scenario_schedule: &s1,
+                        baseline_fx: None,
+                        scenario_fx: None,
                         options: &options,
                     },
                     &Meter::unlimited(),

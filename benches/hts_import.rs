@@ -170,6 +170,8 @@ fn line_cost(c: &mut Criterion) {
                         scenario_prices: deck,
                         baseline_schedule: schedule,
                         scenario_schedule: schedule,
+                        baseline_fx: None,
+                        scenario_fx: None,
                         options: &options,
                     },
                     &Meter::unlimited(),

@@ -1558,10 +1558,12 @@ fn item_enums<'a>(it: &'a mut pb::BomItem, out: &mut Vec<&'a mut i32>) {
     out.push(unit);
     if let Some(i) = import {
         out.push(&mut i.transport_mode);
+        out.push(&mut i.incoterm);
     }
     for s in sourcing {
         if let Some(i) = &mut s.import {
             out.push(&mut i.transport_mode);
+            out.push(&mut i.incoterm);
         }
     }
     for c in children {
@@ -1570,6 +1572,7 @@ fn item_enums<'a>(it: &'a mut pb::BomItem, out: &mut Vec<&'a mut i32>) {
 }
 
 fn bom_enums<'a>(b: &'a mut pb::Bom, out: &mut Vec<&'a mut i32>) {
+    out.push(&mut b.default_incoterm);
     for it in &mut b.items {
         item_enums(it, out);
     }
@@ -1605,6 +1608,7 @@ fn measure_enums<'a>(m: &'a mut pb::Measure, out: &mut Vec<&'a mut i32>) {
 }
 
 fn schedule_enums<'a>(s: &'a mut pb::TariffSchedule, out: &mut Vec<&'a mut i32>) {
+    out.push(&mut s.valuation_basis);
     for m in &mut s.measures {
         measure_enums(m, out);
     }
@@ -1646,6 +1650,9 @@ fn calculation_enums<'a>(r: &'a mut pb::CalculateImpactRequest, out: &mut Vec<&'
         options,
         baseline_schedule_overlay,
         scenario_schedule_overlay,
+        // FX decks have no enum fields.
+        baseline_fx_source: _,
+        scenario_fx_source: _,
     } = r;
     if let Some(B::Bom(b)) = bom_source {
         bom_enums(b, out);
@@ -1679,6 +1686,7 @@ fn compare_enums<'a>(r: &'a mut pb::CompareScenariosRequest, out: &mut Vec<&'a m
         options,
         scenarios,
         baseline_schedule_overlay,
+        baseline_fx_source: _,
     } = r;
     if let Some(B::Bom(b)) = bom_source {
         bom_enums(b, out);

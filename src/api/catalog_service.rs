@@ -102,6 +102,37 @@ impl CatalogService for CatalogApi {
         }))
     }
 
+    async fn list_fx_decks(
+        &self,
+        _: Request<pb::ListFxDecksRequest>,
+    ) -> Result<Response<pb::ListFxDecksResponse>, Status> {
+        let fx_decks = summaries(self.ctx.catalog.fx_decks(), |d: &pb::FxDeck| {
+            pb::PresetSummary {
+                id: d.id.clone(),
+                name: d.name.clone(),
+                description: d.description.clone(),
+                source: d.source.clone(),
+                as_of_date: d.as_of_date.clone(),
+            }
+        });
+        Ok(Response::new(pb::ListFxDecksResponse { fx_decks }))
+    }
+
+    async fn get_fx_deck(
+        &self,
+        req: Request<pb::GetFxDeckRequest>,
+    ) -> Result<Response<pb::GetFxDeckResponse>, Status> {
+        let id = req.into_inner().id;
+        let e = self
+            .ctx
+            .catalog
+            .fx_deck(&id)
+            .ok_or_else(|| not_found("FX deck", &id, "tariff.v1.CatalogService/ListFxDecks"))?;
+        Ok(Response::new(pb::GetFxDeckResponse {
+            fx_deck: Some(e.proto.as_ref().clone()),
+        }))
+    }
+
     async fn list_tariff_schedules(
         &self,
         _: Request<pb::ListTariffSchedulesRequest>,

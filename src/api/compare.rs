@@ -7,7 +7,7 @@ use super::calculate::response_units;
 use super::error::ApiError;
 use super::guard::{Plan, PrepareWeight};
 use super::resolve::{
-    self, Base, BaseSources, DeckRef, Rebuilds, Resolved, ScheduleRef, ScheduleSource,
+    self, Base, BaseSources, DeckRef, FxRef, Rebuilds, Resolved, ScheduleRef, ScheduleSource,
     SideSchedule, Violations, source,
 };
 use super::response::impact_response;
@@ -18,9 +18,9 @@ use crate::engine::estimate::{self, Estimate};
 use crate::engine::model::{Options, Schedule};
 use crate::pb;
 use crate::pb::compare_scenarios_request::{
-    BaselinePricesSource, BaselineScheduleSource, BomSource,
+    BaselineFxSource, BaselinePricesSource, BaselineScheduleSource, BomSource,
 };
-use crate::pb::scenario_input::{self as schedule_input, PricesSource};
+use crate::pb::scenario_input::{self as schedule_input, FxSource, PricesSource};
 use std::collections::HashSet;
 
 /// A validated `CompareScenarios` request: every scenario's inputs and estimate.
@@ -57,7 +57,15 @@ impl PrepareWeight for pb::CompareScenariosRequest {
 }
 
 /// A scenario's name, its prices and schedule (`None`: the baseline's) and entry date.
-type ScenarioInputs = (String, Option<DeckRef>, Option<ScheduleRef>, Option<Date>);
+/// A scenario's name, prices, schedule, entry date and exchange rates, each `None` where the
+/// baseline's (or the options') apply.
+type ScenarioInputs = (
+    String,
+    Option<DeckRef>,
+    Option<ScheduleRef>,
+    Option<Date>,
+    Option<FxRef>,
+);
 
 /// Checks and resolves every scenario, recording violations in `v` in scenario order and
 /// the rebuilds of their overlays (which start from `baseline` when a scenario has no
@@ -104,10 +112,12 @@ fn scenarios(
                 rebuilds,
             ))?
             .map(|s| s.given);
+        let fx_source = source!(&s.fx_source, FxSource::FxId, FxSource::Fx);
+        let fx = v.keep(resolve::fx_deck(catalog, fx_source, &format!("{f}.fx")))?;
         let mut c = Check::default();
         let date = convert::compare::scenario_date(&mut c, s, &f);
         v.take(c);
-        out.push((s.name.clone(), prices, schedule, date));
+        out.push((s.name.clone(), prices, schedule, date, fx));
     }
     Ok(out)
 }
@@ -129,6 +139,11 @@ fn base_sources(req: &pb::CompareScenariosRequest) -> BaseSources<'_> {
             ),
             req.baseline_schedule_overlay.as_ref(),
         ),
+        baseline_fx: source!(
+            &req.baseline_fx_source,
+            BaselineFxSource::BaselineFxId,
+            BaselineFxSource::BaselineFx
+        ),
         options: req.options.as_ref(),
     }
 }
@@ -143,6 +158,7 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
         bom,
         baseline_prices,
         baseline_schedule,
+        baseline_fx,
         options,
     } = resolve::base(catalog, limits, src, "", &mut v, &mut rebuilds)?;
     let scenarios = scenarios(
@@ -177,7 +193,7 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
         .map_err(ApiError::InvalidArgument)?;
     let scenarios: Vec<_> = scenarios
         .into_iter()
-        .map(|(name, prices, schedule, date)| {
+        .map(|(name, prices, schedule, date, fx)| {
             let inputs = Resolved {
                 prefix: String::new(),
                 bom: bom.clone(),
@@ -185,6 +201,8 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
                 scenario_schedule: schedule.unwrap_or_else(|| baseline_schedule.clone()),
                 baseline_prices: baseline_prices.clone(),
                 baseline_schedule: baseline_schedule.clone(),
+                scenario_fx: fx.or_else(|| baseline_fx.clone()),
+                baseline_fx: baseline_fx.clone(),
                 require_coverage,
                 acknowledged_gaps: acknowledged_gaps.clone(),
             };

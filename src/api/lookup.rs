@@ -11,6 +11,7 @@ use crate::engine::duty::one_mfn_rate;
 use crate::engine::model::{Import, Schedule, TransportMode};
 use crate::engine::model::{Measure, Program};
 use crate::pb;
+use rust_decimal::Decimal;
 
 /// The looked-up line's HTS digits, origin, entry date and transport mode, and the schedule.
 type Looked<'a> = (
@@ -178,6 +179,12 @@ pub(crate) fn lookup(
         net_mass_kg: None,
         preference: (!req.preference_program.is_empty())
             .then(|| req.preference_program.as_str().into()),
+        // Only the code, origin and claim select measures; value and carriage do not.
+        currency: schedule.currency,
+        incoterm: Default::default(),
+        freight: Decimal::ZERO,
+        insurance: Decimal::ZERO,
+        brokerage: Decimal::ZERO,
     };
     let applicable: Vec<&Measure> = schedule
         .index()

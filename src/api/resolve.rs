@@ -18,16 +18,18 @@ use crate::catalog::{Catalog, Entry};
 use crate::convert::bom::SourcedBom;
 use crate::convert::overlay::{self, Paths};
 use crate::convert::{self, Limits, check::Check, join};
+use crate::engine::currency::Currency;
 use crate::engine::error::{Aim, Attribute, Locator, Role, Setting};
 use crate::engine::estimate::{self, Estimate};
+use crate::engine::fx::{Fx, FxDeck};
 use crate::engine::model::Scenario;
 use crate::engine::model::{Item, ItemKind, Options, PriceDeck, Schedule};
 use crate::engine::text::clip;
 use crate::engine::{self, Impact, InputError, Meter, Reason};
 use crate::pb;
 use crate::pb::calculate_impact_request::{
-    BaselinePricesSource, BaselineScheduleSource, BomSource, ScenarioPricesSource,
-    ScenarioScheduleSource,
+    BaselineFxSource, BaselinePricesSource, BaselineScheduleSource, BomSource, ScenarioFxSource,
+    ScenarioPricesSource, ScenarioScheduleSource,
 };
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -72,6 +74,8 @@ impl<T> Given<T> {
 pub(crate) type DeckRef = Given<PriceDeck>;
 /// A validated tariff schedule and where it came from.
 pub(crate) type ScheduleRef = Given<Schedule>;
+/// A validated FX deck and where it came from.
+pub(crate) type FxRef = Given<FxDeck>;
 
 /// Every input of a calculation, validated.
 #[derive(Debug, Clone)]
@@ -89,6 +93,10 @@ pub(crate) struct Resolved {
     pub baseline_schedule: ScheduleRef,
     /// Scenario schedule.
     pub scenario_schedule: ScheduleRef,
+    /// Baseline exchange rates, if given.
+    pub baseline_fx: Option<FxRef>,
+    /// Scenario exchange rates, if given (else the baseline's).
+    pub scenario_fx: Option<FxRef>,
     /// Refuse a result with coverage gaps (`options.require_coverage`).
     pub require_coverage: bool,
     /// Known gaps the request acknowledged (`options.acknowledged_gaps`): listed, not refused.
@@ -104,6 +112,8 @@ impl Resolved {
             scenario_prices: &self.scenario_prices.value,
             baseline_schedule: &self.baseline_schedule.value,
             scenario_schedule: &self.scenario_schedule.value,
+            baseline_fx: self.baseline_fx.as_ref().map(|f| &*f.value),
+            scenario_fx: self.scenario_fx.as_ref().map(|f| &*f.value),
             options,
         }
     }
@@ -152,18 +162,40 @@ impl Resolved {
                 Role::ScenarioPrices => self.scenario_prices.currency_field(),
                 Role::BaselineSchedule => self.baseline_schedule.currency_field(),
                 Role::ScenarioSchedule => self.scenario_schedule.currency_field(),
+                Role::BaselineFx | Role::ScenarioFx => {
+                    let fx = match role {
+                        Role::BaselineFx => self.baseline_fx.as_ref(),
+                        _ => self.scenario_fx.as_ref(),
+                    };
+                    fx.map_or_else(|| join(&self.prefix, "baseline_fx"), |f| f.field.clone())
+                }
             },
         }
     }
 
     /// The checks across inputs, made once every input is valid on its own and before the
-    /// engine runs, so one call reports every violation: prices and schedules in the BOM's
-    /// currency (no conversion is made), every material line priced by both decks. The engine
-    /// relies on these and re-checks them where it looks the values up, naming the first.
+    /// engine runs, so one call reports every violation: every amount in a currency other than
+    /// the BOM's converts with both sides' FX decks, every material line priced by both decks.
+    /// The engine relies on these and re-checks them where it uses the values, naming the
+    /// first.
     pub(crate) fn cross_check(&self) -> Vec<InputError> {
         let mut out = Vec::new();
         let currency = self.bom.bom.currency;
+        let fx: Vec<Fx<'_>> = [&self.baseline_fx, &self.scenario_fx]
+            .iter()
+            .map(|f| {
+                let deck = f.as_ref().or(self.baseline_fx.as_ref());
+                Fx::new(deck.map(|d| &*d.value), currency)
+            })
+            .collect();
         let mut fields = HashSet::new();
+        let mut convertible = |code: Currency, field: String| {
+            if let Some(fx) = fx.iter().find(|fx| !fx.converts(code))
+                && fields.insert(field.clone())
+            {
+                out.push(fx.no_route(code, &Locator::Path(field)));
+            }
+        };
         for (code, field) in [
             (
                 self.baseline_prices.value.currency,
@@ -182,17 +214,19 @@ impl Resolved {
                 self.scenario_schedule.currency_field(),
             ),
         ] {
-            if code != currency && fields.insert(field.clone()) {
-                out.push(InputError::new(
-                    field,
-                    Reason::CurrencyMismatch,
-                    format!(
-                        "currency {} differs from the BOM's {}; currency conversion is not supported",
-                        code.code, currency.code
-                    ),
-                ));
-            }
+            convertible(code, field);
         }
+        let bom_field = self.bom_field();
+        let mut line = 0;
+        each_line(&self.bom.bom.items, &mut line, &mut |line, item| {
+            let path = || self.bom.path(&bom_field, line);
+            if let ItemKind::Component { currency, .. } = &item.kind {
+                convertible(*currency, join(&path(), "price_currency"));
+            }
+            if let Some(import) = &item.import {
+                convertible(import.currency, join(&path(), "import.currency"));
+            }
+        });
         let mut decks = vec![&self.baseline_prices.value];
         if !Arc::ptr_eq(&self.baseline_prices.value, &self.scenario_prices.value) {
             decks.push(&self.scenario_prices.value);
@@ -261,6 +295,11 @@ fn attribute_field(attribute: Attribute) -> &'static str {
         Attribute::MetalContentShare => "import.metal_content_share",
         Attribute::NetMassKg => "import.net_mass_kg",
         Attribute::PreferenceProgram => "import.preference_program",
+        Attribute::PriceCurrency => "price_currency",
+        Attribute::ImportCurrency => "import.currency",
+        Attribute::Freight => "import.freight",
+        Attribute::Insurance => "import.insurance",
+        Attribute::Brokerage => "import.brokerage",
     }
 }
 
@@ -336,6 +375,12 @@ impl Provenance for pb::PriceDeck {
     }
 }
 
+impl Provenance for pb::FxDeck {
+    fn provenance(&self) -> (&str, &str, &str) {
+        (&self.id, &self.as_of_date, &self.source)
+    }
+}
+
 impl Provenance for pb::TariffSchedule {
     fn provenance(&self) -> (&str, &str, &str) {
         (&self.id, &self.as_of_date, &self.source)
@@ -388,6 +433,22 @@ pub(crate) fn deck(
         |id| catalog.price_deck(id),
         ("price deck", "tariff.v1.CatalogService/ListPriceDecks"),
         convert::price_deck::price_deck,
+    )
+}
+
+/// Resolves an FX deck given by preset id or inline at `field`; `None` if neither is set.
+pub(crate) fn fx_deck(
+    catalog: &Catalog,
+    (id, inline): (Option<&str>, Option<&pb::FxDeck>),
+    field: &str,
+) -> Result<Option<FxRef>, ApiError> {
+    preset_or_inline(
+        id,
+        inline,
+        field,
+        |id| catalog.fx_deck(id),
+        ("FX deck", "tariff.v1.CatalogService/ListFxDecks"),
+        convert::fx_deck::fx_deck,
     )
 }
 
@@ -607,6 +668,8 @@ pub(crate) struct BaseSources<'r> {
     pub baseline_prices: (Option<&'r str>, Option<&'r pb::PriceDeck>),
     /// The baseline tariff schedule and its overlay.
     pub baseline_schedule: ScheduleSource<'r>,
+    /// The baseline FX deck.
+    pub baseline_fx: (Option<&'r str>, Option<&'r pb::FxDeck>),
     /// The options.
     pub options: Option<&'r pb::CalculationOptions>,
 }
@@ -620,6 +683,8 @@ pub(crate) struct Base<'r> {
     pub baseline_prices: Option<DeckRef>,
     /// The baseline tariff schedule (overlaid, when an overlay is given) and its message.
     pub baseline_schedule: Option<SideSchedule<'r>>,
+    /// The baseline FX deck, if given.
+    pub baseline_fx: Option<FxRef>,
     /// The options.
     pub options: Option<Options>,
 }
@@ -656,6 +721,7 @@ pub(crate) fn base<'r>(
             None,
             rebuilds,
         ))?,
+        baseline_fx: v.keep(fx_deck(catalog, src.baseline_fx, &f("baseline_fx")))?,
         options,
     };
     if let (Some(bom), Some(sp)) = (&base.bom, src.options.and_then(|o| o.stockpile.as_ref())) {
@@ -796,6 +862,11 @@ pub(crate) fn resolve(
             ),
             req.baseline_schedule_overlay.as_ref(),
         ),
+        baseline_fx: source!(
+            &req.baseline_fx_source,
+            BaselineFxSource::BaselineFxId,
+            BaselineFxSource::BaselineFx
+        ),
         options: req.options.as_ref(),
     };
     let base = base(catalog, limits, src, prefix, &mut v, rebuilds)?;
@@ -805,6 +876,15 @@ pub(crate) fn resolve(
         ScenarioPricesSource::ScenarioPrices
     );
     let ss = scenario_schedule_source(req);
+    let scenario_fx = v.keep(fx_deck(
+        catalog,
+        source!(
+            &req.scenario_fx_source,
+            ScenarioFxSource::ScenarioFxId,
+            ScenarioFxSource::ScenarioFx
+        ),
+        &join(prefix, "scenario_fx"),
+    ))?;
     let scenario_prices = v.keep(deck(catalog, sp_id, sp, &join(prefix, "scenario_prices")))?;
     let scenario_schedule = v.keep(side_schedule(
         catalog,
@@ -835,6 +915,8 @@ pub(crate) fn resolve(
                 scenario_schedule,
                 baseline_prices,
                 baseline_schedule,
+                scenario_fx: scenario_fx.or_else(|| base.baseline_fx.clone()),
+                baseline_fx: base.baseline_fx,
                 require_coverage: req.options.as_ref().is_some_and(|o| o.require_coverage),
                 acknowledged_gaps: acknowledged.clone().unwrap_or_default(),
             };

@@ -53,6 +53,9 @@ impl Fmt {
             fees: self.money(t.fees),
             total: self.money_exact(t.total, t.exact_total),
             credits: self.money(t.credits),
+            freight: self.money(t.freight),
+            insurance: self.money(t.insurance),
+            brokerage: self.money(t.brokerage),
         })
     }
     fn incentive(&self, o: Option<&IncentiveOutcome>) -> pb::IncentiveSide {
@@ -91,6 +94,9 @@ impl Fmt {
             total: self.money(l.total()),
             customs_value: l.customs_value.and_then(|v| self.exact(v)),
             charges: l.charges.iter().map(|c| self.charge(c)).collect(),
+            freight: l.logistics.and_then(|x| self.money(x.freight)),
+            insurance: l.logistics.and_then(|x| self.money(x.insurance)),
+            brokerage: l.logistics.and_then(|x| self.money(x.brokerage)),
         })
     }
 }
@@ -120,6 +126,7 @@ pub(crate) fn impact_response(
             price_effect: f.money(impact.price_effect),
             tariff_effect: f.money(impact.tariff_effect),
             interaction: f.money(impact.interaction),
+            fx_effect: f.money(impact.fx_effect),
         }),
         baseline_totals: f.totals(&b.totals),
         scenario_totals: f.totals(&s.totals),
@@ -241,5 +248,7 @@ fn inputs_used(impact: &Impact, inputs: &Resolved, options: &Options) -> pb::Inp
         rounding_mode: rounding_mode_to_pb(options.rounding) as i32,
         baseline_measures_in_force: in_force(&impact.baseline),
         scenario_measures_in_force: in_force(&impact.scenario),
+        baseline_fx: inputs.baseline_fx.as_ref().map(|f| f.source.clone()),
+        scenario_fx: inputs.scenario_fx.as_ref().map(|f| f.source.clone()),
     }
 }

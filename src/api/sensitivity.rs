@@ -109,6 +109,8 @@ pub fn prepare(
         scenario_prices: (*resolved.scenario_prices.value).clone(),
         baseline_schedule: (*resolved.baseline_schedule.value).clone(),
         scenario_schedule: (*resolved.scenario_schedule.value).clone(),
+        baseline_fx: resolved.baseline_fx.as_ref().map(|f| (*f.value).clone()),
+        scenario_fx: resolved.scenario_fx.as_ref().map(|f| (*f.value).clone()),
         options: options.clone(),
     };
     let field_paths = resolved.bom.path_bytes(&resolved.bom_field());

@@ -50,6 +50,16 @@ pub(super) const FILES: &[(Kind, &str, &str)] = &[
         "catalog/tariff_schedules/us-hts-2026.json",
         include_str!("../../catalog/tariff_schedules/us-hts-2026.json"),
     ),
+    (
+        Kind::FxDeck,
+        "catalog/fx_decks/fx-h10-2024-01-12.json",
+        include_str!("../../catalog/fx_decks/fx-h10-2024-01-12.json"),
+    ),
+    (
+        Kind::FxDeck,
+        "catalog/fx_decks/fx-h10-2024-02-02.json",
+        include_str!("../../catalog/fx_decks/fx-h10-2024-02-02.json"),
+    ),
 ];
 
 #[cfg(test)]
@@ -60,7 +70,12 @@ mod tests {
     fn every_catalog_file_is_compiled_in() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut on_disk = Vec::new();
-        for kind in [Kind::Bom, Kind::PriceDeck, Kind::TariffSchedule] {
+        for kind in [
+            Kind::Bom,
+            Kind::PriceDeck,
+            Kind::TariffSchedule,
+            Kind::FxDeck,
+        ] {
             for e in std::fs::read_dir(root.join("catalog").join(kind.folder())).unwrap() {
                 let name = e.unwrap().file_name().into_string().unwrap();
                 on_disk.push(format!("catalog/{}/{name}", kind.folder()));
@@ -84,5 +99,6 @@ mod tests {
         assert_eq!(c.boms().count(), 4);
         assert_eq!(c.price_decks().count(), 2);
         assert_eq!(c.tariff_schedules().count(), 3);
+        assert_eq!(c.fx_decks().count(), 2);
     }
 }

@@ -8,6 +8,7 @@ mod builtin;
 use crate::convert::bom::SourcedBom;
 use crate::convert::{self, Limits};
 use crate::engine::InputError;
+use crate::engine::fx::FxDeck;
 use crate::engine::model::{PriceDeck, Schedule};
 use crate::pb;
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ pub struct Catalog {
     boms: BTreeMap<String, Entry<pb::Bom, SourcedBom>>,
     price_decks: BTreeMap<String, Entry<pb::PriceDeck, PriceDeck>>,
     tariff_schedules: BTreeMap<String, Entry<pb::TariffSchedule, Schedule>>,
+    fx_decks: BTreeMap<String, Entry<pb::FxDeck, FxDeck>>,
 }
 
 /// A catalog file that could not be loaded: which file, which field, what is wrong.
@@ -70,6 +72,8 @@ pub enum Kind {
     PriceDeck,
     /// `tariff_schedules/`.
     TariffSchedule,
+    /// `fx_decks/`.
+    FxDeck,
 }
 
 impl Kind {
@@ -79,6 +83,7 @@ impl Kind {
             Kind::Bom => "boms",
             Kind::PriceDeck => "price_decks",
             Kind::TariffSchedule => "tariff_schedules",
+            Kind::FxDeck => "fx_decks",
         }
     }
 }
@@ -129,10 +134,16 @@ impl Catalog {
         Ok(c)
     }
 
-    /// Adds every `*.json` file under `dir/boms`, `dir/price_decks` and `dir/tariff_schedules`.
+    /// Adds every `*.json` file under `dir/boms`, `dir/price_decks`, `dir/tariff_schedules` and
+    /// `dir/fx_decks`.
     pub fn load_dir(&mut self, dir: &Path) -> Result<usize, CatalogError> {
         let mut n = 0;
-        for kind in [Kind::Bom, Kind::PriceDeck, Kind::TariffSchedule] {
+        for kind in [
+            Kind::Bom,
+            Kind::PriceDeck,
+            Kind::TariffSchedule,
+            Kind::FxDeck,
+        ] {
             let sub = dir.join(kind.folder());
             if !sub.is_dir() {
                 continue;
@@ -156,7 +167,7 @@ impl Catalog {
             return Err(err(
                 &dir.display().to_string(),
                 "",
-                "no *.json files under boms/, price_decks/ or tariff_schedules/",
+                "no *.json files under boms/, price_decks/, tariff_schedules/ or fx_decks/",
             ));
         }
         Ok(n)
@@ -206,6 +217,18 @@ impl Catalog {
                 insert(&mut self.price_decks, file, p.id.clone(), p, d)
             }
             Kind::TariffSchedule => self.add_schedule(file, parse(file, json)?),
+            Kind::FxDeck => {
+                let p: pb::FxDeck = parse(file, json)?;
+                require(file, "id", &p.id)?;
+                require(file, "as_of_date", &p.as_of_date)?;
+                for r in &p.rates {
+                    if r.source.is_empty() {
+                        require(file, "source", &p.source)?;
+                    }
+                }
+                let d = convert::fx_deck::fx_deck(&p, "").map_err(|e| from_input(file, e))?;
+                insert(&mut self.fx_decks, file, p.id.clone(), p, d)
+            }
         }
     }
 
@@ -254,6 +277,14 @@ impl Catalog {
     /// A tariff schedule by id.
     pub fn tariff_schedule(&self, id: &str) -> Option<&Entry<pb::TariffSchedule, Schedule>> {
         self.tariff_schedules.get(id)
+    }
+    /// An FX deck by id.
+    pub fn fx_deck(&self, id: &str) -> Option<&Entry<pb::FxDeck, FxDeck>> {
+        self.fx_decks.get(id)
+    }
+    /// Every FX deck, by id.
+    pub fn fx_decks(&self) -> impl Iterator<Item = &Entry<pb::FxDeck, FxDeck>> {
+        self.fx_decks.values()
     }
     /// Every BOM, by id.
     pub fn boms(&self) -> impl Iterator<Item = &Entry<pb::Bom, SourcedBom>> {

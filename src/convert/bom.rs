@@ -3,7 +3,8 @@
 
 use super::check::{Check, Limits, Range, join};
 use super::enums;
-use crate::engine::model::{Bom, Import, Item, ItemKind};
+use crate::engine::currency::Currency;
+use crate::engine::model::{Bom, Import, Incoterm, Item, ItemKind};
 use crate::engine::text::clip;
 use crate::engine::units::Unit;
 use crate::engine::{InputError, Reason};
@@ -70,8 +71,19 @@ pub fn bom(b: &pb::Bom, root: &str, limits: &Limits) -> Result<SourcedBom, Vec<I
             );
         }
     }
+    let default_incoterm = match enums::incoterm(b.default_incoterm) {
+        Ok(t) => t.unwrap_or_default(),
+        Err(why) => {
+            c.push(join(root, "default_incoterm"), Reason::InvalidValue, why);
+            Incoterm::default()
+        }
+    };
     let mut expander = Expander {
         c,
+        // A BOM whose own currency is invalid is refused; its items default to USD meanwhile
+        // so that every other violation is still reported.
+        currency: currency.unwrap_or(Currency::from_code("USD").expect("USD is supported")),
+        default_incoterm,
         shared,
         limits: *limits,
         count: 0,
@@ -105,6 +117,10 @@ enum Shape {
 
 struct Expander<'a> {
     c: Check,
+    /// The BOM's currency: the default of component prices and import declarations.
+    currency: Currency,
+    /// The BOM's default price basis of import declarations.
+    default_incoterm: Incoterm,
     shared: HashMap<&'a str, (String, &'a pb::SharedAssembly)>,
     limits: Limits,
     count: usize,
@@ -280,6 +296,15 @@ impl<'a> Expander<'a> {
         }
     }
 
+    /// The currency code `s` at `field`, or the BOM's when empty.
+    fn currency_or_default(&mut self, s: &str, field: &str) -> Option<Currency> {
+        if s.is_empty() {
+            Some(self.currency)
+        } else {
+            self.c.currency(s, field)
+        }
+    }
+
     /// A sourcing mix belongs to a material line without an import of its own.
     fn sourcing_allowed(&mut self, it: &pb::BomItem, f: &str, shape: Shape) -> bool {
         if shape != Shape::Material {
@@ -336,9 +361,12 @@ impl<'a> Expander<'a> {
                         Range::NonNegative,
                     )
                 };
+                let currency =
+                    self.currency_or_default(&it.price_currency, &join(f, "price_currency"));
                 ItemKind::Component {
                     baseline_price: baseline_price?,
                     scenario_price: scenario_price?,
+                    currency: currency?,
                 }
             }
             Shape::Assembly => ItemKind::Assembly {
@@ -471,6 +499,8 @@ impl<'a> Expander<'a> {
     }
 
     fn import(&mut self, i: &pb::ImportDeclaration, f: &str) -> Option<Import> {
+        let default_incoterm = self.default_incoterm;
+        let currency = self.currency_or_default(&i.currency, &join(f, "currency"));
         let c = &mut self.c;
         let hts_field = join(f, "hts_code");
         let hts_digits = if i.hts_code.is_empty() {
@@ -512,7 +542,29 @@ impl<'a> Expander<'a> {
         );
         let net_mass_kg =
             c.optional_decimal(&i.net_mass_kg, &join(f, "net_mass_kg"), Range::NonNegative);
+        let cost = |c: &mut Check, s: &str, name: &str| {
+            if s.is_empty() {
+                Some(Decimal::ZERO)
+            } else {
+                c.decimal(s, &join(f, name), Range::NonNegative)
+            }
+        };
+        let freight = cost(c, &i.freight, "freight");
+        let insurance = cost(c, &i.insurance, "insurance");
+        let brokerage = cost(c, &i.brokerage, "brokerage");
+        let incoterm = match enums::incoterm(i.incoterm) {
+            Ok(t) => Some(t.unwrap_or(default_incoterm)),
+            Err(why) => {
+                c.push(join(f, "incoterm"), Reason::InvalidValue, why);
+                None
+            }
+        };
         Some(Import {
+            currency: currency?,
+            incoterm: incoterm?,
+            freight: freight?,
+            insurance: insurance?,
+            brokerage: brokerage?,
             hts_code: i.hts_code.clone(),
             hts_digits: hts_digits?,
             origin: origin?.into(),

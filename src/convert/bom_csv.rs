@@ -149,6 +149,7 @@ impl Row {
             metal_content_share: self.get("metal_content_share"),
             net_mass_kg: self.get("net_mass_kg"),
             preference_program: self.get("preference_program"),
+            ..Default::default()
         })))
     }
 }
@@ -606,6 +607,7 @@ a, A ,m,2,lb,0.9,1.5,1.75,8505.11,CN,truck,3.25,0.4,1.1,S,kit
                 metal_content_share: "0.4".into(),
                 net_mass_kg: "1.1".into(),
                 preference_program: "S".into(),
+                ..Default::default()
             })),
             ..Default::default()
         };

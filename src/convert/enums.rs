@@ -1,6 +1,6 @@
 //! Mappings between protobuf enums and domain enums, in both directions, in one place.
 
-use crate::engine::model::{DutyBasis, FeeKind, Program, TransportMode};
+use crate::engine::model::{DutyBasis, FeeKind, Incoterm, Program, TransportMode, ValuationBasis};
 use crate::engine::money::RoundingMode;
 use crate::engine::units::Unit;
 use crate::pb;
@@ -25,6 +25,43 @@ pub(crate) fn unit_to_pb(u: Unit) -> pb::UnitOfMeasure {
         Unit::T => pb::UnitOfMeasure::T,
         Unit::Lb => pb::UnitOfMeasure::Lb,
         Unit::Piece => pb::UnitOfMeasure::Piece,
+    }
+}
+
+/// Domain Incoterm: `Ok(None)` when unspecified (the default applies), an error for DDP
+/// (its price includes the duty the calculation adds) or an unknown value.
+pub(crate) fn incoterm(raw: i32) -> Result<Option<Incoterm>, String> {
+    let Ok(t) = pb::Incoterm::try_from(raw) else {
+        return Err(format!("{raw} is not a known Incoterm"));
+    };
+    Ok(Some(match t {
+        pb::Incoterm::Unspecified => return Ok(None),
+        pb::Incoterm::Exw => Incoterm::Exw,
+        pb::Incoterm::Fca => Incoterm::Fca,
+        pb::Incoterm::Fas => Incoterm::Fas,
+        pb::Incoterm::Fob => Incoterm::Fob,
+        pb::Incoterm::Cpt => Incoterm::Cpt,
+        pb::Incoterm::Cfr => Incoterm::Cfr,
+        pb::Incoterm::Cip => Incoterm::Cip,
+        pb::Incoterm::Cif => Incoterm::Cif,
+        pb::Incoterm::Dap => Incoterm::Dap,
+        pb::Incoterm::Dpu => Incoterm::Dpu,
+        pb::Incoterm::Ddp => {
+            return Err(
+                "a DDP price includes the duty this calculation adds: state the price \
+                        before duty under another rule (e.g. DAP) and let the schedule charge \
+                        the duty"
+                    .to_string(),
+            );
+        }
+    }))
+}
+
+/// Domain valuation basis: FOB when unspecified, `None` for an unknown value.
+pub(crate) fn valuation_basis(raw: i32) -> Option<ValuationBasis> {
+    match pb::ValuationBasis::try_from(raw).ok()? {
+        pb::ValuationBasis::Unspecified | pb::ValuationBasis::Fob => Some(ValuationBasis::Fob),
+        pb::ValuationBasis::Cif => Some(ValuationBasis::Cif),
     }
 }
 

@@ -7,6 +7,7 @@ pub(crate) mod bom_csv;
 pub(crate) mod check;
 pub(crate) mod compare;
 pub(crate) mod enums;
+pub(crate) mod fx_deck;
 mod known_gaps;
 pub mod options;
 pub(crate) mod overlay;

@@ -78,6 +78,7 @@ pub(crate) fn size(s: &pb::TariffSchedule) -> ScheduleSize {
         preference_programs,
         metal_share_estimates,
         metal_share_estimates_source: _,
+        valuation_basis: _,
         known_gaps,
     } = s;
     let mut n = ScheduleSize {

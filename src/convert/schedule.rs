@@ -61,6 +61,12 @@ pub(crate) fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, V
         Range::NonNegative,
     );
     let known_gaps = super::known_gaps::known_gaps(&mut c, s, root);
+    let valuation_basis = c.enum_value(
+        super::enums::valuation_basis(s.valuation_basis),
+        s.valuation_basis,
+        &join(root, "valuation_basis"),
+        "valuation basis",
+    );
     let Some(currency) = currency else {
         return Err(c.into_errors());
     };
@@ -76,6 +82,7 @@ pub(crate) fn schedule(s: &pb::TariffSchedule, root: &str) -> Result<Schedule, V
     );
     schedule.metal_shares = metal_shares;
     schedule.known_gaps = known_gaps;
+    schedule.valuation_basis = valuation_basis.unwrap_or_default();
     c.finish(schedule)
 }
 

@@ -5,12 +5,15 @@
 use super::currency::Currency;
 use super::date::Date;
 use super::duty::{self, Dutiable};
-use super::error::{Attribute, CheckedAt, Error, InputError, Locator, Reason};
+use super::error::{Attribute, CheckedAt, Error, InputError, Locator, Reason, Role};
 use super::fees;
+use super::fx::Fx;
 use super::incentive::{self, IncentiveOutcome};
 use super::line::ImportedLine;
-pub(crate) use super::line::{Charge, Gap, LineCost, LineKind, Missing, PricedMaterial};
-use super::model::{Bom, Import, Item, ItemKind, Measure, Options, PriceDeck, Program, Schedule};
+pub(crate) use super::line::{Charge, Gap, LineCost, LineKind, Logistics, Missing, PricedMaterial};
+use super::model::{
+    Bom, Import, Item, ItemKind, Measure, Options, PriceDeck, Program, Schedule, ValuationBasis,
+};
 use super::money::{RoundingMode, quantize};
 use super::text::clip;
 use super::units::{self, ConvertError};
@@ -25,6 +28,10 @@ use std::sync::Arc;
 pub(crate) struct Side<'a> {
     /// Material prices.
     pub prices: &'a PriceDeck,
+    /// Which deck `prices` is, for an error converting its currency.
+    pub prices_role: Role,
+    /// Exchange rates into the BOM's currency.
+    pub fx: &'a Fx<'a>,
     /// Tariff schedule.
     pub schedule: &'a Schedule,
     /// Entry date selecting measures and fees in force.
@@ -51,6 +58,12 @@ pub struct Totals {
     pub fees: Decimal,
     /// Incentive credits kept (zero or negative).
     pub credits: Decimal,
+    /// Freight landed cost adds (not in the prices).
+    pub freight: Decimal,
+    /// Insurance landed cost adds.
+    pub insurance: Decimal,
+    /// Brokerage and other entry costs.
+    pub brokerage: Decimal,
     /// Landed cost per unit, net of credits.
     pub total: Decimal,
     /// The same total without rounding any atom.
@@ -78,6 +91,8 @@ pub struct Costing {
 struct Walk<'a> {
     meter: &'a Meter,
     prices: &'a PriceDeck,
+    prices_role: Role,
+    fx: &'a Fx<'a>,
     scenario_component_prices: bool,
     rounding: RoundingMode,
     minor_units: u32,
@@ -108,6 +123,8 @@ pub(crate) fn goods<'a>(
 ) -> Result<Goods<'a>, Error> {
     let Side {
         prices,
+        prices_role,
+        fx,
         scenario_component_prices,
         meter,
         ..
@@ -115,6 +132,8 @@ pub(crate) fn goods<'a>(
     let mut walk = Walk {
         meter,
         prices,
+        prices_role,
+        fx,
         scenario_component_prices,
         rounding: options.rounding,
         minor_units: bom.currency.minor_units,
@@ -169,6 +188,12 @@ pub(crate) fn finish(
     let mut totals = add_charges(goods, charges.iter().map(|(_, c)| c))?;
     for (line, charge) in charges {
         lines[line].charges.push(charge);
+    }
+    if side.schedule.valuation_basis == ValuationBasis::Cif {
+        for imported in &imports {
+            lines[imported.line].customs_value =
+                Some(imported.under(ValuationBasis::Cif)?.customs_value);
+        }
     }
     let incentives = incentive::evaluate(
         &side.schedule.incentives,
@@ -281,6 +306,7 @@ impl<'a> Walk<'a> {
             customs_value: None,
             origin: origin.cloned(),
             charges: Vec::new(),
+            logistics: None,
         });
         if let (Some(_), Some(above)) = (&item.import, imported_above) {
             self.ignored_import(above);
@@ -298,6 +324,7 @@ impl<'a> Walk<'a> {
             ItemKind::Component {
                 baseline_price,
                 scenario_price,
+                currency,
             } => {
                 let price = if self.scenario_component_prices {
                     *scenario_price
@@ -305,7 +332,9 @@ impl<'a> Walk<'a> {
                     *baseline_price
                 };
                 self.lines[index].kind = LineKind::Component;
-                quantize(quantity.mul_at(price, at(Attribute::UnitPrice), "component cost")?)
+                let cost = quantity.mul_at(price, at(Attribute::UnitPrice), "component cost")?;
+                self.fx
+                    .convert(quantize(cost), *currency, &at(Attribute::PriceCurrency))?
             }
             ItemKind::Assembly { children } => {
                 let mut sum = Decimal::ZERO;
@@ -376,8 +405,15 @@ impl<'a> Walk<'a> {
             at(Attribute::ContentFactor),
             "priced quantity",
         )?;
+        // The price in the BOM's currency; the goods are priced from it, so a material's
+        // goods are its priced quantity times the price a result shows.
+        let unit_price = self.fx.convert(
+            price.price,
+            self.prices.currency,
+            &Locator::Currency(self.prices_role),
+        )?;
         let goods =
-            quantize(priced_quantity.mul_at(price.price, at(Attribute::Quantity), "goods cost")?);
+            quantize(priced_quantity.mul_at(unit_price, at(Attribute::Quantity), "goods cost")?);
         let line = &mut self.lines[index];
         line.kind = LineKind::Material {
             material_id: material_id.clone(),
@@ -386,13 +422,16 @@ impl<'a> Walk<'a> {
             name: price.name.clone(),
             priced_quantity,
             unit: price.unit,
-            price: price.price,
+            price: unit_price,
         });
         Ok(goods)
     }
 
-    /// Records line `index` as dutied here: its customs value (declared per unit of its
-    /// quantity, or its own goods cost) for duties and fees to apply to.
+    /// Records line `index` as dutied here: its FOB customs value (declared per unit of its
+    /// quantity, or its own goods cost, less the freight and insurance its price basis
+    /// includes), its carriage (what a CIF schedule adds), and the freight, insurance and
+    /// brokerage landed cost adds (what the price does not include), each converted into the
+    /// BOM's currency and rounded once.
     fn import(
         &mut self,
         item: &'a Item,
@@ -401,19 +440,67 @@ impl<'a> Walk<'a> {
         quantity: Decimal,
         goods: Decimal,
     ) -> Result<(), Error> {
-        let customs_value = match import.customs_value {
-            Some(per_unit) => quantity.mul_at(
-                per_unit,
-                Locator::Line(index, Attribute::CustomsValue),
-                "customs value",
-            )?,
+        let at = |attribute| Locator::Line(index, attribute);
+        let fx = self.fx;
+        let per_item = |amount: Decimal, attribute, what| -> Result<Decimal, InputError> {
+            let v = quantize(quantity.mul_at(amount, at(attribute), what)?);
+            fx.convert(v, import.currency, &at(Attribute::ImportCurrency))
+        };
+        let value = match import.customs_value {
+            Some(v) => per_item(v, Attribute::CustomsValue, "customs value")?,
             None => goods,
         };
+        let freight = per_item(import.freight, Attribute::Freight, "freight")?;
+        let insurance = per_item(import.insurance, Attribute::Insurance, "insurance")?;
+        let brokerage = per_item(import.brokerage, Attribute::Brokerage, "brokerage")?;
+        let terms = import.incoterm;
+        let (f_in, i_in) = (terms.includes_freight(), terms.includes_insurance());
+        let part = |included: bool, v: Decimal| if included { v } else { Decimal::ZERO };
+        let field = at(Attribute::CustomsValue);
+        let customs_value = value
+            .sub_at(part(f_in, freight), &field, "FOB value")?
+            .sub_at(part(i_in, insurance), &field, "FOB value")?;
+        if customs_value.is_sign_negative() && !customs_value.is_zero() {
+            return Err(InputError::new(
+                field,
+                Reason::InvalidValue,
+                format!(
+                    "the {} value is less than the freight and insurance it includes ({} + {})",
+                    terms.code(),
+                    freight.normalize(),
+                    insurance.normalize()
+                ),
+            )
+            .into());
+        }
+        if (f_in || i_in) && part(f_in, freight).is_zero() && part(i_in, insurance).is_zero() {
+            self.notes.push(format!(
+                "{}: its price basis {} includes carriage, but no freight or insurance is stated: the FOB value is the full value",
+                self.ids.join("/"),
+                terms.code()
+            ));
+        }
+        let carriage = freight.add_at(insurance, &field, "carriage")?;
+        let landed = [part(!f_in, freight), part(!i_in, insurance), brokerage];
+        if landed.iter().any(|v| !v.is_zero()) {
+            let mut exact = Decimal::ZERO;
+            for v in landed {
+                exact = exact.add_at(v, &field, "logistics")?;
+            }
+            let r = |v| self.rounding.round(v, self.minor_units);
+            self.lines[index].logistics = Some(Logistics {
+                freight: r(landed[0]),
+                insurance: r(landed[1]),
+                brokerage: r(landed[2]),
+                exact,
+            });
+        }
         self.lines[index].customs_value = Some(customs_value);
         self.imports.push(ImportedLine {
             line: index,
             import,
             customs_value,
+            carriage,
             unit: item.unit,
             quantity,
         });
@@ -438,6 +525,17 @@ fn charge_imports(
     let date = side.entry_date;
     let schedule = side.schedule;
     let meter = side.meter;
+    // Valued as the schedule values imports: FOB as walked, or CIF.
+    let valued: Vec<ImportedLine<'_>>;
+    let imports = if schedule.valuation_basis == ValuationBasis::Fob {
+        imports
+    } else {
+        valued = imports
+            .iter()
+            .map(|l| l.under(schedule.valuation_basis))
+            .collect::<Result<_, _>>()?;
+        &valued
+    };
     let mut dutiable: Vec<&ImportedLine<'_>> = Vec::with_capacity(imports.len());
     let exempt_origins = de_minimis_origins(imports, schedule, options, meter)?;
     for imported in imports {
@@ -714,6 +812,12 @@ fn goods_totals(lines: &[LineCost]) -> Result<Totals, InputError> {
         t.exact_total = t
             .exact_total
             .add_at(line.goods_exact, Locator::Bom, "total")?;
+        if let Some(l) = &line.logistics {
+            t.freight = t.freight.add_at(l.freight, Locator::Bom, "total")?;
+            t.insurance = t.insurance.add_at(l.insurance, Locator::Bom, "total")?;
+            t.brokerage = t.brokerage.add_at(l.brokerage, Locator::Bom, "total")?;
+            t.exact_total = t.exact_total.add_at(l.exact, Locator::Bom, "total")?;
+        }
     }
     Ok(t)
 }
@@ -733,6 +837,9 @@ fn add_charges<'c>(
         t.exact_total = t.exact_total.add_at(charge.exact, Locator::Bom, "total")?;
     }
     t.total = t.materials.add_at(t.components, Locator::Bom, "total")?;
+    for logistics in [t.freight, t.insurance, t.brokerage] {
+        t.total = t.total.add_at(logistics, Locator::Bom, "total")?;
+    }
     t.total = t.total.add_at(t.duties, Locator::Bom, "total")?;
     t.total = t.total.add_at(t.fees, Locator::Bom, "total")?;
     // Every atom is non-negative and at most the total, so this one bound keeps every amount

@@ -667,6 +667,8 @@ mod tests {
             scenario_prices: &deck,
             baseline_schedule: &schedule,
             scenario_schedule: &schedule,
+            baseline_fx: None,
+            scenario_fx: None,
             options: &options,
         };
         let impact = calculate(&s, &Meter::unlimited()).unwrap();

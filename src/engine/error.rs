@@ -136,6 +136,16 @@ pub enum Attribute {
     NetMassKg,
     /// The preference program its import claims.
     PreferenceProgram,
+    /// A component's price currency.
+    PriceCurrency,
+    /// The currency of its import's declared value and logistics costs.
+    ImportCurrency,
+    /// The freight per unit of its import.
+    Freight,
+    /// The insurance per unit of its import.
+    Insurance,
+    /// The brokerage per unit of its import.
+    Brokerage,
 }
 
 /// A calculation option an engine error can point at.
@@ -158,6 +168,10 @@ pub enum Role {
     BaselineSchedule,
     /// The scenario tariff schedule.
     ScenarioSchedule,
+    /// The baseline FX deck.
+    BaselineFx,
+    /// The scenario FX deck.
+    ScenarioFx,
 }
 
 /// What an uncertain input of a sensitivity analysis targets.

@@ -227,9 +227,63 @@ pub fn calculation(s: &Scenario<'_>) -> Estimate {
 pub fn calculation_with(shape: &BomShape<'_>, s: &Scenario<'_>) -> Estimate {
     let base = schedule_pass(s.baseline_schedule, &shape.dutied);
     let scen = schedule_pass(s.scenario_schedule, &shape.dutied);
+    let e = calculation_from(shape, &base, &scen, s.options);
+    let fx = exchange(shape, s, &base);
     Estimate {
         material_text_bytes: material_text(shape, s.scenario_prices),
-        ..calculation_from(shape, &base, &scen, s.options)
+        units: e.units.saturating_add(fx.units),
+        memory_bytes: e.memory_bytes.saturating_add(fx.memory_bytes),
+        notes: e.notes.saturating_add(fx.notes),
+        ..e
+    }
+}
+
+/// What exchange rates add to a calculation: reading each deck's rates; a copy of each
+/// schedule not in the BOM's currency per deck it is converted with (its measures, fees and
+/// incentives, and their memory); and when the two sides' decks differ, the FX effect's own
+/// costing (two more goods walks, for it and for the scenario prices under the baseline's
+/// rates, and one more pass of the baseline schedule with its incentives); a note per side.
+fn exchange(shape: &BomShape<'_>, s: &Scenario<'_>, base: &SchedulePass) -> Estimate {
+    let l = shape.lines;
+    let to = s.bom.currency;
+    let moves = s.baseline_fx != s.scenario_fx;
+    let decks = [s.baseline_fx, s.scenario_fx]
+        .iter()
+        .map(|d| units(d.map_or(0, |d| d.rates.len())))
+        .sum::<u64>();
+    let copies = 1 + u64::from(moves);
+    let (mut copy_units, mut copy_bytes) = (0u64, 0u64);
+    for t in [s.baseline_schedule, s.scenario_schedule] {
+        if t.currency != to {
+            let entries = units(t.measures().len() + t.fees.len() + t.incentives.len());
+            let bytes = units(t.measures().len())
+                .saturating_mul(units(std::mem::size_of::<super::model::Measure>()))
+                .saturating_add(
+                    units(t.measures().iter().map(|m| m.hts_prefixes.len()).sum())
+                        .saturating_mul(BUILT_CODE_BYTES),
+                );
+            copy_units = copy_units.saturating_add(copies.saturating_mul(entries));
+            copy_bytes = copy_bytes.saturating_add(copies.saturating_mul(bytes));
+        }
+    }
+    let crossing = if moves {
+        (2 * l)
+            .saturating_add(base.units)
+            .saturating_add(base.incentives.saturating_mul(l))
+    } else {
+        0
+    };
+    let any_deck = s.baseline_fx.is_some() || s.scenario_fx.is_some();
+    Estimate {
+        // The notes read every line for the currencies it uses.
+        units: decks
+            .saturating_add(copy_units)
+            .saturating_add(crossing)
+            .saturating_add(if any_deck { l } else { 0 }),
+        memory_bytes: copy_bytes,
+        // A note per side, each up to three notes' length.
+        notes: if any_deck { 6 } else { 0 },
+        ..Estimate::default()
     }
 }
 
@@ -548,6 +602,8 @@ mod tests {
             scenario_prices: deck,
             baseline_schedule: schedule,
             scenario_schedule: schedule,
+            baseline_fx: None,
+            scenario_fx: None,
             options,
         }
     }
@@ -777,6 +833,8 @@ mod tests {
             scenario_prices: &deck,
             baseline_schedule: &schedule,
             scenario_schedule: &one_credit,
+            baseline_fx: None,
+            scenario_fx: None,
             options: &options,
         });
         assert_eq!((e.units, e.incentives), (30, 3));
@@ -877,6 +935,8 @@ mod tests {
             scenario_prices: deck(),
             baseline_schedule: schedule(),
             scenario_schedule: schedule(),
+            baseline_fx: None,
+            scenario_fx: None,
             options: options(),
         };
         let uncertain = [Uncertain {

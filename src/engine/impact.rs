@@ -3,13 +3,16 @@
 
 use super::costing::{self, Costing, Gap, LineKind, Side};
 use super::currency::Currency;
-use super::error::{CheckedAt, Error, InputError, Locator, Reason, Role, Setting};
+use super::error::{CheckedAt, Error, InputError, Locator, Role, Setting};
+use super::fx::{Fx, FxDeck};
 use super::incentive::IncentiveOutcome;
-use super::model::{FeeKind, Program, Scenario, Stockpile};
+use super::model::{FeeKind, Program, Scenario, Schedule, Stockpile};
 use super::money::{RoundingMode, shown_amount, shown_number};
+use super::text::clip;
 use super::units::{self, Unit};
 use super::work::{Meter, units as work_units};
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -66,7 +69,9 @@ pub struct Impact {
     pub price_effect: Decimal,
     /// C(P0,T1) - C(P0,T0).
     pub tariff_effect: Decimal,
-    /// delta - price effect - tariff effect.
+    /// C(F1) - C(F0): baseline prices and schedule under the scenario's exchange rates.
+    pub fx_effect: Decimal,
+    /// delta - price effect - fx effect - tariff effect.
     pub interaction: Decimal,
     /// delta / baseline x 100, rounded to 2 decimals; `None` if the baseline is zero.
     pub delta_percent: Option<Decimal>,
@@ -147,27 +152,36 @@ pub struct StockpileOutcome {
 /// the work on `meter` (see [`super::estimate::calculation`] for what it can cost).
 pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
     let currency = s.bom.currency;
-    same_currency(s)?;
     let o = s.options;
-    let Sides {
-        base: base_side,
-        scen: scen_side,
-        price_only,
-        tariff_only,
-    } = Sides::of(s, meter);
-    // Goods depend only on prices: walk the tree once per price side; the crossed costings
-    // reuse those goods under the other schedule.
-    let base_goods = costing::goods(s.bom, base_side, o)?;
-    let scen_goods = costing::goods(s.bom, scen_side, o)?;
-    let p1t0 = costing::total_only(&scen_goods, s.bom, price_only, o)?.total;
-    let p0t1 = costing::total_only(&base_goods, s.bom, tariff_only, o)?.total;
+    let rates = Rates::of(s, meter)?;
+    let sides = Sides::of(s, &rates, meter);
+    // Goods depend only on prices and exchange rates: walk the tree once per pair; the
+    // crossed costings reuse those goods under the other schedule.
+    let base_goods = costing::goods(s.bom, sides.base, o)?;
+    let scen_goods = costing::goods(s.bom, sides.scen, o)?;
+    let p1t0 = match rates.moves {
+        false => costing::total_only(&scen_goods, s.bom, sides.price_only, o)?,
+        true => {
+            let g = costing::goods(s.bom, sides.price_only, o)?;
+            costing::total_only(&g, s.bom, sides.price_only, o)?
+        }
+    }
+    .total;
+    let p0t1 = costing::total_only(&base_goods, s.bom, sides.tariff_only, o)?.total;
+    let f1 = match sides.fx_only {
+        Some(side) => {
+            let g = costing::goods(s.bom, side, o)?;
+            Some(costing::total_only(&g, s.bom, side, o)?.total)
+        }
+        None => None,
+    };
     let explain = o.explain;
     let baseline = costing::finish(
         base_goods,
         s.bom,
         Side {
             explain,
-            ..base_side
+            ..sides.base
         },
         o,
     )?;
@@ -176,11 +190,18 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
         s.bom,
         Side {
             explain,
-            ..scen_side
+            ..sides.scen
         },
         o,
     )?;
-    let split = Split::of(baseline.totals.total, scenario.totals.total, p1t0, p0t1, o)?;
+    let split = Split::of(
+        baseline.totals.total,
+        scenario.totals.total,
+        p1t0,
+        p0t1,
+        f1,
+        o,
+    )?;
     let annual_impact = match o.annual_volume {
         Some(v) => Some(
             o.rounding.round(
@@ -205,7 +226,8 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
         None => None,
     };
     let incentives = incentive_pairs(&baseline, &scenario);
-    let (measures, materials, notes) = summaries(&baseline, &scenario, meter)?;
+    let (measures, materials, mut notes) = summaries(&baseline, &scenario, meter)?;
+    notes.extend(rates.notes(s, meter)?);
     let coverage_gaps = coverage_gaps(&baseline, &scenario, meter)?;
     Ok(Impact {
         currency,
@@ -214,6 +236,7 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
         delta: split.delta,
         price_effect: split.price_effect,
         tariff_effect: split.tariff_effect,
+        fx_effect: split.fx_effect,
         interaction: split.interaction,
         delta_percent: split.delta_percent,
         annual_impact,
@@ -226,59 +249,198 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
     })
 }
 
-/// The sides of the four costings: baseline, scenario, and the two crossings of the effect
-/// split (scenario prices under the baseline schedule and the reverse), which feed only the
-/// split and so skip formulas and notes.
+/// The sides of the costings: baseline, scenario, and the crossings of the effect split
+/// (scenario prices alone, the scenario schedule alone, and, when the exchange rates move,
+/// the scenario's rates alone), which feed only the split and so skip formulas and notes.
 pub(crate) struct Sides<'a> {
     pub(crate) base: Side<'a>,
     pub(crate) scen: Side<'a>,
     price_only: Side<'a>,
     tariff_only: Side<'a>,
+    fx_only: Option<Side<'a>>,
 }
 
 impl<'a> Sides<'a> {
-    /// The four sides of `s`, without formulas (a caller that shows them turns them on).
-    pub(crate) fn of(s: &Scenario<'a>, meter: &'a Meter) -> Sides<'a> {
+    /// The sides of `s` with `rates`, without formulas (a caller that shows them turns them
+    /// on).
+    pub(crate) fn of(s: &Scenario<'a>, rates: &'a Rates<'a>, meter: &'a Meter) -> Sides<'a> {
         let o = s.options;
-        let side = |prices, schedule, entry_date, scenario_component_prices| Side {
-            prices,
-            schedule,
-            entry_date,
-            scenario_component_prices,
-            explain: false,
-            meter,
-        };
         let (b, s1) = (o.entry_date, o.scenario_entry_date);
+        let base_prices = (s.baseline_prices, Role::BaselinePrices, false);
+        let scen_prices = (s.scenario_prices, Role::ScenarioPrices, true);
+        let side =
+            |(prices, prices_role, scenario_component_prices), fx, schedule, entry_date| Side {
+                prices,
+                prices_role,
+                fx,
+                schedule,
+                entry_date,
+                scenario_component_prices,
+                explain: false,
+                meter,
+            };
+        let (f0, f1) = (&rates.fx0, &rates.fx1);
+        let (t0f0, t1f1) = (&*rates.t0f0, &*rates.t1f1);
+        let t0f1 = rates.t0f1.as_deref().unwrap_or(t0f0);
+        let t1f0 = rates.t1f0.as_deref().unwrap_or(t1f1);
         Sides {
-            base: side(s.baseline_prices, s.baseline_schedule, b, false),
-            scen: side(s.scenario_prices, s.scenario_schedule, s1, true),
-            price_only: side(s.scenario_prices, s.baseline_schedule, b, true),
-            tariff_only: side(s.baseline_prices, s.scenario_schedule, s1, false),
+            base: side(base_prices, f0, t0f0, b),
+            scen: side(scen_prices, f1, t1f1, s1),
+            price_only: side(scen_prices, f0, t0f0, b),
+            tariff_only: side(base_prices, f0, t1f0, s1),
+            fx_only: rates.moves.then(|| side(base_prices, f1, t0f1, b)),
         }
     }
 }
 
-/// Prices and schedules must be in the BOM's currency: no conversion is made.
-fn same_currency(s: &Scenario<'_>) -> Result<(), Error> {
-    let currency = s.bom.currency;
-    for (code, role) in [
-        (s.baseline_prices.currency, Role::BaselinePrices),
-        (s.scenario_prices.currency, Role::ScenarioPrices),
-        (s.baseline_schedule.currency, Role::BaselineSchedule),
-        (s.scenario_schedule.currency, Role::ScenarioSchedule),
-    ] {
-        if code != currency {
-            return Err(Error::Input(InputError::new(
-                Locator::Currency(role),
-                Reason::CurrencyMismatch,
-                format!(
-                    "currency {} differs from the BOM's {}; currency conversion is not supported",
-                    code.code, currency.code
-                ),
-            )));
+/// The exchange rates of both sides and the schedules in the BOM's currency under each:
+/// a schedule's specific rates, limits, threshold and credits converted with the side's
+/// rates when it is in another currency (borrowed as they are otherwise).
+pub(crate) struct Rates<'a> {
+    fx0: Fx<'a>,
+    fx1: Fx<'a>,
+    /// The two sides' decks differ: the FX effect needs its own costing.
+    moves: bool,
+    t0f0: Cow<'a, Schedule>,
+    t1f1: Cow<'a, Schedule>,
+    /// The baseline schedule under the scenario's rates, when they move.
+    t0f1: Option<Cow<'a, Schedule>>,
+    /// The scenario schedule under the baseline's rates, when they move.
+    t1f0: Option<Cow<'a, Schedule>>,
+}
+
+impl<'a> Rates<'a> {
+    /// The rates of `s`. Work: one unit per rate of each deck, and a converted schedule's
+    /// measures, fees and incentives.
+    pub(crate) fn of(s: &Scenario<'a>, meter: &Meter) -> Result<Rates<'a>, Error> {
+        let to = s.bom.currency;
+        let deck_units = |d: Option<&FxDeck>| work_units(d.map_or(0, |d| d.rates.len()));
+        let decks = deck_units(s.baseline_fx) + deck_units(s.scenario_fx);
+        if decks > 0 {
+            meter.charge(decks)?;
+        }
+        let fx0 = Fx::new(s.baseline_fx, to);
+        let fx1 = Fx::new(s.scenario_fx, to);
+        let moves = s.baseline_fx != s.scenario_fx;
+        let (t0, t1) = (s.baseline_schedule, s.scenario_schedule);
+        let (r0, r1) = (Role::BaselineSchedule, Role::ScenarioSchedule);
+        let t0f0 = in_currency(t0, &fx0, r0, meter)?;
+        let t1f1 = in_currency(t1, &fx1, r1, meter)?;
+        let (t0f1, t1f0) = if moves {
+            (
+                Some(in_currency(t0, &fx1, r0, meter)?),
+                Some(in_currency(t1, &fx0, r1, meter)?),
+            )
+        } else {
+            (None, None)
+        };
+        Ok(Rates {
+            fx0,
+            fx1,
+            moves,
+            t0f0,
+            t1f1,
+            t0f1,
+            t1f0,
+        })
+    }
+
+    /// One note per side (one for both when they share a deck) stating each conversion the
+    /// calculation's inputs need: the rate, the deck, its date and source, and the precision.
+    fn notes(&self, s: &Scenario<'_>, meter: &Meter) -> Result<Vec<String>, Error> {
+        if self.fx0.deck.is_none() && self.fx1.deck.is_none() {
+            return Ok(Vec::new());
+        }
+        let to = s.bom.currency;
+        let mut used: Vec<Currency> = Vec::new();
+        let mut add = |c: Currency| {
+            if c != to && !used.contains(&c) {
+                used.push(c);
+            }
+        };
+        add(s.baseline_prices.currency);
+        add(s.scenario_prices.currency);
+        add(s.baseline_schedule.currency);
+        add(s.scenario_schedule.currency);
+        meter.charge(work_units(s.bom.line_count()))?;
+        bom_currencies(&s.bom.items, &mut add);
+        let mut notes = Vec::new();
+        let sides: &[(&str, &Fx<'_>)] = if self.moves {
+            &[("baseline", &self.fx0), ("scenario", &self.fx1)]
+        } else {
+            &[("baseline and scenario", &self.fx0)]
+        };
+        for (label, fx) in sides {
+            let Some(deck) = fx.deck else { continue };
+            let mut rates: Vec<String> = used.iter().filter_map(|c| fx.describe(*c)).collect();
+            if rates.is_empty() {
+                continue;
+            }
+            // A few named; the deck itself is in the result's inputs used.
+            if rates.len() > SHOWN_RATES {
+                let more = rates.len() - SHOWN_RATES;
+                rates.truncate(SHOWN_RATES);
+                rates.push(format!("and {more} more"));
+            }
+            let as_of = deck
+                .as_of
+                .map(|d| format!(" as of {d}"))
+                .unwrap_or_default();
+            notes.push(format!(
+                "{label}: amounts converted to {} with FX deck {:?}{as_of}: {}; each \
+                 conversion kept to {} decimals and rounded once, at the {} minor unit, with \
+                 the amount it enters",
+                to.code,
+                clip(&deck.id),
+                rates.join("; "),
+                super::fx::CONVERSION_DECIMALS,
+                to.code
+            ));
+        }
+        Ok(notes)
+    }
+}
+
+/// Conversions a note names; the rest are counted.
+const SHOWN_RATES: usize = 3;
+
+/// Calls `add` with the currency of every component price and import declaration.
+fn bom_currencies(items: &[super::model::Item], add: &mut impl FnMut(Currency)) {
+    for item in items {
+        if let super::model::ItemKind::Component { currency, .. } = &item.kind {
+            add(*currency);
+        }
+        if let Some(import) = &item.import {
+            add(import.currency);
+        }
+        if let super::model::ItemKind::Assembly { children } = &item.kind {
+            bom_currencies(children, add);
         }
     }
-    Ok(())
+}
+
+/// `schedule` in `fx`'s currency: as it is when already in it, else a copy with its amounts
+/// converted (one unit of work per measure, fee and incentive).
+fn in_currency<'a>(
+    schedule: &'a Schedule,
+    fx: &Fx<'_>,
+    role: Role,
+    meter: &Meter,
+) -> Result<Cow<'a, Schedule>, Error> {
+    if schedule.currency == fx.to {
+        return Ok(Cow::Borrowed(schedule));
+    }
+    meter.charge(work_units(
+        schedule.measures().len() + schedule.fees.len() + schedule.incentives.len(),
+    ))?;
+    let from = schedule.currency;
+    let at = Locator::Currency(role);
+    if !fx.converts(from) {
+        return Err(fx.no_route(from, &at).into());
+    }
+    let mut converted = schedule.clone();
+    converted.convert_amounts(fx.to, |v| fx.convert(v, from, &at))?;
+    Ok(Cow::Owned(converted))
 }
 
 /// The delta and its exact, order-free split: price effect (scenario prices under the
@@ -288,6 +450,7 @@ struct Split {
     delta: Decimal,
     price_effect: Decimal,
     tariff_effect: Decimal,
+    fx_effect: Decimal,
     interaction: Decimal,
     delta_percent: Option<Decimal>,
 }
@@ -298,14 +461,20 @@ impl Split {
         s: Decimal,
         p1t0: Decimal,
         p0t1: Decimal,
+        f1: Option<Decimal>,
         o: &super::model::Options,
     ) -> Result<Split, Error> {
         let delta = s.sub_at(b, &Locator::Bom, "delta")?;
         let price_effect = p1t0.sub_at(b, &Locator::Bom, "price effect")?;
         let tariff_effect = p0t1.sub_at(b, &Locator::Bom, "tariff effect")?;
+        let fx_effect = match f1 {
+            Some(f1) => f1.sub_at(b, &Locator::Bom, "fx effect")?,
+            None => Decimal::ZERO,
+        };
         let interaction = delta
             .sub_at(price_effect, &Locator::Bom, "interaction")?
-            .sub_at(tariff_effect, &Locator::Bom, "interaction")?;
+            .sub_at(tariff_effect, &Locator::Bom, "interaction")?
+            .sub_at(fx_effect, &Locator::Bom, "interaction")?;
         let delta_percent = if b.is_zero() {
             None
         } else {
@@ -318,6 +487,7 @@ impl Split {
             delta,
             price_effect,
             tariff_effect,
+            fx_effect,
             interaction,
             delta_percent,
         })
@@ -513,7 +683,7 @@ fn material_summaries(
 mod tests {
     use super::*;
     use crate::convert::{self, Limits};
-    use crate::engine::error::{Aim, Attribute, Locator};
+    use crate::engine::error::{Aim, Attribute, Locator, Reason};
     use crate::engine::sensitivity::{self, Inputs, Side as Changed, Target, Uncertain};
     use crate::engine::work::Meter;
     use crate::pb;
@@ -541,6 +711,8 @@ mod tests {
             scenario_prices: deck,
             baseline_schedule: schedule.clone(),
             scenario_schedule: schedule,
+            baseline_fx: None,
+            scenario_fx: None,
             options: convert::options::options(Some(&options), "o").unwrap(),
         }
     }

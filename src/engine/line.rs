@@ -2,8 +2,8 @@
 //! from it: the types shared by `costing` and the rule files, kept apart from both so
 //! the rules depend on the lines and not on the walk that builds them.
 
-use super::error::{Attribute, Locator};
-use super::model::{FeeKind, Import, Program};
+use super::error::{Attribute, CheckedAt, InputError, Locator};
+use super::model::{FeeKind, Import, Program, ValuationBasis};
 use super::units::Unit;
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -106,6 +106,29 @@ pub struct LineCost {
     pub origin: Option<Arc<str>>,
     /// Duties and fees on this line.
     pub charges: Vec<Charge>,
+    /// Freight, insurance and brokerage landed cost adds, when imported and dutied here.
+    pub logistics: Option<Logistics>,
+}
+
+/// The costs of delivery one imported line adds to landed cost, each rounded once: freight
+/// and insurance its price does not include, and brokerage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Logistics {
+    /// Freight not in the price.
+    pub freight: Decimal,
+    /// Insurance not in the price.
+    pub insurance: Decimal,
+    /// Brokerage and other entry costs.
+    pub brokerage: Decimal,
+    /// The three unrounded, summed (for the exact total).
+    pub exact: Decimal,
+}
+
+impl Logistics {
+    /// The three rounded amounts, summed.
+    pub fn total(&self) -> Decimal {
+        self.freight + self.insurance + self.brokerage
+    }
 }
 
 impl LineCost {
@@ -125,9 +148,12 @@ impl LineCost {
             .map(|c| c.amount)
             .sum()
     }
-    /// goods + duties + fees, rounded.
+    /// goods + freight + insurance + brokerage + duties + fees, rounded.
     pub fn total(&self) -> Decimal {
-        self.goods + self.duties() + self.fees()
+        self.goods
+            + self.logistics.map_or(Decimal::ZERO, |l| l.total())
+            + self.duties()
+            + self.fees()
     }
 }
 
@@ -136,12 +162,29 @@ impl LineCost {
 pub(crate) struct ImportedLine<'a> {
     pub(crate) line: usize,
     pub(crate) import: &'a Import,
+    /// The value duties and fees are charged on: FOB, or CIF under a CIF schedule
+    /// ([`ImportedLine::under`]).
     pub(crate) customs_value: Decimal,
+    /// International freight and insurance, exact: what a CIF schedule adds to the FOB value.
+    pub(crate) carriage: Decimal,
     pub(crate) unit: Unit,
     pub(crate) quantity: Decimal,
 }
 
-impl ImportedLine<'_> {
+impl<'a> ImportedLine<'a> {
+    /// This line valued under `basis`: the FOB value, or the FOB value plus carriage.
+    pub(crate) fn under(&self, basis: ValuationBasis) -> Result<ImportedLine<'a>, InputError> {
+        let mut l = self.clone();
+        if basis == ValuationBasis::Cif {
+            l.customs_value = l.customs_value.add_at(
+                l.carriage,
+                self.attribute(Attribute::CustomsValue),
+                "CIF customs value",
+            )?;
+        }
+        Ok(l)
+    }
+
     /// This line, for an error.
     pub(crate) fn at(&self) -> Locator {
         Locator::Line(self.line, Attribute::Item)

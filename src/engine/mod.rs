@@ -14,6 +14,7 @@ pub(crate) mod duty;
 pub mod error;
 pub mod estimate;
 pub(crate) mod fees;
+pub mod fx;
 pub mod impact;
 pub(crate) mod incentive;
 pub mod line;

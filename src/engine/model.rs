@@ -4,6 +4,7 @@
 
 use super::currency::Currency;
 use super::date::{Date, Window};
+pub use super::fx::FxDeck;
 use super::money::RoundingMode;
 use super::units::Unit;
 use rust_decimal::Decimal;
@@ -149,6 +150,8 @@ pub enum ItemKind {
         baseline_price: Decimal,
         /// Scenario price per piece.
         scenario_price: Decimal,
+        /// Currency of both prices (converted with each side's FX deck).
+        currency: Currency,
     },
     /// Children per one piece of the assembly.
     Assembly {
@@ -191,6 +194,98 @@ pub struct Import {
     pub net_mass_kg: Option<Decimal>,
     /// Special (preference) program claimed, if any.
     pub preference: Option<Arc<str>>,
+    /// Currency of the declared value, freight, insurance and brokerage.
+    pub currency: Currency,
+    /// Which costs of carriage the item's price and declared value include.
+    pub incoterm: Incoterm,
+    /// International freight per unit of the item's quantity.
+    pub freight: Decimal,
+    /// Insurance of the carriage per unit of the item's quantity.
+    pub insurance: Decimal,
+    /// Brokerage and other entry costs per unit of the item's quantity.
+    pub brokerage: Decimal,
+}
+
+/// The Incoterms 2020 rule of a price or declared value, as far as valuation needs it: which
+/// of international freight and insurance it already includes (DDP, which includes the
+/// duty, is refused where declarations are read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Incoterm {
+    /// Ex works.
+    Exw,
+    /// Free carrier.
+    Fca,
+    /// Free alongside ship.
+    Fas,
+    /// Free on board.
+    #[default]
+    Fob,
+    /// Carriage paid to.
+    Cpt,
+    /// Cost and freight.
+    Cfr,
+    /// Carriage and insurance paid to.
+    Cip,
+    /// Cost, insurance and freight.
+    Cif,
+    /// Delivered at place.
+    Dap,
+    /// Delivered at place unloaded.
+    Dpu,
+}
+
+impl Incoterm {
+    /// Whether a price under this rule includes the international freight.
+    pub fn includes_freight(self) -> bool {
+        !matches!(
+            self,
+            Incoterm::Exw | Incoterm::Fca | Incoterm::Fas | Incoterm::Fob
+        )
+    }
+
+    /// Whether a price under this rule includes the insurance of the carriage.
+    pub fn includes_insurance(self) -> bool {
+        matches!(
+            self,
+            Incoterm::Cip | Incoterm::Cif | Incoterm::Dap | Incoterm::Dpu
+        )
+    }
+
+    /// The rule's three-letter code, for formulas.
+    pub fn code(self) -> &'static str {
+        match self {
+            Incoterm::Exw => "EXW",
+            Incoterm::Fca => "FCA",
+            Incoterm::Fas => "FAS",
+            Incoterm::Fob => "FOB",
+            Incoterm::Cpt => "CPT",
+            Incoterm::Cfr => "CFR",
+            Incoterm::Cip => "CIP",
+            Incoterm::Cif => "CIF",
+            Incoterm::Dap => "DAP",
+            Incoterm::Dpu => "DPU",
+        }
+    }
+}
+
+/// The customs value a schedule charges duties and ad valorem fees on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValuationBasis {
+    /// The value without international freight and insurance (the US transaction value).
+    #[default]
+    Fob,
+    /// The value with freight and insurance to the border (the EU customs value).
+    Cif,
+}
+
+impl ValuationBasis {
+    /// "FOB" or "CIF", for formulas.
+    pub fn code(self) -> &'static str {
+        match self {
+            ValuationBasis::Fob => "FOB",
+            ValuationBasis::Cif => "CIF",
+        }
+    }
 }
 
 /// A priced material.
@@ -514,6 +609,8 @@ pub struct Schedule {
     pub metal_shares: MetalShares,
     /// Programs the schedule knows it does not carry, reported as coverage gaps.
     pub known_gaps: Vec<KnownGap>,
+    /// The customs value duties and ad valorem fees are charged on.
+    pub valuation_basis: ValuationBasis,
 }
 
 /// A program a schedule does not carry (an antidumping order, a proclamation's annex not yet
@@ -613,6 +710,7 @@ impl Schedule {
             preference_programs,
             metal_shares: MetalShares::default(),
             known_gaps: Vec::new(),
+            valuation_basis: ValuationBasis::Fob,
         }
     }
 
@@ -640,6 +738,57 @@ impl Schedule {
     /// message in the schedule it was converted from, which keeps their order).
     pub fn position(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
+    }
+
+    /// Replaces every amount of the schedule that is in its currency (specific rates,
+    /// minimums and maximums of measures and their special rates, fee limits, the de minimis
+    /// threshold, incentive credits) by `f` of it, and its currency by `to`: the schedule in
+    /// another currency. Prefixes are untouched, so the index still matches.
+    pub fn convert_amounts<E>(
+        &mut self,
+        to: Currency,
+        mut f: impl FnMut(Decimal) -> Result<Decimal, E>,
+    ) -> Result<(), E> {
+        fn rate<E>(
+            r: &mut Rate,
+            f: &mut impl FnMut(Decimal) -> Result<Decimal, E>,
+        ) -> Result<(), E> {
+            if let Some((amount, _)) = r.specific.as_mut() {
+                *amount = f(*amount)?;
+            }
+            for limit in [r.minimum.as_mut(), r.maximum.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                *limit = f(*limit)?;
+            }
+            Ok(())
+        }
+        for m in &mut self.measures {
+            rate(&mut m.rate, &mut f)?;
+            for (_, r) in &mut m.preference_rates {
+                rate(r, &mut f)?;
+            }
+        }
+        for fee in &mut self.fees {
+            for limit in [
+                fee.minimum_per_entry.as_mut(),
+                fee.maximum_per_entry.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                *limit = f(*limit)?;
+            }
+        }
+        if let Some(t) = self.de_minimis_threshold.as_mut() {
+            *t = f(*t)?;
+        }
+        for i in &mut self.incentives {
+            i.credit = f(i.credit)?;
+        }
+        self.currency = to;
+        Ok(())
     }
 
     /// Sets the ad valorem rate of measure `id`; `false` if there is no such measure.
@@ -724,6 +873,10 @@ pub struct Scenario<'a> {
     pub baseline_schedule: &'a Schedule,
     /// Scenario schedule.
     pub scenario_schedule: &'a Schedule,
+    /// Baseline exchange rates, if any amount needs converting.
+    pub baseline_fx: Option<&'a FxDeck>,
+    /// Scenario exchange rates.
+    pub scenario_fx: Option<&'a FxDeck>,
     /// Options.
     pub options: &'a Options,
 }
@@ -782,6 +935,11 @@ mod tests {
             metal_content_share: None,
             net_mass_kg: None,
             preference: claim.map(Into::into),
+            currency: Currency::from_code("USD").unwrap(),
+            incoterm: Incoterm::Fob,
+            freight: Decimal::ZERO,
+            insurance: Decimal::ZERO,
+            brokerage: Decimal::ZERO,
         }
     }
 

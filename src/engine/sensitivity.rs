@@ -18,7 +18,8 @@
 
 use super::costing;
 use super::error::{Aim, Attribute, CheckedAt, Error, InputError, Locator, Reason};
-use super::impact::{Impact, Sides, calculate};
+use super::fx::FxDeck;
+use super::impact::{Impact, Rates, Sides, calculate};
 use super::model::{Bom, Item, ItemKind, Options, PriceDeck, Scenario, Schedule};
 use super::text::clip;
 use super::work::{Meter, units};
@@ -96,6 +97,10 @@ pub struct Inputs {
     pub baseline_schedule: Schedule,
     /// Scenario schedule.
     pub scenario_schedule: Schedule,
+    /// Baseline exchange rates, if any.
+    pub baseline_fx: Option<FxDeck>,
+    /// Scenario exchange rates, if any.
+    pub scenario_fx: Option<FxDeck>,
     /// Options.
     pub options: Options,
 }
@@ -109,6 +114,8 @@ impl Inputs {
             scenario_prices: &self.scenario_prices,
             baseline_schedule: &self.baseline_schedule,
             scenario_schedule: &self.scenario_schedule,
+            baseline_fx: self.baseline_fx.as_ref(),
+            scenario_fx: self.scenario_fx.as_ref(),
             options: &self.options,
         }
     }
@@ -184,6 +191,7 @@ pub fn analyze(
     meter: &Meter,
 ) -> Result<Sensitivity, Error> {
     let targets = Targets::resolve(&inputs.bom, uncertain)?;
+    same_currency_prices(inputs, uncertain)?;
     let values = |pick: &dyn Fn(&Uncertain) -> Decimal| -> Vec<Decimal> {
         uncertain.iter().map(pick).collect()
     };
@@ -236,6 +244,38 @@ pub fn analyze(
         evaluations: search.evaluations,
         base,
     })
+}
+
+/// A price input must be in the BOM's currency: the bound method ranges a material's goods
+/// as its priced quantity times the input's value, which holds only when the value is the
+/// price a result shows. A deck in another currency is converted with the side's FX deck
+/// first, so its inputs are refused until the method ranges converted prices.
+fn same_currency_prices(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<(), InputError> {
+    let to = inputs.bom.currency;
+    for (n, u) in uncertain.iter().enumerate() {
+        let Target::Price { side, .. } = &u.target else {
+            continue;
+        };
+        let decks = [
+            (side.baseline(), &inputs.baseline_prices),
+            (side.scenario(), &inputs.scenario_prices),
+        ];
+        if let Some((_, deck)) = decks.iter().find(|(on, d)| *on && d.currency != to) {
+            return Err(InputError::new(
+                Locator::Uncertain(n, Aim::Material),
+                Reason::InvalidValue,
+                format!(
+                    "price deck {:?} is in {}, not the BOM's {}: a price input of a converted \
+                     deck is not supported; give the deck in {}",
+                    clip(&deck.id),
+                    deck.currency.code,
+                    to.code,
+                    to.code
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The tornado: each input swung alone from low to high, the others at base, largest swing
@@ -748,7 +788,8 @@ fn both_sides(
     meter: &Meter,
 ) -> Result<(costing::Costing, costing::Costing), Error> {
     let (scenario, o) = (inputs.scenario(), &inputs.options);
-    let sides = Sides::of(&scenario, meter);
+    let rates = Rates::of(&scenario, meter)?;
+    let sides = Sides::of(&scenario, &rates, meter);
     let b = costing::cost(&inputs.bom, sides.base, o)?;
     let s = costing::cost(&inputs.bom, sides.scen, o)?;
     Ok((b, s))
@@ -903,6 +944,8 @@ mod tests {
             scenario_prices: deck("12"),
             baseline_schedule: schedule.clone(),
             scenario_schedule: schedule,
+            baseline_fx: None,
+            scenario_fx: None,
             options: convert::options::options(Some(&o), "options").unwrap(),
         }
     }

@@ -440,7 +440,7 @@ mod tests {
             children.kind,
             Kind::Message(schema.message("tariff.v1.BomItem").unwrap())
         );
-        assert!(item.field(13).is_none());
+        assert!(item.field(14).is_none());
         assert!(item.field(1 << 20).is_none());
     }
 

@@ -86,6 +86,8 @@ pub(super) fn of(grpc_path: &str) -> Option<Codec> {
         "GetBom" => codec!(pb::GetBomRequest, pb::GetBomResponse),
         "ListPriceDecks" => codec!(pb::ListPriceDecksRequest, pb::ListPriceDecksResponse),
         "GetPriceDeck" => codec!(pb::GetPriceDeckRequest, pb::GetPriceDeckResponse),
+        "ListFxDecks" => codec!(pb::ListFxDecksRequest, pb::ListFxDecksResponse),
+        "GetFxDeck" => codec!(pb::GetFxDeckRequest, pb::GetFxDeckResponse),
         "ListTariffSchedules" => {
             codec!(
                 pb::ListTariffSchedulesRequest,
