@@ -159,6 +159,9 @@ struct Features {
     /// Pounds: quantities in lb, and prices and specific rates per lb (conversions into lb
     /// do not terminate and are carried to 16 decimals).
     pounds: bool,
+    /// Amounts in other currencies than the BOM's, converted with FX decks (a division by a
+    /// rate need not terminate either).
+    currencies: bool,
 }
 
 const ALL: Features = Features {
@@ -166,6 +169,7 @@ const ALL: Features = Features {
     de_minimis: true,
     incentives: true,
     pounds: true,
+    currencies: true,
 };
 
 /// Every rule whose amount is proportional to quantity.
@@ -174,6 +178,7 @@ const LINEAR: Features = Features {
     de_minimis: false,
     incentives: false,
     pounds: false,
+    currencies: false,
 };
 
 type Window = (Option<&'static str>, Option<&'static str>);
@@ -201,20 +206,73 @@ fn put_window(v: &mut Value, (from, to): Window) {
 
 fn import() -> impl Strategy<Value = Value> {
     (
-        select(ORIGINS),
-        select(HTS_CODES),
-        select(MODES),
-        prop::option::of(dec(1, 2)),
-        prop::option::weighted(0.2, dec(500, 2)),
-        prop::option::weighted(0.3, dec(5, 1)),
+        (
+            select(ORIGINS),
+            select(HTS_CODES),
+            select(MODES),
+            prop::option::of(dec(1, 2)),
+            prop::option::weighted(0.2, dec(500, 2)),
+            prop::option::weighted(0.3, dec(5, 1)),
+        ),
+        logistics(),
     )
-        .prop_map(|(origin, hts, mode, share, customs_value, mass)| {
-            let mut i = json!({"htsCode": hts, "origin": origin, "transportMode": mode});
-            put(&mut i, "metalContentShare", share);
-            put(&mut i, "customsValue", customs_value);
-            put(&mut i, "netMassKg", mass);
-            i
-        })
+        .prop_map(
+            |((origin, hts, mode, share, customs_value, mass), (currency, terms, costs))| {
+                let mut i = json!({"htsCode": hts, "origin": origin, "transportMode": mode});
+                put(&mut i, "metalContentShare", share);
+                put(&mut i, "customsValue", customs_value);
+                put(&mut i, "netMassKg", mass);
+                put(&mut i, "currency", currency.map(str::to_string));
+                let [freight, insurance, brokerage] = costs;
+                if let Some((incoterm, includes_carriage)) = terms {
+                    i["incoterm"] = json!(incoterm);
+                    // A price that includes carriage is declared at least as large as the
+                    // freight and insurance it includes.
+                    if includes_carriage {
+                        let carriage = [&freight, &insurance]
+                            .iter()
+                            .filter_map(|c| c.as_deref())
+                            .map(d)
+                            .sum::<Decimal>();
+                        let declared = i["customsValue"].as_str().map_or(Decimal::ZERO, d);
+                        i["customsValue"] = json!((declared + carriage).to_string());
+                    }
+                }
+                put(&mut i, "freight", freight);
+                put(&mut i, "insurance", insurance);
+                put(&mut i, "brokerage", brokerage);
+                i
+            },
+        )
+}
+
+/// Incoterms an import may declare, and whether each includes carriage.
+const INCOTERMS: &[(&str, bool)] = &[
+    ("INCOTERM_FOB", false),
+    ("INCOTERM_EXW", false),
+    ("INCOTERM_CFR", true),
+    ("INCOTERM_CIF", true),
+    ("INCOTERM_DAP", true),
+];
+
+/// An import's currency (else the BOM's), Incoterm (else the BOM's default) and freight,
+/// insurance and brokerage per unit.
+#[allow(clippy::type_complexity)]
+fn logistics() -> impl Strategy<
+    Value = (
+        Option<&'static str>,
+        Option<(&'static str, bool)>,
+        [Option<String>; 3],
+    ),
+> {
+    (
+        prop::option::weighted(0.3, select(CURRENCIES)),
+        prop::option::weighted(0.4, select(INCOTERMS)),
+        prop::option::weighted(0.4, dec(50, 2)),
+        prop::option::weighted(0.3, dec(5, 2)),
+        prop::option::weighted(0.2, dec(10, 2)),
+    )
+        .prop_map(|(currency, terms, f, i, b)| (currency, terms, [f, i, b]))
 }
 
 /// A quantity and its mass unit; tonnes stay below one so magnitudes stay alike.
@@ -289,9 +347,11 @@ fn component() -> impl Strategy<Value = Value> {
         prop::option::of(dec(1000, 2)),
         prop::option::of(0u32..=10),
         prop::option::of(import()),
+        prop::option::weighted(0.3, select(CURRENCIES)),
     )
-        .prop_map(|(price, scenario_price, quantity, import)| {
+        .prop_map(|(price, scenario_price, quantity, import, currency)| {
             let mut v = json!({"unitPrice": price});
+            put(&mut v, "priceCurrency", currency.map(str::to_string));
             put(&mut v, "scenarioUnitPrice", scenario_price);
             put(&mut v, "quantity", quantity.map(|q| q.to_string()));
             if let Some(i) = import {
@@ -647,12 +707,61 @@ fn options() -> impl Strategy<Value = Value> {
         })
 }
 
-/// A valid `CalculateImpactRequest` in proto3 JSON using the rules `f` allows: BOM, decks
-/// and schedules share one currency (a mismatch is an error by design), and every shared
-/// assembly is used.
+/// Rates of every currency of [`CURRENCIES`] but USD against USD, from 0.0001 to 2,000:
+/// any two currencies convert, directly or through USD.
+fn fx_rates() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(
+        (1i64..=20_000_000).prop_map(|n| Decimal::new(n, 4).to_string()),
+        CURRENCIES.len() - 1,
+    )
+}
+
+fn fx_deck(id: &str, rates: &[String]) -> Value {
+    let rates: Vec<Value> = CURRENCIES
+        .iter()
+        .filter(|c| **c != "USD")
+        .zip(rates)
+        .map(|(c, r)| json!({"baseCurrency": "USD", "quoteCurrency": c, "rate": r}))
+        .collect();
+    json!({"id": id, "asOfDate": "2026-01-01", "source": "generated", "rates": rates})
+}
+
+/// The currencies of the price decks and schedules, the two sides' FX rates (`None` for the
+/// scenario: the baseline's), and the schedules' valuation bases.
+#[allow(clippy::type_complexity)]
+fn money_setting() -> impl Strategy<
+    Value = (
+        [&'static str; 4],
+        Vec<String>,
+        Option<Vec<String>>,
+        [&'static str; 2],
+    ),
+> {
+    (
+        [
+            select(CURRENCIES),
+            select(CURRENCIES),
+            select(CURRENCIES),
+            select(CURRENCIES),
+        ],
+        fx_rates(),
+        prop::option::weighted(0.6, fx_rates()),
+        [select(VALUATION), select(VALUATION)],
+    )
+}
+
+const VALUATION: &[&str] = &[
+    "VALUATION_BASIS_UNSPECIFIED",
+    "VALUATION_BASIS_FOB",
+    "VALUATION_BASIS_CIF",
+];
+
+/// A valid `CalculateImpactRequest` in proto3 JSON using the rules `f` allows: the BOM,
+/// decks, schedules, components and imports each in any currency, converted with the two
+/// sides' FX decks (which quote every currency), and every shared assembly used.
 fn case(f: Features) -> impl Strategy<Value = Value> {
     (
-        select(CURRENCIES),
+        (select(CURRENCIES), money_setting()),
         prop::collection::vec(item(4, f), 1..5),
         prop::collection::vec(prop::collection::vec(item(1, f), 1..3), 0..3),
         deck_prices(f),
@@ -662,7 +771,16 @@ fn case(f: Features) -> impl Strategy<Value = Value> {
         options(),
     )
         .prop_map(
-            |(currency, mut items, mut shared, p0, p1, mut s0, mut s1, mut options)| {
+            move |(
+                (currency, (ccy, fx0, fx1, bases)),
+                mut items,
+                mut shared,
+                p0,
+                p1,
+                mut s0,
+                mut s1,
+                mut options,
+            )| {
                 let n = shared.len();
                 link(&mut items, 0, n);
                 for (i, children) in shared.iter_mut().enumerate() {
@@ -698,19 +816,60 @@ fn case(f: Features) -> impl Strategy<Value = Value> {
                         .collect();
                     bom["sharedAssemblies"] = json!(shared);
                 }
-                for (s, id) in [(&mut s0, "s0"), (&mut s1, "s1")] {
+                for (s, id, c, basis) in [
+                    (&mut s0, "s0", ccy[2], bases[0]),
+                    (&mut s1, "s1", ccy[3], bases[1]),
+                ] {
                     s["id"] = json!(id);
-                    s["currency"] = json!(currency);
+                    s["currency"] = json!(c);
+                    s["valuationBasis"] = json!(basis);
                 }
-                json!({
+                let mut v = json!({
                     "bom": bom,
-                    "baselinePrices": deck("p0", currency, &p0),
-                    "scenarioPrices": deck("p1", currency, &p1),
+                    "baselinePrices": deck("p0", ccy[0], &p0),
+                    "scenarioPrices": deck("p1", ccy[1], &p1),
                     "baselineSchedule": s0, "scenarioSchedule": s1,
+                    "baselineFx": fx_deck("fx0", &fx0),
                     "options": options
-                })
+                });
+                if let Some(fx1) = fx1 {
+                    v["scenarioFx"] = fx_deck("fx1", &fx1);
+                }
+                if !f.currencies {
+                    one_currency(&mut v, currency);
+                }
+                v
             },
         )
+}
+
+/// `v` with every amount in `currency` and no FX decks.
+fn one_currency(v: &mut Value, currency: &str) {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                o.remove("priceCurrency");
+                if o.contains_key("htsCode") {
+                    o.remove("currency");
+                }
+                o.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v["bom"]);
+    for input in [
+        "baselinePrices",
+        "scenarioPrices",
+        "baselineSchedule",
+        "scenarioSchedule",
+    ] {
+        v[input]["currency"] = json!(currency);
+    }
+    let o = v.as_object_mut().unwrap();
+    o.remove("baselineFx");
+    o.remove("scenarioFx");
 }
 
 fn calc(v: &Value) -> pb::CalculateImpactResponse {
@@ -1040,6 +1199,7 @@ proptest! {
         let mut same = v.clone();
         same["scenarioPrices"] = v["baselinePrices"].clone();
         same["scenarioSchedule"] = v["baselineSchedule"].clone();
+        same.as_object_mut().unwrap().remove("scenarioFx");
         same["options"].as_object_mut().unwrap().remove("scenarioEntryDate");
         // Components carry their own scenario price: make it the baseline's too.
         same_component_prices(&mut same["bom"]["items"]);
@@ -1052,7 +1212,7 @@ proptest! {
         prop_assert!(exact(&r.delta).is_zero());
         prop_assert_eq!(&r.baseline_totals, &r.scenario_totals);
         let e = r.effects.as_ref().unwrap();
-        for m in [&e.price_effect, &e.tariff_effect, &e.interaction] {
+        for m in [&e.price_effect, &e.fx_effect, &e.tariff_effect, &e.interaction] {
             prop_assert!(amount(m).is_zero());
         }
         for l in &r.lines {
@@ -1375,7 +1535,8 @@ fn bad_values(key: &str) -> (&'static [&'static str], usize) {
         | "specificAmount" | "minimumAmount" | "maximumAmount" | "ratePercent"
         | "minimumPerEntry" | "maximumPerEntry" | "deMinimisThreshold" | "creditAmount"
         | "maxRestrictedShare" | "unitsPerEntry" | "annualVolume" | "coverMonths"
-        | "horizonMonths" | "low" | "base" | "high" => (DECIMAL, 13),
+        | "horizonMonths" | "low" | "base" | "high" | "freight" | "insurance" | "brokerage"
+        | "rate" => (DECIMAL, 13),
         "entryDate" | "scenarioEntryDate" | "effectiveFrom" | "effectiveTo" | "asOfDate" => {
             (DATE, 6)
         }
@@ -1383,7 +1544,7 @@ fn bad_values(key: &str) -> (&'static [&'static str], usize) {
             (COUNTRY, 4)
         }
         "htsCode" | "htsPrefixes" => (HTS, 4),
-        "currency" => (CURRENCY, 3),
+        "currency" | "priceCurrency" | "baseCurrency" | "quoteCurrency" => (CURRENCY, 3),
         "materialId" | "assemblyRef" | "measureId" | "itemPaths" | "materialIds" => (REFERENCE, 0),
         "id" => (ID, 0),
         _ => (OTHER, 0),
@@ -1814,8 +1975,12 @@ fn request_for(call: Call, v: &Value, pick: &Index) -> Value {
             if let Some(date) = v["options"].get("scenarioEntryDate") {
                 s0["entryDate"] = date.clone();
             }
+            if let Some(fx) = v.get("scenarioFx") {
+                s0["fx"] = fx.clone();
+            }
             json!({"bom": v["bom"], "baselinePrices": v["baselinePrices"],
                    "baselineSchedule": v["baselineSchedule"], "options": v["options"],
+                   "baselineFx": v["baselineFx"],
                    "scenarios": [s0, {"name": "s1", "prices": v["scenarioPrices"]}]})
         }
         Call::Sensitivity => {
@@ -2095,12 +2260,18 @@ proptest! {
     #[test]
     fn the_estimate_bounds_the_work_of_a_comparison(v in costed_case(), n in 1usize..4) {
         use tariff_impact::api::guard::Plan;
-        let scenarios: Vec<Value> = (0..n).map(|i| json!({"name": format!("s{i}"),
-            "prices": v["scenarioPrices"], "schedule": v["scenarioSchedule"]})).collect();
+        let scenarios: Vec<Value> = (0..n).map(|i| {
+            let mut s = json!({"name": format!("s{i}"), "prices": v["scenarioPrices"],
+                               "schedule": v["scenarioSchedule"]});
+            if let Some(fx) = v.get("scenarioFx") {
+                s["fx"] = fx.clone();
+            }
+            s
+        }).collect();
         let req: pb::CompareScenariosRequest = serde_json::from_value(json!({
             "bom": v["bom"], "baselinePrices": v["baselinePrices"],
             "baselineSchedule": v["baselineSchedule"], "options": v["options"],
-            "scenarios": scenarios})).unwrap();
+            "baselineFx": v["baselineFx"], "scenarios": scenarios})).unwrap();
         let plan = compare::prepare(ctx(), &req).unwrap_or_else(|e| panic!("{}", e.message()));
         let cost = plan.cost();
         let meter = Meter::unlimited();

@@ -215,22 +215,32 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
             (name, inputs, o, estimate)
         })
         .collect();
-    // The baseline's violations are every scenario's: each is reported once.
-    for (_, inputs, _, _) in &scenarios {
+    cross_check(&scenarios, v)?;
+    Ok(ComparePlan {
+        scenarios,
+        explain,
+        rebuilt: rebuilds.estimate,
+    })
+}
+
+/// The checks across each scenario's inputs; the baseline's violations are every scenario's,
+/// so each is reported once.
+fn cross_check(
+    scenarios: &[(String, Resolved, Options, Estimate)],
+    mut v: Violations,
+) -> Result<(), ApiError> {
+    for (_, inputs, _, _) in scenarios {
         for e in inputs.cross_check() {
             if !v.0.contains(&e) {
                 v.0.push(e);
             }
         }
     }
-    if !v.0.is_empty() {
-        return Err(ApiError::InvalidArgument(v.0));
+    if v.0.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidArgument(v.0))
     }
-    Ok(ComparePlan {
-        scenarios,
-        explain,
-        rebuilt: rebuilds.estimate,
-    })
 }
 
 impl Plan for ComparePlan {

@@ -836,18 +836,9 @@ fn scenario_schedule_source(req: &pb::CalculateImpactRequest) -> ScheduleSource<
     )
 }
 
-/// Resolves every input and the options of a `CalculateImpactRequest` found at field path
-/// `prefix` (empty at the top level), reporting all violations together; the rebuilds of its
-/// schedule overlays are tallied in `rebuilds`.
-pub(crate) fn resolve(
-    catalog: &Catalog,
-    req: &pb::CalculateImpactRequest,
-    limits: &Limits,
-    prefix: &str,
-    rebuilds: &mut Rebuilds,
-) -> Result<(Resolved, Options), ApiError> {
-    let mut v = Violations::default();
-    let src = BaseSources {
+/// Where the inputs of `req` that every calculation shares come from.
+fn base_sources(req: &pb::CalculateImpactRequest) -> BaseSources<'_> {
+    BaseSources {
         bom: source!(&req.bom_source, BomSource::BomId, BomSource::Bom),
         baseline_prices: source!(
             &req.baseline_prices_source,
@@ -868,8 +859,21 @@ pub(crate) fn resolve(
             BaselineFxSource::BaselineFx
         ),
         options: req.options.as_ref(),
-    };
-    let base = base(catalog, limits, src, prefix, &mut v, rebuilds)?;
+    }
+}
+
+/// Resolves every input and the options of a `CalculateImpactRequest` found at field path
+/// `prefix` (empty at the top level), reporting all violations together; the rebuilds of its
+/// schedule overlays are tallied in `rebuilds`.
+pub(crate) fn resolve(
+    catalog: &Catalog,
+    req: &pb::CalculateImpactRequest,
+    limits: &Limits,
+    prefix: &str,
+    rebuilds: &mut Rebuilds,
+) -> Result<(Resolved, Options), ApiError> {
+    let mut v = Violations::default();
+    let base = base(catalog, limits, base_sources(req), prefix, &mut v, rebuilds)?;
     let (sp_id, sp) = source!(
         &req.scenario_prices_source,
         ScenarioPricesSource::ScenarioPricesId,

@@ -331,10 +331,7 @@ impl<'a> Walk<'a> {
                 } else {
                     *baseline_price
                 };
-                self.lines[index].kind = LineKind::Component;
-                let cost = quantity.mul_at(price, at(Attribute::UnitPrice), "component cost")?;
-                self.fx
-                    .convert(quantize(cost), *currency, &at(Attribute::PriceCurrency))?
+                self.component(index, quantity, price, *currency)?
             }
             ItemKind::Assembly { children } => {
                 let mut sum = Decimal::ZERO;
@@ -355,6 +352,23 @@ impl<'a> Walk<'a> {
         }
         self.ids.pop();
         Ok(subtree_goods)
+    }
+
+    /// Prices component line `index`: `quantity` pieces at `price` in `currency`, converted
+    /// into the BOM's currency (exact).
+    fn component(
+        &mut self,
+        index: usize,
+        quantity: Decimal,
+        price: Decimal,
+        currency: super::currency::Currency,
+    ) -> Result<Decimal, Error> {
+        self.lines[index].kind = LineKind::Component;
+        let at = |attribute| Locator::Line(index, attribute);
+        let cost = quantity.mul_at(price, at(Attribute::UnitPrice), "component cost")?;
+        Ok(self
+            .fx
+            .convert(quantize(cost), currency, &at(Attribute::PriceCurrency))?)
     }
 
     /// Notes that the current item's import declaration is ignored: the assembly at depth
@@ -427,6 +441,30 @@ impl<'a> Walk<'a> {
         Ok(goods)
     }
 
+    /// A price basis's value must cover the carriage it includes: refused at `field` when
+    /// the FOB value left is negative.
+    fn not_below_carriage(
+        fob: Decimal,
+        terms: super::model::Incoterm,
+        freight: Decimal,
+        insurance: Decimal,
+        field: &Locator,
+    ) -> Result<(), InputError> {
+        if fob.is_sign_negative() && !fob.is_zero() {
+            return Err(InputError::new(
+                field,
+                Reason::InvalidValue,
+                format!(
+                    "the {} value is less than the freight and insurance it includes ({} + {})",
+                    terms.code(),
+                    freight.normalize(),
+                    insurance.normalize()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Records line `index` as dutied here: its FOB customs value (declared per unit of its
     /// quantity, or its own goods cost, less the freight and insurance its price basis
     /// includes), its carriage (what a CIF schedule adds), and the freight, insurance and
@@ -442,37 +480,37 @@ impl<'a> Walk<'a> {
     ) -> Result<(), Error> {
         let at = |attribute| Locator::Line(index, attribute);
         let fx = self.fx;
+        // Amounts per unit of product in the declaration's currency, and converted.
         let per_item = |amount: Decimal, attribute, what| -> Result<Decimal, InputError> {
-            let v = quantize(quantity.mul_at(amount, at(attribute), what)?);
-            fx.convert(v, import.currency, &at(Attribute::ImportCurrency))
+            Ok(quantize(quantity.mul_at(amount, at(attribute), what)?))
         };
-        let value = match import.customs_value {
-            Some(v) => per_item(v, Attribute::CustomsValue, "customs value")?,
-            None => goods,
-        };
-        let freight = per_item(import.freight, Attribute::Freight, "freight")?;
-        let insurance = per_item(import.insurance, Attribute::Insurance, "insurance")?;
-        let brokerage = per_item(import.brokerage, Attribute::Brokerage, "brokerage")?;
+        let convert = |v| fx.convert(v, import.currency, &at(Attribute::ImportCurrency));
         let terms = import.incoterm;
         let (f_in, i_in) = (terms.includes_freight(), terms.includes_insurance());
         let part = |included: bool, v: Decimal| if included { v } else { Decimal::ZERO };
+        let freight = per_item(import.freight, Attribute::Freight, "freight")?;
+        let insurance = per_item(import.insurance, Attribute::Insurance, "insurance")?;
+        let brokerage = per_item(import.brokerage, Attribute::Brokerage, "brokerage")?;
         let field = at(Attribute::CustomsValue);
-        let customs_value = value
-            .sub_at(part(f_in, freight), &field, "FOB value")?
-            .sub_at(part(i_in, insurance), &field, "FOB value")?;
-        if customs_value.is_sign_negative() && !customs_value.is_zero() {
-            return Err(InputError::new(
-                field,
-                Reason::InvalidValue,
-                format!(
-                    "the {} value is less than the freight and insurance it includes ({} + {})",
-                    terms.code(),
-                    freight.normalize(),
-                    insurance.normalize()
-                ),
-            )
-            .into());
-        }
+        let included = part(f_in, freight).add_at(part(i_in, insurance), &field, "carriage")?;
+        // The FOB value: a declared value less the carriage it includes, taken in the
+        // declaration's currency (so a value equal to its carriage is exactly zero), or the
+        // goods less the carriage converted.
+        let customs_value = match import.customs_value {
+            Some(v) => {
+                let declared = per_item(v, Attribute::CustomsValue, "customs value")?;
+                let fob = declared.sub_at(included, &field, "FOB value")?;
+                Self::not_below_carriage(fob, terms, freight, insurance, &field)?;
+                convert(fob)?
+            }
+            None => {
+                let fob = goods.sub_at(convert(included)?, &field, "FOB value")?;
+                Self::not_below_carriage(fob, terms, freight, insurance, &field)?;
+                fob
+            }
+        };
+        let (freight, insurance, brokerage) =
+            (convert(freight)?, convert(insurance)?, convert(brokerage)?);
         if (f_in || i_in) && part(f_in, freight).is_zero() && part(i_in, insurance).is_zero() {
             self.notes.push(format!(
                 "{}: its price basis {} includes carriage, but no freight or insurance is stated: the FOB value is the full value",

@@ -159,22 +159,7 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
     // crossed costings reuse those goods under the other schedule.
     let base_goods = costing::goods(s.bom, sides.base, o)?;
     let scen_goods = costing::goods(s.bom, sides.scen, o)?;
-    let p1t0 = match rates.moves {
-        false => costing::total_only(&scen_goods, s.bom, sides.price_only, o)?,
-        true => {
-            let g = costing::goods(s.bom, sides.price_only, o)?;
-            costing::total_only(&g, s.bom, sides.price_only, o)?
-        }
-    }
-    .total;
-    let p0t1 = costing::total_only(&base_goods, s.bom, sides.tariff_only, o)?.total;
-    let f1 = match sides.fx_only {
-        Some(side) => {
-            let g = costing::goods(s.bom, side, o)?;
-            Some(costing::total_only(&g, s.bom, side, o)?.total)
-        }
-        None => None,
-    };
+    let (p1t0, p0t1, f1) = sides.crossed_totals(s, &base_goods, &scen_goods)?;
     let explain = o.explain;
     let baseline = costing::finish(
         base_goods,
@@ -202,17 +187,14 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
         f1,
         o,
     )?;
-    let annual_impact = match o.annual_volume {
-        Some(v) => Some(
-            o.rounding.round(
-                split
-                    .delta
-                    .mul_at(v, Locator::Setting(Setting::AnnualVolume), "annual impact")?,
-                currency.minor_units,
-            ),
-        ),
-        None => None,
-    };
+    let annual_impact = o
+        .annual_volume
+        .map(|v| -> Result<Decimal, InputError> {
+            let at = Locator::Setting(Setting::AnnualVolume);
+            let annual = split.delta.mul_at(v, at, "annual impact")?;
+            Ok(o.rounding.round(annual, currency.minor_units))
+        })
+        .transpose()?;
     let stockpile = match &o.stockpile {
         Some(sp) => Some(stockpile(
             &baseline,
@@ -261,6 +243,30 @@ pub(crate) struct Sides<'a> {
 }
 
 impl<'a> Sides<'a> {
+    /// The totals of the crossed costings: scenario prices alone, the scenario schedule
+    /// alone, and the scenario's rates alone (`None` when the rates do not move). The goods
+    /// of the baseline and scenario sides are reused where the crossing has the same prices
+    /// and rates.
+    fn crossed_totals(
+        &self,
+        s: &Scenario<'_>,
+        base_goods: &costing::Goods<'_>,
+        scen_goods: &costing::Goods<'_>,
+    ) -> Result<(Decimal, Decimal, Option<Decimal>), Error> {
+        let o = s.options;
+        let fresh = |side: Side<'_>| -> Result<Decimal, Error> {
+            let g = costing::goods(s.bom, side, o)?;
+            Ok(costing::total_only(&g, s.bom, side, o)?.total)
+        };
+        let p1t0 = match self.fx_only {
+            None => costing::total_only(scen_goods, s.bom, self.price_only, o)?.total,
+            Some(_) => fresh(self.price_only)?,
+        };
+        let p0t1 = costing::total_only(base_goods, s.bom, self.tariff_only, o)?.total;
+        let f1 = self.fx_only.map(fresh).transpose()?;
+        Ok((p1t0, p0t1, f1))
+    }
+
     /// The sides of `s` with `rates`, without formulas (a caller that shows them turns them
     /// on).
     pub(crate) fn of(s: &Scenario<'a>, rates: &'a Rates<'a>, meter: &'a Meter) -> Sides<'a> {

@@ -17,8 +17,9 @@
 //! exactly (rounded outward) when not.
 
 use super::costing;
+use super::currency::Currency;
 use super::error::{Aim, Attribute, CheckedAt, Error, InputError, Locator, Reason};
-use super::fx::FxDeck;
+use super::fx::{Fx, FxDeck};
 use super::impact::{Impact, Rates, Sides, calculate};
 use super::model::{Bom, Item, ItemKind, Options, PriceDeck, Scenario, Schedule};
 use super::text::clip;
@@ -191,7 +192,6 @@ pub fn analyze(
     meter: &Meter,
 ) -> Result<Sensitivity, Error> {
     let targets = Targets::resolve(&inputs.bom, uncertain)?;
-    same_currency_prices(inputs, uncertain)?;
     let values = |pick: &dyn Fn(&Uncertain) -> Decimal| -> Vec<Decimal> {
         uncertain.iter().map(pick).collect()
     };
@@ -244,38 +244,6 @@ pub fn analyze(
         evaluations: search.evaluations,
         base,
     })
-}
-
-/// A price input must be in the BOM's currency: the bound method ranges a material's goods
-/// as its priced quantity times the input's value, which holds only when the value is the
-/// price a result shows. A deck in another currency is converted with the side's FX deck
-/// first, so its inputs are refused until the method ranges converted prices.
-fn same_currency_prices(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<(), InputError> {
-    let to = inputs.bom.currency;
-    for (n, u) in uncertain.iter().enumerate() {
-        let Target::Price { side, .. } = &u.target else {
-            continue;
-        };
-        let decks = [
-            (side.baseline(), &inputs.baseline_prices),
-            (side.scenario(), &inputs.scenario_prices),
-        ];
-        if let Some((_, deck)) = decks.iter().find(|(on, d)| *on && d.currency != to) {
-            return Err(InputError::new(
-                Locator::Uncertain(n, Aim::Material),
-                Reason::InvalidValue,
-                format!(
-                    "price deck {:?} is in {}, not the BOM's {}: a price input of a converted \
-                     deck is not supported; give the deck in {}",
-                    clip(&deck.id),
-                    deck.currency.code,
-                    to.code,
-                    to.code
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The tornado: each input swung alone from low to high, the others at base, largest swing
@@ -446,34 +414,103 @@ fn mul_interval(
     Ok((lo, hi))
 }
 
-impl GoodsTerm {
-    /// The range of this line's goods delta over the box [lo, hi].
-    fn range(&self, lo: &[Decimal], hi: &[Decimal]) -> Result<(Decimal, Decimal), InputError> {
-        let f = &Locator::Inputs;
-        let price = |fixed: Decimal, input: Option<usize>| match input {
-            Some(i) => (lo[i], hi[i]),
-            None => (fixed, fixed),
+/// How one side's price deck reaches the BOM's currency: a price input's value is a price in
+/// the deck's currency, and the goods are priced from its conversion. A conversion is
+/// monotone (a positive rate, then rounding to 16 decimals), so the converted values of the
+/// ends of an input's range bound the converted values inside it: the engine's own prices.
+struct PriceConversion<'a> {
+    fx: Fx<'a>,
+    from: Currency,
+}
+
+impl PriceConversion<'_> {
+    fn convert(&self, v: Decimal) -> Result<Decimal, InputError> {
+        self.fx.convert(v, self.from, &Locator::Inputs)
+    }
+}
+
+/// The price conversions of both sides, and whether they are the same conversion (then one
+/// input setting both sides' price sets both goods from the same converted price).
+struct Conversions<'a> {
+    base: PriceConversion<'a>,
+    scen: PriceConversion<'a>,
+    same: bool,
+}
+
+impl<'a> Conversions<'a> {
+    fn of(inputs: &'a Inputs) -> Conversions<'a> {
+        let to = inputs.bom.currency;
+        let side = |fx: Option<&'a FxDeck>, deck: &PriceDeck| PriceConversion {
+            fx: Fx::new(fx, to),
+            from: deck.currency,
         };
-        let diff =
-            if self.base_price_input.is_some() && self.base_price_input == self.scen_price_input {
-                // One input sets both prices: the difference is that price times the difference
-                // of the quantities (equal unless the decks price in different units).
-                let i = self.base_price_input.unwrap_or_default();
-                let dq = self.scen_quantity.sub_at(self.base_quantity, f, "bound")?;
-                mul_interval((lo[i], hi[i]), (dq, dq), f)?
-            } else {
-                let s = mul_interval(
-                    price(self.scen_price, self.scen_price_input),
-                    (self.scen_quantity, self.scen_quantity),
-                    f,
-                )?;
-                let b = mul_interval(
-                    price(self.base_price, self.base_price_input),
-                    (self.base_quantity, self.base_quantity),
-                    f,
-                )?;
-                (s.0.sub_at(b.1, f, "bound")?, s.1.sub_at(b.0, f, "bound")?)
-            };
+        let scen_fx = inputs.scenario_fx.as_ref().or(inputs.baseline_fx.as_ref());
+        let (b, s) = (&inputs.baseline_prices, &inputs.scenario_prices);
+        Conversions {
+            same: b.currency == s.currency
+                && (b.currency == to || inputs.baseline_fx.as_ref() == scen_fx),
+            base: side(inputs.baseline_fx.as_ref(), b),
+            scen: side(scen_fx, s),
+        }
+    }
+
+    /// No conversion: prices in the BOM's currency on both sides.
+    #[cfg(test)]
+    fn none(currency: Currency) -> Conversions<'static> {
+        let side = || PriceConversion {
+            fx: Fx::new(None, currency),
+            from: currency,
+        };
+        Conversions {
+            base: side(),
+            scen: side(),
+            same: true,
+        }
+    }
+}
+
+impl GoodsTerm {
+    /// The range of this line's goods delta over the box [lo, hi], its price inputs' values
+    /// converted by `conv`.
+    fn range(
+        &self,
+        lo: &[Decimal],
+        hi: &[Decimal],
+        conv: &Conversions<'_>,
+    ) -> Result<(Decimal, Decimal), InputError> {
+        let f = &Locator::Inputs;
+        let price = |fixed: Decimal,
+                     input: Option<usize>,
+                     c: &PriceConversion<'_>|
+         -> Result<(Decimal, Decimal), InputError> {
+            Ok(match input {
+                Some(i) => (c.convert(lo[i])?, c.convert(hi[i])?),
+                None => (fixed, fixed),
+            })
+        };
+        let diff = if conv.same
+            && self.base_price_input.is_some()
+            && self.base_price_input == self.scen_price_input
+        {
+            // One input sets both prices: the difference is that price times the difference
+            // of the quantities (equal unless the decks price in different units).
+            let i = self.base_price_input.unwrap_or_default();
+            let dq = self.scen_quantity.sub_at(self.base_quantity, f, "bound")?;
+            let p = (conv.base.convert(lo[i])?, conv.base.convert(hi[i])?);
+            mul_interval(p, (dq, dq), f)?
+        } else {
+            let s = mul_interval(
+                price(self.scen_price, self.scen_price_input, &conv.scen)?,
+                (self.scen_quantity, self.scen_quantity),
+                f,
+            )?;
+            let b = mul_interval(
+                price(self.base_price, self.base_price_input, &conv.base)?,
+                (self.base_quantity, self.base_quantity),
+                f,
+            )?;
+            (s.0.sub_at(b.1, f, "bound")?, s.1.sub_at(b.0, f, "bound")?)
+        };
         let mut q = (Decimal::ONE, Decimal::ONE);
         for &i in &self.factors {
             q = mul_interval(q, (lo[i], hi[i]), f)?;
@@ -493,6 +530,7 @@ struct CreditRange {
 struct Search<'a> {
     inputs: &'a Inputs,
     terms: Vec<GoodsTerm>,
+    conversions: Conversions<'a>,
     uncertain: &'a [Uncertain],
     targets: &'a Targets,
     meter: &'a Meter,
@@ -543,6 +581,7 @@ impl<'a> Search<'a> {
         let mu = inputs.bom.currency.minor_units;
         Ok(Search {
             terms: goods_terms(inputs, uncertain, meter)?,
+            conversions: Conversions::of(inputs),
             inputs,
             uncertain,
             targets,
@@ -673,7 +712,7 @@ impl<'a> Search<'a> {
         let f = &Locator::Inputs;
         let (mut goods_lo, mut goods_hi) = (Decimal::ZERO, Decimal::ZERO);
         for t in &self.terms {
-            let (l, h) = t.range(lo, hi)?;
+            let (l, h) = t.range(lo, hi, &self.conversions)?;
             goods_lo = goods_lo.add_at(l, f, "bound")?;
             goods_hi = goods_hi.add_at(h, f, "bound")?;
         }
@@ -901,18 +940,19 @@ mod tests {
             scen_price_input: scen_input,
             factors: vec![],
         };
+        let usd = Conversions::none(Currency::from_code("USD").unwrap());
         let (lo, hi) = ([d("10")], [d("20")]);
         let both = term(Some(0), Some(0), ("2", "3"));
-        assert_eq!(both.range(&lo, &hi).unwrap(), (d("10"), d("20")));
+        assert_eq!(both.range(&lo, &hi, &usd).unwrap(), (d("10"), d("20")));
         let base_only = term(Some(0), None, ("1", "1"));
-        assert_eq!(base_only.range(&lo, &hi).unwrap(), (d("-5"), d("5")));
+        assert_eq!(base_only.range(&lo, &hi, &usd).unwrap(), (d("-5"), d("5")));
         // A quantity factor in [1, 2] scales the whole difference: [-10, 10].
         let scaled = GoodsTerm {
             factors: vec![1],
             ..term(Some(0), None, ("1", "1"))
         };
         let (lo, hi) = ([d("10"), d("1")], [d("20"), d("2")]);
-        assert_eq!(scaled.range(&lo, &hi).unwrap(), (d("-10"), d("10")));
+        assert_eq!(scaled.range(&lo, &hi, &usd).unwrap(), (d("-10"), d("10")));
     }
 
     /// Inputs for the goods-term tests: 1 kg of "nd" at 10 -> 12 per kg; an assembly

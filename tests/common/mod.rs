@@ -153,6 +153,11 @@ fn d(m: &Option<pb::Money>) -> Decimal {
     dec(amount(m))
 }
 
+/// An amount a response may leave unset (a line's freight when it has none): zero then.
+fn d0(m: &Option<pb::Money>) -> Decimal {
+    m.as_ref().map_or(Decimal::ZERO, |_| d(m))
+}
+
 /// The guarantee of the rounding policy: every displayed list adds up exactly to its total.
 pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
     for (name, totals, unit_cost, pick) in [
@@ -179,6 +184,9 @@ pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
         assert_eq!(
             d(&totals.materials)
                 + d(&totals.components)
+                + d0(&totals.freight)
+                + d0(&totals.insurance)
+                + d0(&totals.brokerage)
                 + d(&totals.duties)
                 + d(&totals.fees)
                 + d(&totals.credits),
@@ -218,7 +226,12 @@ pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
         for l in &r.lines {
             let s = side(l);
             assert_eq!(
-                d(&s.goods) + d(&s.duties) + d(&s.fees),
+                d(&s.goods)
+                    + d0(&s.freight)
+                    + d0(&s.insurance)
+                    + d0(&s.brokerage)
+                    + d(&s.duties)
+                    + d(&s.fees),
                 d(&s.total),
                 "{name} {}: line adds up",
                 l.path
@@ -259,6 +272,28 @@ pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
             })
             .sum();
         assert_eq!(materials, d(&totals.materials), "{name}: materials add up");
+        if !r.lines.is_empty() {
+            for (what, line, total) in [
+                (
+                    "freight",
+                    (|s: &pb::LineSide| d0(&s.freight)) as fn(&pb::LineSide) -> Decimal,
+                    &totals.freight,
+                ),
+                (
+                    "insurance",
+                    |s: &pb::LineSide| d0(&s.insurance),
+                    &totals.insurance,
+                ),
+                (
+                    "brokerage",
+                    |s: &pb::LineSide| d0(&s.brokerage),
+                    &totals.brokerage,
+                ),
+            ] {
+                let sum: Decimal = r.lines.iter().map(|l| line(&side(l))).sum();
+                assert_eq!(sum, d0(total), "{name}: {what} adds up");
+            }
+        }
     }
     assert_eq!(
         d(&r.scenario_unit_cost) - d(&r.baseline_unit_cost),
@@ -267,7 +302,7 @@ pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
     );
     let e = r.effects.as_ref().unwrap();
     assert_eq!(
-        d(&e.price_effect) + d(&e.tariff_effect) + d(&e.interaction),
+        d(&e.price_effect) + d0(&e.fx_effect) + d(&e.tariff_effect) + d(&e.interaction),
         d(&r.delta),
         "effects add up"
     );
