@@ -204,7 +204,9 @@ fn put_window(v: &mut Value, (from, to): Window) {
     put(v, "effectiveTo", to.map(str::to_string));
 }
 
-fn import() -> impl Strategy<Value = Value> {
+/// Boxed: it is nested in every kind of item, and the tree of unboxed strategies would put
+/// each level's whole tuple on the stack while generating (a stack overflow in debug builds).
+fn import() -> BoxedStrategy<Value> {
     (
         (
             select(ORIGINS),
@@ -244,6 +246,7 @@ fn import() -> impl Strategy<Value = Value> {
                 i
             },
         )
+        .boxed()
 }
 
 /// Incoterms an import may declare, and whether each includes carriage.
@@ -1486,9 +1489,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-/// Bad values for a string field named `key`; the first `n` are refused whatever the field
-/// is used for, and must be refused with a violation at that very field.
-fn bad_values(key: &str) -> (&'static [&'static str], usize) {
+/// Bad values for a string field named `key` at JSON pointer `ptr`; the first `n` are
+/// refused whatever the field is used for, and must be refused with a violation at that very
+/// field.
+fn bad_values(ptr: &str, key: &str) -> (&'static [&'static str], usize) {
     const DECIMAL: &[&str] = &[
         "abc",
         "1e5",
@@ -1544,7 +1548,10 @@ fn bad_values(key: &str) -> (&'static [&'static str], usize) {
             (COUNTRY, 4)
         }
         "htsCode" | "htsPrefixes" => (HTS, 4),
-        "currency" | "priceCurrency" | "baseCurrency" | "quoteCurrency" => (CURRENCY, 3),
+        // An import's or a component's currency may be empty: the BOM's.
+        "currency" if ptr.contains("/import/") => (CURRENCY, 2),
+        "priceCurrency" => (CURRENCY, 2),
+        "currency" | "baseCurrency" | "quoteCurrency" => (CURRENCY, 3),
         "materialId" | "assemblyRef" | "measureId" | "itemPaths" | "materialIds" => (REFERENCE, 0),
         "id" => (ID, 0),
         _ => (OTHER, 0),
@@ -1655,7 +1662,7 @@ fn apply(req: &mut Value, m: &Mutation) -> Applied {
             let mut all = Vec::new();
             strings(req, "", "", &mut all);
             let (ptr, key) = at.get(&all).clone();
-            let (values, refused) = bad_values(&key);
+            let (values, refused) = bad_values(&ptr, &key);
             let i = value.index(values.len());
             *req.pointer_mut(&ptr).unwrap() = json!(values[i]);
             Applied {

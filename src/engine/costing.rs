@@ -498,10 +498,13 @@ impl<'a> Walk<'a> {
         // goods less the carriage converted.
         let customs_value = match import.customs_value {
             Some(v) => {
-                let declared = per_item(v, Attribute::CustomsValue, "customs value")?;
-                let fob = declared.sub_at(included, &field, "FOB value")?;
-                Self::not_below_carriage(fob, terms, freight, insurance, &field)?;
-                convert(fob)?
+                // Per unit of the item's quantity, as declared: whether the value covers its
+                // carriage does not depend on the quantity.
+                let fob = v
+                    .sub_at(part(f_in, import.freight), &field, "FOB value")?
+                    .sub_at(part(i_in, import.insurance), &field, "FOB value")?;
+                Self::not_below_carriage(fob, terms, import.freight, import.insurance, &field)?;
+                convert(per_item(fob, Attribute::CustomsValue, "customs value")?)?
             }
             None => {
                 let fob = goods.sub_at(convert(included)?, &field, "FOB value")?;

@@ -8,6 +8,8 @@
 //! in [`impact`].
 
 pub(crate) mod costing;
+#[cfg(test)]
+mod cross_border_tests;
 pub mod currency;
 pub mod date;
 pub(crate) mod duty;

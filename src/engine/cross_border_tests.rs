@@ -1,0 +1,379 @@
+//! Hand-checked cases of money across borders: amounts in other currencies converted with
+//! each side's FX deck, the FX effect of the split, minor units per currency, the duty base
+//! under a schedule's valuation basis, and freight, insurance and brokerage in landed cost.
+
+use super::error::{Attribute, Locator, Reason};
+use super::impact::{Impact, calculate};
+use super::sensitivity::Inputs;
+use super::work::Meter;
+use super::{Error, InputError};
+use crate::convert::{self, Limits};
+use crate::pb;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// A deck quoting `rates` as `(base, quote, rate)`.
+fn fx(id: &str, rates: &[(&str, &str, &str)]) -> Option<super::fx::FxDeck> {
+    let rates: Vec<Value> = rates
+        .iter()
+        .map(|(b, q, r)| json!({"baseCurrency": b, "quoteCurrency": q, "rate": r}))
+        .collect();
+    let deck: pb::FxDeck = serde_json::from_value(json!({"id": id, "rates": rates})).unwrap();
+    Some(convert::fx_deck::fx_deck(&deck, id).unwrap())
+}
+
+/// A schedule in `currency` of `measures` and `fees`, valued on `basis`.
+fn schedule(id: &str, currency: &str, basis: &str, measures: Value, fees: Value) -> Value {
+    let basis = if basis.is_empty() {
+        "VALUATION_BASIS_UNSPECIFIED"
+    } else {
+        basis
+    };
+    json!({"id": id, "currency": currency, "valuationBasis": basis, "measures": measures,
+           "fees": fees})
+}
+
+/// Every import of `items` shipped by ocean (a transport mode is required).
+fn by_ocean(items: &mut Value) {
+    for it in items.as_array_mut().into_iter().flatten() {
+        if let Some(i) = it.get_mut("import") {
+            i["transportMode"] = json!("TRANSPORT_MODE_OCEAN");
+        }
+    }
+}
+
+/// MFN at `percent` on chapter 85 and 72.
+fn mfn(percent: &str) -> Value {
+    json!([{"id": "mfn", "program": "PROGRAM_MFN", "htsPrefixes": ["85", "72"],
+            "rate": {"adValoremPercent": percent}}])
+}
+
+struct Case {
+    bom: Value,
+    schedules: (Value, Value),
+    fx: (Option<super::fx::FxDeck>, Option<super::fx::FxDeck>),
+}
+
+impl Case {
+    fn inputs(&self) -> Result<Inputs, Vec<InputError>> {
+        let mut bom = self.bom.clone();
+        by_ocean(&mut bom["items"]);
+        let bom: pb::Bom = serde_json::from_value(bom).unwrap();
+        let deck: pb::PriceDeck =
+            serde_json::from_value(json!({"id": "p", "currency": "USD"})).unwrap();
+        let schedule = |v: &Value| {
+            let s: pb::TariffSchedule = serde_json::from_value(v.clone()).unwrap();
+            convert::schedule::schedule(&s, "s").unwrap()
+        };
+        let options: pb::CalculationOptions =
+            serde_json::from_value(json!({"entryDate": "2026-03-02"})).unwrap();
+        let deck = convert::price_deck::price_deck(&deck, "p").unwrap();
+        Ok(Inputs {
+            bom: convert::bom::bom(&bom, "", &Limits::default())?.bom,
+            baseline_prices: deck.clone(),
+            scenario_prices: deck,
+            baseline_schedule: schedule(&self.schedules.0),
+            scenario_schedule: schedule(&self.schedules.1),
+            baseline_fx: self.fx.0.clone(),
+            scenario_fx: self.fx.1.clone(),
+            options: convert::options::options(Some(&options), "options").unwrap(),
+        })
+    }
+
+    fn run(&self) -> Result<Impact, Error> {
+        let inputs = self.inputs().unwrap();
+        calculate(&inputs.scenario(), &Meter::unlimited())
+    }
+}
+
+/// One imported magnet set priced `base` JPY (scenario `scen`), 1 piece, from JP, in a USD BOM.
+fn magnet_set(base: &str, scen: &str) -> Value {
+    json!({"id": "b", "currency": "USD", "items": [
+        {"id": "magnets", "unitPrice": base, "scenarioUnitPrice": scen, "priceCurrency": "JPY",
+         "import": {"htsCode": "8505.11.0070", "origin": "JP"}}]})
+}
+
+/// The case: 15,000 JPY at 150.00 JPY per USD is 100.00 USD, at 160.00 it is 93.75;
+/// MFN 2.1% on the US customs value is 2.10, then 1.96875 = 1.97 half up. The whole delta,
+/// (93.75 + 1.97) - (100.00 + 2.10) = -6.38, is the FX effect.
+#[test]
+fn a_yen_price_under_two_rates() {
+    let s = schedule("us", "USD", "VALUATION_BASIS_FOB", mfn("2.1"), json!([]));
+    let case = Case {
+        bom: magnet_set("15000", "15000"),
+        schedules: (s.clone(), s),
+        fx: (
+            fx("fx0", &[("USD", "JPY", "150.00")]),
+            fx("fx1", &[("USD", "JPY", "160.00")]),
+        ),
+    };
+    let r = case.run().unwrap();
+    let (b, s) = (&r.baseline, &r.scenario);
+    assert_eq!(
+        (b.lines[0].goods, s.lines[0].goods),
+        (d("100.00"), d("93.75"))
+    );
+    assert_eq!((b.totals.duties, s.totals.duties), (d("2.10"), d("1.97")));
+    assert_eq!(s.lines[0].charges[0].exact, d("1.96875"));
+    assert_eq!((b.totals.total, s.totals.total), (d("102.10"), d("95.72")));
+    assert_eq!(r.delta, d("-6.38"));
+    assert_eq!(r.fx_effect, d("-6.38"));
+    assert_eq!(
+        (r.price_effect, r.tariff_effect, r.interaction),
+        (d("0"), d("0"), d("0"))
+    );
+    let note = r.notes.iter().find(|n| n.contains("FX deck")).unwrap();
+    assert!(
+        note.starts_with("baseline: amounts converted to USD"),
+        "{note}"
+    );
+    assert!(note.contains("1 USD = 150 JPY"), "{note}");
+    assert!(r.notes.iter().any(|n| n.contains("1 USD = 160 JPY")));
+}
+
+/// Prices, rates and tariffs all move: each effect is its own crossed costing and the four
+/// add up to the delta exactly.
+/// - baseline: 15,000 JPY / 150 = 100.00 + 2.1% = 2.10: 102.10
+/// - scenario: 16,000 JPY / 160 = 100.00 + 5% = 5.00: 105.00; delta 2.90
+/// - price alone: 16,000 / 150 = 106.6666666666666667 -> 106.67, duty 2.24: 108.91, +6.81
+/// - FX alone: 15,000 / 160 = 93.75 + 1.97 = 95.72, -6.38
+/// - tariff alone: 100.00 + 5.00 = 105.00, +2.90
+/// - interaction: 2.90 - 6.81 + 6.38 - 2.90 = -0.43
+#[test]
+fn price_fx_and_tariff_effects_split_the_delta_exactly() {
+    let case = Case {
+        bom: magnet_set("15000", "16000"),
+        schedules: (
+            schedule("t0", "USD", "", mfn("2.1"), json!([])),
+            schedule("t1", "USD", "", mfn("5"), json!([])),
+        ),
+        fx: (
+            fx("fx0", &[("USD", "JPY", "150")]),
+            fx("fx1", &[("USD", "JPY", "160")]),
+        ),
+    };
+    let r = case.run().unwrap();
+    assert_eq!(r.delta, d("2.90"));
+    assert_eq!(r.price_effect, d("6.81"));
+    assert_eq!(r.fx_effect, d("-6.38"));
+    assert_eq!(r.tariff_effect, d("2.90"));
+    assert_eq!(r.interaction, d("-0.43"));
+}
+
+/// One deck on both sides: no FX effect, and the conversion note is one for both sides.
+#[test]
+fn one_deck_for_both_sides_has_no_fx_effect() {
+    let s = schedule("us", "USD", "", mfn("2.1"), json!([]));
+    let deck = fx("fx", &[("USD", "JPY", "150")]);
+    let case = Case {
+        bom: magnet_set("15000", "16500"),
+        schedules: (s.clone(), s),
+        fx: (deck.clone(), deck),
+    };
+    let r = case.run().unwrap();
+    // 16,500 / 150 = 110.00 + 2.31 = 112.31 against 102.10.
+    assert_eq!(
+        (r.delta, r.price_effect, r.fx_effect),
+        (d("10.21"), d("10.21"), d("0"))
+    );
+    let notes: Vec<&String> = r.notes.iter().filter(|n| n.contains("FX deck")).collect();
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0].starts_with("baseline and scenario:"),
+        "{}",
+        notes[0]
+    );
+}
+
+/// A component of 1,000.00 USD with freight 50.00 and insurance 5.00, 10% ad valorem:
+/// a CIF schedule charges 10% of 1,055.00 = 105.50, an FOB one 10% of 1,000.00 = 100.00;
+/// landed cost adds the freight and insurance either way: 1,160.50 and 1,155.00. The same
+/// goods priced CIF (1,055.00, carriage included) land at the same 1,155.00 under FOB.
+#[test]
+fn the_duty_base_follows_the_schedules_valuation_basis() {
+    let bom = |price: &str, incoterm: &str| {
+        json!({"id": "b", "currency": "USD", "items": [
+            {"id": "motor", "unitPrice": price,
+             "import": {"htsCode": "8501.32", "origin": "DE", "incoterm": incoterm,
+                        "freight": "50.00", "insurance": "5.00"}}]})
+    };
+    let ten = mfn("10");
+    let cif = schedule("eu", "USD", "VALUATION_BASIS_CIF", ten.clone(), json!([]));
+    let fob = schedule("us", "USD", "VALUATION_BASIS_FOB", ten, json!([]));
+    let case = Case {
+        bom: bom("1000.00", "INCOTERM_FOB"),
+        schedules: (fob.clone(), cif.clone()),
+        fx: (None, None),
+    };
+    let r = case.run().unwrap();
+    let (b, s) = (&r.baseline, &r.scenario);
+    assert_eq!(
+        (b.totals.duties, s.totals.duties),
+        (d("100.00"), d("105.50"))
+    );
+    assert_eq!(b.lines[0].customs_value, Some(d("1000.00")));
+    assert_eq!(s.lines[0].customs_value, Some(d("1055.00")));
+    assert_eq!(s.lines[0].charges[0].base, d("1055.00"));
+    for side in [b, s] {
+        assert_eq!(side.totals.freight, d("50.00"));
+        assert_eq!(side.totals.insurance, d("5.00"));
+        assert_eq!(side.totals.brokerage, d("0"));
+    }
+    assert_eq!(
+        (b.totals.total, s.totals.total),
+        (d("1155.00"), d("1160.50"))
+    );
+    assert_eq!(r.tariff_effect, d("5.50"));
+
+    let priced_cif = Case {
+        bom: bom("1055.00", "INCOTERM_CIF"),
+        schedules: (fob.clone(), cif),
+        fx: (None, None),
+    };
+    let r = priced_cif.run().unwrap();
+    let (b, s) = (&r.baseline, &r.scenario);
+    assert_eq!(
+        (b.totals.duties, s.totals.duties),
+        (d("100.00"), d("105.50"))
+    );
+    assert_eq!(b.lines[0].customs_value, Some(d("1000.00")));
+    assert_eq!((b.totals.freight, b.totals.insurance), (d("0"), d("0")));
+    assert_eq!(
+        (b.totals.total, s.totals.total),
+        (d("1155.00"), d("1160.50"))
+    );
+    assert!(b.lines[0].logistics.is_none());
+}
+
+/// Brokerage is landed cost, never duty base; CFR includes freight only, so its insurance
+/// is added and its freight is not.
+#[test]
+fn brokerage_and_a_cost_and_freight_price() {
+    let case = Case {
+        bom: json!({"id": "b", "currency": "USD", "items": [
+            {"id": "motor", "unitPrice": "1050.00", "quantity": "2",
+             "import": {"htsCode": "8501.32", "origin": "DE", "incoterm": "INCOTERM_CFR",
+                        "freight": "50.00", "insurance": "5.00", "brokerage": "12.50"}}]}),
+        schedules: (
+            schedule("us", "USD", "", mfn("10"), json!([])),
+            schedule("us", "USD", "", mfn("10"), json!([])),
+        ),
+        fx: (None, None),
+    };
+    let r = case.run().unwrap();
+    let b = &r.baseline;
+    // Two motors: goods 2,100.00; FOB 2,100.00 - 100.00 freight = 2,000.00; duty 200.00;
+    // insurance 10.00 and brokerage 25.00 added: 2,335.00.
+    assert_eq!(b.lines[0].customs_value, Some(d("2000.00")));
+    assert_eq!(b.totals.duties, d("200.00"));
+    let l = b.lines[0].logistics.unwrap();
+    assert_eq!(
+        (l.freight, l.insurance, l.brokerage),
+        (d("0"), d("10.00"), d("25.00"))
+    );
+    assert_eq!(b.totals.total, d("2335.00"));
+}
+
+/// A JPY BOM under a USD schedule: its specific rate and fee minimum are converted with the
+/// side's deck and rounded at the yen. 10,000 JPY goods, 2 kg at 1.5 USD/kg = 3 USD =
+/// 450 JPY; MPF 0.3464% = 34.64 JPY is raised to its 33.58 USD = 5,037 JPY minimum:
+/// 10,000 + 450 + 5,037 = 15,487 JPY, no decimals.
+#[test]
+fn a_usd_schedule_charges_a_yen_bom_in_yen() {
+    let measures = json!([{"id": "mfn", "program": "PROGRAM_MFN", "htsPrefixes": ["85"],
+        "rate": {"specificAmount": "1.5", "specificUnit": "UNIT_OF_MEASURE_KG"}}]);
+    let fees = json!([{"id": "mpf", "kind": "FEE_KIND_MPF", "ratePercent": "0.3464",
+        "minimumPerEntry": "33.58", "maximumPerEntry": "651.50"}]);
+    let s = schedule("us", "USD", "", measures, fees);
+    let case = Case {
+        bom: json!({"id": "b", "currency": "JPY", "items": [
+            {"id": "inverter", "unitPrice": "10000",
+             "import": {"htsCode": "8504.40", "origin": "JP", "netMassKg": "2"}}]}),
+        schedules: (s.clone(), s),
+        fx: (fx("fx", &[("USD", "JPY", "150")]), None),
+    };
+    let mut inputs = case.inputs().unwrap();
+    inputs.scenario_fx = inputs.baseline_fx.clone();
+    let r = calculate(&inputs.scenario(), &Meter::unlimited()).unwrap();
+    let b = &r.baseline;
+    assert_eq!(b.totals.duties, d("450"));
+    assert_eq!(b.totals.fees, d("5037"));
+    assert_eq!(b.totals.total.to_string(), "15487");
+}
+
+/// Minor units per currency: a BHD amount keeps three decimals (1.2345 -> 1.235 half up),
+/// a JPY amount none.
+#[test]
+fn amounts_round_at_their_currencys_minor_unit() {
+    let s = schedule("s", "BHD", "", json!([]), json!([]));
+    let case = |currency: &str, price: &str| Case {
+        bom: json!({"id": "b", "currency": currency, "items": [
+            {"id": "part", "unitPrice": price}]}),
+        schedules: (s.clone(), s.clone()),
+        fx: (fx("fx", &[("USD", "BHD", "0.376")]), None),
+    };
+    let mut inputs = case("BHD", "1.2345").inputs().unwrap();
+    inputs.scenario_fx = inputs.baseline_fx.clone();
+    let r = calculate(&inputs.scenario(), &Meter::unlimited()).unwrap();
+    assert_eq!(r.baseline.totals.total.to_string(), "1.235");
+    let mut s_jpy = case("JPY", "1234.5").inputs().unwrap();
+    s_jpy.baseline_schedule.currency = super::currency::Currency::from_code("JPY").unwrap();
+    s_jpy.scenario_schedule = s_jpy.baseline_schedule.clone();
+    let r = calculate(&s_jpy.scenario(), &Meter::unlimited()).unwrap();
+    assert_eq!(r.baseline.totals.total.to_string(), "1235");
+}
+
+fn input_error(e: Error) -> (Locator, Reason) {
+    match e {
+        Error::Input(e) => (e.field, e.reason),
+        Error::Stopped(s) => panic!("stopped: {s}"),
+    }
+}
+
+/// What cannot be valued is refused at its field: a yen price with no deck, a CIF value
+/// smaller than the carriage it includes, a DDP price.
+#[test]
+fn what_cannot_be_valued_is_refused_at_its_field() {
+    let s = schedule("us", "USD", "", mfn("2.1"), json!([]));
+    let no_deck = Case {
+        bom: magnet_set("15000", "15000"),
+        schedules: (s.clone(), s.clone()),
+        fx: (None, None),
+    };
+    assert_eq!(
+        input_error(no_deck.run().unwrap_err()),
+        (
+            Locator::Line(0, Attribute::PriceCurrency),
+            Reason::CurrencyMismatch
+        )
+    );
+    let short = Case {
+        bom: json!({"id": "b", "currency": "USD", "items": [
+            {"id": "motor", "unitPrice": "40",
+             "import": {"htsCode": "8501.32", "origin": "DE", "incoterm": "INCOTERM_CIF",
+                        "freight": "50.00", "insurance": "5.00"}}]}),
+        schedules: (s.clone(), s.clone()),
+        fx: (None, None),
+    };
+    assert_eq!(
+        input_error(short.run().unwrap_err()),
+        (
+            Locator::Line(0, Attribute::CustomsValue),
+            Reason::InvalidValue
+        )
+    );
+    let ddp = Case {
+        bom: json!({"id": "b", "currency": "USD", "items": [
+            {"id": "motor", "unitPrice": "40",
+             "import": {"htsCode": "8501.32", "origin": "DE", "incoterm": "INCOTERM_DDP"}}]}),
+        schedules: (s.clone(), s),
+        fx: (None, None),
+    };
+    let e = ddp.inputs().err().unwrap();
+    assert_eq!(e[0].field.to_string(), "items[0].import.incoterm");
+    assert_eq!(e[0].reason, Reason::InvalidValue);
+}
