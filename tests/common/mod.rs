@@ -153,6 +153,21 @@ fn d(m: &Option<pb::Money>) -> Decimal {
     dec(amount(m))
 }
 
+/// An amount a response may leave unset when there is none (the landed-cost subtotals of a
+/// result without imports): zero then.
+fn d_or_zero(m: &Option<pb::Money>) -> Decimal {
+    m.as_ref().map_or(Decimal::ZERO, |m| dec(&m.amount))
+}
+
+/// Freight + insurance + brokerage: the landed costs a line or a side adds to its goods.
+fn landed(
+    freight: &Option<pb::Money>,
+    insurance: &Option<pb::Money>,
+    brokerage: &Option<pb::Money>,
+) -> Decimal {
+    d_or_zero(freight) + d_or_zero(insurance) + d_or_zero(brokerage)
+}
+
 /// The guarantee of the rounding policy: every displayed list adds up exactly to its total.
 pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
     for (name, totals, unit_cost, pick) in [
@@ -179,6 +194,7 @@ pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
         assert_eq!(
             d(&totals.materials)
                 + d(&totals.components)
+                + landed(&totals.freight, &totals.insurance, &totals.brokerage)
                 + d(&totals.duties)
                 + d(&totals.fees)
                 + d(&totals.credits),
@@ -218,7 +234,10 @@ pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
         for l in &r.lines {
             let s = side(l);
             assert_eq!(
-                d(&s.goods) + d(&s.duties) + d(&s.fees),
+                d(&s.goods)
+                    + landed(&s.freight, &s.insurance, &s.brokerage)
+                    + d(&s.duties)
+                    + d(&s.fees),
                 d(&s.total),
                 "{name} {}: line adds up",
                 l.path
@@ -267,7 +286,7 @@ pub fn assert_adds_up(r: &pb::CalculateImpactResponse) {
     );
     let e = r.effects.as_ref().unwrap();
     assert_eq!(
-        d(&e.price_effect) + d(&e.tariff_effect) + d(&e.interaction),
+        d(&e.price_effect) + d_or_zero(&e.fx_effect) + d(&e.tariff_effect) + d(&e.interaction),
         d(&r.delta),
         "effects add up"
     );
