@@ -26,6 +26,7 @@ async fn lists_and_fetches_every_preset() {
         [
             "defense-fighter",
             "ev-high-ree",
+            "ev-jp-import",
             "ev-low-ree",
             "semiconductor-etch-tool"
         ]

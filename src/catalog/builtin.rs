@@ -12,6 +12,11 @@ pub(super) const FILES: &[(Kind, &str, &str)] = &[
     ),
     (
         Kind::Bom,
+        "catalog/boms/ev-jp-import.json",
+        include_str!("../../catalog/boms/ev-jp-import.json"),
+    ),
+    (
+        Kind::Bom,
         "catalog/boms/ev-low-ree.json",
         include_str!("../../catalog/boms/ev-low-ree.json"),
     ),
@@ -96,7 +101,7 @@ mod tests {
     #[test]
     fn builtin_catalog_loads() {
         let c = super::super::Catalog::builtin().unwrap();
-        assert_eq!(c.boms().count(), 4);
+        assert_eq!(c.boms().count(), 5);
         assert_eq!(c.price_decks().count(), 2);
         assert_eq!(c.tariff_schedules().count(), 3);
         assert_eq!(c.fx_decks().count(), 2);

@@ -8,6 +8,14 @@
 //! `metal_content_share`, `net_mass_kg`, `preference_program`. A row with `hts_code` is
 //! imported. Rows whose path has children are assemblies.
 //!
+//! Money across borders, all optional: `price_currency` (ISO 4217 code of `unit_price` and
+//! `scenario_unit_price`; empty: the BOM's currency), and with the import columns
+//! `import_currency` (of `customs_value`, `freight`, `insurance` and `brokerage`; empty: the
+//! BOM's), `incoterm` (the price basis: EXW, FCA, FAS, FOB, CPT, CFR, CIP, CIF, DAP, DPU or DDP,
+//! any case; empty: the BOM's default, else FOB), `freight`, `insurance` and `brokerage` (per
+//! unit of the item's quantity). Codes and amounts stay strings: the request's validation
+//! checks them (and refuses DDP) at their field, which [`RowIndex`] maps back to the row.
+//!
 //! Three optional columns carry what the JSON BOM has beyond a tree of items:
 //! - `shared` (`yes`/`no`): a top-level row marked `yes` is a shared assembly
 //!   (`bom.shared_assemblies`), not an item; the rows under its path are its children.
@@ -38,6 +46,12 @@ const COLUMNS: &[&str] = &[
     "metal_content_share",
     "net_mass_kg",
     "preference_program",
+    "import_currency",
+    "incoterm",
+    "freight",
+    "insurance",
+    "brokerage",
+    "price_currency",
     "assembly_ref",
     "shared",
     "share",
@@ -52,6 +66,11 @@ const IMPORT_COLUMNS: &[&str] = &[
     "metal_content_share",
     "net_mass_kg",
     "preference_program",
+    "import_currency",
+    "incoterm",
+    "freight",
+    "insurance",
+    "brokerage",
 ];
 
 /// Maps request field paths back to CSV rows, so errors name the row.
@@ -130,13 +149,31 @@ impl Row {
     /// The import declaration of the row's import columns, if `hts_code` is set.
     fn import(&self) -> Result<Option<Box<pb::ImportDeclaration>>, String> {
         if !self.cells.contains_key("hts_code") {
-            return Ok(None);
+            // An import column without an import would be dropped silently.
+            return match IMPORT_COLUMNS.iter().find(|c| self.cells.contains_key(*c)) {
+                Some(c) => Err(format!(
+                    "CSV row {}: `{c}` belongs to an import declaration, and the row has no \
+                     `hts_code`",
+                    self.line
+                )),
+                None => Ok(None),
+            };
         }
         let transport_mode = match self.cells.get("transport_mode") {
             Some(m) => mode(m).ok_or_else(|| {
                 format!(
                     "CSV row {}: transport_mode {m:?} is not ocean, air, truck, rail or other",
                     self.line
+                )
+            })? as i32,
+            None => 0,
+        };
+        let incoterm = match self.cells.get("incoterm") {
+            Some(t) => incoterm(t).ok_or_else(|| {
+                format!(
+                    "CSV row {}: incoterm {t:?} is not one of {}",
+                    self.line,
+                    INCOTERMS.map(|(code, _)| code).join(", ")
                 )
             })? as i32,
             None => 0,
@@ -149,7 +186,11 @@ impl Row {
             metal_content_share: self.get("metal_content_share"),
             net_mass_kg: self.get("net_mass_kg"),
             preference_program: self.get("preference_program"),
-            ..Default::default()
+            currency: self.get("import_currency"),
+            incoterm,
+            freight: self.get("freight"),
+            insurance: self.get("insurance"),
+            brokerage: self.get("brokerage"),
         })))
     }
 }
@@ -174,6 +215,29 @@ fn mode(s: &str) -> Option<pb::TransportMode> {
         "other" => pb::TransportMode::Other,
         _ => return None,
     })
+}
+
+/// The Incoterms 2020 rules by their codes. DDP is read too: the request's validation refuses
+/// it with its reason, at the row's field.
+const INCOTERMS: [(&str, pb::Incoterm); 11] = [
+    ("EXW", pb::Incoterm::Exw),
+    ("FCA", pb::Incoterm::Fca),
+    ("FAS", pb::Incoterm::Fas),
+    ("FOB", pb::Incoterm::Fob),
+    ("CPT", pb::Incoterm::Cpt),
+    ("CFR", pb::Incoterm::Cfr),
+    ("CIP", pb::Incoterm::Cip),
+    ("CIF", pb::Incoterm::Cif),
+    ("DAP", pb::Incoterm::Dap),
+    ("DPU", pb::Incoterm::Dpu),
+    ("DDP", pb::Incoterm::Ddp),
+];
+
+fn incoterm(s: &str) -> Option<pb::Incoterm> {
+    INCOTERMS
+        .iter()
+        .find(|(code, _)| code.eq_ignore_ascii_case(s))
+        .map(|&(_, t)| t)
 }
 
 fn yes(s: &str) -> Option<bool> {
@@ -471,6 +535,7 @@ fn item(r: &Row) -> Result<pb::BomItem, String> {
         content_factor: r.get("content_factor"),
         unit_price: r.get("unit_price"),
         scenario_unit_price: r.get("scenario_unit_price"),
+        price_currency: r.get("price_currency"),
         assembly_ref: r.get("assembly_ref"),
         import: r.import()?,
         ..Default::default()
@@ -613,6 +678,87 @@ a, A ,m,2,lb,0.9,1.5,1.75,8505.11,CN,truck,3.25,0.4,1.1,S,kit
         };
         assert_eq!((bom.id.as_str(), bom.currency.as_str()), ("b", "EUR"));
         assert_eq!(bom.items, [want]);
+    }
+
+    /// The money-across-borders columns: a CSV and its JSON twin (the same BOM as a grpcurl
+    /// user writes it) give the same `Bom`, on an item's import and on a sourcing share's.
+    #[test]
+    fn currency_incoterm_and_logistics_columns_match_their_json_twin() {
+        let csv = "path,unit_price,price_currency,hts_code,origin,customs_value,import_currency,\
+                   incoterm,freight,insurance,brokerage,material_id,quantity,unit,share
+magnets,15000,JPY,8505.11.0070,JP,,USD,fob,50.00,5.00,4.00,,,,
+sensor,1055.00,,9031.80,CN,1055.00,,CIF,50,5,,,,,
+bolts,2.5,EUR,,,,,,,,,,,,
+nd,,,,,,,,,,,nd-oxide,1.8,kg,
+nd/cn,,,2846.90.8000,CN,,CNY,Cfr,0.35,,0.1,,,,1
+";
+        let json = serde_json::json!({"id": "b", "currency": "USD", "items": [
+            {"id": "magnets", "unitPrice": "15000", "priceCurrency": "JPY",
+             "import": {"htsCode": "8505.11.0070", "origin": "JP", "currency": "USD",
+                        "incoterm": "INCOTERM_FOB", "freight": "50.00", "insurance": "5.00",
+                        "brokerage": "4.00"}},
+            {"id": "sensor", "unitPrice": "1055.00",
+             "import": {"htsCode": "9031.80", "origin": "CN", "customsValue": "1055.00",
+                        "incoterm": "INCOTERM_CIF", "freight": "50", "insurance": "5"}},
+            {"id": "bolts", "unitPrice": "2.5", "priceCurrency": "EUR"},
+            {"id": "nd", "materialId": "nd-oxide", "quantity": "1.8", "unit": "UNIT_OF_MEASURE_KG",
+             "sourcing": [{"id": "cn", "share": "1",
+                           "import": {"htsCode": "2846.90.8000", "origin": "CN", "currency": "CNY",
+                                      "incoterm": "INCOTERM_CFR", "freight": "0.35",
+                                      "brokerage": "0.1"}}]}
+        ]});
+        let twin: pb::Bom = serde_json::from_value(json).unwrap();
+        let (bom, index) = parse(csv, "b", "USD").unwrap();
+        assert_eq!(bom, twin);
+        assert_eq!(
+            index.describe("bom.items[0].import.incoterm"),
+            " (CSV row 2)"
+        );
+    }
+
+    /// Every Incoterms 2020 code reads in any case (DDP too: the request's validation refuses
+    /// it, naming the row); anything else is refused here with the row and the codes.
+    #[test]
+    fn incoterms_read_in_any_case_and_others_are_refused() {
+        use pb::Incoterm as I;
+        let all = [
+            ("exw", I::Exw),
+            ("FCA", I::Fca),
+            ("fas", I::Fas),
+            ("Fob", I::Fob),
+            ("CPT", I::Cpt),
+            ("cfr", I::Cfr),
+            ("CIP", I::Cip),
+            ("cif", I::Cif),
+            ("DAP", I::Dap),
+            ("dpu", I::Dpu),
+            ("DDP", I::Ddp),
+        ];
+        for (s, t) in all {
+            assert_eq!(incoterm(s), Some(t), "{s}");
+        }
+        assert_eq!((incoterm("INCOTERM_FOB"), incoterm("C&F")), (None, None));
+        let e = parse("path,hts_code,incoterm\na,8505.11,FOBB\n", "b", "USD").unwrap_err();
+        assert_eq!(
+            e,
+            "CSV row 2: incoterm \"FOBB\" is not one of EXW, FCA, FAS, FOB, CPT, CFR, CIP, CIF, \
+             DAP, DPU, DDP"
+        );
+    }
+
+    /// An import column on a row without `hts_code` has no import to go to: refused with the
+    /// row, never dropped.
+    #[test]
+    fn import_columns_without_an_import_are_refused() {
+        let e = parse("path,unit_price,freight\na,10,5\n", "b", "USD").unwrap_err();
+        assert_eq!(
+            e,
+            "CSV row 2: `freight` belongs to an import declaration, and the row has no `hts_code`"
+        );
+        // A price currency is the item's own: no import needed.
+        let (bom, _) = parse("path,unit_price,price_currency\na,10,JPY\n", "b", "USD").unwrap();
+        assert_eq!(bom.items[0].price_currency, "JPY");
+        assert!(bom.items[0].import.is_none());
     }
 
     /// `shared` no is an empty cell: even a source's row, which takes no `shared`, may carry
