@@ -3,14 +3,19 @@
 csv` read with the csv module and `calc --format xlsx` opened with openpyxl must add up to the
 totals of the JSON response of the same calculation (`calc --format json`), to the cent.
 
-For each case (the seed report's example, the README's preset example, and a CSV BOM whose
-descriptions look like formulas and whose deltas are negative), on each of baseline, scenario
-and delta:
+For each case (the seed report's example, the README's preset example, a CSV BOM whose
+descriptions look like formulas and whose deltas are negative, and a component priced in JPY
+in a USD BOM with two FX decks and freight, insurance and brokerage), on each of baseline,
+scenario and delta:
   - the `line` rows, and the `charge` rows, plus the `credits` total make the unit cost;
-  - the `duty` charges make the duties subtotal, the `fee` charges the fees, the `measure`
-    rows both, the `material` rows the materials subtotal;
+  - the `duty` charges make the duties subtotal, the `fee` charges the fees, the `freight`,
+    `insurance` and `brokerage` charges the subtotals of those names, the `measure` rows
+    duties and fees, the `material` rows the materials subtotal;
   - there is one `line` row per line of the response, and the `unit_cost` row carries the
     response's exact values;
+  - the `price_effect`, `fx_effect`, `tariff_effect` and `interaction` rows are the
+    response's effects and add up to the delta (for the FX case: fx_effect -6.38 by hand,
+    the others 0.00);
 and in the workbook, every amount is a number with a currency number format and every exact
 value is text; in the CSV, text that starts like a formula is escaped and numbers are not.
 
@@ -49,6 +54,36 @@ PRESET = {
     "scenarioScheduleId": "us-2026",
     "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500", "annualVolume": "100000"},
 }
+# A sensor priced 15,000 JPY in a USD BOM, imported under FOB with freight 50, insurance 5
+# and brokerage 2.50 USD per piece, MFN 2.1%; 1 USD = 150 JPY in the baseline, 160 in the
+# scenario. By hand: goods 100.00 -> 93.75, duty 2.10 -> 1.97 (2.1% x 93.75 = 1.96875), unit
+# cost 159.60 -> 153.22, delta -6.38, all of it the FX effect.
+def usd_jpy(deck_id, jpy):
+    return {"id": deck_id, "name": deck_id, "asOfDate": "2026-01-02", "source": "hand-made",
+            "rates": [{"baseCurrency": "USD", "quoteCurrency": "JPY", "rate": jpy}]}
+
+
+FX = {
+    "bom": {"id": "jp-sensor", "currency": "USD", "items": [
+        {"id": "sensor", "unitPrice": "15000", "priceCurrency": "JPY",
+         "import": {"htsCode": "9026.10.2000", "origin": "JP", "transportMode": "TRANSPORT_MODE_OCEAN",
+                    "incoterm": "INCOTERM_FOB", "freight": "50", "insurance": "5", "brokerage": "2.50"}}]},
+    "baselinePrices": {"id": "none", "currency": "USD"},
+    "baselineSchedule": {"id": "mfn-only", "currency": "USD", "measures": [
+        {"id": "mfn-9026", "program": "PROGRAM_MFN", "htsPrefixes": ["9026"],
+         "rate": {"adValoremPercent": "2.1"}}]},
+    "baselineFx": usd_jpy("usd-jpy-150", "150"),
+    "scenarioFx": usd_jpy("usd-jpy-160", "160"),
+    "options": {"entryDate": "2026-03-02"},
+}
+FX_BY_HAND = {"unit_cost": ("159.60", "153.22", "-6.38"), "freight": ("50.00", "50.00", "0.00"),
+              "insurance": ("5.00", "5.00", "0.00"), "brokerage": ("2.50", "2.50", "0.00"),
+              "price_effect": (None, None, "0.00"), "fx_effect": (None, None, "-6.38"),
+              "tariff_effect": (None, None, "0.00"), "interaction": (None, None, "0.00")}
+SUBTOTALS = ("materials", "components", "freight", "insurance", "brokerage", "duties", "fees",
+             "credits")
+EFFECTS = (("price_effect", "priceEffect"), ("fx_effect", "fxEffect"),
+           ("tariff_effect", "tariffEffect"), ("interaction", "interaction"))
 HOSTILE_CSV = """path,description,material_id,quantity,unit,unit_price,hts_code,origin,transport_mode
 motor,=SUM(A1:A9),,1,,,,,
 motor/magnets,"@magnets, from China",,1,,,8505.11.0070,CN,ocean
@@ -81,7 +116,7 @@ def run(binary, args):
 
 def expected(resp):
     """Per column (baseline, scenario, delta): the response's unit cost and subtotals."""
-    subtotals = ("materials", "components", "duties", "fees", "credits")
+    subtotals = SUBTOTALS
     sides = {
         col: {k: Decimal(resp[totals][k]["amount"]) for k in subtotals}
         for col, totals in (("baseline", "baselineTotals"), ("scenario", "scenarioTotals"))
@@ -111,12 +146,39 @@ def check_sums(rows, resp, number, where):
         kind = lambda k: [r for r in charges if r["charge_type"] == k]
         expect(s(kind("duty")) == w["duties"], f"{where}: duty charges = duties ({col})")
         expect(s(kind("fee")) == w["fees"], f"{where}: fee charges = fees ({col})")
+        for k in ("freight", "insurance", "brokerage"):
+            expect(number(totals[k][col]) == w[k], f"{where}: {k} subtotal ({col})")
+            expect(s(kind(k)) == w[k], f"{where}: {k} charges = {k} ({col})")
         expect(s(by("measure")) == w["duties"] + w["fees"], f"{where}: measures = duties + fees ({col})")
         expect(s(by("material")) == w["materials"], f"{where}: materials ({col})")
+    effects = resp["effects"]
+    for name, field in EFFECTS:
+        row = totals[name]
+        expect(row["baseline"] in ("", None) and row["scenario"] in ("", None),
+               f"{where}: {name} is a delta only")
+        expect(number(row["delta"]) == Decimal(effects[field]["amount"]),
+               f"{where}: {name} = the response's {field}")
+    expect(sum((number(totals[n]["delta"]) for n, _ in EFFECTS), Decimal(0)) == want["delta"]["unit_cost"],
+           f"{where}: price + fx + tariff + interaction effects = delta")
     unit = totals["unit_cost"]
     for col, field in [("baseline_exact", "baselineUnitCost"), ("scenario_exact", "scenarioUnitCost"),
                        ("delta_exact", "delta")]:
         expect(str(unit[col]) == resp[field]["exact"], f"{where}: unit_cost {col}")
+
+
+def check_by_hand(rows, number, where):
+    """The FX case's totals rows are the ones worked by hand (see FX)."""
+    totals = {r["name"]: r for r in rows if r["table"] == "total"}
+    for name, want in FX_BY_HAND.items():
+        for col, w in zip(("baseline", "scenario", "delta"), want):
+            v = totals[name][col]
+            if w is None:
+                expect(v in ("", None), f"{where}: {name} {col} is empty")
+            else:
+                expect(number(v) == Decimal(w), f"{where}: {name} {col} {v!r}, by hand {w}")
+    kinds = [r["charge_type"] for r in rows if r["table"] == "charge"]
+    expect(kinds == ["goods", "freight", "insurance", "brokerage", "duty"],
+           f"{where}: charge rows {kinds}")
 
 
 def csv_rows(data):
@@ -130,9 +192,11 @@ def csv_number(cell):
     return Decimal(cell)
 
 
-def check_csv(data, resp, hostile):
+def check_csv(data, resp, hostile, by_hand):
     rows = csv_rows(data)
     check_sums(rows, resp, csv_number, "csv")
+    if by_hand:
+        check_by_hand(rows, csv_number, "csv")
     for r in rows:
         for k in ("path", "description", "measure_id", "name", "scenario_name"):
             expect(not r[k].startswith(("=", "+", "-", "@", "\t", "\r")), f"csv: unescaped {k} {r[k]!r}")
@@ -174,9 +238,11 @@ def xlsx_number(v):
     return Decimal(round(v * 100)) / 100
 
 
-def check_xlsx(path, resp, hostile):
+def check_xlsx(path, resp, hostile, by_hand):
     rows = xlsx_rows(path)
     check_sums(rows, resp, xlsx_number, "xlsx")
+    if by_hand:
+        check_by_hand(rows, xlsx_number, "xlsx")
     if hostile:
         motor = next(r for r in rows if r["table"] == "line" and r["path"] == "motor")
         expect(motor["description"] == "=SUM(A1:A9)", "xlsx: text is a string cell, kept as given")
@@ -265,19 +331,21 @@ def main():
             return p
 
         cases = [
-            ("seed example", ["--request", file("seed.json", json.dumps(SEED))], False),
-            ("preset ev-high-ree us-2025 -> us-2026", ["--request", file("preset.json", json.dumps(PRESET))], False),
-            ("CSV BOM, formula-like text, falling prices", ["--bom-csv", file("ev.csv", HOSTILE_CSV), *HOSTILE_ARGS], True),
+            ("seed example", ["--request", file("seed.json", json.dumps(SEED))], False, False),
+            ("preset ev-high-ree us-2025 -> us-2026", ["--request", file("preset.json", json.dumps(PRESET))], False, False),
+            ("CSV BOM, formula-like text, falling prices", ["--bom-csv", file("ev.csv", HOSTILE_CSV), *HOSTILE_ARGS], True, False),
+            ("JPY component, two FX decks, freight/insurance/brokerage", ["--request", file("fx.json", json.dumps(FX))], False, True),
         ]
-        for name, args, hostile in cases:
+        for name, args, hostile, by_hand in cases:
             try:
                 resp = json.loads(run(binary, args + ["--format", "json"]))
-                n_csv = check_csv(run(binary, args + ["--format", "csv"]), resp, hostile)
+                n_csv = check_csv(run(binary, args + ["--format", "csv"]), resp, hostile, by_hand)
                 xlsx = os.path.join(tmp, "out.xlsx")
                 run(binary, args + ["--format", "xlsx", "--output", xlsx])
-                n_xlsx = check_xlsx(xlsx, resp, hostile)
+                n_xlsx = check_xlsx(xlsx, resp, hostile, by_hand)
                 expect(n_csv == n_xlsx, f"{n_csv} CSV rows, {n_xlsx} in the workbook")
-                print(f"ok   {name}: {n_csv} rows; delta {resp['delta']['amount']} {resp['currency']}")
+                print(f"ok   {name}: {n_csv} rows; delta {resp['delta']['amount']} {resp['currency']}, "
+                      f"fx_effect {resp['effects']['fxEffect']['amount']}")
             except Failed as e:
                 failures += 1
                 print(f"FAIL {name}: {e}")

@@ -1,8 +1,10 @@
 //! The page with charts in a real browser: headless Chromium (Debian's `chromium`) loads `/`
 //! from the real server on 127.0.0.1:0, runs the examples through the page's own buttons, and
 //! the numbers the charts show must be the API's (asked for separately over gRPC) and, for the
-//! seed example, the hand-checked ones; the CSV and XLSX its download buttons save carry the
-//! API's totals; a refused request shows the field it names. The test saves a screenshot of the page
+//! seed example, the hand-checked ones; a pasted BOM with a JPY-priced import and the two FX
+//! presets chosen in their selects shows the FX step and the freight and insurance, the API's
+//! and the hand-checked ones; the CSV and XLSX its download buttons save carry the API's
+//! totals; a refused request shows the field it names. The test saves a screenshot of the page
 //! (`target/tmp/page.png`, or the path in `TARIFF_SCREENSHOT`; the README's is
 //! `docs/page.png`).
 //!
@@ -368,6 +370,34 @@ fn ev_request() -> Value {
     })
 }
 
+/// The seed BOM plus a sensor priced 15,000 JPY, imported from Japan with freight 50 and
+/// insurance 5 USD per piece (FOB): pasted on the page as JSON.
+fn fx_bom() -> Value {
+    json!({"id": "ev-seed-jpy", "currency": "USD", "items": [
+        {"id": "nd", "materialId": "nd-oxide", "quantity": "1.8", "unit": "UNIT_OF_MEASURE_KG"},
+        {"id": "dy", "materialId": "dy-oxide", "quantity": "0.2", "unit": "UNIT_OF_MEASURE_KG"},
+        {"id": "sensor", "unitPrice": "15000", "priceCurrency": "JPY",
+         "import": {"htsCode": "9026.10.2000", "origin": "JP", "transportMode": "TRANSPORT_MODE_OCEAN",
+                    "incoterm": "INCOTERM_FOB", "freight": "50", "insurance": "5"}}]})
+}
+
+/// The seed example with [`fx_bom`] and the two H.10 presets, as the page sends it.
+fn fx_request() -> Value {
+    let mut req = seed_request();
+    req["bom"] = fx_bom();
+    req["baselineFxId"] = json!("fx-h10-2024-01-12");
+    req["scenarioFxId"] = json!("fx-h10-2024-02-02");
+    req
+}
+
+/// The waterfall with its FX step, as the API gives it.
+fn api_fx_waterfall(r: &pb::CalculateImpactResponse) -> Vec<(String, String)> {
+    let mut steps = api_waterfall(r);
+    let fx = amount(&r.effects.clone().unwrap_or_default().fx_effect);
+    steps.insert(2, ("fx".to_string(), fx));
+    steps
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_shows_the_apis_numbers() {
     let Some(exe) = chromium_or_skip("the_page_shows_the_apis_numbers") else {
@@ -400,6 +430,7 @@ async fn the_page_shows_the_apis_numbers() {
     assert_eq!(shown.seed_waterfall, hand.to_vec());
     assert_eq!(shown.csv_waterfall, hand.to_vec());
     assert_eq!(shown.csv_note, "CSV read by the server: 2 top-level items");
+    shown.check_fx(&mut costs).await;
 
     // The EV example: the page shows exactly what the API answers.
     let ev = costs
@@ -481,6 +512,12 @@ struct Shown {
     csv_waterfall: Vec<(String, String)>,
     /// What the page says of the CSV it sent.
     csv_note: String,
+    /// The waterfall of [`fx_request`], chosen on the page (pasted BOM, two FX presets).
+    fx_waterfall: Vec<(String, String)>,
+    /// (key, text) of the summary's landed-cost rows for [`fx_request`].
+    fx_summary: Vec<(String, String)>,
+    /// The FX deck selects' options (value) after the presets loaded.
+    fx_options: Vec<String>,
     /// The EV result's CSV download.
     impact_csv: Vec<u8>,
     /// The comparison's XLSX download.
@@ -498,6 +535,10 @@ struct Shown {
 fn drive_page(exe: &Path, url: &str) -> Shown {
     let mut b = Browser::open(exe, url);
     assert_eq!(b.wait_state("state", &["ready", "error"]), "ready");
+    let fx_options = serde_json::from_value(b.eval(
+        "[...document.querySelectorAll('#baseline-fx option, #scenario-fx option')].map(o => o.value)",
+    ))
+    .unwrap();
     let state = b.run("example-seed", "impact");
     assert_eq!(state, "done", "{}", b.text("status"));
     let seed_waterfall = waterfall(&mut b);
@@ -569,9 +610,29 @@ fn drive_page(exe: &Path, url: &str) -> Shown {
     assert_eq!(state, "done", "{}", b.text("status"));
     let csv_waterfall = waterfall(&mut b);
     let csv_note = b.text("bom-note");
+
+    // A BOM with a JPY-priced, imported component pasted as JSON, and the two FX presets
+    // chosen in their selects: the waterfall gains its FX step.
+    assert_eq!(b.run("example-seed", "impact"), "done");
+    b.eval(&format!(
+        "document.getElementById('bom-text').value = {:?}; \
+         document.getElementById('baseline-fx').value = 'fx-h10-2024-01-12'; \
+         document.getElementById('scenario-fx').value = 'fx-h10-2024-02-02'",
+        fx_bom().to_string()
+    ));
+    let state = b.run("calculate", "impact");
+    assert_eq!(state, "done", "{}", b.text("status"));
+    let fx_waterfall = waterfall(&mut b);
+    let fx_summary = serde_json::from_value(b.eval(
+        "[...document.querySelectorAll('#summary dd[data-key]')].map(d => [d.dataset.key, d.textContent])",
+    ))
+    .unwrap();
     Shown {
         csv_waterfall,
         csv_note,
+        fx_waterfall,
+        fx_summary,
+        fx_options,
         seed_waterfall,
         ev_waterfall,
         impact_csv,
@@ -585,6 +646,75 @@ fn drive_page(exe: &Path, url: &str) -> Shown {
 }
 
 impl Shown {
+    /// The FX example: the page's waterfall (with its FX step) and landed costs are the API's
+    /// for the same request, and the hand-checked ones. Nd and Dy oxide as in the seed
+    /// example: 187.00 -> 502.00, price effect 315.00. The sensor, 15,000 JPY: 15,000 / 144.86
+    /// = 103.5483 -> 103.55 USD, 15,000 / 148.54 = 100.9829 -> 100.98; under us-2026 on
+    /// 2026-03-02 (no MFN rate for 9026: a coverage gap) Section 122 10% of the unrounded
+    /// value, 10.3548 -> 10.35 and 10.0983 -> 10.10; HMF 0.125%, 0.1294 and 0.1262, 0.13 on
+    /// both sides; MPF its 33.58 minimum on both; freight 50.00 and insurance 5.00 USD on both.
+    /// Baseline 187.00 + 103.55 + 50.00 + 5.00 + 10.35 + 33.71 = 389.61; scenario 502.00 +
+    /// 100.98 + 55.00 + 10.10 + 33.71 = 701.79; delta 312.18 = 315.00 price effect + FX effect
+    /// (100.98 + 10.10) - (103.55 + 10.35) = -2.82.
+    async fn check_fx(
+        &self,
+        costs: &mut pb::cost_impact_service_client::CostImpactServiceClient<
+            tonic::transport::Channel,
+        >,
+    ) {
+        for id in ["fx-h10-2024-01-12", "fx-h10-2024-02-02"] {
+            let n = self.fx_options.iter().filter(|o| *o == id).count();
+            assert_eq!(n, 2, "{id} in both selects: {:?}", self.fx_options);
+        }
+        assert_eq!(
+            self.fx_options.iter().filter(|o| o.is_empty()).count(),
+            2,
+            "an empty choice (no deck) in each select"
+        );
+        let r = costs
+            .calculate_impact(common::request(fx_request()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(self.fx_waterfall, api_fx_waterfall(&r));
+        let hand = [
+            ("baseline", "389.61"),
+            ("price", "315.00"),
+            ("fx", "-2.82"),
+            ("tariff", "0.00"),
+            ("interaction", "0.00"),
+            ("scenario", "701.79"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        assert_eq!(self.fx_waterfall, hand.to_vec());
+        let sensor = r.lines.iter().find(|l| l.path == "sensor").unwrap();
+        let goods = |s: &Option<pb::LineSide>| amount(&s.as_ref().unwrap().goods);
+        assert_eq!(
+            (goods(&sensor.baseline), goods(&sensor.scenario)),
+            ("103.55".to_string(), "100.98".to_string())
+        );
+        let landed = |k: &str| {
+            let (_, text) = self
+                .fx_summary
+                .iter()
+                .find(|(key, _)| key == k)
+                .unwrap_or_else(|| panic!("no {k} in {:?}", self.fx_summary));
+            text.clone()
+        };
+        assert_eq!(landed("freight"), "50.00 USD \u{2192} 50.00 USD");
+        assert_eq!(landed("insurance"), "5.00 USD \u{2192} 5.00 USD");
+        let totals = r.baseline_totals.clone().unwrap();
+        assert_eq!(
+            (amount(&totals.freight), amount(&totals.insurance)),
+            ("50.00".to_string(), "5.00".to_string())
+        );
+        assert!(
+            self.fx_summary.iter().all(|(k, _)| k != "brokerage"),
+            "no brokerage row when there is none: {:?}",
+            self.fx_summary
+        );
+    }
+
     /// The comparison chart's bars are the API's deltas for the EV example's scenarios.
     async fn check_compare(
         &self,

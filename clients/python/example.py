@@ -25,7 +25,7 @@ from grpc_status import rpc_status  # noqa: E402  (reads google.rpc.Status from 
 from tariff.v1 import bom_pb2, common_pb2  # noqa: E402
 from tariff.v1 import cost_impact_service_pb2 as pb  # noqa: E402
 from tariff.v1 import cost_impact_service_pb2_grpc as pb_grpc  # noqa: E402
-from tariff.v1 import overlay_pb2, price_deck_pb2, tariff_schedule_pb2  # noqa: E402
+from tariff.v1 import fx_deck_pb2, overlay_pb2, price_deck_pb2, tariff_schedule_pb2  # noqa: E402
 
 failures = []
 
@@ -102,6 +102,53 @@ def imported_item(stub):
     check("measures[9903.91.06].scenario", measures["9903.91.06"].scenario_amount.amount, "50.00")
     check("inputs.scenario_schedule.id", r.inputs.scenario_schedule.id,
           "us-hts-2026+s301-magnets-50")
+
+
+def fx_effect(stub):
+    """1c. Two FX decks: a sensor priced 15,000 JPY in a USD BOM, imported from Japan under FOB
+    with freight 50 and insurance 5 USD per piece, MFN 2.1%; 1 USD = 150 JPY in the baseline
+    deck, 160 in the scenario's (prices and schedule unchanged). By hand: goods 15,000 / 150 =
+    100.00 -> 15,000 / 160 = 93.75; duty 2.10 -> 2.1% x 93.75 = 1.96875, 1.97; freight and
+    insurance (USD) 50.00 and 5.00 on both sides; unit cost 157.10 -> 150.72: delta -6.38, all
+    of it effects.fx_effect."""
+    print("CalculateImpact: a JPY-priced component with two FX decks (effects.fx_effect)")
+
+    def usd_jpy(deck_id, jpy):  # 1 USD = jpy JPY
+        return fx_deck_pb2.FxDeck(id=deck_id, name=deck_id, as_of_date="2026-01-02",
+                                  source="example", rates=[fx_deck_pb2.FxRate(
+                                      base_currency="USD", quote_currency="JPY", rate=jpy)])
+
+    declaration = bom_pb2.ImportDeclaration(
+        hts_code="9026.10.2000", origin="JP", transport_mode=common_pb2.TRANSPORT_MODE_OCEAN,
+        incoterm=bom_pb2.INCOTERM_FOB, freight="50", insurance="5")
+    sensor = bom_pb2.BomItem(id="sensor", unit_price="15000", price_currency="JPY",
+                             **{"import": declaration})
+    request = pb.CalculateImpactRequest(
+        bom=bom_pb2.Bom(id="jp-sensor", currency="USD", items=[sensor]),
+        baseline_prices=price_deck_pb2.PriceDeck(id="none", currency="USD"),
+        baseline_schedule=tariff_schedule_pb2.TariffSchedule(
+            id="mfn-only", currency="USD", measures=[tariff_schedule_pb2.Measure(
+                id="mfn-9026", program=common_pb2.PROGRAM_MFN, hts_prefixes=["9026"],
+                rate=tariff_schedule_pb2.Rate(ad_valorem_percent="2.1"))]),
+        baseline_fx=usd_jpy("usd-jpy-150", "150"),
+        scenario_fx=usd_jpy("usd-jpy-160", "160"),
+        options=pb.CalculationOptions(entry_date="2026-03-02"),
+    )
+    r = stub.CalculateImpact(request, timeout=60)
+    print(f"  effects.fx_effect = {r.effects.fx_effect.amount} {r.effects.fx_effect.currency}")
+    check("baseline_unit_cost", r.baseline_unit_cost.amount, "157.10")
+    check("scenario_unit_cost", r.scenario_unit_cost.amount, "150.72")
+    check("delta", r.delta.amount, "-6.38")
+    check("effects.fx_effect", r.effects.fx_effect.amount, "-6.38")
+    check("effects.price_effect", r.effects.price_effect.amount, "0.00")
+    check("effects.tariff_effect", r.effects.tariff_effect.amount, "0.00")
+    check("effects.interaction", r.effects.interaction.amount, "0.00")
+    check("totals (freight, insurance)",
+          (r.baseline_totals.freight.amount, r.baseline_totals.insurance.amount), ("50.00", "5.00"))
+    check("duties", (r.baseline_totals.duties.amount, r.scenario_totals.duties.amount),
+          ("2.10", "1.97"))
+    check("inputs (baseline_fx, scenario_fx)", (r.inputs.baseline_fx.id, r.inputs.scenario_fx.id),
+          ("usd-jpy-150", "usd-jpy-160"))
 
 
 def bad_request(stub):
@@ -199,7 +246,7 @@ def main():
         except grpc.FutureTimeoutError:
             sys.exit(f"no gRPC server answers at {sys.argv[1]}")
         stub = pb_grpc.CostImpactServiceStub(channel)
-        for part in (seed_example, imported_item, bad_request, batch):
+        for part in (seed_example, imported_item, fx_effect, bad_request, batch):
             part(stub)
     if failures:
         sys.exit(f"FAILED: {len(failures)} check(s) differ: {', '.join(failures)}")

@@ -5,14 +5,19 @@
 //! gives it:
 //!
 //! - `line`: one row per BOM line (every line, imported or not): the line's total.
-//! - `charge`: per line, its own goods (material and component lines) and each duty and fee
-//!   charged on it; a charge found on one side only is zero on the other. A line's charge
+//! - `charge`: per line, its own goods (material and component lines), the freight,
+//!   insurance and brokerage landed cost adds to an imported line (`charge_type` `freight`,
+//!   `insurance`, `brokerage`; only when not zero on both sides), and each duty and fee
+//!   charged on it; an amount found on one side only is zero on the other. A line's charge
 //!   rows add up to its line row.
 //! - `measure`: one row per measure or fee, summed over the lines.
 //! - `material`: one row per priced material: its goods cost.
-//! - `total`: `materials`, `components`, `duties`, `fees`, `credits` and `unit_cost` (the
-//!   response's subtotals and unit cost), then `price_effect`, `tariff_effect`,
-//!   `interaction`, and `annual_impact` and `effective_delta` when given (delta only).
+//! - `total`: `materials`, `components`, `freight`, `insurance`, `brokerage`, `duties`,
+//!   `fees`, `credits` and `unit_cost` (the response's subtotals, in the order they make the
+//!   total, and unit cost), then the effect split `price_effect`, `fx_effect` (the change due
+//!   to the exchange rates alone, zero without FX decks or with the same deck on both sides),
+//!   `tariff_effect`, `interaction` (which add up to the unit cost's delta), and
+//!   `annual_impact` and `effective_delta` when given (delta only).
 //!
 //! A `CompareScenariosResponse` gives the same rows per scenario, told apart by
 //! `scenario_name` and `scenario_rank` (both empty for a `CalculateImpact` result).
@@ -21,7 +26,13 @@
 //! (the service's lines add up to its totals, and rounded amounts are summed, never
 //! re-rounded): the `line` rows plus the `credits` total make `unit_cost`; so do the `charge`
 //! rows plus `credits`; the `duty` charges make `duties` and the `fee` charges `fees`, as do
-//! the `measure` rows together; the `material` rows make `materials`.
+//! the `measure` rows together; the `freight`, `insurance` and `brokerage` charges make the
+//! subtotals of those names; the `material` rows make `materials`. On `delta`,
+//! `price_effect + fx_effect + tariff_effect + interaction` is the `unit_cost` delta.
+//!
+//! The workbook holds values only, never spreadsheet formulas: each amount is the response's
+//! own number (so a sum of a sheet's column is the spreadsheet's, checked to meet the totals
+//! to the cent by `scripts/check_export.py`).
 //!
 //! The columns, in order (the CSV has all of them on every row, empty where a table has
 //! nothing to put; each sheet has its table's, see [`Table::columns`]): `table`,

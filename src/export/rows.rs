@@ -168,8 +168,9 @@ fn line_row(table: Table, l: &pb::LineResult, s: &Scenario<'_>) -> Row {
     row
 }
 
-/// The line's goods (material and component lines, or any line with goods on a side), then
-/// every charge of either side, paired by measure id: a charge on one side only is zero on
+/// The line's goods (material and component lines, or any line with goods on a side), its
+/// freight, insurance and brokerage (each when not zero on both sides), then every charge of
+/// either side, paired by measure id: a charge on one side only is zero on
 /// the other, so the rows of a line add up to its total on both sides.
 fn charge_rows(
     l: &pb::LineResult,
@@ -192,6 +193,7 @@ fn charge_rows(
             .amounts([bg, sg, delta], Default::default());
         out.push(row);
     }
+    logistics_rows(l, (b, sc), s, out);
     let mut scenario: Vec<Option<&pb::Charge>> = sc.charges.iter().map(Some).collect();
     let mut pairs: Vec<(Option<&pb::Charge>, Option<&pb::Charge>)> = Vec::new();
     for c in &b.charges {
@@ -230,6 +232,52 @@ fn charge_rows(
     }
 }
 
+/// Reads one landed-cost amount of a line side.
+type LogisticsField = fn(&pb::LineSide) -> &Option<pb::Money>;
+
+/// The landed-cost amounts an imported line may carry besides its goods, duties and fees: a
+/// charge row each (charge type `freight`, `insurance`, `brokerage`) when not zero on both
+/// sides, so a line's charge rows still add up to its total.
+const LOGISTICS: [(&str, LogisticsField); 3] = [
+    ("freight", |s| &s.freight),
+    ("insurance", |s| &s.insurance),
+    ("brokerage", |s| &s.brokerage),
+];
+
+/// True for an empty cell or a zero amount.
+fn is_zero_or_empty(a: &str) -> bool {
+    a.is_empty() || Decimal::from_str(a).is_ok_and(|d| d.is_zero())
+}
+
+/// The line's freight, insurance and brokerage rows (see [`LOGISTICS`]): a side without the
+/// amount is zero there.
+fn logistics_rows(
+    l: &pb::LineResult,
+    (b, sc): (&pb::LineSide, &pb::LineSide),
+    s: &Scenario<'_>,
+    out: &mut Vec<Row>,
+) {
+    for (name, field) in LOGISTICS {
+        let (b_amount, s_amount) = (amount(field(b)), amount(field(sc)));
+        if is_zero_or_empty(&b_amount) && is_zero_or_empty(&s_amount) {
+            continue;
+        }
+        let (b_amount, s_amount) = match (b_amount.is_empty(), s_amount.is_empty()) {
+            (true, _) => (zero_like(&s_amount), s_amount),
+            (_, true) => {
+                let z = zero_like(&b_amount);
+                (b_amount, z)
+            }
+            _ => (b_amount, s_amount),
+        };
+        let mut row = line_row(Table::Charge, l, s);
+        let delta = minus(&s_amount, &b_amount);
+        row.set(Column::ChargeType, name)
+            .amounts([b_amount, s_amount, delta], Default::default());
+        out.push(row);
+    }
+}
+
 /// `field` of both charges of a pair; a missing one is zero at the other's scale.
 fn pair(
     b: Option<&pb::Charge>,
@@ -248,7 +296,8 @@ fn pair(
     }
 }
 
-/// The subtotals, the unit cost (with its exact values), the effect split, and the annual
+/// The subtotals (in the order they make the total), the unit cost (with its exact values),
+/// the effect split (in the waterfall's order: price, FX, tariff, interaction), and the annual
 /// impact and stockpile's effective delta when the response has them (delta only).
 fn total_rows(r: &pb::CalculateImpactResponse, s: &Scenario<'_>, out: &mut Vec<Row>) {
     let none = pb::CostTotals::default();
@@ -264,6 +313,9 @@ fn total_rows(r: &pb::CalculateImpactResponse, s: &Scenario<'_>, out: &mut Vec<R
     for (name, bm, sm) in [
         ("materials", &b.materials, &sc.materials),
         ("components", &b.components, &sc.components),
+        ("freight", &b.freight, &sc.freight),
+        ("insurance", &b.insurance, &sc.insurance),
+        ("brokerage", &b.brokerage, &sc.brokerage),
         ("duties", &b.duties, &sc.duties),
         ("fees", &b.fees, &sc.fees),
         ("credits", &b.credits, &sc.credits),
@@ -292,6 +344,7 @@ fn total_rows(r: &pb::CalculateImpactResponse, s: &Scenario<'_>, out: &mut Vec<R
             delta_only(&e.price_effect),
             Default::default(),
         );
+        push("fx_effect", delta_only(&e.fx_effect), Default::default());
         push(
             "tariff_effect",
             delta_only(&e.tariff_effect),

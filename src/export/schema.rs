@@ -47,7 +47,9 @@ pub enum Column {
     Quantity,
     /// Unit of the quantity: `kg`, `g`, `t`, `lb` or `piece`.
     Unit,
-    /// What a charge row is: `goods` (the line's own goods cost), `duty` or `fee`.
+    /// What a charge row is: `goods` (the line's own goods cost), `freight`, `insurance` and
+    /// `brokerage` (landed costs of an imported line that its price does not include), `duty`
+    /// or `fee`.
     ChargeType,
     /// Id of the measure or fee (charge and measure rows).
     MeasureId,
@@ -56,9 +58,9 @@ pub enum Column {
     /// Kind of a fee, e.g. `mpf`, `hmf`; empty for goods and duties.
     FeeKind,
     /// Name: of the measure (charge, measure rows), of the material (material rows), or of
-    /// the total (total rows: `materials`, `components`, `duties`, `fees`, `credits`,
-    /// `unit_cost`, `price_effect`, `tariff_effect`, `interaction`, `annual_impact`,
-    /// `effective_delta`).
+    /// the total (total rows: `materials`, `components`, `freight`, `insurance`, `brokerage`,
+    /// `duties`, `fees`, `credits`, `unit_cost`, `price_effect`, `fx_effect`, `tariff_effect`,
+    /// `interaction`, `annual_impact`, `effective_delta`).
     Name,
     /// Baseline amount, rounded to the currency's minor unit.
     Baseline,
@@ -162,8 +164,9 @@ impl Column {
 pub enum Table {
     /// One row per (scenario, BOM line): every line, imported or not; the line's total.
     Line,
-    /// One row per (scenario, line, cost): the line's goods, then each duty and fee charged
-    /// on it on either side (absent on a side: zero there). A line's charge rows add up to
+    /// One row per (scenario, line, cost): the line's goods, its freight, insurance and
+    /// brokerage (when not zero), then each duty and fee charged on it on either side (absent
+    /// on a side: zero there). A line's charge rows add up to
     /// its line row.
     Charge,
     /// One row per (scenario, measure or fee), summed over the lines.

@@ -72,8 +72,19 @@ fn assert_adds_up(rows: &[Row], scenario: &str) {
             "charges {col:?}"
         );
         let part = |col2, v| sum(charges.iter().filter(is(col2, v)).copied(), col);
-        assert_eq!(part(Column::ChargeType, "duty"), t("duties"), "{col:?}");
-        assert_eq!(part(Column::ChargeType, "fee"), t("fees"), "{col:?}");
+        for (charge_type, subtotal) in [
+            ("duty", "duties"),
+            ("fee", "fees"),
+            ("freight", "freight"),
+            ("insurance", "insurance"),
+            ("brokerage", "brokerage"),
+        ] {
+            assert_eq!(
+                part(Column::ChargeType, charge_type),
+                t(subtotal),
+                "{charge_type} {col:?}"
+            );
+        }
         let goods = |kind| {
             sum(
                 charges
@@ -99,6 +110,15 @@ fn assert_adds_up(rows: &[Row], scenario: &str) {
             assert_eq!(sum(own.copied(), col), dec(line.get(col)), "{line:?}");
         }
     }
+    let effects: Decimal = ["price_effect", "fx_effect", "tariff_effect", "interaction"]
+        .into_iter()
+        .map(|name| dec(total(rows, scenario, name).get(Column::Delta)))
+        .sum();
+    assert_eq!(
+        effects,
+        dec(total(rows, scenario, "unit_cost").get(Column::Delta)),
+        "the effects make the delta"
+    );
 }
 
 /// The README's preset example, worked by hand in tests/calculation_rules.rs: EV high-REE,
@@ -257,6 +277,7 @@ fn preset_rows_add_up_to_the_totals_worked_by_hand() {
         ("duties", "149.27"),
         ("fees", "0.89"),
         ("price_effect", "385.51"),
+        ("fx_effect", "0.00"),
         ("tariff_effect", "32.40"),
         ("interaction", "47.25"),
         ("annual_impact", "46516000.00"),
@@ -264,6 +285,194 @@ fn preset_rows_add_up_to_the_totals_worked_by_hand() {
         assert_eq!(total(&rows, "", name).get(Column::Delta), delta, "{name}");
     }
     assert_eq!(total(&rows, "", "price_effect").get(Column::Baseline), "");
+}
+
+/// An FX deck with one rate, 1 USD = `jpy` JPY.
+fn usd_jpy(id: &str, jpy: &str) -> Value {
+    json!({"id": id, "name": id, "asOfDate": "2026-01-02", "source": "hand-made for the test",
+           "rates": [{"baseCurrency": "USD", "quoteCurrency": "JPY", "rate": jpy}]})
+}
+
+/// A sensor priced 15,000 JPY in a USD BOM, imported from Japan under FOB with freight 50.00,
+/// insurance 5.00 and brokerage 2.50 USD per piece, MFN 2.1% ad valorem on its HTS code; 1 USD
+/// = 150 JPY in the baseline, 160 in the scenario (prices and schedule unchanged).
+fn fx_request() -> Value {
+    json!({
+        "bom": {"id": "jp-sensor", "currency": "USD", "items": [
+            {"id": "sensor", "unitPrice": "15000", "priceCurrency": "JPY",
+             "import": {"htsCode": "9026.10.2000", "origin": "JP",
+                        "transportMode": "TRANSPORT_MODE_OCEAN", "incoterm": "INCOTERM_FOB",
+                        "freight": "50", "insurance": "5", "brokerage": "2.50"}}]},
+        "baselinePrices": {"id": "none", "currency": "USD"},
+        "baselineSchedule": {"id": "mfn-only", "currency": "USD", "measures": [
+            {"id": "mfn-9026", "program": "PROGRAM_MFN", "htsPrefixes": ["9026"],
+             "rate": {"adValoremPercent": "2.1"}}]},
+        "baselineFx": usd_jpy("usd-jpy-150", "150"),
+        "scenarioFx": usd_jpy("usd-jpy-160", "160"),
+        "options": {"entryDate": "2026-03-02"}
+    })
+}
+
+/// By hand: goods 15,000 / 150 = 100.00 -> 15,000 / 160 = 93.75 (-6.25); duty 2.1% x 100.00
+/// = 2.10 -> 2.1% x 93.75 = 1.96875, 1.97 (-0.13); freight, insurance and brokerage are USD,
+/// untouched by the rates, and not in the FOB duty base: 50.00, 5.00, 2.50 on both sides. Unit
+/// cost 100.00 + 50.00 + 5.00 + 2.50 + 2.10 = 159.60 -> 93.75 + 57.50 + 1.97 = 153.22, delta
+/// -6.38, all of it the FX effect (only the rates changed).
+#[test]
+fn fx_effect_and_landed_costs_have_rows_that_add_up() {
+    let (r, rows) = impact_rows(fx_request());
+    assert_adds_up(&rows, "");
+    let charges: Vec<[&str; 5]> = of(&rows, Table::Charge, "")
+        .iter()
+        .map(|r| {
+            [
+                r.get(Column::ChargeType),
+                r.get(Column::MeasureId),
+                r.get(Column::Baseline),
+                r.get(Column::Scenario),
+                r.get(Column::Delta),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        charges,
+        [
+            ["goods", "", "100.00", "93.75", "-6.25"],
+            ["freight", "", "50.00", "50.00", "0.00"],
+            ["insurance", "", "5.00", "5.00", "0.00"],
+            ["brokerage", "", "2.50", "2.50", "0.00"],
+            ["duty", "mfn-9026", "2.10", "1.97", "-0.13"],
+        ]
+    );
+    let duty = charge(&rows, "sensor", "mfn-9026");
+    assert_eq!(
+        [
+            duty.get(Column::ScenarioExact),
+            duty.get(Column::DeltaExact)
+        ],
+        ["1.96875", "-0.13125"]
+    );
+    let freight = of(&rows, Table::Charge, "")[1];
+    assert_eq!(
+        [freight.get(Column::HtsCode), freight.get(Column::Origin)],
+        ["9026.10.2000", "JP"]
+    );
+    let totals: Vec<(&str, [&str; 3])> = of(&rows, Table::Total, "")
+        .iter()
+        .map(|r| {
+            (
+                r.get(Column::Name),
+                [
+                    r.get(Column::Baseline),
+                    r.get(Column::Scenario),
+                    r.get(Column::Delta),
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(
+        totals,
+        [
+            ("materials", ["0.00", "0.00", "0.00"]),
+            ("components", ["100.00", "93.75", "-6.25"]),
+            ("freight", ["50.00", "50.00", "0.00"]),
+            ("insurance", ["5.00", "5.00", "0.00"]),
+            ("brokerage", ["2.50", "2.50", "0.00"]),
+            ("duties", ["2.10", "1.97", "-0.13"]),
+            ("fees", ["0.00", "0.00", "0.00"]),
+            ("credits", ["0.00", "0.00", "0.00"]),
+            ("unit_cost", ["159.60", "153.22", "-6.38"]),
+            ("price_effect", ["", "", "0.00"]),
+            ("fx_effect", ["", "", "-6.38"]),
+            ("tariff_effect", ["", "", "0.00"]),
+            ("interaction", ["", "", "0.00"]),
+        ]
+    );
+    assert_eq!(amount_of(&r.effects.unwrap().fx_effect), "-6.38");
+
+    // The CSV: the fx_effect row and the landed-cost rows as plain numbers.
+    let csv = read_csv(&Format::Csv.write(&rows).unwrap());
+    let cell = |r: &Vec<String>, c: Column| r[c.index()].clone();
+    let fx = csv
+        .iter()
+        .find(|r| cell(r, Column::Table) == "total" && cell(r, Column::Name) == "fx_effect")
+        .unwrap();
+    assert_eq!(
+        [cell(fx, Column::Baseline), cell(fx, Column::Delta)],
+        ["", "-6.38"]
+    );
+    let freight = csv
+        .iter()
+        .find(|r| cell(r, Column::Table) == "charge" && cell(r, Column::ChargeType) == "freight")
+        .unwrap();
+    assert_eq!(cell(freight, Column::Baseline), "50.00");
+
+    // The workbook: the same rows, numbers that sum to the unit cost.
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(Format::Xlsx.write(&rows).unwrap())).unwrap();
+    let total = sheet(&mut book, "total");
+    let at = |c: Column| Table::Total.columns().iter().position(|&x| x == c).unwrap();
+    let named = |name: &str| {
+        total
+            .iter()
+            .find(|r| text(&r[at(Column::Name)]) == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .clone()
+    };
+    assert_eq!(number(&named("fx_effect")[at(Column::Delta)]), -6.38);
+    assert_eq!(named("fx_effect")[at(Column::Baseline)], Data::Empty);
+    assert_eq!(number(&named("freight")[at(Column::Scenario)]), 50.0);
+    assert_eq!(number(&named("insurance")[at(Column::Baseline)]), 5.0);
+    let cents = |f: f64| (f * 100.0).round() as i64;
+    let charge = sheet(&mut book, "charge");
+    let at = |c: Column| {
+        Table::Charge
+            .columns()
+            .iter()
+            .position(|&x| x == c)
+            .unwrap()
+    };
+    let scenario: i64 = charge[1..]
+        .iter()
+        .map(|r| cents(number(&r[at(Column::Scenario)])))
+        .sum();
+    assert_eq!(scenario, 15322);
+    let types: Vec<&str> = charge[1..]
+        .iter()
+        .map(|r| text(&r[at(Column::ChargeType)]))
+        .collect();
+    assert_eq!(
+        types,
+        ["goods", "freight", "insurance", "brokerage", "duty"]
+    );
+}
+
+/// The same sensor compared: a scenario with the yen at 160 (its own FX deck) and one with the
+/// baseline's rates; each scenario's rows add up, and its fx_effect row is its own (-6.38 as
+/// above, 0.00).
+#[test]
+fn compared_scenarios_each_have_their_own_fx_effect() {
+    let ctx = context();
+    let mut req = fx_request();
+    let fx = req.as_object_mut().unwrap();
+    fx.remove("scenarioFx");
+    req["scenarios"] = json!([
+        {"name": "yen at 160", "fx": usd_jpy("usd-jpy-160", "160")},
+        {"name": "rates unchanged"}
+    ]);
+    let req: pb::CompareScenariosRequest = serde_json::from_value(req).unwrap();
+    let r = compare::compare(&ctx, &req, &Meter::unlimited()).unwrap();
+    let rows = rows::compare(&r, compare_bom(&ctx.catalog, &req));
+    for (name, delta) in [("yen at 160", "-6.38"), ("rates unchanged", "0.00")] {
+        assert_adds_up(&rows, name);
+        assert_eq!(total(&rows, name, "unit_cost").get(Column::Delta), delta);
+        assert_eq!(total(&rows, name, "fx_effect").get(Column::Delta), delta);
+        assert_eq!(total(&rows, name, "freight").get(Column::Scenario), "50.00");
+    }
+}
+
+fn amount_of(m: &Option<pb::Money>) -> &str {
+    m.as_ref().map_or("", |m| m.amount.as_str())
 }
 
 /// The seed report's example: two material lines, no imports: a goods charge each, 248.40 +

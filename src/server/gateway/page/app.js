@@ -121,17 +121,23 @@
     }
   }
 
-  const presets = { boms: [], priceDecks: [], tariffSchedules: [] };
+  const presets = { boms: [], priceDecks: [], tariffSchedules: [], fxDecks: [] };
 
   async function loadPresets() {
-    const [boms, decks, schedules] = await Promise.all([
+    const [boms, decks, schedules, fx] = await Promise.all([
       json("GET", "/v1/boms"),
       json("GET", "/v1/priceDecks"),
       json("GET", "/v1/tariffSchedules"),
+      json("GET", "/v1/fxDecks"),
     ]);
     presets.boms = boms.boms || [];
     presets.priceDecks = decks.priceDecks || [];
     presets.tariffSchedules = schedules.tariffSchedules || [];
+    presets.fxDecks = fx.fxDecks || [];
+    // Empty: no deck sent (the baseline needs one only for amounts in another currency; the
+    // scenario then uses the baseline's).
+    fill($("baseline-fx"), presets.fxDecks, "(none)");
+    fill($("scenario-fx"), presets.fxDecks, "(the baseline FX deck)");
     fill($("bom-preset"), presets.boms);
     fill($("baseline-prices"), presets.priceDecks);
     fill($("scenario-prices"), presets.priceDecks, "(the baseline prices)");
@@ -195,6 +201,8 @@
     if ($("scenario-schedule").value) req.scenarioScheduleId = $("scenario-schedule").value;
     const overlay = optionalJson("overlay", "scenario overlay");
     if (overlay) req.scenarioScheduleOverlay = overlay;
+    if ($("baseline-fx").value) req.baselineFxId = $("baseline-fx").value;
+    if ($("scenario-fx").value) req.scenarioFxId = $("scenario-fx").value;
     req.options = options();
     return req;
   }
@@ -257,6 +265,8 @@
   }
 
   const zero = (m) => (m && m.amount) || "0";
+  // Whether an amount string is not zero (read from its digits, nothing computed).
+  const nonZero = (m) => /[1-9]/.test((m && m.amount) || "");
 
   function showImpact(r) {
     lastImpactResult = r;
@@ -269,13 +279,20 @@
       // No percent when the API gives none (a zero baseline has no percent change).
       ["Change", money(r.delta) + (r.deltaPercent ? ` (${r.deltaPercent}%)` : ""), "delta"],
       ...(r.annualImpact ? [["Annual impact", money(r.annualImpact), "annual"]] : []),
+      ...landedCosts(r),
     ]);
     const e = r.effects || {};
+    const used = r.inputs || {};
+    // The FX step shows when FX decks were used or the exchange rates moved the cost.
+    const fx = used.baselineFx || used.scenarioFx || nonZero(e.fxEffect)
+      ? [{ key: "fx", label: "FX effect", amount: zero(e.fxEffect) }]
+      : [];
     TariffCharts.waterfall(
       $("waterfall"),
       [
         { key: "baseline", label: "Baseline", amount: zero(r.baselineUnitCost), total: true },
         { key: "price", label: "Price effect", amount: zero(e.priceEffect) },
+        ...fx,
         { key: "tariff", label: "Tariff effect", amount: zero(e.tariffEffect) },
         { key: "interaction", label: "Interaction", amount: zero(e.interaction) },
         { key: "scenario", label: "Scenario", amount: zero(r.scenarioUnitCost), total: true },
@@ -314,13 +331,21 @@
         : ["Every imported line is covered by the schedules used."],
     );
     listInto($("notes"), r.notes || []);
-    const used = r.inputs || {};
     listInto(
       $("inputs-used"),
-      ["baselinePrices", "scenarioPrices", "baselineSchedule", "scenarioSchedule"]
+      ["baselinePrices", "scenarioPrices", "baselineSchedule", "scenarioSchedule", "baselineFx", "scenarioFx"]
         .filter((k) => used[k])
         .map((k) => `${k}: ${used[k].id}${used[k].asOfDate ? " as of " + used[k].asOfDate : ""} \u2014 ${used[k].source || ""}`),
     );
+  }
+
+  /** Summary rows of the landed-cost subtotals (freight, insurance, brokerage), baseline ->
+   * scenario, each shown when it is not zero on either side. */
+  function landedCosts(r) {
+    const b = r.baselineTotals || {}, s = r.scenarioTotals || {};
+    return [["freight", "Freight"], ["insurance", "Insurance"], ["brokerage", "Brokerage"]]
+      .filter(([k]) => nonZero(b[k]) || nonZero(s[k]))
+      .map(([k, label]) => [label, `${money(b[k])} \u2192 ${money(s[k])}`, k]);
   }
 
   // ---- CompareScenarios -------------------------------------------------------------------
@@ -353,6 +378,7 @@
       const [name, prices, schedule, date, overlay] = tr.querySelectorAll("input, select");
       const s = { name: name.value.trim(), pricesId: prices.value, scheduleId: schedule.value };
       if (date.value) s.entryDate = date.value;
+      if ($("scenario-fx").value) s.fxId = $("scenario-fx").value;
       if (overlay.value.trim()) {
         try {
           s.scheduleOverlay = JSON.parse(overlay.value);
@@ -371,6 +397,7 @@
         ...(base.bomId ? { bomId: base.bomId } : { bom: base.bom }),
         baselinePricesId: base.baselinePricesId,
         baselineScheduleId: base.baselineScheduleId,
+        ...(base.baselineFxId ? { baselineFxId: base.baselineFxId } : {}),
         options: base.options,
         scenarios: scenarios(),
       };
@@ -491,6 +518,8 @@
     $("baseline-schedule").value = ex.baselineSchedule;
     $("scenario-schedule").value = ex.scenarioSchedule || "";
     $("overlay").value = "";
+    $("baseline-fx").value = ex.baselineFx || "";
+    $("scenario-fx").value = ex.scenarioFx || "";
     $("entry-date").value = ex.entryDate;
     $("scenario-entry-date").value = "";
     $("units-per-entry").value = ex.unitsPerEntry || "";
