@@ -661,7 +661,7 @@ async fn the_ev_jp_import_preset_costs_with_the_h10_decks() {
     );
     let magnets = side(&line(&r, "auxiliary-magnets").baseline);
     // 317.16 / 7.1665, kept to 16 decimals.
-    assert_eq!(amount(&magnets.customs_value), "44.2559129282076328");
+    assert_eq!(amount(&magnets.customs_value), "44.2559129282076327");
     assert!(
         magnets.freight.is_none() && magnets.insurance.is_none(),
         "CIF price: {magnets:?}"
