@@ -40,7 +40,8 @@ const WORK_PER_ROW: u64 = 4;
 /// Units of work of one non-empty cell: reading, trimming and copying it twice.
 const WORK_PER_CELL: u64 = 1;
 /// Encoded bytes of one row's message besides its cells' text: the message's own tag and
-/// length, and a tag and length for each of at most 18 fields and a nested import.
+/// length, a tag and a length (or an enum's value) for each of at most 24 fields, and a
+/// nested import's: about 3 bytes each, 80 in all.
 const RESPONSE_PER_ROW: u64 = 128;
 /// Encoded bytes of the response besides its rows: the BOM's tag, length, id and currency.
 const RESPONSE_FIXED: u64 = 64;
@@ -175,11 +176,14 @@ mod tests {
     fn defaults_apply_and_the_response_stays_within_its_bound() {
         let full = "path,description,material_id,quantity,unit,content_factor,unit_price,\
                     scenario_unit_price,hts_code,origin,transport_mode,customs_value,\
-                    metal_content_share,net_mass_kg,preference_program,assembly_ref\n";
+                    metal_content_share,net_mass_kg,preference_program,assembly_ref,\
+                    price_currency,import_currency,incoterm,freight,insurance,brokerage\n";
         let mut csvs = vec![String::from("path\n"), String::from(full)];
         for i in 0..1_000 {
             csvs[0].push_str(&format!("{i}\n"));
-            csvs[1].push_str(&format!("p{i},d,m,1,g,1,1,1,1,C,rail,1,1,1,S,a\n"));
+            csvs[1].push_str(&format!(
+                "p{i},d,m,1,g,1,1,1,1,C,rail,1,1,1,S,a,J,E,cif,1,1,1\n"
+            ));
         }
         csvs.push("path,material_id,share,hts_code\nm,x,,\nm/a,y,1,1\n".into());
         for csv in csvs {

@@ -162,23 +162,13 @@ impl Resolved {
                 Role::ScenarioPrices => self.scenario_prices.currency_field(),
                 Role::BaselineSchedule => self.baseline_schedule.currency_field(),
                 Role::ScenarioSchedule => self.scenario_schedule.currency_field(),
-                Role::BaselineFx | Role::ScenarioFx => {
-                    let fx = match role {
-                        Role::BaselineFx => self.baseline_fx.as_ref(),
-                        _ => self.scenario_fx.as_ref(),
-                    };
-                    fx.map_or_else(|| join(&self.prefix, "baseline_fx"), |f| f.field.clone())
-                }
             },
         }
     }
 
-    /// The checks across inputs, made once every input is valid on its own and before the
-    /// engine runs, so one call reports every violation: every amount in a currency other than
-    /// the BOM's converts with both sides' FX decks, every material line priced by both decks.
-    /// The engine relies on these and re-checks them where it uses the values, naming the
-    /// first.
-    pub(crate) fn cross_check(&self) -> Vec<InputError> {
+    /// Every amount's currency that one of the two sides' FX decks cannot convert into the
+    /// BOM's, at the field that sets it, each field once.
+    fn unconvertible(&self) -> Vec<InputError> {
         let mut out = Vec::new();
         let currency = self.bom.bom.currency;
         let fx: Vec<Fx<'_>> = [&self.baseline_fx, &self.scenario_fx]
@@ -189,6 +179,13 @@ impl Resolved {
             })
             .collect();
         let mut fields = HashSet::new();
+        // A deck converts only when the BOM prices materials, a schedule only when it states
+        // amounts in its currency (ad valorem rates alone convert nothing).
+        let mut has_materials = false;
+        let mut line = 0;
+        each_line(&self.bom.bom.items, &mut line, &mut |_, item| {
+            has_materials |= matches!(item.kind, ItemKind::Material { .. });
+        });
         let mut convertible = |code: Currency, field: String| {
             if let Some(fx) = fx.iter().find(|fx| !fx.converts(code))
                 && fields.insert(field.clone())
@@ -196,25 +193,31 @@ impl Resolved {
                 out.push(fx.no_route(code, &Locator::Path(field)));
             }
         };
-        for (code, field) in [
+        for (used, code, field) in [
             (
+                has_materials,
                 self.baseline_prices.value.currency,
                 self.baseline_prices.currency_field(),
             ),
             (
+                has_materials,
                 self.scenario_prices.value.currency,
                 self.scenario_prices.currency_field(),
             ),
             (
+                self.baseline_schedule.value.has_amounts(),
                 self.baseline_schedule.value.currency,
                 self.baseline_schedule.currency_field(),
             ),
             (
+                self.scenario_schedule.value.has_amounts(),
                 self.scenario_schedule.value.currency,
                 self.scenario_schedule.currency_field(),
             ),
         ] {
-            convertible(code, field);
+            if used {
+                convertible(code, field);
+            }
         }
         let bom_field = self.bom_field();
         let mut line = 0;
@@ -227,6 +230,16 @@ impl Resolved {
                 convertible(import.currency, join(&path(), "import.currency"));
             }
         });
+        out
+    }
+
+    /// The checks across inputs, made once every input is valid on its own and before the
+    /// engine runs, so one call reports every violation: every amount in a currency other than
+    /// the BOM's converts with both sides' FX decks, every material line priced by both decks.
+    /// The engine relies on these and re-checks them where it uses the values, naming the
+    /// first.
+    pub(crate) fn cross_check(&self) -> Vec<InputError> {
+        let mut out = self.unconvertible();
         let mut decks = vec![&self.baseline_prices.value];
         if !Arc::ptr_eq(&self.baseline_prices.value, &self.scenario_prices.value) {
             decks.push(&self.scenario_prices.value);

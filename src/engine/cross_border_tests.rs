@@ -377,3 +377,69 @@ fn what_cannot_be_valued_is_refused_at_its_field() {
     assert_eq!(e[0].field.to_string(), "items[0].import.incoterm");
     assert_eq!(e[0].reason, Reason::InvalidValue);
 }
+
+/// A schedule of ad valorem rates states no amount in its currency, so it needs no rate into
+/// the BOM's; any specific rate, limit, fee limit, threshold or credit does.
+#[test]
+fn a_schedule_needs_conversion_only_for_its_amounts() {
+    let built = |extra: Value| {
+        let mut v = schedule("s", "USD", "", mfn("2.1"), json!([]));
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        let s: pb::TariffSchedule = serde_json::from_value(v).unwrap();
+        convert::schedule::schedule(&s, "s").unwrap().has_amounts()
+    };
+    let rate = |r: Value| json!({"measures": [{"id": "m", "program": "PROGRAM_MFN", "rate": r}]});
+    assert!(!built(json!({})));
+    assert!(built(rate(
+        json!({"specificAmount": "1", "specificUnit": "UNIT_OF_MEASURE_KG"})
+    )));
+    assert!(built(rate(
+        json!({"adValoremPercent": "1", "minimumAmount": "1", "limitUnit": "UNIT_OF_MEASURE_KG"})
+    )));
+    assert!(built(rate(
+        json!({"adValoremPercent": "1", "maximumAmount": "1", "limitUnit": "UNIT_OF_MEASURE_KG"})
+    )));
+    assert!(built(
+        json!({"measures": [{"id": "m", "program": "PROGRAM_MFN",
+        "rate": {"adValoremPercent": "1"},
+        "preferenceRates": [{"programs": ["S"], "rate": {"specificAmount": "1",
+                          "specificUnit": "UNIT_OF_MEASURE_KG"}}]}],
+        "preferencePrograms": [{"code": "S", "name": "USMCA"}]})
+    ));
+    let fee = |f: Value| {
+        let mut fee = json!({"id": "mpf", "kind": "FEE_KIND_MPF", "ratePercent": "0.3464"});
+        for (k, x) in f.as_object().unwrap() {
+            fee[k] = x.clone();
+        }
+        json!({"fees": [fee]})
+    };
+    assert!(!built(fee(json!({}))));
+    assert!(built(fee(json!({"minimumPerEntry": "33.58"}))));
+    assert!(built(fee(json!({"maximumPerEntry": "651.50"}))));
+    assert!(built(json!({"deMinimisThreshold": "800"})));
+    assert!(built(
+        json!({"incentives": [{"id": "c", "creditAmount": "1",
+        "restrictedOrigins": ["CN"], "maxRestrictedShare": "0.5"}]})
+    ));
+}
+
+/// A BHD BOM of components under a USD schedule of ad valorem rates and an empty USD deck:
+/// nothing needs converting, so no FX deck is needed. 1.2345 BHD + 2.1% = 0.0259245 ->
+/// 1.235 + 0.026 = 1.261 BHD.
+#[test]
+fn nothing_to_convert_needs_no_deck() {
+    let s = schedule("us", "USD", "", mfn("2.1"), json!([]));
+    let case = Case {
+        bom: json!({"id": "b", "currency": "BHD", "items": [
+            {"id": "coil", "unitPrice": "1.2345",
+             "import": {"htsCode": "8504.50", "origin": "CN"}}]}),
+        schedules: (s.clone(), s),
+        fx: (None, None),
+    };
+    let r = case.run().unwrap();
+    assert_eq!(r.baseline.totals.duties.to_string(), "0.026");
+    assert_eq!(r.baseline.totals.total.to_string(), "1.261");
+    assert!(!r.notes.iter().any(|n| n.contains("FX deck")));
+}

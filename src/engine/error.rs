@@ -168,10 +168,6 @@ pub enum Role {
     BaselineSchedule,
     /// The scenario tariff schedule.
     ScenarioSchedule,
-    /// The baseline FX deck.
-    BaselineFx,
-    /// The scenario FX deck.
-    ScenarioFx,
 }
 
 /// What an uncertain input of a sensitivity analysis targets.

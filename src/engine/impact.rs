@@ -366,8 +366,11 @@ impl<'a> Rates<'a> {
         };
         add(s.baseline_prices.currency);
         add(s.scenario_prices.currency);
-        add(s.baseline_schedule.currency);
-        add(s.scenario_schedule.currency);
+        for t in [s.baseline_schedule, s.scenario_schedule] {
+            if t.has_amounts() {
+                add(t.currency);
+            }
+        }
         meter.charge(work_units(s.bom.line_count()))?;
         bom_currencies(&s.bom.items, &mut add);
         let mut notes = Vec::new();
@@ -433,7 +436,7 @@ fn in_currency<'a>(
     role: Role,
     meter: &Meter,
 ) -> Result<Cow<'a, Schedule>, Error> {
-    if schedule.currency == fx.to {
+    if schedule.currency == fx.to || !schedule.has_amounts() {
         return Ok(Cow::Borrowed(schedule));
     }
     meter.charge(work_units(

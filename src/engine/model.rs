@@ -791,6 +791,22 @@ impl Schedule {
         Ok(())
     }
 
+    /// Whether the schedule states any amount in its currency (a specific rate, a minimum or
+    /// maximum, a fee limit, a de minimis threshold, a credit): a schedule of ad valorem rates
+    /// alone needs no conversion into another currency.
+    pub fn has_amounts(&self) -> bool {
+        let rate = |r: &Rate| r.specific.is_some() || r.minimum.is_some() || r.maximum.is_some();
+        self.measures
+            .iter()
+            .any(|m| rate(&m.rate) || m.preference_rates.iter().any(|(_, r)| rate(r)))
+            || self
+                .fees
+                .iter()
+                .any(|f| f.minimum_per_entry.is_some() || f.maximum_per_entry.is_some())
+            || self.de_minimis_threshold.is_some()
+            || !self.incentives.is_empty()
+    }
+
     /// Sets the ad valorem rate of measure `id`; `false` if there is no such measure.
     pub fn set_ad_valorem(&mut self, id: &str, percent: Decimal) -> bool {
         match self.by_id.get(id) {
