@@ -50,11 +50,9 @@ pub(crate) fn fx_deck(d: &pb::FxDeck, root: &str) -> Result<FxDeck, Vec<InputErr
             );
             continue;
         }
-        let key = if base.code < quote.code {
-            (base.code, quote.code)
-        } else {
-            (quote.code, base.code)
-        };
+        // The pair in either direction.
+        let mut key = [base.code, quote.code];
+        key.sort_unstable();
         if !pairs.insert(key) {
             c.push(
                 join(&f, "base_currency"),
@@ -88,6 +86,23 @@ mod tests {
             .into_iter()
             .map(|e| (e.field.to_string(), e.reason))
             .collect()
+    }
+
+    /// At most 1,000 rates: one more is refused at `rates` before any rate is read; exactly
+    /// the limit is read rate by rate (here every repeat of the pair is named).
+    #[test]
+    fn a_deck_holds_at_most_a_thousand_rates() {
+        let rates = |n: usize| {
+            let r = json!({"baseCurrency": "USD", "quoteCurrency": "JPY", "rate": "150"});
+            json!({"id": "fx", "rates": vec![r; n]})
+        };
+        assert_eq!(
+            violations(rates(MAX_RATES + 1)),
+            [("baseline_fx.rates".to_string(), Reason::OutOfRange)]
+        );
+        let at_limit = violations(rates(MAX_RATES));
+        assert_eq!(at_limit.len(), MAX_RATES - 1);
+        assert!(at_limit.iter().all(|(_, r)| *r == Reason::Duplicate));
     }
 
     #[test]

@@ -443,3 +443,31 @@ fn nothing_to_convert_needs_no_deck() {
     assert_eq!(r.baseline.totals.total.to_string(), "1.261");
     assert!(!r.notes.iter().any(|n| n.contains("FX deck")));
 }
+
+/// A price basis that includes carriage none states is noted on each price side's walk: the
+/// estimate counts two notes for it, none for an FOB price, and six for the FX decks' notes.
+#[test]
+fn carriage_and_conversion_notes_are_counted_by_hand() {
+    let s = schedule("us", "USD", "", mfn("10"), json!([]));
+    let bom = |incoterm: &str| {
+        json!({"id": "b", "currency": "USD", "items": [
+            {"id": "motor", "unitPrice": "1000",
+             "import": {"htsCode": "8501.32", "origin": "DE", "incoterm": incoterm}}]})
+    };
+    let case = |incoterm: &str, fx: Option<super::fx::FxDeck>| Case {
+        bom: bom(incoterm),
+        schedules: (s.clone(), s.clone()),
+        fx: (fx, None),
+    };
+    let notes = |c: &Case| {
+        let inputs = c.inputs().unwrap();
+        let estimated = super::estimate::calculation(&inputs.scenario()).notes;
+        let r = calculate(&inputs.scenario(), &Meter::unlimited()).unwrap();
+        (estimated, r.baseline.notes.len() + r.scenario.notes.len())
+    };
+    assert_eq!(notes(&case("INCOTERM_CIF", None)), (2, 2));
+    assert_eq!(notes(&case("INCOTERM_CFR", None)), (2, 2));
+    assert_eq!(notes(&case("INCOTERM_FOB", None)), (0, 0));
+    let deck = fx("fx", &[("USD", "JPY", "150")]);
+    assert_eq!(notes(&case("INCOTERM_FOB", deck)).0, 6);
+}

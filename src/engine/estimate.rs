@@ -82,6 +82,8 @@ pub struct BomShape<'a> {
     materials: Vec<&'a str>,
     /// Import declarations ignored because an ancestor is imported whole (one note each).
     ignored_imports: u64,
+    /// Dutied imports whose price basis includes carriage (a note each when none is stated).
+    carriage_bases: u64,
     /// Distinct origins of the dutied items (at most one de minimis note each).
     origins: std::collections::HashSet<&'a str>,
     text_bytes: u64,
@@ -99,6 +101,8 @@ pub fn bom_shape(bom: &Bom) -> BomShape<'_> {
                 if dutied_here {
                     s.dutied.push(&import.hts_digits);
                     s.origins.insert(&import.origin);
+                    let terms = import.incoterm;
+                    s.carriage_bases += u64::from(terms.includes_freight());
                 } else {
                     s.ignored_imports += 1;
                 }
@@ -328,7 +332,8 @@ fn calculation_from(
     // Asked to estimate metal content, each side may note the share it estimated for every
     // dutied import (when a metal-content measure applies and the import declares none).
     let metal_shares = u64::from(options.estimate_metal_content) * 2 * units(shape.dutied.len());
-    let notes = (2 * shape.ignored_imports)
+    // (Each price side's walk may also note a price basis including carriage none states.)
+    let notes = (2 * shape.ignored_imports.saturating_add(shape.carriage_bases))
         .saturating_add(metal_shares)
         .saturating_add(
             (de_minimis.saturating_add(minimum_fees)).saturating_mul(units(shape.origins.len())),
@@ -473,6 +478,9 @@ pub fn sensitivity(inputs: &Inputs, uncertain: &[Uncertain]) -> Estimate {
             ..inputs.options.clone()
         },
     );
+    // What exchange rates add to every calculation and to every pair of costings (the decks
+    // read, schedules converted, the FX effect's costing): at most a calculation's share.
+    let fx = exchange(&shape, &inputs.scenario(), &base);
     let l = shape.lines;
     let n = units(uncertain.len());
     let paths: u64 = uncertain
@@ -487,10 +495,10 @@ pub fn sensitivity(inputs: &Inputs, uncertain: &[Uncertain]) -> Estimate {
     // One side's costing: a goods walk, one pass of its schedule, its incentives, the
     // measures in force; a combination costs both sides and reads their lines.
     let costing = |p: &SchedulePass| l + p.units + p.incentives * l + p.measures;
-    let combination = copy + costing(&base) + costing(&scen) + 2 * l;
-    let goods_terms = costing(&base) + costing(&scen) + l.saturating_mul(n + paths);
-    let calculations =
-        (full.units + copy).saturating_add((quiet.units + copy).saturating_mul(2 + 2 * n));
+    let combination = copy + costing(&base) + costing(&scen) + 2 * l + fx.units;
+    let goods_terms = costing(&base) + costing(&scen) + l.saturating_mul(n + paths) + fx.units;
+    let calculations = (full.units + fx.units + copy)
+        .saturating_add((quiet.units + fx.units + copy).saturating_mul(2 + 2 * n));
     // Each round of the search reads its boxes (at most two per split, plus the root) and
     // bounds two new boxes: one unit per goods term and per factor on it.
     let budget = units(EVALUATION_BUDGET);
@@ -510,6 +518,7 @@ pub fn sensitivity(inputs: &Inputs, uncertain: &[Uncertain]) -> Estimate {
     let memory = full
         .memory_bytes
         .saturating_add(quiet.memory_bytes)
+        .saturating_add(fx.memory_bytes.saturating_mul(2))
         .saturating_add(copy_bytes)
         .saturating_add(l.saturating_mul(64 + 8 * (n + paths)))
         .saturating_add(units(EVALUATION_BUDGET).saturating_mul(64 + 16 * n));
@@ -649,6 +658,64 @@ mod tests {
             .map(|m| &**m)
             .collect();
         assert_eq!(listed, ["m1", "m2"]);
+    }
+
+    /// Exchange rates, counted by hand on the case above with its schedule in EUR and an MPF
+    /// minimum (an amount to convert; on one assumed unit per entry it may be noted on each
+    /// side: 2 notes, 2 units, 40 before any rate), a baseline deck of 1 rate and a scenario
+    /// deck of 2: decks 1 + 2 = 3; each schedule (the same on both sides, counted for each)
+    /// copied per deck, 2 x 2 x (3 measures + 1 fee) = 16; the FX effect's costing and the
+    /// scenario prices under the baseline's rates, two more walks 2L = 4 and a pass of the
+    /// baseline schedule 4; the notes' read of the lines L = 2: 69 (the meter 63). Without decks the copies
+    /// are still counted once each (8): 48. Six notes more; memory for the copies: their
+    /// measures and prefixes.
+    #[test]
+    fn exchange_rates_are_counted_by_hand() {
+        let (bom, deck, options) = (bom(1), deck(), options());
+        let mut schedule = schedule();
+        let eur: pb::TariffSchedule = serde_json::from_value(json!({"id": "s", "currency": "EUR",
+            "fees": [{"id": "mpf", "kind": "FEE_KIND_MPF", "ratePercent": "0.3464",
+                      "minimumPerEntry": "1"}]}))
+        .unwrap();
+        let eur = convert::schedule::schedule(&eur, "s").unwrap();
+        schedule.currency = eur.currency;
+        schedule.fees = eur.fees;
+        let fx = |rates: serde_json::Value| {
+            let d: pb::FxDeck =
+                serde_json::from_value(json!({"id": "fx", "rates": rates})).unwrap();
+            convert::fx_deck::fx_deck(&d, "fx").unwrap()
+        };
+        let fx0 = fx(json!([{"baseCurrency": "EUR", "quoteCurrency": "USD", "rate": "1.1"}]));
+        let fx1 = fx(
+            json!([{"baseCurrency": "EUR", "quoteCurrency": "USD", "rate": "1.2"},
+                             {"baseCurrency": "USD", "quoteCurrency": "JPY", "rate": "150"}]),
+        );
+        let plain = calculation(&one_side(&bom, &deck, &schedule, &options));
+        let s = Scenario {
+            baseline_fx: Some(&fx0),
+            scenario_fx: Some(&fx1),
+            ..one_side(&bom, &deck, &schedule, &options)
+        };
+        let e = calculation(&s);
+        assert_eq!((plain.units, e.units), (48, 69));
+        assert_eq!(e.notes - plain.notes, 6);
+        let prefixes = 4; // 8505; 85, 8505; 7326
+        let copy = 3 * units(std::mem::size_of::<super::super::model::Measure>())
+            + prefixes * BUILT_CODE_BYTES;
+        assert_eq!(e.memory_bytes - plain.memory_bytes, 2 * copy);
+        let meter = Meter::unlimited();
+        let impact = calculate(&s, &meter).unwrap();
+        // The meter: its 32, the two minimum notes read by the summaries, and the same 29.
+        assert_eq!(meter.used(), 63);
+        // The same deck on both sides: decks 2 + 2, one copy per schedule 8, no FX costing, the
+        // notes' read 2: 12 more.
+        let same = Scenario {
+            baseline_fx: Some(&fx1),
+            scenario_fx: Some(&fx1),
+            ..one_side(&bom, &deck, &schedule, &options)
+        };
+        assert_eq!(calculation(&same).units, 40 + 4 + 8 + 2);
+        assert!(impact.notes.iter().any(|n| n.contains("1 EUR = 1.2 USD")));
     }
 
     /// Known gaps, counted by hand on the schedule above with two of them added: "a" (every

@@ -125,16 +125,19 @@ impl Inputs {
         calculate(&self.scenario(), meter)
     }
 
-    /// Units of work to copy these inputs (one per line, price, measure, fee and incentive):
-    /// each evaluation works on its own copy.
+    /// Units of work to copy these inputs (one per line, price, measure, fee, incentive and
+    /// exchange rate): each evaluation works on its own copy.
     pub(crate) fn copy_units(&self) -> u64 {
         let schedule = |s: &Schedule| s.measures().len() + s.fees.len() + s.incentives.len();
+        let fx = |d: &Option<FxDeck>| d.as_ref().map_or(0, |d| d.rates.len());
         units(
             self.bom.line_count()
                 + self.baseline_prices.prices.len()
                 + self.scenario_prices.prices.len()
                 + schedule(&self.baseline_schedule)
-                + schedule(&self.scenario_schedule),
+                + schedule(&self.scenario_schedule)
+                + fx(&self.baseline_fx)
+                + fx(&self.scenario_fx),
         )
     }
 }
