@@ -359,12 +359,19 @@ fn what_cannot_be_valued_is_refused_at_its_field() {
         schedules: (s.clone(), s.clone()),
         fx: (None, None),
     };
+    let Error::Input(e) = short.run().unwrap_err() else {
+        panic!("not an input error")
+    };
     assert_eq!(
-        input_error(short.run().unwrap_err()),
+        (e.field, e.reason),
         (
             Locator::Line(0, Attribute::CustomsValue),
             Reason::InvalidValue
         )
+    );
+    assert_eq!(
+        e.message,
+        "the CIF value is less than the freight and insurance it includes (50 + 5)"
     );
     let ddp = Case {
         bom: json!({"id": "b", "currency": "USD", "items": [
@@ -466,8 +473,114 @@ fn carriage_and_conversion_notes_are_counted_by_hand() {
         (estimated, r.baseline.notes.len() + r.scenario.notes.len())
     };
     assert_eq!(notes(&case("INCOTERM_CIF", None)), (2, 2));
+    let r = case("INCOTERM_DAP", None).run().unwrap();
+    assert_eq!(
+        r.notes,
+        [
+            "motor: its price basis DAP includes carriage, but no freight or insurance is stated: \
+          the FOB value is the full value"
+        ]
+    );
     assert_eq!(notes(&case("INCOTERM_CFR", None)), (2, 2));
     assert_eq!(notes(&case("INCOTERM_FOB", None)), (0, 0));
     let deck = fx("fx", &[("USD", "JPY", "150")]);
     assert_eq!(notes(&case("INCOTERM_FOB", deck)).0, 6);
+}
+
+/// The note names each currency's rate once however many amounts use it, and at most three
+/// before counting the rest: two yen parts, a euro, a yuan and a won part under one deck.
+#[test]
+fn the_conversion_note_names_each_rate_once_and_a_few_at_most() {
+    let part = |id: &str, price: &str, ccy: &str| json!({"id": id, "unitPrice": price, "priceCurrency": ccy});
+    let s = schedule("us", "USD", "", json!([]), json!([]));
+    let deck = fx(
+        "fx",
+        &[
+            ("USD", "JPY", "150"),
+            ("EUR", "USD", "1.1"),
+            ("USD", "CNY", "7.2"),
+            ("USD", "KRW", "1300"),
+        ],
+    );
+    let bom = |items: Vec<Value>| json!({"id": "b", "currency": "USD", "items": items});
+    let note = |items: Vec<Value>| {
+        let case = Case {
+            bom: bom(items),
+            schedules: (s.clone(), s.clone()),
+            fx: (deck.clone(), deck.clone()),
+        };
+        let r = case.run().unwrap();
+        let notes: Vec<String> = r
+            .notes
+            .into_iter()
+            .filter(|n| n.contains("FX deck"))
+            .collect();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        notes[0].clone()
+    };
+    let two_yen = note(vec![part("a", "150", "JPY"), part("b", "300", "JPY")]);
+    assert_eq!(two_yen.matches("1 USD = 150 JPY").count(), 1, "{two_yen}");
+    let three = note(vec![
+        part("a", "150", "JPY"),
+        part("b", "1", "EUR"),
+        part("c", "7.2", "CNY"),
+    ]);
+    assert!(!three.contains("more"), "{three}");
+    let four = note(vec![
+        part("a", "150", "JPY"),
+        part("b", "1", "EUR"),
+        part("c", "7.2", "CNY"),
+        part("d", "1300", "KRW"),
+    ]);
+    assert!(
+        four.contains("1 USD = 150 JPY; 1 EUR = 1.1 USD; 1 USD = 7.2 CNY; and 1 more;"),
+        "{four}"
+    );
+}
+
+/// A price input of a yen deck, the yen at 150 then 160 per USD: 1 kg at p JPY costs p/150
+/// then p/160 USD, a delta of -p/2,400; over p in [12,000, 18,000] the delta runs from -5.00
+/// (p low) to -7.50 (p high), and the bounds are exactly those, converged. The two sides
+/// convert the price differently, so one input setting both prices is two terms.
+#[test]
+fn a_price_input_of_a_converted_deck_is_bounded_by_its_converted_range() {
+    use super::sensitivity::{self, Side, Target, Uncertain};
+    let bom: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
+        {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"}]}))
+    .unwrap();
+    let deck: pb::PriceDeck = serde_json::from_value(json!({"id": "p", "currency": "JPY",
+        "prices": [{"materialId": "nd", "price": "15000", "unit": "UNIT_OF_MEASURE_KG",
+                    "basis": "PRICE_BASIS_MARKET"}]}))
+    .unwrap();
+    let deck = convert::price_deck::price_deck(&deck, "p").unwrap();
+    let s: pb::TariffSchedule =
+        serde_json::from_value(json!({"id": "s", "currency": "USD"})).unwrap();
+    let s = convert::schedule::schedule(&s, "s").unwrap();
+    let options: pb::CalculationOptions =
+        serde_json::from_value(json!({"entryDate": "2026-03-02"})).unwrap();
+    let inputs = Inputs {
+        bom: convert::bom::bom(&bom, "", &Limits::default()).unwrap().bom,
+        baseline_prices: deck.clone(),
+        scenario_prices: deck,
+        baseline_schedule: s.clone(),
+        scenario_schedule: s,
+        baseline_fx: fx("fx0", &[("USD", "JPY", "150")]),
+        scenario_fx: fx("fx1", &[("USD", "JPY", "160")]),
+        options: convert::options::options(Some(&options), "options").unwrap(),
+    };
+    let price = Uncertain {
+        name: "Nd oxide".into(),
+        target: Target::Price {
+            material_id: "nd".into(),
+            side: Side::Both,
+        },
+        low: d("12000"),
+        base: d("15000"),
+        high: d("18000"),
+    };
+    let r = sensitivity::analyze(&inputs, &[price], &Meter::unlimited()).unwrap();
+    assert_eq!(r.base.delta, d("-6.25"));
+    assert_eq!((r.all_low, r.all_high), (d("-5.00"), d("-7.50")));
+    assert_eq!((r.lower_bound, r.upper_bound), (d("-7.50"), d("-5.00")));
+    assert!(r.converged);
 }

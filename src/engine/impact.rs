@@ -354,7 +354,8 @@ impl<'a> Rates<'a> {
     /// One note per side (one for both when they share a deck) stating each conversion the
     /// calculation's inputs need: the rate, the deck, its date and source, and the precision.
     fn notes(&self, s: &Scenario<'_>, meter: &Meter) -> Result<Vec<String>, Error> {
-        if self.fx0.deck.is_none() && self.fx1.deck.is_none() {
+        // No deck, no conversion to state (and no lines to read for one).
+        if self.fx0.deck.or(self.fx1.deck).is_none() {
             return Ok(Vec::new());
         }
         let to = s.bom.currency;

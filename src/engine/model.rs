@@ -278,16 +278,6 @@ pub enum ValuationBasis {
     Cif,
 }
 
-impl ValuationBasis {
-    /// "FOB" or "CIF", for formulas.
-    pub fn code(self) -> &'static str {
-        match self {
-            ValuationBasis::Fob => "FOB",
-            ValuationBasis::Cif => "CIF",
-        }
-    }
-}
-
 /// A priced material.
 #[derive(Debug, Clone)]
 pub struct MaterialPrice {
