@@ -488,7 +488,8 @@ fn carriage_and_conversion_notes_are_counted_by_hand() {
 }
 
 /// The note names each currency's rate once however many amounts use it, and at most three
-/// before counting the rest: two yen parts, a euro, a yuan and a won part under one deck.
+/// before counting the rest: two yen parts, a euro, a yuan, a won and a dollar (TWD) part
+/// under one deck.
 #[test]
 fn the_conversion_note_names_each_rate_once_and_a_few_at_most() {
     let part = |id: &str, price: &str, ccy: &str| json!({"id": id, "unitPrice": price, "priceCurrency": ccy});
@@ -500,6 +501,7 @@ fn the_conversion_note_names_each_rate_once_and_a_few_at_most() {
             ("EUR", "USD", "1.1"),
             ("USD", "CNY", "7.2"),
             ("USD", "KRW", "1300"),
+            ("USD", "TWD", "31"),
         ],
     );
     let bom = |items: Vec<Value>| json!({"id": "b", "currency": "USD", "items": items});
@@ -526,15 +528,16 @@ fn the_conversion_note_names_each_rate_once_and_a_few_at_most() {
         part("c", "7.2", "CNY"),
     ]);
     assert!(!three.contains("more"), "{three}");
-    let four = note(vec![
+    let five = note(vec![
         part("a", "150", "JPY"),
         part("b", "1", "EUR"),
         part("c", "7.2", "CNY"),
         part("d", "1300", "KRW"),
+        part("e", "31", "TWD"),
     ]);
     assert!(
-        four.contains("1 USD = 150 JPY; 1 EUR = 1.1 USD; 1 USD = 7.2 CNY; and 1 more;"),
-        "{four}"
+        five.contains("1 USD = 150 JPY; 1 EUR = 1.1 USD; 1 USD = 7.2 CNY; and 2 more;"),
+        "{five}"
     );
 }
 
@@ -578,9 +581,31 @@ fn a_price_input_of_a_converted_deck_is_bounded_by_its_converted_range() {
         base: d("15000"),
         high: d("18000"),
     };
-    let r = sensitivity::analyze(&inputs, &[price], &Meter::unlimited()).unwrap();
+    let r =
+        sensitivity::analyze(&inputs, std::slice::from_ref(&price), &Meter::unlimited()).unwrap();
     assert_eq!(r.base.delta, d("-6.25"));
     assert_eq!((r.all_low, r.all_high), (d("-5.00"), d("-7.50")));
     assert_eq!((r.lower_bound, r.upper_bound), (d("-7.50"), d("-5.00")));
     assert!(r.converged);
+    // Converted alike on both sides (one deck for both), the input sets both goods from one
+    // converted price: the delta is 0 at every value, bounded at once from the two corners.
+    let mut same = inputs.clone();
+    same.scenario_fx = same.baseline_fx.clone();
+    let r = sensitivity::analyze(&same, std::slice::from_ref(&price), &Meter::unlimited()).unwrap();
+    assert_eq!(
+        (r.lower_bound, r.upper_bound, r.converged),
+        (d("0"), d("0"), true)
+    );
+    assert_eq!(r.evaluations, 2);
+    // The same in the BOM's own currency, without decks.
+    let mut usd = same;
+    for deck in [&mut usd.baseline_prices, &mut usd.scenario_prices] {
+        deck.currency = super::currency::Currency::from_code("USD").unwrap();
+    }
+    (usd.baseline_fx, usd.scenario_fx) = (None, None);
+    let r = sensitivity::analyze(&usd, &[price], &Meter::unlimited()).unwrap();
+    assert_eq!(
+        (r.lower_bound, r.upper_bound, r.evaluations),
+        (d("0"), d("0"), 2)
+    );
 }

@@ -716,6 +716,34 @@ mod tests {
         };
         assert_eq!(calculation(&same).units, 40 + 4 + 8 + 2);
         assert!(impact.notes.iter().any(|n| n.contains("1 EUR = 1.2 USD")));
+
+        // Exchange alone, on 3 lines and the schedule with an incentive: decks 3; copies
+        // 2 x 2 x (3 measures + 1 fee + 1 incentive) = 20; the FX costing's walks 2 x 3 = 6,
+        // its pass of the baseline schedule 4 and its incentive on each line 3; the notes'
+        // read 3: 39.
+        let bom3 = self::bom(2);
+        let mut with_credit = schedule_with_credits(1);
+        with_credit.currency = schedule.currency;
+        with_credit.fees = schedule.fees.clone();
+        let s = Scenario {
+            baseline_fx: Some(&fx0),
+            scenario_fx: Some(&fx1),
+            ..one_side(&bom3, &deck, &with_credit, &options)
+        };
+        let shape = bom_shape(&bom3);
+        let pass = schedule_pass(&with_credit, &shape.dutied);
+        assert_eq!((pass.units, pass.incentives), (4, 1));
+        assert_eq!(exchange(&shape, &s, &pass).units, 39);
+        // Its meter on the 2 lines of the first case: the 63, the incentive tested on each
+        // line by the five costings 5 x 2 = 10, and in each of the four copies 4: 77.
+        let s = Scenario {
+            baseline_fx: Some(&fx0),
+            scenario_fx: Some(&fx1),
+            ..one_side(&bom, &deck, &with_credit, &options)
+        };
+        let meter = Meter::unlimited();
+        calculate(&s, &meter).unwrap();
+        assert_eq!(meter.used(), 77);
     }
 
     /// Known gaps, counted by hand on the schedule above with two of them added: "a" (every
