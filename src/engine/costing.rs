@@ -492,7 +492,6 @@ impl<'a> Walk<'a> {
         let insurance = per_item(import.insurance, Attribute::Insurance, "insurance")?;
         let brokerage = per_item(import.brokerage, Attribute::Brokerage, "brokerage")?;
         let field = at(Attribute::CustomsValue);
-        let included = part(f_in, freight).add_at(part(i_in, insurance), &field, "carriage")?;
         // The FOB value: a declared value less the carriage it includes, taken in the
         // declaration's currency (so a value equal to its carriage is exactly zero), or the
         // goods less the carriage converted.
@@ -507,6 +506,8 @@ impl<'a> Walk<'a> {
                 convert(per_item(fob, Attribute::CustomsValue, "customs value")?)?
             }
             None => {
+                let included =
+                    part(f_in, freight).add_at(part(i_in, insurance), &field, "carriage")?;
                 let fob = goods.sub_at(convert(included)?, &field, "FOB value")?;
                 Self::not_below_carriage(fob, terms, freight, insurance, &field)?;
                 fob

@@ -303,6 +303,12 @@ fn a_usd_schedule_charges_a_yen_bom_in_yen() {
     assert_eq!(b.totals.duties, d("450"));
     assert_eq!(b.totals.fees, d("5037"));
     assert_eq!(b.totals.total.to_string(), "15487");
+    // Only the schedule is converted, and its note says with which rate.
+    assert!(
+        r.notes.iter().any(|n| n.contains("1 USD = 150 JPY")),
+        "{:?}",
+        r.notes
+    );
 }
 
 /// Minor units per currency: a BHD amount keeps three decimals (1.2345 -> 1.235 half up),
@@ -449,6 +455,19 @@ fn nothing_to_convert_needs_no_deck() {
     assert_eq!(r.baseline.totals.duties.to_string(), "0.026");
     assert_eq!(r.baseline.totals.total.to_string(), "1.261");
     assert!(!r.notes.iter().any(|n| n.contains("FX deck")));
+    // With a deck that could convert the schedule's USD, still nothing is converted or noted.
+    let deck = fx("fx", &[("USD", "BHD", "0.376")]);
+    let with_deck = Case {
+        fx: (deck.clone(), deck),
+        ..case
+    };
+    let r = with_deck.run().unwrap();
+    assert_eq!(r.baseline.totals.total.to_string(), "1.261");
+    assert!(
+        !r.notes.iter().any(|n| n.contains("FX deck")),
+        "{:?}",
+        r.notes
+    );
 }
 
 /// A price basis that includes carriage none states is noted on each price side's walk: the
@@ -548,8 +567,10 @@ fn the_conversion_note_names_each_rate_once_and_a_few_at_most() {
 #[test]
 fn a_price_input_of_a_converted_deck_is_bounded_by_its_converted_range() {
     use super::sensitivity::{self, Side, Target, Uncertain};
+    // The material inside an assembly: the deck's rate is still named in the notes.
     let bom: pb::Bom = serde_json::from_value(json!({"id": "b", "currency": "USD", "items": [
-        {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"}]}))
+        {"id": "magnet", "children": [
+            {"id": "nd", "materialId": "nd", "quantity": "1", "unit": "UNIT_OF_MEASURE_KG"}]}]}))
     .unwrap();
     let deck: pb::PriceDeck = serde_json::from_value(json!({"id": "p", "currency": "JPY",
         "prices": [{"materialId": "nd", "price": "15000", "unit": "UNIT_OF_MEASURE_KG",
@@ -584,6 +605,7 @@ fn a_price_input_of_a_converted_deck_is_bounded_by_its_converted_range() {
     let r =
         sensitivity::analyze(&inputs, std::slice::from_ref(&price), &Meter::unlimited()).unwrap();
     assert_eq!(r.base.delta, d("-6.25"));
+    assert!(r.base.notes.iter().any(|n| n.contains("1 USD = 160 JPY")));
     assert_eq!((r.all_low, r.all_high), (d("-5.00"), d("-7.50")));
     assert_eq!((r.lower_bound, r.upper_bound), (d("-7.50"), d("-5.00")));
     assert!(r.converged);

@@ -365,15 +365,17 @@ impl<'a> Rates<'a> {
                 used.push(c);
             }
         };
-        add(s.baseline_prices.currency);
-        add(s.scenario_prices.currency);
+        meter.charge(work_units(s.bom.line_count()))?;
+        // The decks convert only the BOM's material lines.
+        if bom_currencies(&s.bom.items, &mut add) {
+            add(s.baseline_prices.currency);
+            add(s.scenario_prices.currency);
+        }
         for t in [s.baseline_schedule, s.scenario_schedule] {
-            if t.has_amounts() {
+            if t.currency != to && t.has_amounts() {
                 add(t.currency);
             }
         }
-        meter.charge(work_units(s.bom.line_count()))?;
-        bom_currencies(&s.bom.items, &mut add);
         let mut notes = Vec::new();
         let sides: &[(&str, &Fx<'_>)] = if self.moves {
             &[("baseline", &self.fx0), ("scenario", &self.fx1)]
@@ -414,19 +416,22 @@ impl<'a> Rates<'a> {
 /// Conversions a note names; the rest are counted.
 const SHOWN_RATES: usize = 3;
 
-/// Calls `add` with the currency of every component price and import declaration.
-fn bom_currencies(items: &[super::model::Item], add: &mut impl FnMut(Currency)) {
+/// Calls `add` with the currency of every component price and import declaration; whether
+/// any item is a material line (priced from the decks).
+fn bom_currencies(items: &[super::model::Item], add: &mut impl FnMut(Currency)) -> bool {
+    use super::model::ItemKind;
+    let mut materials = false;
     for item in items {
-        if let super::model::ItemKind::Component { currency, .. } = &item.kind {
-            add(*currency);
-        }
         if let Some(import) = &item.import {
             add(import.currency);
         }
-        if let super::model::ItemKind::Assembly { children } = &item.kind {
-            bom_currencies(children, add);
+        match &item.kind {
+            ItemKind::Component { currency, .. } => add(*currency),
+            ItemKind::Material { .. } => materials = true,
+            ItemKind::Assembly { children } => materials |= bom_currencies(children, add),
         }
     }
+    materials
 }
 
 /// `schedule` in `fx`'s currency: as it is when already in it, else a copy with its amounts

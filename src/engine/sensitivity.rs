@@ -447,7 +447,8 @@ impl<'a> Conversions<'a> {
             fx: Fx::new(fx, to),
             from: deck.currency,
         };
-        let scen_fx = inputs.scenario_fx.as_ref().or(inputs.baseline_fx.as_ref());
+        // As the costings convert: the scenario's own deck, none when it has none.
+        let scen_fx = inputs.scenario_fx.as_ref();
         let (b, s) = (&inputs.baseline_prices, &inputs.scenario_prices);
         Conversions {
             same: b.currency == s.currency
