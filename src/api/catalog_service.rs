@@ -35,11 +35,45 @@ fn not_found(kind: &'static str, id: &str, list_rpc: &'static str) -> Status {
     .into()
 }
 
-fn summaries<'a, P: 'a, D: 'a>(
+/// A preset as its list shows it.
+trait Listed {
+    fn summary(&self) -> pb::PresetSummary;
+}
+
+impl Listed for pb::Bom {
+    fn summary(&self) -> pb::PresetSummary {
+        pb::PresetSummary {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            source: self.source.clone(),
+            as_of_date: String::new(),
+        }
+    }
+}
+
+/// A dated preset (price deck, tariff schedule, FX deck): its date is listed too.
+macro_rules! dated {
+    ($($t:ty),*) => {$(
+        impl Listed for $t {
+            fn summary(&self) -> pb::PresetSummary {
+                pb::PresetSummary {
+                    id: self.id.clone(),
+                    name: self.name.clone(),
+                    description: self.description.clone(),
+                    source: self.source.clone(),
+                    as_of_date: self.as_of_date.clone(),
+                }
+            }
+        }
+    )*};
+}
+dated!(pb::PriceDeck, pb::TariffSchedule, pb::FxDeck);
+
+fn summaries<'a, P: Listed + 'a, D: 'a>(
     entries: impl Iterator<Item = &'a Entry<P, D>>,
-    summary: impl Fn(&P) -> pb::PresetSummary,
 ) -> Vec<pb::PresetSummary> {
-    entries.map(|e| summary(&e.proto)).collect()
+    entries.map(|e| e.proto.summary()).collect()
 }
 
 #[tonic::async_trait]
@@ -48,13 +82,7 @@ impl CatalogService for CatalogApi {
         &self,
         _: Request<pb::ListBomsRequest>,
     ) -> Result<Response<pb::ListBomsResponse>, Status> {
-        let boms = summaries(self.ctx.catalog.boms(), |b: &pb::Bom| pb::PresetSummary {
-            id: b.id.clone(),
-            name: b.name.clone(),
-            description: b.description.clone(),
-            source: b.source.clone(),
-            as_of_date: String::new(),
-        });
+        let boms = summaries(self.ctx.catalog.boms());
         Ok(Response::new(pb::ListBomsResponse { boms }))
     }
 
@@ -77,15 +105,7 @@ impl CatalogService for CatalogApi {
         &self,
         _: Request<pb::ListPriceDecksRequest>,
     ) -> Result<Response<pb::ListPriceDecksResponse>, Status> {
-        let price_decks = summaries(self.ctx.catalog.price_decks(), |d: &pb::PriceDeck| {
-            pb::PresetSummary {
-                id: d.id.clone(),
-                name: d.name.clone(),
-                description: d.description.clone(),
-                source: d.source.clone(),
-                as_of_date: d.as_of_date.clone(),
-            }
-        });
+        let price_decks = summaries(self.ctx.catalog.price_decks());
         Ok(Response::new(pb::ListPriceDecksResponse { price_decks }))
     }
 
@@ -106,15 +126,7 @@ impl CatalogService for CatalogApi {
         &self,
         _: Request<pb::ListFxDecksRequest>,
     ) -> Result<Response<pb::ListFxDecksResponse>, Status> {
-        let fx_decks = summaries(self.ctx.catalog.fx_decks(), |d: &pb::FxDeck| {
-            pb::PresetSummary {
-                id: d.id.clone(),
-                name: d.name.clone(),
-                description: d.description.clone(),
-                source: d.source.clone(),
-                as_of_date: d.as_of_date.clone(),
-            }
-        });
+        let fx_decks = summaries(self.ctx.catalog.fx_decks());
         Ok(Response::new(pb::ListFxDecksResponse { fx_decks }))
     }
 
@@ -137,16 +149,7 @@ impl CatalogService for CatalogApi {
         &self,
         _: Request<pb::ListTariffSchedulesRequest>,
     ) -> Result<Response<pb::ListTariffSchedulesResponse>, Status> {
-        let tariff_schedules = summaries(
-            self.ctx.catalog.tariff_schedules(),
-            |s: &pb::TariffSchedule| pb::PresetSummary {
-                id: s.id.clone(),
-                name: s.name.clone(),
-                description: s.description.clone(),
-                source: s.source.clone(),
-                as_of_date: s.as_of_date.clone(),
-            },
-        );
+        let tariff_schedules = summaries(self.ctx.catalog.tariff_schedules());
         Ok(Response::new(pb::ListTariffSchedulesResponse {
             tariff_schedules,
         }))

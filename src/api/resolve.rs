@@ -171,21 +171,22 @@ impl Resolved {
     fn unconvertible(&self) -> Vec<InputError> {
         let mut out = Vec::new();
         let currency = self.bom.bom.currency;
+        // The scenario's deck is already the baseline's when the request gave none.
         let fx: Vec<Fx<'_>> = [&self.baseline_fx, &self.scenario_fx]
             .iter()
-            .map(|f| {
-                let deck = f.as_ref().or(self.baseline_fx.as_ref());
-                Fx::new(deck.map(|d| &*d.value), currency)
-            })
+            .map(|f| Fx::new(f.as_ref().map(|d| &*d.value), currency))
             .collect();
         let mut fields = HashSet::new();
         // A deck converts only when the BOM prices materials, a schedule only when it states
-        // amounts in its currency (ad valorem rates alone convert nothing).
-        let mut has_materials = false;
-        let mut line = 0;
-        each_line(&self.bom.bom.items, &mut line, &mut |_, item| {
-            has_materials |= matches!(item.kind, ItemKind::Material { .. });
-        });
+        // amounts in its currency (ad valorem rates alone convert nothing). Both are looked
+        // at only for an input in another currency: a one-currency request reads neither.
+        let has_materials = || {
+            let (mut any, mut line) = (false, 0);
+            each_line(&self.bom.bom.items, &mut line, &mut |_, item| {
+                any |= matches!(item.kind, ItemKind::Material { .. });
+            });
+            any
+        };
         let mut convertible = |code: Currency, field: String| {
             if let Some(fx) = fx.iter().find(|fx| !fx.converts(code))
                 && fields.insert(field.clone())
@@ -193,30 +194,16 @@ impl Resolved {
                 out.push(fx.no_route(code, &Locator::Path(field)));
             }
         };
-        for (used, code, field) in [
-            (
-                has_materials,
-                self.baseline_prices.value.currency,
-                self.baseline_prices.currency_field(),
-            ),
-            (
-                has_materials,
-                self.scenario_prices.value.currency,
-                self.scenario_prices.currency_field(),
-            ),
-            (
-                self.baseline_schedule.value.has_amounts(),
-                self.baseline_schedule.value.currency,
-                self.baseline_schedule.currency_field(),
-            ),
-            (
-                self.scenario_schedule.value.has_amounts(),
-                self.scenario_schedule.value.currency,
-                self.scenario_schedule.currency_field(),
-            ),
-        ] {
-            if used {
-                convertible(code, field);
+        let decks = [&self.baseline_prices, &self.scenario_prices];
+        let priced = decks.iter().any(|d| d.value.currency != currency) && has_materials();
+        if priced {
+            for d in decks {
+                convertible(d.value.currency, d.currency_field());
+            }
+        }
+        for t in [&self.baseline_schedule, &self.scenario_schedule] {
+            if t.value.currency != currency && t.value.has_amounts() {
+                convertible(t.value.currency, t.currency_field());
             }
         }
         let bom_field = self.bom_field();
