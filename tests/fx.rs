@@ -718,3 +718,111 @@ async fn the_ev_jp_import_preset_costs_under_every_builtin_schedule() {
         assert_eq!(mfn_gap, schedule != "us-hts-2026", "{schedule}");
     }
 }
+
+/// The magnet set's request for a sensitivity analysis: one deck (1 USD = 150 JPY) for both
+/// sides, MFN 2.1%, and `inputs`.
+fn yen_sensitivity(inputs: Value) -> pb::AnalyzeSensitivityRequest {
+    serde_json::from_value(json!({
+        "calculation": {
+            "bom": {"id": "magnets", "currency": "USD", "items": [magnet_set()]},
+            "baselinePrices": deck("p", &[]),
+            "baselineSchedule": schedule("USD", "8505", "2.1"),
+            "baselineFx": usd_jpy("fx-150", "150.00"),
+            "options": {"entryDate": "2026-03-02"}},
+        "inputs": inputs}))
+    .unwrap()
+}
+
+/// The scenario's yen rate as an uncertain input, 140 to 160 per USD: the baseline stays
+/// 100.00 + 2.10 = 102.10; at 140 the scenario is 15,000 / 140 = 107.1428571... + 2.1% =
+/// 2.25, delta 7.29; at 160, 93.75 + 1.96875, delta -6.38125 = -6.38. The scenario's cost falls
+/// as the rate rises, so the bounds are the two ends, reached at once, converged. A freight of
+/// 0 to 40 USD on the set (FOB, so on top of the price on both sides and charged on by
+/// neither side's FOB schedule) cancels in the delta.
+#[tokio::test]
+async fn an_exchange_rate_and_a_freight_are_uncertain_inputs() {
+    let server = TestServer::start().await;
+    let req = yen_sensitivity(json!([
+        {"name": "USD/JPY", "fxRate": {"baseCurrency": "USD", "quoteCurrency": "JPY",
+         "side": "SIDE_SCENARIO"}, "low": "140", "base": "150", "high": "160"},
+        {"name": "freight", "freight": {"itemPaths": ["magnet-set"]},
+         "low": "0", "base": "20", "high": "40"}]));
+    let r = server
+        .costs()
+        .await
+        .analyze_sensitivity(req)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(amount(&r.base.as_ref().unwrap().delta), "0.00");
+    assert_eq!(
+        (amount(&r.delta_lower_bound), amount(&r.delta_upper_bound)),
+        ("-6.38", "7.29")
+    );
+    assert!(r.converged, "{}", r.method);
+    assert!(
+        r.method.contains("an exchange rate or a freight"),
+        "{}",
+        r.method
+    );
+    let bars: Vec<(&str, &str)> = r
+        .tornado
+        .iter()
+        .map(|b| (b.name.as_str(), amount(&b.swing)))
+        .collect();
+    assert_eq!(bars, [("USD/JPY", "13.67"), ("freight", "0.00")]);
+}
+
+/// An exchange rate that pulls a side both ways (the set priced CIF in yen with its freight
+/// in yen and no declared value: the rate lowers the goods and raises the FOB value through
+/// the freight) is refused at the input; a pair the deck quotes the other way round, a zero
+/// rate and a freight on an item without a declaration are refused at their fields.
+#[tokio::test]
+async fn uncertain_rates_and_freights_that_cannot_be_bounded_are_named() {
+    let server = TestServer::start().await;
+    let rate = |base: &str, quote: &str, low: &str| {
+        json!({"name": "rate", "fxRate": {"baseCurrency": base, "quoteCurrency": quote},
+               "low": low, "base": "150", "high": "160"})
+    };
+    let mut req = yen_sensitivity(json!([rate("USD", "JPY", "140")]));
+    let bom = &mut req.calculation.as_mut().unwrap();
+    let Some(pb::calculate_impact_request::BomSource::Bom(bom)) = bom.bom_source.as_mut() else {
+        panic!("inline BOM");
+    };
+    let import = bom.items[0].import.as_mut().unwrap();
+    (import.currency, import.incoterm, import.freight) =
+        ("JPY".into(), pb::Incoterm::Cif as i32, "750".into());
+    let status = server
+        .costs()
+        .await
+        .analyze_sensitivity(req)
+        .await
+        .unwrap_err();
+    assert_eq!(bad_request_fields(&status), ["inputs[0]"]);
+    assert!(
+        status.message().contains("both ways"),
+        "{}",
+        status.message()
+    );
+    for (inputs, field) in [
+        (json!([rate("JPY", "USD", "140")]), "inputs[0].fx_rate"),
+        (json!([rate("USD", "JPY", "0")]), "inputs[0].low"),
+        (
+            json!([rate("USD", "USD", "140")]),
+            "inputs[0].fx_rate.quote_currency",
+        ),
+        (
+            json!([{"name": "f", "freight": {"itemPaths": ["nowhere"]},
+                    "low": "0", "base": "1", "high": "2"}]),
+            "inputs[0].freight.item_paths[0]",
+        ),
+    ] {
+        let status = server
+            .costs()
+            .await
+            .analyze_sensitivity(yen_sensitivity(inputs))
+            .await
+            .unwrap_err();
+        assert_eq!(bad_request_fields(&status), [field], "{}", status.message());
+    }
+}

@@ -1897,6 +1897,7 @@ fn sensitivity_enums<'a>(r: &'a mut pb::AnalyzeSensitivityRequest, out: &mut Vec
         match &mut i.target {
             Some(Target::Price(p)) => out.push(&mut p.side),
             Some(Target::Rate(t)) => out.push(&mut t.side),
+            Some(Target::FxRate(t)) => out.push(&mut t.side),
             _ => {}
         }
     }
@@ -2286,5 +2287,146 @@ proptest! {
         prop_assert!(meter.used() <= cost.work, "used {} > estimated {}", meter.used(), cost.work);
         let bytes = prost::Message::encoded_len(&r) as u64;
         prop_assert!(bytes <= cost.response_bytes, "{bytes} > {}", cost.response_bytes);
+    }
+}
+
+/// The first item (pre-order, as the analysis finds a path) at each readable path of `items`
+/// that has an import declaration, with its JSON pointer under `ptr`.
+fn imported_paths(items: &Value, prefix: &str, ptr: &str, out: &mut Vec<(String, String)>) {
+    for (i, it) in items.as_array().into_iter().flatten().enumerate() {
+        let id = it["id"].as_str().unwrap_or_default();
+        let path = if prefix.is_empty() {
+            id.to_string()
+        } else {
+            format!("{prefix}/{id}")
+        };
+        let at = format!("{ptr}/{i}");
+        if !out.iter().any(|(p, _)| *p == path) && it.get("import").is_some() {
+            out.push((path.clone(), at.clone()));
+        }
+        if let Some(children) = it.get("children") {
+            imported_paths(children, &path, &format!("{at}/children"), out);
+        }
+    }
+}
+
+/// An exchange-rate input on the baseline deck's `j`th rate (on both sides when the scenario
+/// uses the baseline's deck), over 0.8x to 1.25x of the rate, and where to set it.
+fn rate_input(v: &Value, j: &Index) -> Option<(Value, Vec<String>)> {
+    let rates = v.pointer("/baselineFx/rates")?.as_array()?;
+    if rates.is_empty() {
+        return None;
+    }
+    let k = j.index(rates.len());
+    let r = &rates[k];
+    let rate = d(r["rate"].as_str()?);
+    let side = if v.get("scenarioFx").is_some() {
+        "SIDE_BASELINE"
+    } else {
+        "SIDE_BOTH"
+    };
+    let input = json!({"name": "fx", "fxRate": {"baseCurrency": r["baseCurrency"],
+        "quoteCurrency": r["quoteCurrency"], "side": side},
+        "low": (rate * d("0.8")).to_string(), "base": rate.to_string(),
+        "high": (rate * d("1.25")).to_string()});
+    Some((input, vec![format!("/baselineFx/rates/{k}/rate")]))
+}
+
+/// A freight input on one imported item: from 0 to its freight (a price that includes
+/// carriage is declared at least as large as it) or to twice it plus one.
+fn freight_input(v: &Value, j: &Index) -> Option<(Value, Vec<String>)> {
+    let mut found = Vec::new();
+    imported_paths(&v["bom"]["items"], "", "/bom/items", &mut found);
+    if found.is_empty() {
+        return None;
+    }
+    let (path, at) = &found[j.index(found.len())];
+    let import = v.pointer(&format!("{at}/import"))?;
+    let freight = import["freight"].as_str().map_or(Decimal::ZERO, d);
+    let incoterm = import
+        .get("incoterm")
+        .or_else(|| v["bom"].get("defaultIncoterm"))
+        .and_then(Value::as_str)
+        .unwrap_or("INCOTERM_FOB");
+    let includes = !matches!(
+        incoterm,
+        "INCOTERM_FOB" | "INCOTERM_EXW" | "INCOTERM_FCA" | "INCOTERM_FAS"
+    );
+    let high = if includes {
+        freight
+    } else {
+        freight * d("2") + d("1")
+    };
+    let input = json!({"name": "freight", "freight": {"itemPaths": [path]},
+        "low": "0", "base": freight.to_string(), "high": high.to_string()});
+    Some((input, vec![format!("{at}/import/freight")]))
+}
+
+/// The exact delta of `v` with each input's fields set to its value at `t` (0 = low, 1 = high).
+fn delta_at(v: &Value, inputs: &[(Value, Vec<String>)], t: &[Decimal]) -> Decimal {
+    let mut x = v.clone();
+    for ((input, at), t) in inputs.iter().zip(t) {
+        let (lo, hi) = (
+            d(input["low"].as_str().unwrap()),
+            d(input["high"].as_str().unwrap()),
+        );
+        let value = lo + (hi - lo) * t;
+        for ptr in at {
+            let (parent, key) = ptr.rsplit_once('/').unwrap();
+            x.pointer_mut(parent).unwrap()[key] = json!(value.to_string());
+        }
+    }
+    let delta = calc(&x).delta.unwrap();
+    d(if delta.exact.is_empty() {
+        &delta.amount
+    } else {
+        &delta.exact
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(24)))]
+
+    /// An exchange rate and a freight as uncertain inputs, on random mixed-currency cases: the
+    /// analysis either refuses an input that pulls a side both ways (naming what pulls), or reports
+    /// bounds that every sampled combination's exact delta lies within (to half a minor unit,
+    /// the bounds' rounding). A direction taken the wrong way puts a sampled corner outside.
+    #[test]
+    fn bounds_over_exchange_rates_and_freight_hold_at_sampled_points(
+        v in costed_case(), picks in (any::<Index>(), any::<Index>()),
+        samples in prop::collection::vec((0u32..=4, 0u32..=4), 4),
+    ) {
+        let inputs: Vec<(Value, Vec<String>)> =
+            [rate_input(&v, &picks.0), freight_input(&v, &picks.1)].into_iter().flatten().collect();
+        prop_assume!(!inputs.is_empty());
+        let req: pb::AnalyzeSensitivityRequest = serde_json::from_value(json!({
+            "calculation": v,
+            "inputs": inputs.iter().map(|(i, _)| i.clone()).collect::<Vec<_>>()})).unwrap();
+        let r = match sensitivity::analyze(ctx(), &req, &Meter::unlimited()) {
+            Ok(r) => r,
+            Err(e) => {
+                let m = e.message();
+                prop_assert!(m.contains("both ways"), "{m}");
+                return Ok(());
+            }
+        };
+        let (lo, hi) = (amount(&r.delta_lower_bound), amount(&r.delta_upper_bound));
+        let mu = r.delta_lower_bound.as_ref().unwrap().amount.split('.').nth(1).map_or(0, str::len);
+        let half = Decimal::new(5, u32::try_from(mu).unwrap() + 1);
+        // The corners, then sampled points in quarters of each range.
+        let n = inputs.len();
+        let mut points: Vec<Vec<Decimal>> = (0..1u32 << n)
+            .map(|m| (0..n).map(|i| Decimal::from((m >> i) & 1)).collect())
+            .collect();
+        points.extend(samples.iter().map(|(a, b)| {
+            [*a, *b][..n].iter().map(|q| Decimal::new(i64::from(*q) * 25, 2)).collect()
+        }));
+        for t in points {
+            let delta = delta_at(&v, &inputs, &t);
+            prop_assert!(
+                lo - half <= delta && delta <= hi + half,
+                "delta {delta} at {t:?} outside [{lo}, {hi}] (converged: {})", r.converged
+            );
+        }
     }
 }

@@ -311,6 +311,8 @@ pub(crate) fn uncertain_field(list: &str, n: usize, aim: Aim) -> String {
         Aim::ItemPath(j) => format!("{list}[{n}].quantity.item_paths[{j}]"),
         Aim::Material => format!("{list}[{n}].price.material_id"),
         Aim::Measure => format!("{list}[{n}].rate.measure_id"),
+        Aim::FxRate => format!("{list}[{n}].fx_rate"),
+        Aim::FreightPath(j) => format!("{list}[{n}].freight.item_paths[{j}]"),
     }
 }
 

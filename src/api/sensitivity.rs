@@ -9,8 +9,10 @@ use super::guard::{Plan, PrepareWeight};
 use super::resolve::{self, Rebuilds, Resolved, resolve};
 use super::response::impact_response;
 use crate::convert::sensitivity::uncertain_inputs;
+use crate::engine::currency::Currency;
 use crate::engine::error::{Aim, Locator};
 use crate::engine::estimate::{self, Estimate};
+use crate::engine::fx::FxDeck;
 use crate::engine::model::{Item, ItemKind, Options};
 use crate::engine::sensitivity::{self, Inputs, Side, Target, Uncertain};
 use crate::engine::text::clip;
@@ -21,15 +23,20 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// How the bounds are computed, returned with every analysis.
-pub const METHOD: &str = "On each side, the exact unit cost before incentive credits is non-decreasing in every \
-quantity, price and ad valorem rate (goods, stacked duties with their minimums and maximums, de minimis and \
-per-entry fee clamps all are), so on any box of input values the delta lies in [scenario at the low corner - \
-baseline at the high corner, scenario at the high corner - baseline at the low corner], widened by any \
-incentive credit that a varied input could flip. The box of ranges is bisected, most promising bound first, \
-until each bound is within half a minor unit of a delta reached at an evaluated corner (converged: bounds \
-rounded to the nearest minor unit) or the evaluation budget runs out (not converged: bounds rounded \
-outward). Every combination of inputs within their ranges gives an exact delta inside the bounds (within half \
-a minor unit when converged). The tornado swings one input at a time, the others at base.";
+pub const METHOD: &str = "On each side, the exact duties and fees (with landed costs when no exchange rate or \
+freight is an input) move one way in every input: up in every quantity, price and ad valorem rate (stacked \
+duties with their minimums and maximums, de minimis and per-entry fee clamps are non-decreasing in their \
+base); an exchange rate or a freight is given the direction of every amount it moves on that side (a \
+conversion multiplies or divides by a rate; a de minimis threshold lowers duty as it rises; a freight a price \
+includes lowers the FOB value), and an input pulling one side both ways is refused. So on any box of input \
+values a side's charges lie between their values at its lowest and highest corners. Goods (and landed costs, \
+when apart) are bounded line by line by interval arithmetic over each price, converted at the rates that make \
+it smallest and largest; incentive credits a varied input could flip are widened from lost to kept at their \
+largest. The box of ranges is bisected, most promising bound first, until each bound is within half a minor \
+unit of a delta reached at an evaluated corner (converged: bounds rounded to the nearest minor unit) or the \
+evaluation budget runs out (not converged: bounds rounded outward). Every combination of inputs within their \
+ranges gives an exact delta inside the bounds (within half a minor unit when converged). The tornado swings \
+one input at a time, the others at base.";
 
 /// A validated `AnalyzeSensitivity` request.
 #[derive(Debug)]
@@ -213,7 +220,7 @@ impl Plan for SensitivityPlan {
 /// on these and re-checks them as it applies a value, naming the first.)
 fn unknown_targets(resolved: &Resolved, uncertain: &[Uncertain]) -> Vec<InputError> {
     let mut out = Vec::new();
-    let mut index: Option<HashMap<(usize, &str), usize>> = None;
+    let mut index: Option<ItemIndex<'_>> = None;
     for (n, u) in uncertain.iter().enumerate() {
         let field = |aim| resolve::uncertain_field("inputs", n, aim);
         match &u.target {
@@ -228,6 +235,13 @@ fn unknown_targets(resolved: &Resolved, uncertain: &[Uncertain]) -> Vec<InputErr
                         ));
                     }
                 }
+            }
+            Target::Freight(items) => {
+                let index = index.get_or_insert_with(|| item_index(&resolved.bom.bom.items));
+                out.extend(freight_targets(index, items, &field));
+            }
+            Target::FxRate { base, quote, side } => {
+                out.extend(rate_targets(resolved, (*base, *quote), *side, &field));
             }
             Target::Price { material_id, side } => {
                 let (b, s) = (&resolved.baseline_prices, &resolved.scenario_prices);
@@ -268,6 +282,58 @@ fn unknown_targets(resolved: &Resolved, uncertain: &[Uncertain]) -> Vec<InputErr
     out
 }
 
+/// Why each item path of a freight input cannot take a freight: no item has it, or the item
+/// has no import declaration.
+fn freight_targets(
+    index: &ItemIndex<'_>,
+    items: &[String],
+    field: &dyn Fn(Aim) -> String,
+) -> Vec<InputError> {
+    let mut out = Vec::new();
+    for (j, path) in items.iter().enumerate() {
+        let why = match item_by_path(index, path) {
+            None => format!("no BOM item has the path {:?}", clip(path)),
+            Some(item) if item.import.is_none() => format!(
+                "item {:?} has no import declaration to set a freight in",
+                clip(path)
+            ),
+            Some(_) => continue,
+        };
+        out.push(InputError::new(
+            field(Aim::FreightPath(j)),
+            Reason::InvalidValue,
+            why,
+        ));
+    }
+    out
+}
+
+/// Why an exchange-rate input cannot set its pair on the sides it changes: one message per
+/// side, once when both sides share a deck and both lack it.
+fn rate_targets(
+    resolved: &Resolved,
+    pair: (Currency, Currency),
+    side: Side,
+    field: &dyn Fn(Aim) -> String,
+) -> Vec<InputError> {
+    let (b, s) = (&resolved.baseline_fx, &resolved.scenario_fx);
+    let sides = [
+        (side.baseline(), b.as_ref().map(|f| &*f.value), "baseline"),
+        (side.scenario(), s.as_ref().map(|f| &*f.value), "scenario"),
+    ];
+    let mut said: Vec<String> = Vec::new();
+    for (_, d, name) in sides.into_iter().filter(|(changed, ..)| *changed) {
+        if let Some(why) = rate_missing(d, name, pair)
+            && !said.contains(&why)
+        {
+            said.push(why);
+        }
+    }
+    said.into_iter()
+        .map(|why| InputError::new(field(Aim::FxRate), Reason::InvalidValue, why))
+        .collect()
+}
+
 /// The inputs a target on `side` changes: the baseline's, the scenario's or both (once when
 /// the scenario uses the baseline's).
 fn changed<'a, T>(side: Side, baseline: &'a Arc<T>, scenario: &'a Arc<T>) -> Vec<&'a Arc<T>> {
@@ -281,21 +347,16 @@ fn changed<'a, T>(side: Side, baseline: &'a Arc<T>, scenario: &'a Arc<T>) -> Vec
     out
 }
 
-/// Every item under its parent by id: `(parent, id) -> item`, items numbered depth-first from
-/// 1 (0 is the top). Built before the work is admitted, so it holds no path text: one entry
-/// per item, however deep the tree and long the ids (the first of two equal paths wins, as
-/// the analysis finds it).
-fn item_index(items: &[Item]) -> HashMap<(usize, &str), usize> {
-    fn walk<'a>(
-        items: &'a [Item],
-        parent: usize,
-        next: &mut usize,
-        out: &mut HashMap<(usize, &'a str), usize>,
-    ) {
+/// Every item under its parent by id: `(parent, id) -> (number, item)`, items numbered
+/// depth-first from 1 (0 is the top). Built before the work is admitted, so it holds no path
+/// text: one entry per item, however deep the tree and long the ids (the first of two equal
+/// paths wins, as the analysis finds it).
+fn item_index(items: &[Item]) -> ItemIndex<'_> {
+    fn walk<'a>(items: &'a [Item], parent: usize, next: &mut usize, out: &mut ItemIndex<'a>) {
         for item in items {
             *next += 1;
             let me = *next;
-            out.entry((parent, item.id.as_str())).or_insert(me);
+            out.entry((parent, item.id.as_str())).or_insert((me, item));
             if let ItemKind::Assembly { children } = &item.kind {
                 walk(children, me, next, out);
             }
@@ -306,16 +367,55 @@ fn item_index(items: &[Item]) -> HashMap<(usize, &str), usize> {
     out
 }
 
-/// Whether the readable `path` (ids joined by `/`) names an item.
-fn has_path(index: &HashMap<(usize, &str), usize>, path: &str) -> bool {
-    let mut node = 0;
+/// Items by parent number and id (see [`item_index`]).
+type ItemIndex<'a> = HashMap<(usize, &'a str), (usize, &'a Item)>;
+
+/// The item the readable `path` (ids joined by `/`) names, if any.
+fn item_by_path<'a>(index: &ItemIndex<'a>, path: &str) -> Option<&'a Item> {
+    let (mut node, mut found) = (0, None);
     for id in path.split('/') {
-        match index.get(&(node, id)) {
-            Some(&n) => node = n,
-            None => return false,
-        }
+        let &(n, item) = index.get(&(node, id))?;
+        (node, found) = (n, Some(item));
     }
-    true
+    found
+}
+
+/// Whether the readable `path` names an item.
+fn has_path(index: &ItemIndex<'_>, path: &str) -> bool {
+    item_by_path(index, path).is_some()
+}
+
+/// Why an exchange-rate input cannot set its pair on a side with `deck` (named `name`), if
+/// it cannot: the side has no deck, or its deck does not quote the pair as the input names it.
+fn rate_missing(
+    deck: Option<&FxDeck>,
+    name: &str,
+    (base, quote): (Currency, Currency),
+) -> Option<String> {
+    let Some(deck) = deck else {
+        return Some(format!(
+            "the {name} has no FX deck with a rate 1 {} = r {} to set",
+            base.code, quote.code
+        ));
+    };
+    let quotes = |b: Currency, q: Currency| deck.rates.iter().any(|r| (r.base, r.quote) == (b, q));
+    if quotes(base, quote) {
+        None
+    } else if quotes(quote, base) {
+        Some(format!(
+            "FX deck {:?} quotes this pair as 1 {} = r {}: name it so",
+            clip(&deck.id),
+            quote.code,
+            base.code
+        ))
+    } else {
+        Some(format!(
+            "FX deck {:?} has no rate 1 {} = r {}",
+            clip(&deck.id),
+            base.code,
+            quote.code
+        ))
+    }
 }
 
 #[cfg(test)]

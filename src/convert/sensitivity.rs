@@ -1,6 +1,7 @@
 //! The uncertain inputs of `AnalyzeSensitivity`: names unique and present, low <= base <= high,
-//! non-negative, and exactly one target (a quantity factor on item paths, a material price or
-//! a measure's rate, on a side). Whether the target exists in the calculation is a check
+//! non-negative (an exchange rate positive), and exactly one target (a quantity factor on item
+//! paths, a material price, a measure's rate or an exchange rate on a side, a freight on item
+//! paths). Whether the target exists in the calculation is a check
 //! across inputs, made before any evaluation (`unknown_targets` in `api/sensitivity.rs`).
 
 use super::check::{Check, Range};
@@ -37,7 +38,12 @@ pub(crate) fn uncertain_inputs(
     for (i, u) in inputs.iter().enumerate().take(max_inputs) {
         let f = format!("inputs[{i}]");
         unique_name(&mut c, &mut names, &u.name, &f);
-        let range = range(&mut c, u, &f);
+        // An exchange rate is positive: a conversion divides by it.
+        let kind = match u.target {
+            Some(PbTarget::FxRate(_)) => Range::Positive,
+            _ => Range::NonNegative,
+        };
+        let range = range(&mut c, u, &f, kind);
         let target = target(&mut c, u.target.as_ref(), &f);
         if let (Some(target), Some((low, base, high))) = (target, range) {
             out.push(Uncertain {
@@ -68,11 +74,16 @@ fn unique_name<'a>(c: &mut Check, names: &mut HashSet<&'a str>, name: &'a str, f
     }
 }
 
-/// `(low, base, high)`, each non-negative and in order.
-fn range(c: &mut Check, u: &pb::UncertainInput, f: &str) -> Option<(Decimal, Decimal, Decimal)> {
-    let low = c.decimal(&u.low, &format!("{f}.low"), Range::NonNegative);
-    let base = c.decimal(&u.base, &format!("{f}.base"), Range::NonNegative);
-    let high = c.decimal(&u.high, &format!("{f}.high"), Range::NonNegative);
+/// `(low, base, high)`, each in `kind` and in order.
+fn range(
+    c: &mut Check,
+    u: &pb::UncertainInput,
+    f: &str,
+    kind: Range,
+) -> Option<(Decimal, Decimal, Decimal)> {
+    let low = c.decimal(&u.low, &format!("{f}.low"), kind);
+    let base = c.decimal(&u.base, &format!("{f}.base"), kind);
+    let high = c.decimal(&u.high, &format!("{f}.high"), kind);
     if let (Some(l), Some(b)) = (low, base)
         && l > b
     {
@@ -118,11 +129,37 @@ fn target(c: &mut Check, target: Option<&PbTarget>, f: &str) -> Option<Target> {
                 side,
             })
         }
+        Some(PbTarget::Freight(q)) if q.item_paths.is_empty() => {
+            required(c, "freight.item_paths", "name at least one item path")
+        }
+        Some(PbTarget::Freight(q)) => Some(Target::Freight(q.item_paths.clone())),
+        Some(PbTarget::FxRate(r)) => fx_rate(c, r, &format!("{f}.fx_rate")),
         None => {
-            c.push(f, Reason::Required, "set quantity, price or rate");
+            c.push(
+                f,
+                Reason::Required,
+                "set quantity, price, rate, fx_rate or freight",
+            );
             None
         }
     }
+}
+
+/// An exchange-rate target: two different ISO 4217 currencies and a side.
+fn fx_rate(c: &mut Check, r: &pb::FxRateTarget, f: &str) -> Option<Target> {
+    let base = c.currency(&r.base_currency, &format!("{f}.base_currency"));
+    let quote = c.currency(&r.quote_currency, &format!("{f}.quote_currency"));
+    let side = side(c, r.side, &format!("{f}.side"));
+    let (base, quote, side) = (base?, quote?, side?);
+    if base == quote {
+        c.push(
+            format!("{f}.quote_currency"),
+            Reason::InvalidValue,
+            "a rate converts between two different currencies",
+        );
+        return None;
+    }
+    Some(Target::FxRate { base, quote, side })
 }
 
 fn side(c: &mut Check, raw: i32, field: &str) -> Option<Side> {

@@ -192,7 +192,7 @@ pub(crate) fn finish(
     if side.schedule.valuation_basis == ValuationBasis::Cif {
         for imported in &imports {
             lines[imported.line].customs_value =
-                Some(imported.under(ValuationBasis::Cif)?.customs_value);
+                Some(imported.under(ValuationBasis::Cif).customs_value);
         }
     }
     let incentives = incentive::evaluate(
@@ -465,6 +465,31 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
+    /// The FOB and CIF values of declared value `v`, per unit of the item's quantity in the
+    /// declaration's currency (whether the value covers its carriage does not depend on the
+    /// quantity): `v` less the carriage it includes (a value equal to its carriage is exactly
+    /// zero; refused below), and `v` plus the carriage it leaves out. Never the FOB value with
+    /// its carriage added back: a freight the price includes then moves neither value, and
+    /// each value is one conversion, monotone in the freight and in every exchange rate, as
+    /// the sensitivity bounds need.
+    fn declared_values(
+        v: Decimal,
+        import: &Import,
+        field: &Locator,
+    ) -> Result<(Decimal, Decimal), InputError> {
+        let terms = import.incoterm;
+        let (f_in, i_in) = (terms.includes_freight(), terms.includes_insurance());
+        let part = |included: bool, v: Decimal| if included { v } else { Decimal::ZERO };
+        let fob = v
+            .sub_at(part(f_in, import.freight), field, "FOB value")?
+            .sub_at(part(i_in, import.insurance), field, "FOB value")?;
+        Self::not_below_carriage(fob, terms, import.freight, import.insurance, field)?;
+        let cif = v
+            .add_at(part(!f_in, import.freight), field, "CIF value")?
+            .add_at(part(!i_in, import.insurance), field, "CIF value")?;
+        Ok((fob, cif))
+    }
+
     /// Records line `index` as dutied here: its FOB customs value (declared per unit of its
     /// quantity, or its own goods cost, less the freight and insurance its price basis
     /// includes), its carriage (what a CIF schedule adds), and the freight, insurance and
@@ -492,25 +517,25 @@ impl<'a> Walk<'a> {
         let insurance = per_item(import.insurance, Attribute::Insurance, "insurance")?;
         let brokerage = per_item(import.brokerage, Attribute::Brokerage, "brokerage")?;
         let field = at(Attribute::CustomsValue);
-        // The FOB value: a declared value less the carriage it includes, taken in the
-        // declaration's currency (so a value equal to its carriage is exactly zero), or the
-        // goods less the carriage converted.
-        let customs_value = match import.customs_value {
+        // The FOB value: a declared value less the carriage it includes, or the goods less
+        // the carriage converted. The CIF value: the same value plus the carriage it leaves
+        // out (see `declared_values`).
+        let (customs_value, cif_value) = match import.customs_value {
             Some(v) => {
-                // Per unit of the item's quantity, as declared: whether the value covers its
-                // carriage does not depend on the quantity.
-                let fob = v
-                    .sub_at(part(f_in, import.freight), &field, "FOB value")?
-                    .sub_at(part(i_in, import.insurance), &field, "FOB value")?;
-                Self::not_below_carriage(fob, terms, import.freight, import.insurance, &field)?;
-                convert(per_item(fob, Attribute::CustomsValue, "customs value")?)?
+                let (fob, cif) = Self::declared_values(v, import, &field)?;
+                (
+                    convert(per_item(fob, Attribute::CustomsValue, "customs value")?)?,
+                    convert(per_item(cif, Attribute::CustomsValue, "customs value")?)?,
+                )
             }
             None => {
                 let included =
                     part(f_in, freight).add_at(part(i_in, insurance), &field, "carriage")?;
+                let excluded =
+                    part(!f_in, freight).add_at(part(!i_in, insurance), &field, "carriage")?;
                 let fob = goods.sub_at(convert(included)?, &field, "FOB value")?;
                 Self::not_below_carriage(fob, terms, freight, insurance, &field)?;
-                fob
+                (fob, goods.add_at(convert(excluded)?, &field, "CIF value")?)
             }
         };
         let (freight, insurance, brokerage) =
@@ -522,7 +547,6 @@ impl<'a> Walk<'a> {
                 terms.code()
             ));
         }
-        let carriage = freight.add_at(insurance, &field, "carriage")?;
         let landed = [part(!f_in, freight), part(!i_in, insurance), brokerage];
         if landed.iter().any(|v| !v.is_zero()) {
             let mut exact = Decimal::ZERO;
@@ -542,7 +566,7 @@ impl<'a> Walk<'a> {
             line: index,
             import,
             customs_value,
-            carriage,
+            cif_value,
             unit: item.unit,
             quantity,
         });
@@ -575,7 +599,7 @@ fn charge_imports(
         valued = imports
             .iter()
             .map(|l| l.under(schedule.valuation_basis))
-            .collect::<Result<_, _>>()?;
+            .collect();
         &valued
     };
     let mut dutiable: Vec<&ImportedLine<'_>> = Vec::with_capacity(imports.len());

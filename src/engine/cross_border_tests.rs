@@ -12,12 +12,12 @@ use crate::pb;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-fn d(s: &str) -> Decimal {
+pub(super) fn d(s: &str) -> Decimal {
     s.parse().unwrap()
 }
 
 /// A deck quoting `rates` as `(base, quote, rate)`.
-fn fx(id: &str, rates: &[(&str, &str, &str)]) -> Option<super::fx::FxDeck> {
+pub(super) fn fx(id: &str, rates: &[(&str, &str, &str)]) -> Option<super::fx::FxDeck> {
     let rates: Vec<Value> = rates
         .iter()
         .map(|(b, q, r)| json!({"baseCurrency": b, "quoteCurrency": q, "rate": r}))
@@ -27,7 +27,13 @@ fn fx(id: &str, rates: &[(&str, &str, &str)]) -> Option<super::fx::FxDeck> {
 }
 
 /// A schedule in `currency` of `measures` and `fees`, valued on `basis`.
-fn schedule(id: &str, currency: &str, basis: &str, measures: Value, fees: Value) -> Value {
+pub(super) fn schedule(
+    id: &str,
+    currency: &str,
+    basis: &str,
+    measures: Value,
+    fees: Value,
+) -> Value {
     let basis = if basis.is_empty() {
         "VALUATION_BASIS_UNSPECIFIED"
     } else {
@@ -38,7 +44,7 @@ fn schedule(id: &str, currency: &str, basis: &str, measures: Value, fees: Value)
 }
 
 /// Every import of `items` shipped by ocean (a transport mode is required).
-fn by_ocean(items: &mut Value) {
+pub(super) fn by_ocean(items: &mut Value) {
     for it in items.as_array_mut().into_iter().flatten() {
         if let Some(i) = it.get_mut("import") {
             i["transportMode"] = json!("TRANSPORT_MODE_OCEAN");
@@ -47,19 +53,19 @@ fn by_ocean(items: &mut Value) {
 }
 
 /// MFN at `percent` on chapter 85 and 72.
-fn mfn(percent: &str) -> Value {
+pub(super) fn mfn(percent: &str) -> Value {
     json!([{"id": "mfn", "program": "PROGRAM_MFN", "htsPrefixes": ["85", "72"],
             "rate": {"adValoremPercent": percent}}])
 }
 
-struct Case {
-    bom: Value,
-    schedules: (Value, Value),
-    fx: (Option<super::fx::FxDeck>, Option<super::fx::FxDeck>),
+pub(super) struct Case {
+    pub(super) bom: Value,
+    pub(super) schedules: (Value, Value),
+    pub(super) fx: (Option<super::fx::FxDeck>, Option<super::fx::FxDeck>),
 }
 
 impl Case {
-    fn inputs(&self) -> Result<Inputs, Vec<InputError>> {
+    pub(super) fn inputs(&self) -> Result<Inputs, Vec<InputError>> {
         let mut bom = self.bom.clone();
         by_ocean(&mut bom["items"]);
         let bom: pb::Bom = serde_json::from_value(bom).unwrap();
@@ -91,7 +97,7 @@ impl Case {
 }
 
 /// One imported magnet set priced `base` JPY (scenario `scen`), 1 piece, from JP, in a USD BOM.
-fn magnet_set(base: &str, scen: &str) -> Value {
+pub(super) fn magnet_set(base: &str, scen: &str) -> Value {
     json!({"id": "b", "currency": "USD", "items": [
         {"id": "magnets", "unitPrice": base, "scenarioUnitPrice": scen, "priceCurrency": "JPY",
          "import": {"htsCode": "8505.11.0070", "origin": "JP"}}]})

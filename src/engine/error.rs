@@ -181,6 +181,10 @@ pub enum Aim {
     Material,
     /// The measure of a rate target.
     Measure,
+    /// The currency pair of an exchange-rate target.
+    FxRate,
+    /// The `n`th item path of a freight target.
+    FreightPath(usize),
 }
 
 impl From<String> for Locator {

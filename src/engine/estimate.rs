@@ -11,6 +11,7 @@
 
 use super::line::{Charge, LineCost};
 use super::model::{Bom, Item, ItemKind, Options, PriceDeck, Scenario, Schedule};
+use super::monotone;
 use super::sensitivity::{EVALUATION_BUDGET, Inputs, Target, Uncertain};
 use super::work::units;
 
@@ -460,6 +461,35 @@ pub fn schedule_build(size: &ScheduleSize) -> Estimate {
     }
 }
 
+/// What the uncertain inputs of an analysis set, as its cost model counts them.
+struct InputCounts {
+    /// Item paths of quantity inputs.
+    paths: u64,
+    /// Item paths of freight inputs.
+    freight_paths: u64,
+    /// Exchange-rate inputs as each side's conversions look them up (at most one per side each).
+    rates: u64,
+}
+
+impl InputCounts {
+    fn of(uncertain: &[Uncertain]) -> InputCounts {
+        let mut c = InputCounts {
+            paths: 0,
+            freight_paths: 0,
+            rates: 0,
+        };
+        for u in uncertain {
+            match &u.target {
+                Target::Quantity(p) => c.paths += units(p.len()),
+                Target::Freight(p) => c.freight_paths += units(p.len()),
+                Target::FxRate { .. } => c.rates += 2,
+                Target::Price { .. } | Target::Rate { .. } => {}
+            }
+        }
+        c
+    }
+}
+
 /// What `sensitivity::analyze` on these inputs can cost: the base result, all-low and
 /// all-high, two evaluations per input for the tornado, the goods terms, and at most
 /// [`EVALUATION_BUDGET`] combinations of two costings each, every evaluation on its own copy
@@ -483,15 +513,13 @@ pub fn sensitivity(inputs: &Inputs, uncertain: &[Uncertain]) -> Estimate {
     let fx = exchange(&shape, &inputs.scenario(), &base);
     let l = shape.lines;
     let n = units(uncertain.len());
-    let paths: u64 = uncertain
-        .iter()
-        .map(|u| match &u.target {
-            Target::Quantity(p) => units(p.len()),
-            _ => 0,
-        })
-        .sum();
+    let InputCounts {
+        paths,
+        freight_paths,
+        rates,
+    } = InputCounts::of(uncertain);
     // One copy of the inputs, then one unit per input and one per item path it sets.
-    let copy = inputs.copy_units() + n + paths;
+    let copy = inputs.copy_units() + n + paths + freight_paths;
     // One side's costing: a goods walk, one pass of its schedule, its incentives, the
     // measures in force; a combination costs both sides and reads their lines.
     let costing = |p: &SchedulePass| l + p.units + p.incentives * l + p.measures;
@@ -500,14 +528,16 @@ pub fn sensitivity(inputs: &Inputs, uncertain: &[Uncertain]) -> Estimate {
     let calculations = (full.units + fx.units + copy)
         .saturating_add((quiet.units + fx.units + copy).saturating_mul(2 + 2 * n));
     // Each round of the search reads its boxes (at most two per split, plus the root) and
-    // bounds two new boxes: one unit per goods term and per factor on it.
+    // bounds two new boxes: one unit per goods term, per factor on it and per exchange-rate
+    // input its conversions look up. Before it, the direction of every input on each side.
     let budget = units(EVALUATION_BUDGET);
     let boxes = 2 * budget + 2;
-    let bound = l + l.saturating_mul(paths);
+    let bound = l + l.saturating_mul(paths) + l.saturating_mul(rates);
     let search = combination
         .saturating_mul(budget)
         .saturating_add((budget + 2).saturating_mul(boxes))
-        .saturating_add(boxes.saturating_mul(bound));
+        .saturating_add(boxes.saturating_mul(bound))
+        .saturating_add(monotone::work(inputs, uncertain));
     let work = calculations
         .saturating_add(goods_terms)
         .saturating_add(search);

@@ -136,6 +136,19 @@ impl<'a> Fx<'a> {
         from: Currency,
         at: &Locator,
     ) -> Result<Decimal, InputError> {
+        self.convert_with(amount, from, at, &|_, _, rate| rate)
+    }
+
+    /// [`Fx::convert`] with each rate of the route replaced by `rate_of(base, quote, rate)`:
+    /// the conversion the deck would make with some of its rates set to other values (a
+    /// route depends on which pairs a deck quotes, never on their values).
+    pub fn convert_with(
+        &self,
+        amount: Decimal,
+        from: Currency,
+        at: &Locator,
+        rate_of: &dyn Fn(Currency, Currency, Decimal) -> Decimal,
+    ) -> Result<Decimal, InputError> {
         if from == self.to {
             return Ok(amount);
         }
@@ -144,13 +157,30 @@ impl<'a> Fx<'a> {
         };
         let mut v = amount;
         for s in &route.steps {
+            let rate = rate_of(s.base, s.quote, s.rate);
             v = if s.divide {
-                v.div_at(s.rate, at, "currency conversion")?
+                v.div_at(rate, at, "currency conversion")?
             } else {
-                v.mul_at(s.rate, at, "currency conversion")?
+                v.mul_at(rate, at, "currency conversion")?
             };
         }
         Ok(quantize(v))
+    }
+
+    /// How the rate "1 `base` = r `quote`" enters the conversion of `from`: `Some(false)` when
+    /// the amount is multiplied by it (the converted amount rises with r), `Some(true)` when
+    /// divided (it falls), `None` when the route does not use it. Each step rounds
+    /// correctly, so a conversion is monotone in each rate as well as in the amount.
+    pub fn uses(&self, from: Currency, base: Currency, quote: Currency) -> Option<bool> {
+        if from == self.to {
+            return None;
+        }
+        self.routes
+            .get(from.code)?
+            .steps
+            .iter()
+            .find(|s| s.base == base && s.quote == quote)
+            .map(|s| s.divide)
     }
 
     /// The error of an amount in `from` that the deck cannot convert.
@@ -238,6 +268,38 @@ mod tests {
         // Into JPY the same pair multiplies.
         let fx = Fx::new(Some(&y), c("JPY"));
         assert_eq!(fx.convert(d("93.75"), c("USD"), &at).unwrap(), d("15000"));
+    }
+
+    /// Which way each rate moves a conversion: into USD, JPY divides by USD/JPY; EUR into JPY
+    /// through USD multiplies by both; a rate off the route, or the reporting currency
+    /// itself, is not used. With USD/JPY set to 160 instead of 148.54, 100 EUR is
+    /// 107.87 x 160 = 17,259.2 JPY.
+    #[test]
+    fn knows_which_way_each_rate_moves_a_conversion() {
+        let x = deck(&[("USD", "JPY", "148.54"), ("EUR", "USD", "1.0787")]);
+        let usd = Fx::new(Some(&x), c("USD"));
+        assert_eq!(usd.uses(c("JPY"), c("USD"), c("JPY")), Some(true));
+        assert_eq!(usd.uses(c("EUR"), c("EUR"), c("USD")), Some(false));
+        assert_eq!(usd.uses(c("JPY"), c("EUR"), c("USD")), None);
+        assert_eq!(usd.uses(c("USD"), c("USD"), c("JPY")), None);
+        let jpy = Fx::new(Some(&x), c("JPY"));
+        assert_eq!(jpy.uses(c("EUR"), c("USD"), c("JPY")), Some(false));
+        assert_eq!(jpy.uses(c("EUR"), c("EUR"), c("USD")), Some(false));
+        assert_eq!(jpy.uses(c("USD"), c("USD"), c("JPY")), Some(false));
+        let at = Locator::Bom;
+        let set = |b: Currency, q: Currency, r: Decimal| {
+            if (b.code, q.code) == ("USD", "JPY") {
+                d("160")
+            } else {
+                r
+            }
+        };
+        let v = jpy.convert_with(d("100"), c("EUR"), &at, &set).unwrap();
+        assert_eq!(v, d("17259.2"));
+        assert_eq!(
+            jpy.convert(d("100"), c("EUR"), &at).unwrap(),
+            d("16023.0098")
+        );
     }
 
     /// A quotient that does not terminate keeps 16 decimals: 1 JPY at 150 per USD.

@@ -2,7 +2,7 @@
 //! from it: the types shared by `costing` and the rule files, kept apart from both so
 //! the rules depend on the lines and not on the walk that builds them.
 
-use super::error::{Attribute, CheckedAt, InputError, Locator};
+use super::error::{Attribute, Locator};
 use super::model::{FeeKind, Import, Program, ValuationBasis};
 use super::units::Unit;
 use rust_decimal::Decimal;
@@ -165,24 +165,21 @@ pub(crate) struct ImportedLine<'a> {
     /// The value duties and fees are charged on: FOB, or CIF under a CIF schedule
     /// ([`ImportedLine::under`]).
     pub(crate) customs_value: Decimal,
-    /// International freight and insurance, exact: what a CIF schedule adds to the FOB value.
-    pub(crate) carriage: Decimal,
+    /// The value a CIF schedule charges: the FOB value plus international freight and
+    /// insurance, exact.
+    pub(crate) cif_value: Decimal,
     pub(crate) unit: Unit,
     pub(crate) quantity: Decimal,
 }
 
 impl<'a> ImportedLine<'a> {
-    /// This line valued under `basis`: the FOB value, or the FOB value plus carriage.
-    pub(crate) fn under(&self, basis: ValuationBasis) -> Result<ImportedLine<'a>, InputError> {
+    /// This line valued under `basis`: the FOB value, or the CIF value.
+    pub(crate) fn under(&self, basis: ValuationBasis) -> ImportedLine<'a> {
         let mut l = self.clone();
         if basis == ValuationBasis::Cif {
-            l.customs_value = l.customs_value.add_at(
-                l.carriage,
-                self.attribute(Attribute::CustomsValue),
-                "CIF customs value",
-            )?;
+            l.customs_value = l.cif_value;
         }
-        Ok(l)
+        l
     }
 
     /// This line, for an error.

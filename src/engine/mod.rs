@@ -22,8 +22,12 @@ pub(crate) mod incentive;
 pub mod line;
 pub mod model;
 pub mod money;
+pub(crate) mod monotone;
 pub mod sensitivity;
 pub(crate) mod text;
+pub mod uncertain;
+#[cfg(test)]
+mod uncertain_fx_tests;
 pub mod units;
 pub mod work;
 

@@ -785,6 +785,14 @@ impl Schedule {
     /// maximum, a fee limit, a de minimis threshold, a credit): a schedule of ad valorem rates
     /// alone needs no conversion into another currency.
     pub fn has_amounts(&self) -> bool {
+        self.has_charge_amounts()
+            || self.de_minimis_threshold.is_some()
+            || !self.incentives.is_empty()
+    }
+
+    /// Whether the schedule states an amount a charge rises with: a specific rate, a
+    /// minimum or maximum of a rate, a fee's limit per entry.
+    pub fn has_charge_amounts(&self) -> bool {
         let rate = |r: &Rate| r.specific.is_some() || r.minimum.is_some() || r.maximum.is_some();
         self.measures
             .iter()
@@ -793,8 +801,6 @@ impl Schedule {
                 .fees
                 .iter()
                 .any(|f| f.minimum_per_entry.is_some() || f.maximum_per_entry.is_some())
-            || self.de_minimis_threshold.is_some()
-            || !self.incentives.is_empty()
     }
 
     /// Sets the ad valorem rate of measure `id`; `false` if there is no such measure.

@@ -3,144 +3,34 @@
 //!
 //! Why the bounds hold: the delta is split into goods and charges. The goods part is, line by
 //! line, (scenario price x quantity - baseline price x quantity) x the product of the quantity
-//! factors on the line's path: each factor and price enters at most linearly, so interval
-//! arithmetic over a box bounds each line's term exactly and their sum soundly. The charges
-//! (duties and fees) of each side are non-decreasing in every input this analysis varies
-//! (quantities, prices and ad valorem rates are non-negative; stacked duties with their
-//! minimums and maximums, de minimis and per-entry fee clamps are all non-decreasing), so on
-//! a box they lie between their values at its low and high corners. Incentive credits are
-//! added as fixed when no varied input can move a restricted share, else as anywhere from
-//! lost to kept. The box of ranges is bisected, most promising bound first, until the bound is
-//! within half a minor unit of a delta actually reached at an evaluated corner, or an
-//! evaluation budget runs out. Either way every combination of inputs in their ranges gives
-//! an exact delta inside the reported interval: within half a minor unit when converged,
-//! exactly (rounded outward) when not.
+//! factors on the line's path, each price converted into the BOM's currency: each factor and
+//! price enters at most linearly and a conversion is monotone in the price and in each rate,
+//! so interval arithmetic over a box bounds each line's term and their sum soundly. With an
+//! exchange rate or a freight among the inputs, the landed costs (freight and insurance a
+//! price leaves out, brokerage) are such terms too. The charges (duties and fees, and landed
+//! costs otherwise) of each side move one way in every input (see [`super::monotone`]:
+//! quantities, prices and ad valorem rates raise them; an exchange rate or a freight is given
+//! the direction of what it moves, and refused when it pulls a side both ways), so on a box
+//! they lie between their values at the side's lowest and highest corners. Incentive credits
+//! are added as fixed when no varied input can move a restricted share, else as anywhere from
+//! lost to kept at their largest conversion. The box of ranges is bisected, most promising
+//! bound first, until the bound is within half a minor unit of a delta actually reached at an
+//! evaluated corner, or an evaluation budget runs out. Either way every combination of inputs
+//! in their ranges gives an exact delta inside the reported interval: within half a minor
+//! unit when converged, exactly (rounded outward) when not.
 
 use super::costing;
 use super::currency::Currency;
-use super::error::{Aim, Attribute, CheckedAt, Error, InputError, Locator, Reason};
+use super::error::{Aim, CheckedAt, Error, InputError, Locator, Reason};
 use super::fx::{Fx, FxDeck};
-use super::impact::{Impact, Rates, Sides, calculate};
-use super::model::{Bom, Item, ItemKind, Options, PriceDeck, Scenario, Schedule};
+use super::impact::{Impact, Rates, Sides};
+use super::model::{Bom, Item, ItemKind, PriceDeck, Schedule};
+use super::monotone::Ways;
 use super::text::clip;
+pub use super::uncertain::{Inputs, Side, Target, Uncertain};
 use super::work::{Meter, units};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::HashMap;
-
-/// Which side(s) an input changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// Baseline only.
-    Baseline,
-    /// Scenario only.
-    Scenario,
-    /// Both.
-    Both,
-}
-
-impl Side {
-    /// Whether the baseline's decks or schedules are changed.
-    pub fn baseline(self) -> bool {
-        matches!(self, Side::Baseline | Side::Both)
-    }
-    /// Whether the scenario's decks or schedules are changed.
-    pub fn scenario(self) -> bool {
-        matches!(self, Side::Scenario | Side::Both)
-    }
-}
-
-/// What an uncertain input sets.
-#[derive(Debug, Clone)]
-pub enum Target {
-    /// Multiplies the quantity per parent of the items at these readable paths.
-    Quantity(Vec<String>),
-    /// Sets a material's price.
-    Price {
-        /// Material id.
-        material_id: String,
-        /// Decks changed.
-        side: Side,
-    },
-    /// Sets a measure's ad valorem rate (percent).
-    Rate {
-        /// Measure id.
-        measure_id: String,
-        /// Schedules changed.
-        side: Side,
-    },
-}
-
-/// One uncertain input with its range.
-#[derive(Debug, Clone)]
-pub struct Uncertain {
-    /// Name in the tornado.
-    pub name: String,
-    /// What it sets.
-    pub target: Target,
-    /// Low value.
-    pub low: Decimal,
-    /// Base value.
-    pub base: Decimal,
-    /// High value.
-    pub high: Decimal,
-}
-
-/// Owned inputs of a calculation, so that values can be overridden.
-#[derive(Debug, Clone)]
-pub struct Inputs {
-    /// The product.
-    pub bom: Bom,
-    /// Baseline prices.
-    pub baseline_prices: PriceDeck,
-    /// Scenario prices.
-    pub scenario_prices: PriceDeck,
-    /// Baseline schedule.
-    pub baseline_schedule: Schedule,
-    /// Scenario schedule.
-    pub scenario_schedule: Schedule,
-    /// Baseline exchange rates, if any.
-    pub baseline_fx: Option<FxDeck>,
-    /// Scenario exchange rates, if any.
-    pub scenario_fx: Option<FxDeck>,
-    /// Options.
-    pub options: Options,
-}
-
-impl Inputs {
-    /// These inputs as the engine takes them.
-    pub(crate) fn scenario(&self) -> Scenario<'_> {
-        Scenario {
-            bom: &self.bom,
-            baseline_prices: &self.baseline_prices,
-            scenario_prices: &self.scenario_prices,
-            baseline_schedule: &self.baseline_schedule,
-            scenario_schedule: &self.scenario_schedule,
-            baseline_fx: self.baseline_fx.as_ref(),
-            scenario_fx: self.scenario_fx.as_ref(),
-            options: &self.options,
-        }
-    }
-
-    fn impact(&self, meter: &Meter) -> Result<Impact, Error> {
-        calculate(&self.scenario(), meter)
-    }
-
-    /// Units of work to copy these inputs (one per line, price, measure, fee, incentive and
-    /// exchange rate): each evaluation works on its own copy.
-    pub(crate) fn copy_units(&self) -> u64 {
-        let schedule = |s: &Schedule| s.measures().len() + s.fees.len() + s.incentives.len();
-        let fx = |d: &Option<FxDeck>| d.as_ref().map_or(0, |d| d.rates.len());
-        units(
-            self.bom.line_count()
-                + self.baseline_prices.prices.len()
-                + self.scenario_prices.prices.len()
-                + schedule(&self.baseline_schedule)
-                + schedule(&self.scenario_schedule)
-                + fx(&self.baseline_fx)
-                + fx(&self.scenario_fx),
-        )
-    }
-}
 
 /// One input swung alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,7 +84,15 @@ pub fn analyze(
     uncertain: &[Uncertain],
     meter: &Meter,
 ) -> Result<Sensitivity, Error> {
-    let targets = Targets::resolve(&inputs.bom, uncertain)?;
+    let targets = Targets::resolve(inputs, uncertain)?;
+    // Which way each input moves each side, before any evaluation: an input pulling a side
+    // both ways is refused at once.
+    meter.charge(super::monotone::work(inputs, uncertain))?;
+    let ways = Ways::of(
+        inputs,
+        uncertain,
+        &targets.freight_items(&inputs.bom, uncertain),
+    )?;
     let values = |pick: &dyn Fn(&Uncertain) -> Decimal| -> Vec<Decimal> {
         uncertain.iter().map(pick).collect()
     };
@@ -217,7 +115,7 @@ pub fn analyze(
 
     let tornado = tornado(uncertain, &base_values, &delta_at)?;
 
-    let mut search = Search::new(inputs, uncertain, &targets, &base, meter)?;
+    let mut search = Search::new(inputs, uncertain, (&targets, ways), &base, meter)?;
     let lo: Vec<Decimal> = values(&|u| u.low);
     let hi: Vec<Decimal> = values(&|u| u.high);
     let (upper, max_reached, up_ok) = search.refine(&lo, &hi, Goal::Max)?;
@@ -285,14 +183,20 @@ fn tornado(
 struct Targets {
     /// Per uncertain input, per item path: the chain of indices.
     chains: Vec<Vec<Vec<usize>>>,
+    /// Per uncertain input, the index of the rate it sets in the baseline's and the
+    /// scenario's FX deck (where it sets one).
+    rates: Vec<[Option<usize>; 2]>,
 }
 
 impl Targets {
-    fn resolve(bom: &Bom, uncertain: &[Uncertain]) -> Result<Targets, InputError> {
+    fn resolve(inputs: &Inputs, uncertain: &[Uncertain]) -> Result<Targets, InputError> {
+        let bom = &inputs.bom;
         let mut chains = Vec::with_capacity(uncertain.len());
+        let mut rates = Vec::with_capacity(uncertain.len());
         let mut by_path: Option<HashMap<String, Vec<usize>>> = None;
         for (n, u) in uncertain.iter().enumerate() {
-            let Target::Quantity(paths) = &u.target else {
+            rates.push(rate_indices(inputs, (n, u))?);
+            let Some((paths, aim)) = u.target.item_paths() else {
                 chains.push(Vec::new());
                 continue;
             };
@@ -303,7 +207,7 @@ impl Targets {
                     Some(chain) => found.push(chain.clone()),
                     None => {
                         return Err(InputError::new(
-                            Locator::Uncertain(n, Aim::ItemPath(j)),
+                            Locator::Uncertain(n, aim(j)),
                             Reason::InvalidValue,
                             format!("no BOM item has the path {:?}", clip(path)),
                         ));
@@ -312,7 +216,22 @@ impl Targets {
             }
             chains.push(found);
         }
-        Ok(Targets { chains })
+        Ok(Targets { chains, rates })
+    }
+
+    /// The items each freight input sets (none for the other inputs).
+    fn freight_items<'a>(&self, bom: &'a Bom, uncertain: &[Uncertain]) -> Vec<Vec<&'a Item>> {
+        uncertain
+            .iter()
+            .zip(&self.chains)
+            .map(|(u, chains)| match u.target {
+                Target::Freight(_) => chains
+                    .iter()
+                    .filter_map(|c| item_ref(&bom.items, c))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect()
     }
 
     /// A copy of `inputs` with every uncertain input set to its value in `values`.
@@ -325,12 +244,69 @@ impl Targets {
     ) -> Result<Inputs, Error> {
         meter.charge(inputs.copy_units())?;
         let mut x = inputs.clone();
-        for (n, ((u, v), chains)) in uncertain.iter().zip(values).zip(&self.chains).enumerate() {
+        let targets = self.chains.iter().zip(&self.rates);
+        for (n, ((u, v), (chains, rates))) in uncertain.iter().zip(values).zip(targets).enumerate()
+        {
             meter.charge(1 + units(chains.len()))?;
-            apply(&mut x, (n, u), chains, *v)?;
+            apply(&mut x, (n, u), (chains, *rates), *v)?;
         }
         Ok(x)
     }
+}
+
+/// Where an exchange-rate input's pair is in the FX deck of each side it changes: an error
+/// when a side has no deck, or its deck does not quote the pair as the input names it (a
+/// value for the other direction would need a division the input does not state).
+fn rate_indices(
+    inputs: &Inputs,
+    (n, u): (usize, &Uncertain),
+) -> Result<[Option<usize>; 2], InputError> {
+    let Target::FxRate { base, quote, side } = &u.target else {
+        return Ok([None, None]);
+    };
+    let field = Locator::Uncertain(n, Aim::FxRate);
+    let find = |changed: bool, deck: Option<&FxDeck>, name: &str| -> Result<_, InputError> {
+        if !changed {
+            return Ok(None);
+        }
+        let Some(deck) = deck else {
+            return Err(InputError::new(
+                &field,
+                Reason::InvalidValue,
+                format!(
+                    "the {name} has no FX deck with a rate 1 {} = r {} to set",
+                    base.code, quote.code
+                ),
+            ));
+        };
+        let at =
+            |b: Currency, q: Currency| deck.rates.iter().position(|r| r.base == b && r.quote == q);
+        match (at(*base, *quote), at(*quote, *base)) {
+            (Some(i), _) => Ok(Some(i)),
+            (None, inverse) => Err(InputError::new(
+                &field,
+                Reason::InvalidValue,
+                match inverse {
+                    Some(_) => format!(
+                        "FX deck {:?} quotes this pair as 1 {} = r {}: name it so",
+                        clip(&deck.id),
+                        quote.code,
+                        base.code
+                    ),
+                    None => format!(
+                        "FX deck {:?} has no rate 1 {} = r {}",
+                        clip(&deck.id),
+                        base.code,
+                        quote.code
+                    ),
+                },
+            )),
+        }
+    };
+    Ok([
+        find(side.baseline(), inputs.baseline_fx.as_ref(), "baseline")?,
+        find(side.scenario(), inputs.scenario_fx.as_ref(), "scenario")?,
+    ])
 }
 
 /// The chain of child indices of every item, by readable path.
@@ -386,17 +362,27 @@ struct Point {
     delta: Decimal,
 }
 
+/// One side of a line's goods (or landed cost): its priced quantity, its price in `from` (the
+/// deck's, the component's or the declaration's currency), and the input setting it, if any:
+/// then the price is `offset` plus the input's value (a material's price is the value; a
+/// landed cost per unit is a freight plus the insurance and brokerage beside it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TermSide {
+    quantity: Decimal,
+    price: Decimal,
+    offset: Decimal,
+    from: Currency,
+    input: Option<usize>,
+}
+
 /// One line's goods delta as a function of the inputs: (scenario value - baseline value) x
-/// the product of the quantity factors on its path, where a side's value is its price x its
-/// priced quantity and a price may be set by an input.
+/// the product of the quantity factors on its path, where a side's value is its price,
+/// converted into the BOM's currency, x its priced quantity, and a price or a rate may be set
+/// by an input.
 #[derive(Debug, Clone)]
 struct GoodsTerm {
-    base_quantity: Decimal,
-    scen_quantity: Decimal,
-    base_price: Decimal,
-    scen_price: Decimal,
-    base_price_input: Option<usize>,
-    scen_price_input: Option<usize>,
+    base: TermSide,
+    scen: TermSide,
     factors: Vec<usize>,
 }
 
@@ -417,65 +403,107 @@ fn mul_interval(
     Ok((lo, hi))
 }
 
-/// How one side's price deck reaches the BOM's currency: a price input's value is a price in
-/// the deck's currency, and the goods are priced from its conversion. A conversion is
-/// monotone (a positive rate, then rounding to 16 decimals), so the converted values of the
-/// ends of an input's range bound the converted values inside it: the engine's own prices.
-struct PriceConversion<'a> {
+/// How one side's prices reach the BOM's currency: its converter, and the exchange-rate
+/// inputs that set its deck's rates (input, base, quote). A conversion is monotone in the
+/// amount and in each rate (rising in a rate it multiplies by, falling in one it divides by;
+/// each step rounds correctly, then to 16 decimals), so over a box its range is the low
+/// amount at the rates that make it smallest to the high amount at those that make it largest:
+/// the engine's own conversions at two corners.
+struct SideConversion<'a> {
     fx: Fx<'a>,
-    from: Currency,
+    rates: Vec<(usize, Currency, Currency)>,
 }
 
-impl PriceConversion<'_> {
-    fn convert(&self, v: Decimal) -> Result<Decimal, InputError> {
-        self.fx.convert(v, self.from, &Locator::Inputs)
+impl SideConversion<'_> {
+    /// The range of an amount anywhere in `[low, high]` in `from`, converted with every rate
+    /// input anywhere in the box [lo, hi].
+    fn range(
+        &self,
+        (low, high): (Decimal, Decimal),
+        from: Currency,
+        (lo, hi): (&[Decimal], &[Decimal]),
+    ) -> Result<(Decimal, Decimal), InputError> {
+        let at = &Locator::Inputs;
+        let end = |amount: Decimal, largest: bool| {
+            let rate_of = |b: Currency, q: Currency, rate: Decimal| {
+                match self.rates.iter().find(|(_, rb, rq)| (*rb, *rq) == (b, q)) {
+                    // The high end of a rate it multiplies by makes the amount largest.
+                    Some((i, ..)) if largest != (self.fx.uses(from, b, q) == Some(true)) => hi[*i],
+                    Some((i, ..)) => lo[*i],
+                    None => rate,
+                }
+            };
+            self.fx.convert_with(amount, from, at, &rate_of)
+        };
+        Ok((end(low, false)?, end(high, true)?))
     }
 }
 
-/// The price conversions of both sides, and whether they are the same conversion (then one
-/// input setting both sides' price sets both goods from the same converted price).
+/// The price conversions of both sides, and whether the sides convert alike (then a price
+/// both sides share, set by one input or fixed, gives both goods the same converted price).
 struct Conversions<'a> {
-    base: PriceConversion<'a>,
-    scen: PriceConversion<'a>,
-    same: bool,
+    base: SideConversion<'a>,
+    scen: SideConversion<'a>,
+    /// The reporting currency.
+    to: Currency,
+    /// Both sides have the same FX deck, and every rate input sets both.
+    same_decks: bool,
 }
 
 impl<'a> Conversions<'a> {
-    fn of(inputs: &'a Inputs) -> Conversions<'a> {
+    fn of(inputs: &'a Inputs, uncertain: &[Uncertain]) -> Conversions<'a> {
         let to = inputs.bom.currency;
-        let side = |fx: Option<&'a FxDeck>, deck: &PriceDeck| PriceConversion {
+        let side = |fx: Option<&'a FxDeck>, changed: fn(Side) -> bool| SideConversion {
             fx: Fx::new(fx, to),
-            from: deck.currency,
+            rates: uncertain
+                .iter()
+                .enumerate()
+                .filter_map(|(i, u)| match &u.target {
+                    Target::FxRate { base, quote, side } if changed(*side) => {
+                        Some((i, *base, *quote))
+                    }
+                    _ => None,
+                })
+                .collect(),
         };
         // As the costings convert: the scenario's own deck, none when it has none.
         let scen_fx = inputs.scenario_fx.as_ref();
-        let (b, s) = (&inputs.baseline_prices, &inputs.scenario_prices);
+        // A rate set on one side only makes the decks differ inside the box.
+        let one_sided = uncertain
+            .iter()
+            .any(|u| matches!(u.target, Target::FxRate { side, .. } if side != Side::Both));
         Conversions {
-            same: b.currency == s.currency
-                && (b.currency == to || inputs.baseline_fx.as_ref() == scen_fx),
-            base: side(inputs.baseline_fx.as_ref(), b),
-            scen: side(scen_fx, s),
+            to,
+            same_decks: inputs.baseline_fx.as_ref() == scen_fx && !one_sided,
+            base: side(inputs.baseline_fx.as_ref(), Side::baseline),
+            scen: side(scen_fx, Side::scenario),
         }
+    }
+
+    /// Whether both sides convert an amount in `from` alike at every point of a box.
+    fn same(&self, from: Currency) -> bool {
+        from == self.to || self.same_decks
     }
 
     /// No conversion: prices in the BOM's currency on both sides.
     #[cfg(test)]
     fn none(currency: Currency) -> Conversions<'static> {
-        let side = || PriceConversion {
+        let side = || SideConversion {
             fx: Fx::new(None, currency),
-            from: currency,
+            rates: Vec::new(),
         };
         Conversions {
             base: side(),
             scen: side(),
-            same: true,
+            to: currency,
+            same_decks: true,
         }
     }
 }
 
 impl GoodsTerm {
-    /// The range of this line's goods delta over the box [lo, hi], its price inputs' values
-    /// converted by `conv`.
+    /// The range of this line's goods delta over the box [lo, hi], its prices converted by
+    /// `conv`.
     fn range(
         &self,
         lo: &[Decimal],
@@ -483,36 +511,37 @@ impl GoodsTerm {
         conv: &Conversions<'_>,
     ) -> Result<(Decimal, Decimal), InputError> {
         let f = &Locator::Inputs;
-        let price = |fixed: Decimal,
-                     input: Option<usize>,
-                     c: &PriceConversion<'_>|
-         -> Result<(Decimal, Decimal), InputError> {
-            Ok(match input {
-                Some(i) => (c.convert(lo[i])?, c.convert(hi[i])?),
-                None => (fixed, fixed),
+        let price = |t: &TermSide| -> Result<(Decimal, Decimal), InputError> {
+            Ok(match t.input {
+                Some(i) => (
+                    t.offset.add_at(lo[i], f, "bound")?,
+                    t.offset.add_at(hi[i], f, "bound")?,
+                ),
+                None => (t.price, t.price),
             })
         };
-        let diff = if conv.same
-            && self.base_price_input.is_some()
-            && self.base_price_input == self.scen_price_input
-        {
-            // One input sets both prices: the difference is that price times the difference
-            // of the quantities (equal unless the decks price in different units).
-            let i = self.base_price_input.unwrap_or_default();
-            let dq = self.scen_quantity.sub_at(self.base_quantity, f, "bound")?;
-            let p = (conv.base.convert(lo[i])?, conv.base.convert(hi[i])?);
+        let (b, s) = (&self.base, &self.scen);
+        let one_price = match (b.input, s.input) {
+            (Some(i), Some(j)) => i == j && b.offset == s.offset,
+            (None, None) => b.price == s.price,
+            _ => false,
+        };
+        let diff = if one_price && b.from == s.from && conv.same(b.from) {
+            // One price on both sides, converted alike (one input, or one fixed price under
+            // rate inputs): the difference is that price times the difference of the
+            // quantities (equal unless the decks price in different units).
+            let dq = s.quantity.sub_at(b.quantity, f, "bound")?;
+            let p = conv.base.range(price(b)?, b.from, (lo, hi))?;
             mul_interval(p, (dq, dq), f)?
         } else {
-            let s = mul_interval(
-                price(self.scen_price, self.scen_price_input, &conv.scen)?,
-                (self.scen_quantity, self.scen_quantity),
-                f,
-            )?;
-            let b = mul_interval(
-                price(self.base_price, self.base_price_input, &conv.base)?,
-                (self.base_quantity, self.base_quantity),
-                f,
-            )?;
+            let value = |t: &TermSide, c: &SideConversion<'_>| {
+                mul_interval(
+                    c.range(price(t)?, t.from, (lo, hi))?,
+                    (t.quantity, t.quantity),
+                    f,
+                )
+            };
+            let (s, b) = (value(s, &conv.scen)?, value(b, &conv.base)?);
             (s.0.sub_at(b.1, f, "bound")?, s.1.sub_at(b.0, f, "bound")?)
         };
         let mut q = (Decimal::ONE, Decimal::ONE);
@@ -531,10 +560,47 @@ struct CreditRange {
     max: Decimal,
 }
 
+impl CreditRange {
+    /// The credit range of one side costed at base values, its credits in `schedule`
+    /// converted by `conv`: fixed when no input `varies` a restricted share, else from every
+    /// in-force credit kept, each at its largest over the box `ends` (a credit in a schedule
+    /// of another currency converted at the rates that make it largest, rounded up), to all
+    /// lost.
+    fn of(
+        (costing, schedule, conv): (&costing::Costing, &Schedule, &SideConversion<'_>),
+        varies: bool,
+        ends: (&[Decimal], &[Decimal]),
+        mu: u32,
+    ) -> Result<CreditRange, InputError> {
+        if !varies {
+            return Ok(CreditRange {
+                min: costing.totals.credits,
+                max: costing.totals.credits,
+            });
+        }
+        let mut kept = Decimal::ZERO;
+        let outcomes = costing.incentives.iter().zip(&schedule.incentives);
+        for (outcome, incentive) in outcomes.filter(|(o, _)| o.in_force) {
+            let credit = (incentive.credit, incentive.credit);
+            let (_, high) = conv.range(credit, schedule.currency, ends)?;
+            let most = round(high, mu, RoundingStrategy::ToPositiveInfinity);
+            kept = kept.add_at(outcome.amount.max(most), &Locator::Inputs, "credit range")?;
+        }
+        Ok(CreditRange {
+            min: -kept,
+            max: Decimal::ZERO,
+        })
+    }
+}
+
 struct Search<'a> {
     inputs: &'a Inputs,
     terms: Vec<GoodsTerm>,
     conversions: Conversions<'a>,
+    /// Which way each input moves each side's cost before credits.
+    ways: Ways,
+    /// Distinct corners a box needs: the most evaluations one split adds.
+    corners: usize,
     uncertain: &'a [Uncertain],
     targets: &'a Targets,
     meter: &'a Meter,
@@ -548,50 +614,65 @@ struct Search<'a> {
     splits: usize,
     /// Units of work of one interval bound: one per goods term and per factor on it.
     bound_units: u64,
+    /// Whether landed costs are terms (then a side's charges leave them out).
+    landed_apart: bool,
 }
 
 impl<'a> Search<'a> {
     fn new(
         inputs: &'a Inputs,
         uncertain: &'a [Uncertain],
-        targets: &'a Targets,
+        (targets, ways): (&'a Targets, Ways),
         base: &Impact,
         meter: &'a Meter,
     ) -> Result<Self, Error> {
+        // Inputs that can move a restricted share: quantities, and prices and exchange rates
+        // on the side they change (a converted deck's shares move by its rounding).
         let varies = |side_of: fn(Side) -> bool| {
             uncertain.iter().any(|u| match &u.target {
                 Target::Quantity(_) => true,
-                Target::Price { side, .. } => side_of(*side),
-                Target::Rate { .. } => false,
+                Target::Price { side, .. } | Target::FxRate { side, .. } => side_of(*side),
+                Target::Rate { .. } | Target::Freight(_) => false,
             })
         };
-        let range =
-            |costing: &super::costing::Costing, varies: bool| -> Result<CreditRange, InputError> {
-                if !varies {
-                    return Ok(CreditRange {
-                        min: costing.totals.credits,
-                        max: costing.totals.credits,
-                    });
-                }
-                let mut kept = Decimal::ZERO;
-                for i in costing.incentives.iter().filter(|i| i.in_force) {
-                    kept = kept.add_at(i.amount, &Locator::Inputs, "credit range")?;
-                }
-                Ok(CreditRange {
-                    min: -kept,
-                    max: Decimal::ZERO,
-                })
-            };
+        let conversions = Conversions::of(inputs, uncertain);
         let mu = inputs.bom.currency.minor_units;
+        let ends: (Vec<Decimal>, Vec<Decimal>) = uncertain.iter().map(|u| (u.low, u.high)).unzip();
+        let ends = (ends.0.as_slice(), ends.1.as_slice());
+        let (base_credits, scen_credits) = (
+            CreditRange::of(
+                (&base.baseline, &inputs.baseline_schedule, &conversions.base),
+                varies(Side::baseline),
+                ends,
+                mu,
+            )?,
+            CreditRange::of(
+                (&base.scenario, &inputs.scenario_schedule, &conversions.scen),
+                varies(Side::scenario),
+                ends,
+                mu,
+            )?,
+        );
+        // With an exchange rate or a freight among the inputs, landed costs are bounded as
+        // terms beside the goods (the same freight on both sides cancels in a term, not
+        // between two corners), and the sides' charges are duties and fees only.
+        let landed_apart = uncertain
+            .iter()
+            .any(|u| matches!(u.target, Target::FxRate { .. } | Target::Freight(_)));
+        let freight_items = targets.freight_items(&inputs.bom, uncertain);
+        let landed = landed_apart.then_some(freight_items.as_slice());
         Ok(Search {
-            terms: goods_terms(inputs, uncertain, meter)?,
-            conversions: Conversions::of(inputs),
+            terms: goods_terms(inputs, uncertain, meter, landed)?,
+            landed_apart,
+            conversions,
+            corners: ways.corners(),
+            ways,
             inputs,
             uncertain,
             targets,
             meter,
-            base_credits: range(&base.baseline, varies(Side::baseline))?,
-            scen_credits: range(&base.scenario, varies(Side::scenario))?,
+            base_credits,
+            scen_credits,
             scale: uncertain.iter().map(|u| u.high - u.low).collect(),
             tolerance: Decimal::new(5, mu + 1),
             cache: std::collections::HashMap::new(),
@@ -602,9 +683,14 @@ impl<'a> Search<'a> {
         .with_bound_units())
     }
 
+    /// One unit per goods term and per factor on it, and per term one per exchange-rate
+    /// input its conversions look up.
     fn with_bound_units(mut self) -> Self {
-        self.bound_units =
-            units(self.terms.len() + self.terms.iter().map(|t| t.factors.len()).sum::<usize>());
+        let rates = self.conversions.base.rates.len() + self.conversions.scen.rates.len();
+        self.bound_units = units(
+            self.terms.len() * (1 + rates)
+                + self.terms.iter().map(|t| t.factors.len()).sum::<usize>(),
+        );
         self
     }
 
@@ -620,10 +706,16 @@ impl<'a> Search<'a> {
             .with_values(self.inputs, self.uncertain, values, meter)?;
         let (b, s) = both_sides(&x, meter)?;
         meter.charge(units(b.lines.len() + s.lines.len()))?;
+        let landed_apart = self.landed_apart;
+        // A side's duties and fees: its cost less credits, goods and (when they are terms)
+        // landed costs.
         let charges = |c: &costing::Costing| -> Result<Decimal, InputError> {
             let mut goods = Decimal::ZERO;
             for l in &c.lines {
                 goods = goods.add_at(l.goods_exact, &Locator::Inputs, "goods")?;
+                if let Some(landed) = l.logistics.as_ref().filter(|_| landed_apart) {
+                    goods = goods.add_at(landed.exact, &Locator::Inputs, "landed cost")?;
+                }
             }
             c.totals
                 .exact_total
@@ -659,7 +751,7 @@ impl<'a> Search<'a> {
         let sign = toward(Decimal::ONE);
         let mut boxes: Vec<(Decimal, Vec<Decimal>, Vec<Decimal>)> = Vec::new();
         let root = self.bound(lo, hi, sign)?;
-        let mut best = toward(self.point(lo)?.delta).max(toward(self.point(hi)?.delta));
+        let mut best = self.reached(lo, hi, &toward)?;
         boxes.push((root, lo.to_vec(), hi.to_vec()));
         let budget = EVALUATION_BUDGET;
         loop {
@@ -688,7 +780,7 @@ impl<'a> Search<'a> {
                 // the bound has not converged.
                 return Ok((toward(bound), toward(best), false));
             };
-            if self.evaluations + 2 > budget || self.splits >= budget {
+            if self.evaluations + self.corners > budget || self.splits >= budget {
                 boxes.push((bound, blo, bhi));
                 let b = boxes.iter().map(|b| b.0).max().unwrap_or(bound);
                 return Ok((toward(b), toward(best), false));
@@ -700,18 +792,51 @@ impl<'a> Search<'a> {
             let mut right_lo = blo.clone();
             right_lo[dim] = mid;
             for (l, h) in [(blo.clone(), left_hi), (right_lo, bhi.clone())] {
-                best = best
-                    .max(toward(self.point(&l)?.delta))
-                    .max(toward(self.point(&h)?.delta));
+                best = best.max(self.reached(&l, &h, &toward)?);
                 let b = self.bound(&l, &h, sign)?;
                 boxes.push((b, l, h));
             }
         }
     }
 
-    /// The interval bound of `sign * delta` over the box [lo, hi].
+    /// The corners of the box [lo, hi] where each side's cost is highest and lowest: the
+    /// box's high and low corners when every input raises both sides' costs.
+    fn corners_of(&self, lo: &[Decimal], hi: &[Decimal]) -> [Vec<Decimal>; 4] {
+        let (b, s) = (&self.ways.base, &self.ways.scen);
+        [
+            Ways::corner(s, lo, hi, true),
+            Ways::corner(b, lo, hi, false),
+            Ways::corner(s, lo, hi, false),
+            Ways::corner(b, lo, hi, true),
+        ]
+    }
+
+    /// The best of `toward(delta)` over the corners of the box [lo, hi]: deltas reached.
+    fn reached(
+        &mut self,
+        lo: &[Decimal],
+        hi: &[Decimal],
+        toward: &dyn Fn(Decimal) -> Decimal,
+    ) -> Result<Decimal, Error> {
+        let mut best: Option<Decimal> = None;
+        for corner in self.corners_of(lo, hi) {
+            let d = toward(self.point(&corner)?.delta);
+            best = Some(best.map_or(d, |b| b.max(d)));
+        }
+        Ok(best.unwrap_or_default())
+    }
+
+    /// The interval bound of `sign * delta` over the box [lo, hi]: the scenario's cost at its
+    /// highest corner less the baseline's at its lowest (or the other way round for the
+    /// lower bound), the credits that may flip, and the goods terms' range.
     fn bound(&mut self, lo: &[Decimal], hi: &[Decimal], sign: Decimal) -> Result<Decimal, Error> {
-        let (plo, phi) = (self.point(lo)?, self.point(hi)?);
+        let [scen_high, base_low, scen_low, base_high] = self.corners_of(lo, hi);
+        let (scen_at, base_at) = if sign.is_sign_positive() {
+            (scen_high, base_low)
+        } else {
+            (scen_low, base_high)
+        };
+        let (scen_point, base_point) = (self.point(&scen_at)?, self.point(&base_at)?);
         self.meter.charge(self.bound_units)?;
         let f = &Locator::Inputs;
         let (mut goods_lo, mut goods_hi) = (Decimal::ZERO, Decimal::ZERO);
@@ -721,14 +846,14 @@ impl<'a> Search<'a> {
             goods_hi = goods_hi.add_at(h, f, "bound")?;
         }
         if sign.is_sign_positive() {
-            let scen = phi.scen.add_at(self.scen_credits.max, f, "bound")?;
-            let base = plo.base.add_at(self.base_credits.min, f, "bound")?;
+            let scen = scen_point.scen.add_at(self.scen_credits.max, f, "bound")?;
+            let base = base_point.base.add_at(self.base_credits.min, f, "bound")?;
             Ok(scen
                 .sub_at(base, f, "bound")?
                 .add_at(goods_hi, f, "bound")?)
         } else {
-            let scen = plo.scen.add_at(self.scen_credits.min, f, "bound")?;
-            let base = phi.base.add_at(self.base_credits.max, f, "bound")?;
+            let scen = scen_point.scen.add_at(self.scen_credits.min, f, "bound")?;
+            let base = base_point.base.add_at(self.base_credits.max, f, "bound")?;
             Ok(-scen
                 .sub_at(base, f, "bound")?
                 .add_at(goods_lo, f, "bound")?)
@@ -749,19 +874,17 @@ impl<'a> Search<'a> {
 }
 
 /// The goods terms of every material and component line of the inputs as given (every
-/// quantity factor at 1), with the inputs that scale or price each. Work: two costings, then
-/// per line one unit per uncertain input and one per item path.
+/// quantity factor at 1), with the inputs that scale or price each, and, when `landed_apart`,
+/// the landed-cost term of every import dutied at its own level (`landed` holds the items each
+/// freight input sets). Work: two costings, then per line one unit per uncertain input and one
+/// per item path.
 fn goods_terms(
     inputs: &Inputs,
     uncertain: &[Uncertain],
     meter: &Meter,
+    landed: Option<&[Vec<&Item>]>,
 ) -> Result<Vec<GoodsTerm>, Error> {
     let (b, s) = both_sides(inputs, meter)?;
-    let price_input = |material: &str, on_side: fn(Side) -> bool| {
-        uncertain.iter().rposition(|u| {
-            matches!(&u.target, Target::Price { material_id, side } if material_id == material && on_side(*side))
-        })
-    };
     // Each quantity path with its descendants' prefix, built once.
     let scopes: Vec<(usize, &str, String)> = uncertain
         .iter()
@@ -776,12 +899,12 @@ fn goods_terms(
         .collect();
     let per_line = units(uncertain.len() + scopes.len());
     let mut terms = Vec::new();
-    for (line, ((bl, sl), info)) in b
+    let items = items_in_order(&inputs.bom.items);
+    for ((bl, sl), (info, item)) in b
         .lines
         .iter()
         .zip(&s.lines)
-        .zip(inputs.bom.lines())
-        .enumerate()
+        .zip(inputs.bom.lines().into_iter().zip(items))
     {
         meter.charge(per_line)?;
         let factors: Vec<usize> = scopes
@@ -789,40 +912,128 @@ fn goods_terms(
             .filter(|(_, p, below)| info.path == *p || info.path.starts_with(below.as_str()))
             .map(|(i, _, _)| *i)
             .collect();
-        let term = match (&bl.kind, &bl.priced, &sl.priced) {
-            (costing::LineKind::Material { material_id }, Some(bp), Some(sp)) => GoodsTerm {
-                base_quantity: bp.priced_quantity,
-                scen_quantity: sp.priced_quantity,
-                base_price: bp.price,
-                scen_price: sp.price,
-                base_price_input: price_input(material_id, Side::baseline),
-                scen_price_input: price_input(material_id, Side::scenario),
-                factors,
-            },
-            // A component's goods are price x quantity; take the price per piece from the
-            // costed goods (zero quantity means zero goods whatever the price).
-            (costing::LineKind::Component, _, _) if !bl.quantity_per_unit.is_zero() => GoodsTerm {
-                base_quantity: bl.quantity_per_unit,
-                scen_quantity: sl.quantity_per_unit,
-                base_price: bl.goods_exact.div_at(
-                    bl.quantity_per_unit,
-                    Locator::Line(line, Attribute::UnitPrice),
-                    "price",
-                )?,
-                scen_price: sl.goods_exact.div_at(
-                    sl.quantity_per_unit,
-                    Locator::Line(line, Attribute::UnitPrice),
-                    "price",
-                )?,
-                base_price_input: None,
-                scen_price_input: None,
-                factors,
-            },
-            _ => continue,
-        };
-        terms.push(term);
+        let sides = (bl, sl);
+        if let Some(freight_items) = landed.filter(|_| bl.customs_value.is_some()) {
+            terms.extend(landed_term(item, freight_items, bl, factors.clone())?);
+        }
+        terms.extend(goods_term(inputs, uncertain, sides, item, factors));
     }
     Ok(terms)
+}
+
+/// The goods term of one material or component line (none for an assembly, or a component
+/// of zero quantity: zero goods whatever the price).
+fn goods_term(
+    inputs: &Inputs,
+    uncertain: &[Uncertain],
+    (bl, sl): (&costing::LineCost, &costing::LineCost),
+    item: &Item,
+    factors: Vec<usize>,
+) -> Option<GoodsTerm> {
+    let price_input = |material: &str, on_side: fn(Side) -> bool| {
+        uncertain.iter().rposition(|u| {
+            matches!(&u.target, Target::Price { material_id, side } if material_id == material && on_side(*side))
+        })
+    };
+    match (&bl.kind, &bl.priced, &sl.priced, &item.kind) {
+        (costing::LineKind::Material { material_id }, Some(bp), Some(sp), _) => {
+            // The price in the deck's currency, as the deck states it.
+            let side = |deck: &PriceDeck, quantity: Decimal, on_side: fn(Side) -> bool| {
+                Some(TermSide {
+                    quantity,
+                    price: deck.prices.get(&**material_id)?.price,
+                    offset: Decimal::ZERO,
+                    from: deck.currency,
+                    input: price_input(material_id, on_side),
+                })
+            };
+            Some(GoodsTerm {
+                base: side(&inputs.baseline_prices, bp.priced_quantity, Side::baseline)?,
+                scen: side(&inputs.scenario_prices, sp.priced_quantity, Side::scenario)?,
+                factors,
+            })
+        }
+        // A component's goods are its price per piece, converted, x its quantity.
+        (
+            costing::LineKind::Component,
+            _,
+            _,
+            ItemKind::Component {
+                baseline_price,
+                scenario_price,
+                currency,
+            },
+        ) if !bl.quantity_per_unit.is_zero() => {
+            let side = |price: Decimal, l: &costing::LineCost| TermSide {
+                quantity: l.quantity_per_unit,
+                price,
+                offset: Decimal::ZERO,
+                from: *currency,
+                input: None,
+            };
+            Some(GoodsTerm {
+                base: side(*baseline_price, bl),
+                scen: side(*scenario_price, sl),
+                factors,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The landed-cost term of an import dutied at its own level: the freight and insurance its
+/// price leaves out and its brokerage, per unit of its quantity in the declaration's currency,
+/// on both sides (the BOM is shared; the conversions may differ). A freight input on the item
+/// sets the freight, where the price leaves it out (the last such input, as applied).
+fn landed_term(
+    item: &Item,
+    freight_items: &[Vec<&Item>],
+    line: &costing::LineCost,
+    factors: Vec<usize>,
+) -> Result<Option<GoodsTerm>, InputError> {
+    let Some(import) = item.import.as_ref() else {
+        return Ok(None);
+    };
+    let f = &Locator::Inputs;
+    let terms = import.incoterm;
+    let part = |included: bool, v: Decimal| if included { Decimal::ZERO } else { v };
+    let rest = part(terms.includes_insurance(), import.insurance).add_at(
+        import.brokerage,
+        f,
+        "landed cost",
+    )?;
+    let freight = part(terms.includes_freight(), import.freight);
+    let input = freight_items
+        .iter()
+        .rposition(|items| items.iter().any(|i| std::ptr::eq(*i, item)))
+        .filter(|_| !terms.includes_freight());
+    let side = TermSide {
+        quantity: line.quantity_per_unit,
+        price: freight.add_at(rest, f, "landed cost")?,
+        offset: rest,
+        from: import.currency,
+        input,
+    };
+    Ok(Some(GoodsTerm {
+        base: side.clone(),
+        scen: side,
+        factors,
+    }))
+}
+
+/// Every item of the tree, in the order of its lines (each item before its children).
+fn items_in_order(items: &[Item]) -> Vec<&Item> {
+    fn walk<'a>(items: &'a [Item], out: &mut Vec<&'a Item>) {
+        for item in items {
+            out.push(item);
+            if let ItemKind::Assembly { children } = &item.kind {
+                walk(children, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(items, &mut out);
+    out
 }
 
 /// The baseline and scenario costings of `inputs` as given, without formulas.
@@ -843,18 +1054,23 @@ fn both_sides(
 fn apply(
     x: &mut Inputs,
     (n, u): (usize, &Uncertain),
-    chains: &[Vec<usize>],
+    (chains, rates): (&[Vec<usize>], [Option<usize>; 2]),
     value: Decimal,
 ) -> Result<(), InputError> {
     match &u.target {
-        Target::Quantity(_) => {
-            for (j, chain) in chains.iter().enumerate() {
-                let field = Locator::Uncertain(n, Aim::ItemPath(j));
-                let item = item_at(&mut x.bom.items, chain).ok_or_else(|| {
-                    InputError::new(&field, Reason::InvalidValue, "no BOM item has this path")
-                })?;
-                item.quantity = item.quantity.mul_at(value, &field, "quantity x factor")?;
+        Target::FxRate { .. } => {
+            for (deck, at) in [&mut x.baseline_fx, &mut x.scenario_fx]
+                .into_iter()
+                .zip(rates)
+            {
+                let rate = at.and_then(|i| deck.as_mut()?.rates.get_mut(i));
+                if let Some(rate) = rate {
+                    rate.rate = value;
+                }
             }
+        }
+        Target::Quantity(_) | Target::Freight(_) => {
+            apply_to_items(&mut x.bom.items, (n, &u.target), chains, value)?;
         }
         Target::Price { material_id, side } => {
             let field = Locator::Uncertain(n, Aim::Material);
@@ -908,6 +1124,48 @@ fn apply(
     Ok(())
 }
 
+/// Sets a quantity or freight input's `value` on the items at its `chains`: multiplies their
+/// quantity, or sets the freight of their import declarations.
+fn apply_to_items(
+    items: &mut [Item],
+    (n, target): (usize, &Target),
+    chains: &[Vec<usize>],
+    value: Decimal,
+) -> Result<(), InputError> {
+    for (j, chain) in chains.iter().enumerate() {
+        let item = item_at(items, chain);
+        if let Target::Freight(_) = target {
+            let field = Locator::Uncertain(n, Aim::FreightPath(j));
+            let import = item.and_then(|i| i.import.as_mut()).ok_or_else(|| {
+                InputError::new(
+                    &field,
+                    Reason::InvalidValue,
+                    "the item has no import declaration to set a freight in",
+                )
+            })?;
+            import.freight = value;
+        } else {
+            let field = Locator::Uncertain(n, Aim::ItemPath(j));
+            let item = item.ok_or_else(|| {
+                InputError::new(&field, Reason::InvalidValue, "no BOM item has this path")
+            })?;
+            item.quantity = item.quantity.mul_at(value, &field, "quantity x factor")?;
+        }
+    }
+    Ok(())
+}
+
+/// The item at a chain of child indices, to read.
+fn item_ref<'a>(items: &'a [Item], chain: &[usize]) -> Option<&'a Item> {
+    let (first, rest) = chain.split_first()?;
+    let item = items.get(*first)?;
+    match (&item.kind, rest.is_empty()) {
+        (_, true) => Some(item),
+        (ItemKind::Assembly { children }, false) => item_ref(children, rest),
+        _ => None,
+    }
+}
+
 /// The item at a chain of child indices.
 fn item_at<'a>(items: &'a mut [Item], chain: &[usize]) -> Option<&'a mut Item> {
     let (first, rest) = chain.split_first()?;
@@ -935,16 +1193,20 @@ mod tests {
     /// 15 fixed on the scenario): 15 - [10, 20] = [-5, 5].
     #[test]
     fn a_goods_term_ranges_over_its_price_inputs() {
+        let usd_code = Currency::from_code("USD").unwrap();
+        let side = |quantity: &str, price: &str, input| TermSide {
+            quantity: d(quantity),
+            price: d(price),
+            offset: Decimal::ZERO,
+            from: usd_code,
+            input,
+        };
         let term = |base_input, scen_input, (base_q, scen_q): (&str, &str)| GoodsTerm {
-            base_quantity: d(base_q),
-            scen_quantity: d(scen_q),
-            base_price: d("12"),
-            scen_price: d("15"),
-            base_price_input: base_input,
-            scen_price_input: scen_input,
+            base: side(base_q, "12", base_input),
+            scen: side(scen_q, "15", scen_input),
             factors: vec![],
         };
-        let usd = Conversions::none(Currency::from_code("USD").unwrap());
+        let usd = Conversions::none(usd_code);
         let (lo, hi) = ([d("10")], [d("20")]);
         let both = term(Some(0), Some(0), ("2", "3"));
         assert_eq!(both.range(&lo, &hi, &usd).unwrap(), (d("10"), d("20")));
@@ -1017,16 +1279,16 @@ mod tests {
             }),
             input(Target::Quantity(vec!["nd".into()])),
         ];
-        let terms = goods_terms(&inputs, &uncertain, &Meter::unlimited()).unwrap();
+        let terms = goods_terms(&inputs, &uncertain, &Meter::unlimited(), None).unwrap();
         let seen: Vec<_> = terms
             .iter()
             .map(|t| {
                 (
-                    t.base_quantity,
-                    t.base_price,
-                    t.scen_price,
-                    t.base_price_input,
-                    t.scen_price_input,
+                    t.base.quantity,
+                    t.base.price,
+                    t.scen.price,
+                    t.base.input,
+                    t.scen.input,
                     t.factors.clone(),
                 )
             })
