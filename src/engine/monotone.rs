@@ -111,7 +111,21 @@ impl Ways {
                 })?);
             }
         }
+        ways.align();
         Ok(ways)
+    }
+
+    /// Gives an input that does not move one side the other side's direction there: any
+    /// corner bounds a side an input does not move, and then each side's highest corner is
+    /// the other's unless an input moves the sides in opposite ways (see [`Ways::corners`]).
+    fn align(&mut self) {
+        for (b, s) in self.base.iter_mut().zip(self.scen.iter_mut()) {
+            match (*b, *s) {
+                (Way::Flat, other) => *b = other,
+                (other, Way::Flat) => *s = other,
+                _ => {}
+            }
+        }
     }
 
     /// The corner of the box [lo, hi] where a side going `ways` has its highest cost (or its
@@ -131,8 +145,9 @@ impl Ways {
             .collect()
     }
 
-    /// How many distinct corners a box needs evaluated: two when no input moves the sides in
-    /// opposite ways (each side's highest corner is the other's), else four.
+    /// How many distinct corners a box needs evaluated (the most evaluations one split adds):
+    /// two when no input moves the sides in opposite ways (each side's highest corner is the
+    /// other's, the inputs that move neither side taken at the same end), else four.
     pub(crate) fn corners(&self) -> usize {
         let opposite = self
             .base
@@ -380,5 +395,40 @@ impl View<'_> {
             });
         }
         pulls.way("the freight")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    /// A side an input does not move takes the other side's direction, so the sides share
+    /// their corners: an input down on the scenario and flat on the baseline, beside one up on
+    /// both, needs two corners, (lo, hi) and (hi, lo), not four; opposite directions need four.
+    #[test]
+    fn a_side_an_input_does_not_move_shares_the_other_sides_corners() {
+        use Way::{Down, Flat, Up};
+        let mut ways = Ways {
+            base: vec![Flat, Up, Flat],
+            scen: vec![Down, Up, Flat],
+        };
+        ways.align();
+        assert_eq!(ways.base, [Down, Up, Flat]);
+        assert_eq!(ways.scen, [Down, Up, Flat]);
+        assert_eq!(ways.corners(), 2);
+        let (lo, hi) = ([d("1"), d("2"), d("3")], [d("4"), d("5"), d("6")]);
+        let corner = |w: &[Way], highest| Ways::corner(w, &lo, &hi, highest);
+        assert_eq!(corner(&ways.scen, true), [d("1"), d("5"), d("6")]);
+        assert_eq!(corner(&ways.base, true), corner(&ways.scen, true));
+        assert_eq!(corner(&ways.base, false), [d("4"), d("2"), d("3")]);
+        let opposite = Ways {
+            base: vec![Up, Flat],
+            scen: vec![Down, Flat],
+        };
+        assert_eq!(opposite.corners(), 4);
     }
 }
