@@ -3,8 +3,10 @@
 //! the numbers the charts show must be the API's (asked for separately over gRPC) and, for the
 //! seed example, the hand-checked ones; a pasted BOM with a JPY-priced import and the two FX
 //! presets chosen in their selects shows the FX step and the freight and insurance, the API's
-//! and the hand-checked ones; the CSV and XLSX its download buttons save carry the API's
-//! totals; a refused request shows the field it names. The test saves a screenshot of the page
+//! and the hand-checked ones; the Japanese EV example (yen-priced drive unit, two FX presets,
+//! metal content estimated, the AD/CVD gap acknowledged) shows the API's FX effect, comparison,
+//! tornado and bounds, and the hand-known ones; the CSV and XLSX its download buttons save carry
+//! the API's totals; a refused request shows the field it names. The test saves a screenshot of the page
 //! (`target/tmp/page.png`, or the path in `TARIFF_SCREENSHOT`; the README's is
 //! `docs/page.png`).
 //!
@@ -332,6 +334,37 @@ fn waterfall(b: &mut Browser) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The tornado as shown: (input name, series, amount).
+fn tornado(b: &mut Browser) -> Vec<(String, String, String)> {
+    b.chart_texts("#tornado text[data-row]", "row")
+        .into_iter()
+        .zip(b.chart_texts("#tornado text[data-row]", "series"))
+        .map(|((row, shown, attr), (series, _, _))| {
+            assert_eq!(plain(&shown), attr);
+            (row, series, attr)
+        })
+        .collect()
+}
+
+/// The sensitivity bounds as shown: (key, text).
+fn bounds(b: &mut Browser) -> Vec<(String, String)> {
+    serde_json::from_value(b.eval(
+        "[...document.querySelectorAll('#bounds dd[data-key]')].map(d => [d.dataset.key, d.textContent])",
+    ))
+    .unwrap()
+}
+
+/// The comparison chart as shown: (row label, amount).
+fn compare_chart(b: &mut Browser) -> Vec<(String, String)> {
+    b.chart_texts("#compare-chart text[data-series=delta]", "row")
+        .into_iter()
+        .map(|(row, shown, attr)| {
+            assert_eq!(plain(&shown), attr);
+            (row, attr)
+        })
+        .collect()
+}
+
 fn api_waterfall(r: &pb::CalculateImpactResponse) -> Vec<(String, String)> {
     let e = r.effects.clone().unwrap_or_default();
     [
@@ -388,6 +421,29 @@ fn fx_request() -> Value {
     req["baselineFxId"] = json!("fx-h10-2024-01-12");
     req["scenarioFxId"] = json!("fx-h10-2024-02-02");
     req
+}
+
+/// The Japanese EV example as the page's button sends it: the yen-priced drive unit under the
+/// HTS-based 2026 schedule, the same prices on both sides and the yen moved between the two
+/// H.10 releases; metal content estimated and the AD/CVD gap acknowledged.
+fn jp_request() -> Value {
+    json!({
+        "bomId": "ev-jp-import",
+        "baselinePricesId": "ree-pre-restriction",
+        "baselineScheduleId": "us-hts-2026",
+        "baselineFxId": "fx-h10-2024-01-12",
+        "scenarioFxId": "fx-h10-2024-02-02",
+        "options": {"entryDate": "2026-03-02", "unitsPerEntry": "40",
+                    "estimateMetalContent": true, "acknowledgedGaps": ["ad-cvd"]}
+    })
+}
+
+/// The Japanese EV example's uncertain inputs, as the page's button fills them in.
+fn jp_inputs() -> Value {
+    json!([
+        {"name": "yen per dollar at exportation", "fxRate": {"baseCurrency": "USD", "quoteCurrency": "JPY", "side": "SIDE_SCENARIO"}, "low": "140", "base": "148.54", "high": "160"},
+        {"name": "drive unit ocean freight", "freight": {"itemPaths": ["drive-unit"]}, "low": "50", "base": "75", "high": "150"}
+    ])
 }
 
 /// The waterfall with its FX step, as the API gives it.
@@ -455,6 +511,7 @@ async fn the_page_shows_the_apis_numbers() {
     assert!(unit_cost.contains(&want), "{unit_cost} lacks {want}");
     shown.check_compare(&mut costs).await;
     shown.check_sensitivity(&mut costs).await;
+    shown.check_jp(&mut costs).await;
     assert!(
         shown.error.contains("options.entry_date"),
         "the page shows the field of a refused request: {}",
@@ -529,6 +586,111 @@ struct Shown {
     bounds: Vec<(String, String)>,
     error: String,
     screenshot: Vec<u8>,
+    /// The Japanese EV example, run through its button.
+    jp: JpShown,
+}
+
+/// What the browser showed for the Japanese EV example ([`jp_request`], [`jp_inputs`]).
+struct JpShown {
+    waterfall: Vec<(String, String)>,
+    /// (key, text) of the result's summary.
+    summary: Vec<(String, String)>,
+    /// Whether the example checked "Estimate metal content", and the acknowledged gaps field.
+    estimate_metal: bool,
+    acknowledged: String,
+    /// The coverage list's text.
+    gaps: String,
+    compare: Vec<(String, String)>,
+    tornado: Vec<(String, String, String)>,
+    bounds: Vec<(String, String)>,
+    /// After it, the EV example's button: (estimate metal checked, acknowledged gaps field,
+    /// waterfall), which must be the EV example's own.
+    ev_after: (bool, String, Vec<(String, String)>),
+}
+
+/// Runs the Japanese EV example through its button: its result, comparison and sensitivity;
+/// then the EV example again, which must not keep its metal estimate or acknowledged gap.
+fn drive_jp(b: &mut Browser) -> JpShown {
+    let state = b.run("example-jp", "impact");
+    assert_eq!(state, "done", "{}", b.text("status"));
+    let waterfall = waterfall(b);
+    let summary = summary(b);
+    let estimate_metal = checked(b);
+    let acknowledged = b.eval("document.getElementById('acknowledged-gaps').value");
+    let gaps = b.text("gaps");
+    let state = b.run("run-compare", "compare");
+    assert_eq!(state, "done", "{}", b.text("compare-status"));
+    let compare = compare_chart(b);
+    let state = b.run("run-sensitivity", "sensitivity");
+    assert_eq!(state, "done", "{}", b.text("sensitivity-status"));
+    let tornado = tornado(b);
+    let bounds = bounds(b);
+
+    let state = b.run("example-ev", "impact");
+    assert_eq!(state, "done", "{}", b.text("status"));
+    let ev_acknowledged = b.eval("document.getElementById('acknowledged-gaps').value");
+    let ev_after = (
+        checked(b),
+        ev_acknowledged.as_str().unwrap().to_string(),
+        crate::waterfall(b),
+    );
+    JpShown {
+        waterfall,
+        summary,
+        estimate_metal,
+        acknowledged: acknowledged.as_str().unwrap().to_string(),
+        gaps,
+        compare,
+        tornado,
+        bounds,
+        ev_after,
+    }
+}
+
+/// Whether "Estimate metal content" is checked.
+fn checked(b: &mut Browser) -> bool {
+    let v = b.eval("document.getElementById('estimate-metal').checked");
+    v.as_bool().unwrap()
+}
+
+/// The result's summary as shown: (key, text).
+fn summary(b: &mut Browser) -> Vec<(String, String)> {
+    serde_json::from_value(b.eval(
+        "[...document.querySelectorAll('#summary dd[data-key]')].map(d => [d.dataset.key, d.textContent])",
+    ))
+    .unwrap()
+}
+
+/// Saves a screenshot of the page (to `TARIFF_SCREENSHOT`, or `page.png` in the target's tmp
+/// folder) and returns it.
+fn save_screenshot(b: &mut Browser) -> Vec<u8> {
+    let screenshot = b.screenshot();
+    let path = std::env::var_os("TARIFF_SCREENSHOT").map_or_else(
+        || Path::new(env!("CARGO_TARGET_TMPDIR")).join("page.png"),
+        PathBuf::from,
+    );
+    std::fs::write(&path, &screenshot).unwrap();
+    eprintln!("screenshot: {}", path.display());
+    screenshot
+}
+
+/// (key, text) pairs read from the page: waterfall steps, summary rows.
+type Pairs = Vec<(String, String)>;
+
+/// A BOM with a JPY-priced, imported component pasted as JSON ([`fx_bom`]), and the two FX
+/// presets chosen in their selects: the waterfall gains its FX step. Returns the waterfall and
+/// the summary shown.
+fn drive_fx(b: &mut Browser) -> (Pairs, Pairs) {
+    assert_eq!(b.run("example-seed", "impact"), "done");
+    b.eval(&format!(
+        "document.getElementById('bom-text').value = {:?}; \
+         document.getElementById('baseline-fx').value = 'fx-h10-2024-01-12'; \
+         document.getElementById('scenario-fx').value = 'fx-h10-2024-02-02'",
+        fx_bom().to_string()
+    ));
+    let state = b.run("calculate", "impact");
+    assert_eq!(state, "done", "{}", b.text("status"));
+    (waterfall(b), summary(b))
 }
 
 /// Runs the examples through the page's buttons and reads back what it shows.
@@ -558,41 +720,17 @@ fn drive_page(exe: &Path, url: &str) -> Shown {
 
     let state = b.run("run-compare", "compare");
     assert_eq!(state, "done", "{}", b.text("compare-status"));
-    let compare = b
-        .chart_texts("#compare-chart text[data-series=delta]", "row")
-        .into_iter()
-        .map(|(row, shown, attr)| {
-            assert_eq!(plain(&shown), attr);
-            (row, attr)
-        })
-        .collect();
+    let compare = compare_chart(&mut b);
 
     let compare_xlsx = b.download("[data-download=compare][data-format=xlsx]", &downloads);
     let _ = std::fs::remove_dir_all(&downloads);
 
     let state = b.run("run-sensitivity", "sensitivity");
     assert_eq!(state, "done", "{}", b.text("sensitivity-status"));
-    let tornado = b
-        .chart_texts("#tornado text[data-row]", "row")
-        .into_iter()
-        .zip(b.chart_texts("#tornado text[data-row]", "series"))
-        .map(|((row, shown, attr), (series, _, _))| {
-            assert_eq!(plain(&shown), attr);
-            (row, series, attr)
-        })
-        .collect();
-    let bounds = serde_json::from_value(b.eval(
-        "[...document.querySelectorAll('#bounds dd[data-key]')].map(d => [d.dataset.key, d.textContent])",
-    ))
-    .unwrap();
+    let tornado = tornado(&mut b);
+    let bounds = bounds(&mut b);
 
-    let screenshot = b.screenshot();
-    let path = std::env::var_os("TARIFF_SCREENSHOT").map_or_else(
-        || Path::new(env!("CARGO_TARGET_TMPDIR")).join("page.png"),
-        PathBuf::from,
-    );
-    std::fs::write(&path, &screenshot).unwrap();
-    eprintln!("screenshot: {}", path.display());
+    let screenshot = save_screenshot(&mut b);
 
     // A refused request: the page names the field, as the API's BadRequest does.
     b.eval("document.getElementById('entry-date').value = ''");
@@ -611,23 +749,10 @@ fn drive_page(exe: &Path, url: &str) -> Shown {
     let csv_waterfall = waterfall(&mut b);
     let csv_note = b.text("bom-note");
 
-    // A BOM with a JPY-priced, imported component pasted as JSON, and the two FX presets
-    // chosen in their selects: the waterfall gains its FX step.
-    assert_eq!(b.run("example-seed", "impact"), "done");
-    b.eval(&format!(
-        "document.getElementById('bom-text').value = {:?}; \
-         document.getElementById('baseline-fx').value = 'fx-h10-2024-01-12'; \
-         document.getElementById('scenario-fx').value = 'fx-h10-2024-02-02'",
-        fx_bom().to_string()
-    ));
-    let state = b.run("calculate", "impact");
-    assert_eq!(state, "done", "{}", b.text("status"));
-    let fx_waterfall = waterfall(&mut b);
-    let fx_summary = serde_json::from_value(b.eval(
-        "[...document.querySelectorAll('#summary dd[data-key]')].map(d => [d.dataset.key, d.textContent])",
-    ))
-    .unwrap();
+    let (fx_waterfall, fx_summary) = drive_fx(&mut b);
+    let jp = drive_jp(&mut b);
     Shown {
+        jp,
         csv_waterfall,
         csv_note,
         fx_waterfall,
@@ -778,32 +903,104 @@ impl Shown {
             {"name": "Dy oxide price after restrictions", "price": {"materialId": "dy-oxide", "side": "SIDE_SCENARIO"}, "low": "300", "base": "485", "high": "700"},
             {"name": "Section 301 rate on magnets", "rate": {"measureId": "us-301-magnets-cn-2026", "side": "SIDE_SCENARIO"}, "low": "25", "base": "25", "high": "50"}
         ]});
-        let req: pb::AnalyzeSensitivityRequest = serde_json::from_value(req).unwrap();
-        let r = costs.analyze_sensitivity(req).await.unwrap().into_inner();
-        let mut api = Vec::new();
-        for bar in &r.tornado {
-            api.push((
-                bar.name.clone(),
-                "low".to_string(),
-                amount(&bar.delta_at_low),
-            ));
-            api.push((
-                bar.name.clone(),
-                "high".to_string(),
-                amount(&bar.delta_at_high),
-            ));
-        }
-        let mut shown = self.tornado.clone();
-        shown.sort();
-        api.sort();
-        assert_eq!(shown, api);
-        let bound = |key: &str| {
-            let (_, text) = self.bounds.iter().find(|(k, _)| k == key).unwrap();
-            plain(text.trim_end_matches(" USD"))
-        };
-        assert_eq!(bound("lower"), amount(&r.delta_lower_bound));
-        assert_eq!(bound("upper"), amount(&r.delta_upper_bound));
-        assert_eq!(bound("lower"), "209.60");
-        assert_eq!(bound("upper"), "671.67");
+        sensitivity_as_shown(costs, req, &self.tornado, &self.bounds).await;
+        assert_eq!(bound(&self.bounds, "lower"), "209.60");
+        assert_eq!(bound(&self.bounds, "upper"), "671.67");
     }
+
+    /// The Japanese EV example, run through its button: the page's waterfall (with its FX
+    /// step) and change are the API's for the same request, -33.88 USD all FX effect (the yen
+    /// from 144.86 to 148.54 per dollar makes the yen-priced drive unit cheaper; prices and
+    /// schedule are the same on both sides); the comparison's one scenario is that same
+    /// change; the tornado and bounds are the API's and the hand-known ones; and the EV
+    /// example run after it keeps neither its metal estimate nor its acknowledged gap.
+    async fn check_jp(
+        &self,
+        costs: &mut pb::cost_impact_service_client::CostImpactServiceClient<
+            tonic::transport::Channel,
+        >,
+    ) {
+        let jp = &self.jp;
+        assert!(
+            jp.estimate_metal,
+            "the example checks Estimate metal content"
+        );
+        assert_eq!(jp.acknowledged, "ad-cvd");
+        assert!(jp.gaps.contains("(acknowledged)"), "{}", jp.gaps);
+        let r = costs
+            .calculate_impact(common::request(jp_request()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(jp.waterfall, api_fx_waterfall(&r));
+        let fx = amount(&r.effects.clone().unwrap_or_default().fx_effect);
+        assert_eq!((amount(&r.delta), fx), ("-33.88".into(), "-33.88".into()));
+        assert!(jp.waterfall.contains(&("fx".into(), "-33.88".into())));
+        let (_, delta) = jp.summary.iter().find(|(k, _)| k == "delta").unwrap();
+        let percent = if r.delta_percent.is_empty() {
+            String::new()
+        } else {
+            format!(" ({}%)", r.delta_percent)
+        };
+        assert_eq!(delta, &format!("-33.88 USD{percent}"));
+        assert_eq!(
+            jp.compare,
+            [("#1 H.10 of 2024-02-02".into(), "-33.88".into())]
+        );
+        let req = json!({"calculation": jp_request(), "inputs": jp_inputs()});
+        let s = sensitivity_as_shown(costs, req, &jp.tornado, &jp.bounds).await;
+        assert!(s.converged);
+        assert_eq!(bound(&jp.bounds, "lower"), "-128.87");
+        assert_eq!(bound(&jp.bounds, "upper"), "47.00");
+        let bar = |name: &str, series: &str| {
+            let found = jp.tornado.iter().find(|(n, s, _)| n == name && s == series);
+            found
+                .unwrap_or_else(|| panic!("no {name} {series}"))
+                .2
+                .clone()
+        };
+        let yen = "yen per dollar at exportation";
+        assert_eq!(
+            (bar(yen, "low"), bar(yen, "high")),
+            ("47.00".into(), "-128.86".into())
+        );
+        let freight = "drive unit ocean freight";
+        assert_eq!(bar(freight, "low"), bar(freight, "high"), "no swing");
+        assert_eq!(bar(freight, "low"), "-33.88");
+        let (metal, acknowledged, ev) = &jp.ev_after;
+        assert!(!metal && acknowledged.is_empty(), "{:?}", jp.ev_after);
+        assert_eq!(ev, &self.ev_waterfall);
+    }
+}
+
+/// The sensitivity analysis `req` asked of the API; the tornado and bounds shown must be its.
+async fn sensitivity_as_shown(
+    costs: &mut pb::cost_impact_service_client::CostImpactServiceClient<tonic::transport::Channel>,
+    req: Value,
+    tornado: &[(String, String, String)],
+    bounds: &[(String, String)],
+) -> pb::AnalyzeSensitivityResponse {
+    let req: pb::AnalyzeSensitivityRequest = serde_json::from_value(req).unwrap();
+    let r = costs.analyze_sensitivity(req).await.unwrap().into_inner();
+    let mut api = Vec::new();
+    for bar in &r.tornado {
+        api.push((bar.name.clone(), "low".into(), amount(&bar.delta_at_low)));
+        api.push((bar.name.clone(), "high".into(), amount(&bar.delta_at_high)));
+    }
+    let mut shown = tornado.to_vec();
+    shown.sort();
+    api.sort();
+    assert_eq!(shown, api);
+    assert_eq!(bound(bounds, "lower"), amount(&r.delta_lower_bound));
+    assert_eq!(bound(bounds, "upper"), amount(&r.delta_upper_bound));
+    r
+}
+
+/// A bound as shown ("lower", "upper"), as the API writes it.
+fn bound(bounds: &[(String, String)], key: &str) -> String {
+    let (_, text) = bounds
+        .iter()
+        .find(|(k, _)| k == key)
+        .unwrap_or_else(|| panic!("no {key} in {bounds:?}"));
+    plain(text.trim_end_matches(" USD"))
 }

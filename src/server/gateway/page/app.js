@@ -63,6 +63,30 @@
         { name: "Section 301 rate on magnets", rate: { measureId: "us-301-magnets-cn-2026", side: "SIDE_SCENARIO" }, low: "25", base: "25", high: "50" },
       ],
     },
+    // A Japanese maker's EV with its yen-priced drive unit shipped by sea: the same prices and
+    // schedule on both sides, the yen moved between the two H.10 releases (an FX effect alone);
+    // metal content estimated, and the schedule's AD/CVD gap acknowledged as checked.
+    jp: {
+      bomPreset: "ev-jp-import",
+      baselinePrices: "ree-pre-restriction",
+      scenarioPrices: "",
+      baselineSchedule: "us-hts-2026",
+      scenarioSchedule: "",
+      baselineFx: "fx-h10-2024-01-12",
+      scenarioFx: "fx-h10-2024-02-02",
+      entryDate: "2026-03-02",
+      unitsPerEntry: "40",
+      estimateMetal: true,
+      acknowledgedGaps: ["ad-cvd"],
+      // Each row is costed with the scenario FX deck above (fx-h10-2024-02-02).
+      scenarios: [
+        { name: "H.10 of 2024-02-02", prices: "ree-pre-restriction", schedule: "us-hts-2026" },
+      ],
+      inputs: [
+        { name: "yen per dollar at exportation", fxRate: { baseCurrency: "USD", quoteCurrency: "JPY", side: "SIDE_SCENARIO" }, low: "140", base: "148.54", high: "160" },
+        { name: "drive unit ocean freight", freight: { itemPaths: ["drive-unit"] }, low: "50", base: "75", high: "150" },
+      ],
+    },
   };
 
   // ---- calling the service ----------------------------------------------------------------
@@ -189,6 +213,8 @@
     if ($("units-per-entry").value.trim()) o.unitsPerEntry = $("units-per-entry").value.trim();
     if ($("annual-volume").value.trim()) o.annualVolume = $("annual-volume").value.trim();
     if ($("estimate-metal").checked) o.estimateMetalContent = true;
+    const gaps = $("acknowledged-gaps").value.split(/[\s,]+/).filter(Boolean);
+    if (gaps.length) o.acknowledgedGaps = gaps;
     return o;
   }
 
@@ -524,7 +550,8 @@
     $("scenario-entry-date").value = "";
     $("units-per-entry").value = ex.unitsPerEntry || "";
     $("annual-volume").value = ex.annualVolume || "";
-    $("estimate-metal").checked = false;
+    $("estimate-metal").checked = Boolean(ex.estimateMetal);
+    $("acknowledged-gaps").value = (ex.acknowledgedGaps || []).join(", ");
     $("scenario-table").tBodies[0].textContent = "";
     ex.scenarios.forEach(scenarioRow);
     $("sensitivity-inputs").value = JSON.stringify(ex.inputs, null, 2);
@@ -543,6 +570,7 @@
     $("calculate").addEventListener("click", calculate);
     $("example-seed").addEventListener("click", () => useExample("seed"));
     $("example-ev").addEventListener("click", () => useExample("ev"));
+    $("example-jp").addEventListener("click", () => useExample("jp"));
     $("bom-file").addEventListener("change", readFile);
     $("bom-text").addEventListener("input", () => setBomMode("inline"));
     $("bom-preset").addEventListener("change", () => setBomMode("preset"));
