@@ -239,4 +239,59 @@ mod tests {
             ]
         );
     }
+
+    /// An exchange rate names two different supported currencies and is positive; a freight
+    /// names at least one item; each converts to its target with its range as given.
+    #[test]
+    fn rates_and_freights_name_their_targets_and_a_rate_is_positive() {
+        use serde_json::json;
+        let rate = |b: &str, q: &str, low: &str| {
+            json!({"name": format!("{b}{q}{low}"), "low": low, "base": "150", "high": "160",
+                   "fxRate": {"baseCurrency": b, "quoteCurrency": q, "side": "SIDE_SCENARIO"}})
+        };
+        let freight = |paths: serde_json::Value| {
+            json!({"name": "f", "low": "0", "base": "5", "high": "10",
+                   "freight": {"itemPaths": paths}})
+        };
+        let inputs: Vec<pb::UncertainInput> =
+            serde_json::from_value(json!([rate("USD", "JPY", "140"), freight(json!(["a/b"]))]))
+                .unwrap();
+        let out = uncertain_inputs(&inputs, 8).unwrap();
+        let usd = crate::engine::currency::Currency::from_code("USD").unwrap();
+        let jpy = crate::engine::currency::Currency::from_code("JPY").unwrap();
+        assert!(
+            matches!(out[0].target, Target::FxRate { base, quote, side: Side::Scenario }
+            if base == usd && quote == jpy)
+        );
+        assert_eq!(
+            (out[0].low, out[0].base, out[0].high),
+            (
+                "140".parse().unwrap(),
+                "150".parse().unwrap(),
+                "160".parse().unwrap()
+            )
+        );
+        assert!(matches!(&out[1].target, Target::Freight(p) if p == &["a/b".to_string()]));
+        let at = |f: &str, r| (f.to_string(), r);
+        assert_eq!(
+            errors(
+                json!([
+                    rate("USD", "XXX", "140"),
+                    rate("USD", "", "141"),
+                    rate("JPY", "JPY", "142"),
+                    rate("USD", "JPY", "0"),
+                    freight(json!([])),
+                    input("q", json!({"quantity": {"itemPaths": ["x"]}, "low": "0"}))
+                ]),
+                8
+            ),
+            [
+                at("inputs[0].fx_rate.quote_currency", Reason::InvalidValue),
+                at("inputs[1].fx_rate.quote_currency", Reason::Required),
+                at("inputs[2].fx_rate.quote_currency", Reason::InvalidValue),
+                at("inputs[3].low", Reason::OutOfRange),
+                at("inputs[4].freight.item_paths", Reason::Required),
+            ]
+        );
+    }
 }

@@ -1074,6 +1074,33 @@ mod tests {
         assert_eq!(inputs.copy_units(), 12);
         let e = sensitivity(&inputs, &uncertain);
         assert_eq!(e.units, 550_182);
+        // A freight on "nd0" besides (n = 2, 1 freight path): copy 12 + 2 + 1 + 1 = 16, a
+        // combination 16 + 9 + 9 + 4 = 38, goods terms 9 + 9 + 2 x (2 + 1) = 24, calculations
+        // (38 + 16) x (1 + 2 + 2 x 2) = 378, the search 38 x 512 + 514 x 1,026 + 1,026 x 4
+        // + 2 (the freight's direction on each side) = 550,926: 551,328. Then a rate (n = 3,
+        // looked up on both sides: 2): copy 17, combination 39, goods terms 18 + 2 x 4 = 26,
+        // calculations (38 + 17) + (38 + 17) x (2 + 6) = 495, bound 2 + 2 + 2 x 2 = 8, the
+        // directions 2 + (2 lines + 2 x 2 lines, no deck rates) = 8: the search 39 x 512
+        // + 527,364 + 1,026 x 8 + 8 = 555,548: 556,069.
+        let freight = Uncertain {
+            name: "freight".into(),
+            target: Target::Freight(vec!["nd0".into()]),
+            ..uncertain[0].clone()
+        };
+        let with_freight = [uncertain[0].clone(), freight];
+        assert_eq!(sensitivity(&inputs, &with_freight).units, 551_328);
+        let currency = |c| super::super::currency::Currency::from_code(c).unwrap();
+        let rate = Uncertain {
+            name: "rate".into(),
+            target: Target::FxRate {
+                base: currency("USD"),
+                quote: currency("JPY"),
+                side: crate::engine::sensitivity::Side::Both,
+            },
+            ..uncertain[0].clone()
+        };
+        let with_rate = [with_freight[0].clone(), with_freight[1].clone(), rate];
+        assert_eq!(sensitivity(&inputs, &with_rate).units, 556_069);
         let calc = calculation(&inputs.scenario());
         let quiet_inputs = Inputs {
             options: Options {

@@ -286,6 +286,8 @@ mod tests {
         assert_eq!(jpy.uses(c("EUR"), c("USD"), c("JPY")), Some(false));
         assert_eq!(jpy.uses(c("EUR"), c("EUR"), c("USD")), Some(false));
         assert_eq!(jpy.uses(c("USD"), c("USD"), c("JPY")), Some(false));
+        // A pair is both its currencies: EUR/JPY is not quoted, though the route starts in EUR.
+        assert_eq!(jpy.uses(c("EUR"), c("EUR"), c("JPY")), None);
         let at = Locator::Bom;
         let set = |b: Currency, q: Currency, r: Decimal| {
             if (b.code, q.code) == ("USD", "JPY") {

@@ -96,7 +96,7 @@ impl Ways {
                         view.rate_way(facts, inputs.bom.currency, (*base, *quote))
                     }
                     Target::FxRate { .. } => Ok(Way::Flat),
-                    Target::Freight(_) => view.freight_way(items),
+                    Target::Freight(_) => Ok(view.freight_way(items)),
                 };
                 out.push(way.map_err(|why| {
                     InputError::new(
@@ -369,32 +369,20 @@ impl View<'_> {
     /// (the CIF value adds it), down where the price includes it and the schedule values FOB
     /// (the FOB value is the price less it), flat otherwise. One schedule values one way, so
     /// a freight never pulls a side both ways.
-    fn freight_way(&self, items: &[&Item]) -> Result<Way, String> {
-        let mut pulls = Pulls::default();
-        for item in items {
-            let Some(import) = &item.import else { continue };
-            let way = match (
-                import.incoterm.includes_freight(),
-                self.schedule.valuation_basis,
-            ) {
-                (false, ValuationBasis::Cif) => Way::Up,
-                (true, ValuationBasis::Fob) => Way::Down,
-                _ => Way::Flat,
-            };
-            pulls.add(way, || match way {
-                Way::Up => format!(
-                    "the CIF value of {:?}, whose {} price leaves it out",
-                    clip(&item.id),
-                    import.incoterm.code()
-                ),
-                _ => format!(
-                    "the FOB value of {:?}, whose {} price includes it",
-                    clip(&item.id),
-                    import.incoterm.code()
-                ),
-            });
+    fn freight_way(&self, items: &[&Item]) -> Way {
+        let basis = self.schedule.valuation_basis;
+        // Whether the freight is in the value this side charges: included and valued FOB
+        // (taken off), or left out and valued CIF (added).
+        let moves = |item: &&&Item| {
+            item.import.as_ref().is_some_and(|import| {
+                import.incoterm.includes_freight() == (basis == ValuationBasis::Fob)
+            })
+        };
+        match (items.iter().any(|i| moves(&i)), basis) {
+            (false, _) => Way::Flat,
+            (true, ValuationBasis::Cif) => Way::Up,
+            (true, ValuationBasis::Fob) => Way::Down,
         }
-        pulls.way("the freight")
     }
 }
 

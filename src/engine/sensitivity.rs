@@ -480,6 +480,15 @@ impl<'a> Conversions<'a> {
         }
     }
 
+    /// Whether no rate input moves either side's conversion of `from`.
+    fn fixed(&self, from: Currency) -> bool {
+        [&self.base, &self.scen].iter().all(|c| {
+            c.rates
+                .iter()
+                .all(|(_, b, q)| c.fx.uses(from, *b, *q).is_none())
+        })
+    }
+
     /// Whether both sides convert an amount in `from` alike at every point of a box.
     fn same(&self, from: Currency) -> bool {
         from == self.to || self.same_decks
@@ -533,6 +542,20 @@ impl GoodsTerm {
             let dq = s.quantity.sub_at(b.quantity, f, "bound")?;
             let p = conv.base.range(price(b)?, b.from, (lo, hi))?;
             mul_interval(p, (dq, dq), f)?
+        } else if one_price && b.input.is_some() && b.from == s.from && conv.fixed(b.from) {
+            // One input on both sides, each side converting at its own fixed rates: the
+            // difference is linear in the input, so its ends bound it.
+            let (low, high) = price(b)?;
+            let at = |v: Decimal| -> Result<Decimal, InputError> {
+                let one = |t: &TermSide, c: &SideConversion<'_>| {
+                    c.range((v, v), t.from, (lo, hi))?
+                        .0
+                        .mul_at(t.quantity, f, "bound")
+                };
+                one(s, &conv.scen)?.sub_at(one(b, &conv.base)?, f, "bound")
+            };
+            let (x, y) = (at(low)?, at(high)?);
+            (x.min(y), x.max(y))
         } else {
             let value = |t: &TermSide, c: &SideConversion<'_>| {
                 mul_interval(
@@ -686,11 +709,8 @@ impl<'a> Search<'a> {
     /// One unit per goods term and per factor on it, and per term one per exchange-rate
     /// input its conversions look up.
     fn with_bound_units(mut self) -> Self {
-        let rates = self.conversions.base.rates.len() + self.conversions.scen.rates.len();
-        self.bound_units = units(
-            self.terms.len() * (1 + rates)
-                + self.terms.iter().map(|t| t.factors.len()).sum::<usize>(),
-        );
+        let c = &self.conversions;
+        self.bound_units = bound_units(&self.terms, (c.base.rates.len(), c.scen.rates.len()));
         self
     }
 
@@ -780,7 +800,7 @@ impl<'a> Search<'a> {
                 // the bound has not converged.
                 return Ok((toward(bound), toward(best), false));
             };
-            if self.evaluations + self.corners > budget || self.splits >= budget {
+            if over_budget((self.evaluations, self.splits), self.corners, budget) {
                 boxes.push((bound, blo, bhi));
                 let b = boxes.iter().map(|b| b.0).max().unwrap_or(bound);
                 return Ok((toward(b), toward(best), false));
@@ -1021,6 +1041,19 @@ fn landed_term(
     }))
 }
 
+/// Whether one more split could pass the `budget` of combinations costed (a split costs at
+/// most `corners` new ones) or of boxes split, after `evaluations` and `splits`.
+fn over_budget((evaluations, splits): (usize, usize), corners: usize, budget: usize) -> bool {
+    evaluations + corners > budget || splits >= budget
+}
+
+/// Units of work of one interval bound over `terms`: one per term and per factor on it, and
+/// per term one per exchange-rate input each side's conversions look up.
+fn bound_units(terms: &[GoodsTerm], (base_rates, scen_rates): (usize, usize)) -> u64 {
+    let factors: usize = terms.iter().map(|t| t.factors.len()).sum();
+    units(terms.len() * (1 + base_rates + scen_rates) + factors)
+}
+
 /// Every item of the tree, in the order of its lines (each item before its children).
 fn items_in_order(items: &[Item]) -> Vec<&Item> {
     fn walk<'a>(items: &'a [Item], out: &mut Vec<&'a Item>) {
@@ -1212,6 +1245,11 @@ mod tests {
         assert_eq!(both.range(&lo, &hi, &usd).unwrap(), (d("10"), d("20")));
         let base_only = term(Some(0), None, ("1", "1"));
         assert_eq!(base_only.range(&lo, &hi, &usd).unwrap(), (d("-5"), d("5")));
+        // Two inputs, [10, 20] on the baseline and [30, 40] on the scenario: [30 - 20, 40 -
+        // 10], two prices, not one.
+        let two = term(Some(0), Some(1), ("1", "1"));
+        let (lo2, hi2) = ([d("10"), d("30")], [d("20"), d("40")]);
+        assert_eq!(two.range(&lo2, &hi2, &usd).unwrap(), (d("10"), d("30")));
         // A quantity factor in [1, 2] scales the whole difference: [-10, 10].
         let scaled = GoodsTerm {
             factors: vec![1],
@@ -1300,6 +1338,39 @@ mod tests {
                 (d("2"), d("10"), d("10"), None, None, vec![0]),
             ]
         );
+    }
+
+    /// Two terms, with one and no factor, under a rate input set on both sides: 2 x (1 + 1 +
+    /// 1) + 1 = 7 units; one side only, 5; no rate, 3.
+    #[test]
+    fn a_bound_costs_a_unit_per_term_factor_and_rate_lookup() {
+        let usd = Currency::from_code("USD").unwrap();
+        let side = TermSide {
+            quantity: d("1"),
+            price: d("1"),
+            offset: d("0"),
+            from: usd,
+            input: None,
+        };
+        let term = |factors: Vec<usize>| GoodsTerm {
+            base: side.clone(),
+            scen: side.clone(),
+            factors,
+        };
+        let terms = [term(vec![0]), term(vec![])];
+        assert_eq!(bound_units(&terms, (1, 1)), 7);
+        assert_eq!(bound_units(&terms, (0, 1)), 5);
+        assert_eq!(bound_units(&terms, (0, 0)), 3);
+    }
+
+    /// A split may take the evaluations to the budget, never past it; splits stop at it.
+    #[test]
+    fn a_split_never_passes_the_budget() {
+        assert!(!over_budget((508, 0), 4, 512));
+        assert!(over_budget((509, 0), 4, 512));
+        assert!(!over_budget((510, 511), 2, 512));
+        assert!(over_budget((511, 0), 2, 512));
+        assert!(over_budget((0, 512), 2, 512));
     }
 
     /// A chain of child indices finds the item inside its assembly.

@@ -165,6 +165,18 @@ fn a_rate_pulling_one_side_both_ways_is_refused() {
     // (duty 2.1375), 89.0625 at 160 (duty 1.8703125). Upper: 107.1428571428571429 + 2.1375
     // - 101.995 = 7.2853571... = 7.29; lower: 93.75 + 1.8703125 - 101.995 = -6.3746875 = -6.37.
     assert_eq!((r.lower_bound, r.upper_bound), (d("-6.37"), d("7.29")));
+    // Bought FOB instead, with no declared value: the yen freight is not in the price, so it
+    // only lands on top, 750 / r (5.00 on the baseline), and the rate moves the scenario one
+    // way. At 140: 107.1428571 + 2.25 + 5.3571429 - 107.10 = 7.65; at 160: 93.75 + 1.96875
+    // + 4.6875 - 107.10 = -6.69375 = -6.69.
+    let import = &mut case.bom["items"][0]["import"];
+    import["incoterm"] = json!("INCOTERM_FOB");
+    import.as_object_mut().unwrap().remove("customsValue");
+    let r = analyze(&case, &[yen_rate(Side::Scenario)]).unwrap();
+    assert_eq!(
+        (r.lower_bound, r.upper_bound, r.converged),
+        (d("-6.69"), d("7.65"), true)
+    );
 }
 
 /// One freight input over a CIF-priced import a (no declared value) and an FOB-priced one b,
@@ -283,6 +295,8 @@ fn a_rate_converting_a_schedules_threshold_moves_the_cost_against_it() {
         "restrictedOrigins": ["CN"], "maxRestrictedShare": "0.5"}]);
     let r = analyze(&case, &[yen_rate(Side::Scenario)]).unwrap();
     assert_eq!((r.min_reached, r.max_reached), (d("-72.14"), d("-6.25")));
+    // The credit's gap never closes: the rate's range is halved until it cannot be split.
+    assert!(r.evaluations < sensitivity::EVALUATION_BUDGET);
     assert_eq!(
         (r.lower_bound, r.upper_bound, r.converged),
         (d("-72.15"), d("0.00"), false)
@@ -291,4 +305,171 @@ fn a_rate_converting_a_schedules_threshold_moves_the_cost_against_it() {
     // keeps its credit, 1,000 / 150 = 6.67: -65.00 - 6.67 = -71.67 throughout.
     let r = analyze(&case, &[yen_rate(Side::Baseline)]).unwrap();
     assert_eq!((r.lower_bound, r.upper_bound), (d("-71.67"), d("-71.67")));
+}
+
+/// A BOM in yen: a 120,000 JPY motor; the baseline schedule in yen (10% MFN), the scenario's
+/// in dollars with a de minimis threshold of 800 USD. Converted into yen the threshold is
+/// 800 r: 112,000 at 140 (the motor pays 12,000), 120,000 at 150 and 128,000 at 160 (exempt).
+/// The conversion multiplies, so the scenario's cost falls as the rate rises: delta 0 at 140,
+/// -12,000 above; bounded at once at the rate's low end, [-12000, 0], no decimals.
+#[test]
+fn a_threshold_converted_by_multiplying_lowers_the_cost_as_the_rate_rises() {
+    let mut usd = schedule("us-dm", "USD", "VALUATION_BASIS_FOB", mfn("10"), json!([]));
+    usd["deMinimisThreshold"] = json!("800");
+    let deck = fx("fx0", &[("USD", "JPY", "150")]);
+    let case = Case {
+        bom: json!({"id": "b", "currency": "JPY", "items": [
+            {"id": "motor", "unitPrice": "120000",
+             "import": {"htsCode": "8501.53.8040", "origin": "JP"}}]}),
+        schedules: (
+            schedule("jp", "JPY", "VALUATION_BASIS_FOB", mfn("10"), json!([])),
+            usd,
+        ),
+        fx: (deck.clone(), deck),
+    };
+    let r = analyze(&case, &[yen_rate(Side::Scenario)]).unwrap();
+    assert_eq!((r.all_low, r.all_high), (d("0"), d("-12000")));
+    assert_eq!(
+        (r.lower_bound, r.upper_bound, r.converged, r.evaluations),
+        (d("-12000"), d("0"), true, 2)
+    );
+}
+
+/// A rate set on one side is judged on that side only: the magnet set of 15,000 JPY with a
+/// scenario schedule in yen whose de minimis threshold (100,000 JPY) converts with the same
+/// rate. On the scenario the rate lowers the goods and raises the cost through the threshold:
+/// refused. On the baseline only it moves the goods alone: the scenario is exempt at 100.00
+/// (666.67 USD of threshold), the baseline 15,000 / r x 1.021: 109.3928571... at 140, 95.71875
+/// at 160, so the delta runs from -9.39 to 4.28.
+#[test]
+fn a_rate_is_judged_on_the_sides_it_sets() {
+    let mut yen = schedule("jp-dm", "JPY", "VALUATION_BASIS_FOB", mfn("2.1"), json!([]));
+    yen["deMinimisThreshold"] = json!("100000");
+    let mut case = yen_magnets();
+    case.schedules.1 = yen;
+    let (_, _, message) = refusal(&case, &[yen_rate(Side::Scenario)]);
+    assert!(
+        message.contains("the scenario's cost both ways"),
+        "{message}"
+    );
+    let r = analyze(&case, &[yen_rate(Side::Baseline)]).unwrap();
+    assert_eq!(
+        (r.lower_bound, r.upper_bound, r.converged),
+        (d("-9.39"), d("4.28"), true)
+    );
+}
+
+/// The work of finding the directions, counted by hand: nothing without a rate or freight; a
+/// freight on two paths, one unit per path and side, 4; a rate, one walk of the 3 lines, then
+/// per rate input both decks' rates (2 + 2) and 2 x 3 lines: 3 + 10 = 13; a second rate 10
+/// more.
+#[test]
+fn the_work_of_the_directions_is_counted_by_hand() {
+    let deck = fx("fx0", &[("USD", "JPY", "150"), ("EUR", "USD", "1.08")]);
+    let case = Case {
+        bom: json!({"id": "b", "currency": "USD", "items": [
+            {"id": "a", "children": [{"id": "x", "unitPrice": "1"}]},
+            {"id": "b", "unitPrice": "1"}]}),
+        schedules: (
+            schedule("s", "USD", "", json!([]), json!([])),
+            schedule("s", "USD", "", json!([]), json!([])),
+        ),
+        fx: (deck.clone(), deck),
+    };
+    let inputs = case.inputs().unwrap();
+    let q = input("q", Target::Quantity(vec!["a".into()]), ("1", "1", "2"));
+    let f = input(
+        "f",
+        Target::Freight(vec!["a".into(), "b".into()]),
+        ("1", "1", "2"),
+    );
+    assert_eq!(super::monotone::work(&inputs, std::slice::from_ref(&q)), 0);
+    assert_eq!(super::monotone::work(&inputs, &[q.clone(), f.clone()]), 4);
+    let r = yen_rate(Side::Both);
+    assert_eq!(super::monotone::work(&inputs, &[q, f, r.clone()]), 17);
+    assert_eq!(super::monotone::work(&inputs, &[r.clone(), r]), 23);
+}
+
+/// A 100.00 USD part bought FOB, its carriage (750 JPY of freight, or of insurance) paid in
+/// yen on top; the baseline values FOB at 10% (10.00, and lands 5.00 of carriage at 150), the
+/// scenario CIF at 10%, so its value adds the carriage converted: 100 + 750 / r. The rate
+/// lowers it: at 140, 0.1 x 105.3571429 + 5.3571429 - 15.00 = 0.89; at 160, 0.1 x 104.6875 +
+/// 4.6875 - 15.00 = 0.15625 = 0.16. The same carriage on an FOB schedule with a yen de minimis
+/// threshold adds nothing the duty is charged on: only the threshold moves with the rate.
+#[test]
+fn carriage_a_cif_value_adds_moves_with_the_rate() {
+    let deck = fx("fx0", &[("USD", "JPY", "150")]);
+    for carriage in ["freight", "insurance"] {
+        let mut import = json!({"htsCode": "8501.53.8040", "origin": "JP", "currency": "JPY",
+                                "incoterm": "INCOTERM_FOB"});
+        import[carriage] = json!("750");
+        let case = Case {
+            bom: json!({"id": "b", "currency": "USD", "items": [
+                {"id": "part", "unitPrice": "100.00", "import": import}]}),
+            schedules: (
+                schedule("us", "USD", "VALUATION_BASIS_FOB", mfn("10"), json!([])),
+                schedule("eu", "USD", "VALUATION_BASIS_CIF", mfn("10"), json!([])),
+            ),
+            fx: (deck.clone(), deck.clone()),
+        };
+        let r = analyze(&case, &[yen_rate(Side::Scenario)]).unwrap();
+        assert_eq!(r.base.delta, d("0.50"), "{carriage}");
+        assert_eq!(
+            (r.lower_bound, r.upper_bound, r.converged),
+            (d("0.16"), d("0.89"), true),
+            "{carriage}"
+        );
+    }
+    let mut yen = schedule("jp-dm", "JPY", "VALUATION_BASIS_FOB", mfn("10"), json!([]));
+    yen["deMinimisThreshold"] = json!("100000");
+    let case = Case {
+        bom: json!({"id": "b", "currency": "USD", "items": [
+            {"id": "motor", "unitPrice": "650.00",
+             "import": {"htsCode": "8501.53.8040", "origin": "JP", "currency": "JPY",
+                        "incoterm": "INCOTERM_FOB", "freight": "750"}}]}),
+        schedules: (
+            schedule("us", "USD", "VALUATION_BASIS_FOB", mfn("10"), json!([])),
+            yen,
+        ),
+        fx: (deck.clone(), deck),
+    };
+    // Exempt up to r = 100,000 / 650 = 153.85, 65.00 of duty above; 750 / r lands on top.
+    let r = analyze(&case, &[yen_rate(Side::Scenario)]).unwrap();
+    assert_eq!((r.all_low, r.all_high), (d("-64.64"), d("-0.31")));
+    assert!(r.lower_bound <= d("-65.00") && r.upper_bound >= d("-0.31"));
+}
+
+/// A part inside a kit, bought FOB for 100.00 USD with its freight paid in yen on top; the
+/// baseline's deck at 150 JPY per USD, the scenario's at 160; 10% MFN on both sides. The
+/// freight f lands as f / 150 and f / 160: a delta of -f / 2,400, -0.3125 at 750 (displayed
+/// 4.69 - 5.00 = -0.31). Over f from 0 to 1,500 the delta runs from 0 to -0.625, so the bounds
+/// are [-0.63, 0.00] (half away from zero), at once.
+#[test]
+fn a_freight_in_another_currency_lands_at_each_sides_rate() {
+    let case = Case {
+        bom: json!({"id": "b", "currency": "USD", "items": [{"id": "kit", "children": [
+            {"id": "part", "unitPrice": "100.00",
+             "import": {"htsCode": "8501.53.8040", "origin": "JP", "currency": "JPY",
+                        "incoterm": "INCOTERM_FOB", "freight": "750",
+                        "transportMode": "TRANSPORT_MODE_OCEAN"}}]}]}),
+        schedules: (
+            schedule("us", "USD", "VALUATION_BASIS_FOB", mfn("10"), json!([])),
+            schedule("us", "USD", "VALUATION_BASIS_FOB", mfn("10"), json!([])),
+        ),
+        fx: (
+            fx("fx0", &[("USD", "JPY", "150")]),
+            fx("fx1", &[("USD", "JPY", "160")]),
+        ),
+    };
+    let freight = input(
+        "freight",
+        Target::Freight(vec!["kit/part".into()]),
+        ("0", "750", "1500"),
+    );
+    let r = analyze(&case, &[freight]).unwrap();
+    assert_eq!(r.base.delta, d("-0.31"));
+    assert_eq!(
+        (r.lower_bound, r.upper_bound, r.converged, r.evaluations),
+        (d("-0.63"), d("0.00"), true, 2)
+    );
 }
