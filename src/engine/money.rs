@@ -50,9 +50,18 @@ pub fn plain(value: Decimal) -> String {
     value.normalize().to_string()
 }
 
+/// `value`, a zero without its sign: a difference of equal amounts, or a tiny negative amount
+/// rounded to zero, can carry one, and "-0.00" would read as a loss.
+pub fn unsigned_zero(mut value: Decimal) -> Decimal {
+    if value.is_zero() {
+        value.set_sign_positive(true);
+    }
+    value
+}
+
 /// An amount for a formula: exact, but never fewer decimals than the minor unit ("120.00").
 pub fn amount_text(value: Decimal, minor_units: u32) -> String {
-    let mut v = value.normalize();
+    let mut v = unsigned_zero(value).normalize();
     v.rescale(v.scale().max(minor_units));
     v.to_string()
 }
@@ -66,7 +75,7 @@ pub fn shown_amount(value: Decimal, minor_units: u32) -> String {
         rust_decimal::RoundingStrategy::MidpointAwayFromZero,
     );
     v.rescale(minor_units);
-    v.to_string()
+    unsigned_zero(v).to_string()
 }
 
 /// Decimals a formula shows of a rate, share or quantity.
@@ -119,6 +128,18 @@ mod tests {
         assert_eq!(shown_number(d("0.34645")), "0.3465");
         assert_eq!(shown_number(d("0.333333333333")), "0.3333");
         assert_eq!(shown_number(d("25")), "25");
+    }
+
+    #[test]
+    fn a_zero_is_shown_without_a_sign() {
+        // A zero negated keeps its sign flag, and prints as "-0.00".
+        let negative_zero = -Decimal::new(0, 2);
+        assert_eq!(negative_zero.to_string(), "-0.00");
+        assert!(negative_zero.is_zero() && negative_zero.is_sign_negative());
+        assert_eq!(unsigned_zero(negative_zero).to_string(), "0.00");
+        assert_eq!(amount_text(negative_zero, 2), "0.00");
+        assert_eq!(shown_amount(Decimal::new(-1, 3), 2), "0.00");
+        assert_eq!(unsigned_zero(Decimal::new(-1, 2)).to_string(), "-0.01");
     }
 
     #[test]
