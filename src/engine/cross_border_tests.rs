@@ -58,6 +58,7 @@ pub(super) fn mfn(percent: &str) -> Value {
             "rate": {"adValoremPercent": percent}}])
 }
 
+#[derive(Clone)]
 pub(super) struct Case {
     pub(super) bom: Value,
     pub(super) schedules: (Value, Value),

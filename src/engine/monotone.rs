@@ -305,8 +305,10 @@ impl View<'_> {
             self.import_pulls(&mut pulls, id, import, &through);
         }
         let s = self.schedule;
-        // (Incentive credits are bounded apart, from kept at their largest conversion to lost.)
-        if s.currency != to && s.has_amounts() {
+        // A schedule in the BOM's currency converts nothing: not read (a schedule can hold
+        // thousands of measures). Incentive credits are bounded apart, from kept at their
+        // largest conversion to lost.
+        if s.currency != to {
             if s.de_minimis_threshold.is_some() {
                 pulls.add(through(s.currency, Way::Down), || {
                     format!("the de minimis threshold of schedule {:?}", clip(&s.id))
@@ -413,6 +415,12 @@ mod tests {
         assert_eq!(corner(&ways.scen, true), [d("1"), d("5"), d("6")]);
         assert_eq!(corner(&ways.base, true), corner(&ways.scen, true));
         assert_eq!(corner(&ways.base, false), [d("4"), d("2"), d("3")]);
+        let mut mirrored = Ways {
+            base: vec![Down, Up],
+            scen: vec![Flat, Flat],
+        };
+        mirrored.align();
+        assert_eq!(mirrored.scen, [Down, Up]);
         let opposite = Ways {
             base: vec![Up, Flat],
             scen: vec![Down, Flat],

@@ -480,15 +480,6 @@ impl<'a> Conversions<'a> {
         }
     }
 
-    /// Whether no rate input moves either side's conversion of `from`.
-    fn fixed(&self, from: Currency) -> bool {
-        [&self.base, &self.scen].iter().all(|c| {
-            c.rates
-                .iter()
-                .all(|(_, b, q)| c.fx.uses(from, *b, *q).is_none())
-        })
-    }
-
     /// Whether both sides convert an amount in `from` alike at every point of a box.
     fn same(&self, from: Currency) -> bool {
         from == self.to || self.same_decks
@@ -542,20 +533,24 @@ impl GoodsTerm {
             let dq = s.quantity.sub_at(b.quantity, f, "bound")?;
             let p = conv.base.range(price(b)?, b.from, (lo, hi))?;
             mul_interval(p, (dq, dq), f)?
-        } else if one_price && b.input.is_some() && b.from == s.from && conv.fixed(b.from) {
-            // One input on both sides, each side converting at its own fixed rates: the
-            // difference is linear in the input, so its ends bound it.
-            let (low, high) = price(b)?;
-            let at = |v: Decimal| -> Result<Decimal, InputError> {
-                let one = |t: &TermSide, c: &SideConversion<'_>| {
-                    c.range((v, v), t.from, (lo, hi))?
-                        .0
-                        .mul_at(t.quantity, f, "bound")
-                };
-                one(s, &conv.scen)?.sub_at(one(b, &conv.base)?, f, "bound")
+        } else if one_price && b.input.is_some() && b.from == s.from {
+            // One input on both sides, each side converting with its own rates: the
+            // difference is the input's price times (one unit converted x quantity on the
+            // scenario - the same on the baseline), a product of two intervals; with the
+            // rates fixed, the second is a point and the bound exact.
+            let unit = |t: &TermSide, c: &SideConversion<'_>| -> Result<_, InputError> {
+                let (low, high) = c.range((Decimal::ONE, Decimal::ONE), t.from, (lo, hi))?;
+                Ok((
+                    low.mul_at(t.quantity, f, "bound")?,
+                    high.mul_at(t.quantity, f, "bound")?,
+                ))
             };
-            let (x, y) = (at(low)?, at(high)?);
-            (x.min(y), x.max(y))
+            let (us, ub) = (unit(s, &conv.scen)?, unit(b, &conv.base)?);
+            let factor = (
+                us.0.sub_at(ub.1, f, "bound")?,
+                us.1.sub_at(ub.0, f, "bound")?,
+            );
+            mul_interval(price(b)?, factor, f)?
         } else {
             let value = |t: &TermSide, c: &SideConversion<'_>| {
                 mul_interval(

@@ -158,6 +158,11 @@ fn a_rate_pulling_one_side_both_ways_is_refused() {
     ] {
         assert!(message.contains(part), "{part:?} in {message}");
     }
+    // With insurance in the price too.
+    let mut insured = case.clone();
+    insured.bom["items"][0]["import"]["insurance"] = json!("10");
+    let (_, _, message) = refusal(&insured, &[yen_rate(Side::Both)]);
+    assert!(message.contains("both ways"), "{message}");
     case.bom["items"][0]["import"]["customsValue"] = json!("15000");
     let r = analyze(&case, &[yen_rate(Side::Scenario)]).unwrap();
     assert!(r.converged);
@@ -466,10 +471,19 @@ fn a_freight_in_another_currency_lands_at_each_sides_rate() {
         Target::Freight(vec!["kit/part".into()]),
         ("0", "750", "1500"),
     );
-    let r = analyze(&case, &[freight]).unwrap();
+    let r = analyze(&case, std::slice::from_ref(&freight)).unwrap();
     assert_eq!(r.base.delta, d("-0.31"));
     assert_eq!(
         (r.lower_bound, r.upper_bound, r.converged, r.evaluations),
         (d("-0.63"), d("0.00"), true, 2)
+    );
+    // With the scenario's rate from 140 to 160 as well, f / r - f / 150 runs from -0.625 (f =
+    // 1,500, r = 160) to 1,500 / 140 - 10 = 0.7142857 (r = 140).
+    // One freight converted by two decks, one of them moving: bounded as the freight times
+    // [1 / 160 - 1 / 150, 1 / 140 - 1 / 150] per yen, at once.
+    let r = analyze(&case, &[freight, yen_rate(Side::Scenario)]).unwrap();
+    assert_eq!(
+        (r.lower_bound, r.upper_bound, r.converged),
+        (d("-0.63"), d("0.71"), true)
     );
 }
