@@ -1368,6 +1368,35 @@ mod tests {
         assert!(over_budget((0, 512), 2, 512));
     }
 
+    /// Setting the inputs' values on a copy costs the copy, then one unit per input and one
+    /// per item path it sets: a quantity on two paths 1 + 2, a price 1.
+    #[test]
+    fn setting_values_is_counted_per_input_and_path() {
+        let inputs = motor_inputs();
+        let input = |target: Target| Uncertain {
+            name: String::new(),
+            target,
+            low: d("1"),
+            base: d("1"),
+            high: d("2"),
+        };
+        let uncertain = [
+            input(Target::Quantity(vec!["motor".into(), "nd".into()])),
+            input(Target::Price {
+                material_id: "nd".into(),
+                side: Side::Both,
+            }),
+        ];
+        let targets = Targets::resolve(&inputs, &uncertain).unwrap();
+        let meter = Meter::unlimited();
+        let x = targets
+            .with_values(&inputs, &uncertain, &[d("2"), d("7")], &meter)
+            .unwrap();
+        assert_eq!(meter.used(), inputs.copy_units() + 3 + 1);
+        assert_eq!(x.bom.items[1].quantity, d("2"));
+        assert_eq!(x.baseline_prices.prices["nd"].price, d("7"));
+    }
+
     /// A chain of child indices finds the item inside its assembly.
     #[test]
     fn items_are_found_through_their_assemblies() {
