@@ -38,7 +38,7 @@ pub enum Kind {
     PriceDeck,
     /// A tariff schedule (`tariff.v1.TariffSchedule`).
     TariffSchedule,
-    /// A schedule overlay for scenarios (a `tariff.v1.TariffSchedule` applied on top of one).
+    /// A scenario's changes to a base schedule (`tariff.v1.ScheduleOverlay`).
     ScheduleOverlay,
     /// An FX deck (`tariff.v1.FxDeck`).
     FxDeck,

@@ -265,6 +265,34 @@ async fn fifty_concurrent_puts_get_versions_1_to_50(store: &Store) {
     assert_eq!(numbers, (1..=50).collect::<Vec<i64>>());
 }
 
+/// Two stores on one database (two replicas on PostgreSQL; a server and a CLI import on one
+/// SQLite file), 25 concurrent puts each to one id: versions 1..50, no gap, no duplicate.
+pub(crate) async fn two_handles_writing_one_id_get_versions_1_to_50(a: &Store, b: &Store) {
+    let tasks: Vec<_> = (0..50)
+        .map(|n| {
+            let store = Arc::clone(if n % 2 == 0 { a } else { b });
+            tokio::spawn(async move {
+                store
+                    .put(
+                        Kind::PriceDeck,
+                        "shared-hot",
+                        &body(n),
+                        "",
+                        Expectation::Any,
+                    )
+                    .await
+                    .map(|r| r.version)
+            })
+        })
+        .collect();
+    let mut versions = BTreeSet::new();
+    for t in tasks {
+        let v = t.await.unwrap().unwrap();
+        assert!(versions.insert(v), "version {v} given twice");
+    }
+    assert_eq!(versions, (1..=50).collect::<BTreeSet<i64>>());
+}
+
 async fn changes_since_replays_writes_in_order(store: &Store) {
     let mut rx = store.subscribe();
     let first = store

@@ -26,6 +26,8 @@ async fn sqlite_store_keeps_the_contract() {
             .unwrap(),
     );
     contract::all(&store, &small).await;
+    let second: Store = Arc::new(SqliteStore::open(&dir.path().join("data")).await.unwrap());
+    contract::two_handles_writing_one_id_get_versions_1_to_50(&store, &second).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,6 +42,8 @@ async fn postgres_store_keeps_the_contract_and_announces_writes_to_other_replica
         let small: Store = Arc::new(PgStore::connect_with(&small_url, SMALL).await.unwrap());
         contract::all(&store, &small).await;
         another_replica_hears_a_write(&url, &store).await;
+        let replica: Store = Arc::new(PgStore::connect(&url).await.unwrap());
+        contract::two_handles_writing_one_id_get_versions_1_to_50(&store, &replica).await;
     }
     server.drop_db("store_contract").await;
     server.drop_db("store_limits").await;
