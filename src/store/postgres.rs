@@ -76,6 +76,11 @@ impl PgStore {
     async fn write(&self, w: Write<'_>) -> Result<Revision, StoreError> {
         rules::validate(&w, &self.limits)?;
         let mut tx = self.pool.begin().await?;
+        // An acknowledged write must survive a server crash even where an operator turned
+        // synchronous_commit off for speed: the commit waits for its WAL flush.
+        sqlx::query("SET LOCAL synchronous_commit = on")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(WRITE_LOCK)
             .execute(&mut *tx)

@@ -238,6 +238,17 @@ async fn pages_of_2_return_5_objects_once_in_order(store: &Store) {
     let mut sorted = keys.clone();
     sorted.sort_by(|a, b| (a.0.as_str(), &a.1).cmp(&(b.0.as_str(), &b.1)));
     assert_eq!(keys, sorted, "ordered by (kind name, id)");
+    // Paging across kinds (no filter) visits the same objects as one page.
+    let (mut paged, mut token) = (Vec::new(), String::new());
+    loop {
+        let page = store.list_latest(None, 2, &token).await.unwrap();
+        paged.extend(page.revisions.into_iter().map(|r| (r.kind, r.id)));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(paged, keys);
     let bad = store.list_latest(None, 2, "garbage").await;
     assert!(matches!(bad, Err(StoreError::InvalidPageToken)), "{bad:?}");
 }

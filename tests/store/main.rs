@@ -104,6 +104,9 @@ async fn sqlite_child_writer() {
     tokio::time::sleep(std::time::Duration::from_secs(120)).await;
 }
 
+/// A writer process killed with SIGKILL right after its 200th acknowledged write loses none.
+/// This proves the commit reaches the file before `put` returns; surviving a power cut as well
+/// rests on `synchronous=FULL` (an fsync per commit), which a test cannot cut power to check.
 #[tokio::test]
 async fn sqlite_acknowledged_writes_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
