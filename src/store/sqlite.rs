@@ -16,6 +16,10 @@ use tokio::sync::broadcast;
 pub const SQLITE_FILE: &str = "catalog.sqlite3";
 
 /// A catalog store in `<data_dir>/catalog.sqlite3`.
+///
+/// [`CatalogStore::subscribe`] announces the writes made through this handle only (SQLite has
+/// no notification between processes); another process's writes, such as a CLI import into a
+/// running server's file, are found with [`CatalogStore::changes_since`].
 #[derive(Debug)]
 pub struct SqliteStore {
     /// Readers: WAL lets them run while a write is in progress.
