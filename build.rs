@@ -18,6 +18,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/tariff/bench/v1/echo_service.proto",
     ];
     println!("cargo:rerun-if-changed=proto");
+    // `sqlx::migrate!` (src/store) embeds these at build time: a new migration must rebuild.
+    println!("cargo:rerun-if-changed=migrations");
     let mut compiler = protox::Compiler::new(["proto"])?;
     compiler
         .include_source_info(true)

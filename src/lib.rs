@@ -34,6 +34,7 @@ pub mod engine;
 pub mod export;
 pub mod hts;
 pub mod server;
+pub mod store;
 pub mod wire;
 
 /// Where the generated `tariff.bench.v1` code looks for `tariff.v1` (as `super::super::v1`

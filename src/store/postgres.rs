@@ -1,0 +1,249 @@
+//! The shared engine: PostgreSQL, for several replicas serving one catalog. Every committed
+//! write is announced on the `catalog_changes` channel, so each replica's snapshot refreshes
+//! within a second of a write made through another.
+
+use super::rules::{self, Check, Head, Row, Write};
+use super::{
+    CatalogStore, Change, Expectation, Kind, Page, Revision, StoreError, StoreLimits, sql,
+};
+use async_trait::async_trait;
+use sqlx::PgPool;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+/// The `LISTEN`/`NOTIFY` channel; payload `<kind>/<id>/<version>`.
+pub const NOTIFY_CHANNEL: &str = "catalog_changes";
+
+/// Key of the transaction-level advisory lock every write holds (any constant; this one spells
+/// "catalog" in ASCII). Catalog writes are rare (people saving objects), so serialising them
+/// costs nothing and buys three things: versions per id are assigned without a race, the count
+/// limit is exact, and `seq` values commit in increasing order, so `changes_since` never skips
+/// a write that committed late with a smaller `seq`.
+const WRITE_LOCK: i64 = 0x0063_6174_616c_6f67;
+
+/// A catalog store in a PostgreSQL database.
+#[derive(Debug)]
+pub struct PgStore {
+    pool: PgPool,
+    limits: StoreLimits,
+    changes: broadcast::Sender<Change>,
+    /// Forwards notices from the database to `changes`; stopped when the store is dropped.
+    listener: JoinHandle<()>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+impl PgStore {
+    /// Connects with the default limits.
+    pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
+        PgStore::connect_with(url, StoreLimits::default()).await
+    }
+
+    /// Connects to `url`, applies the migrations in `migrations/postgres` (sqlx serialises
+    /// concurrent replicas with an advisory lock) and starts listening for changes before
+    /// returning, so no write committed after this returns goes unannounced.
+    pub async fn connect_with(url: &str, limits: StoreLimits) -> Result<PgStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        let (changes, _) = broadcast::channel(1024);
+        let listener = tokio::spawn(forward(listener, changes.clone()));
+        Ok(PgStore {
+            pool,
+            limits,
+            changes,
+            listener,
+        })
+    }
+
+    /// Closes the pool (and with it the listener's connection).
+    pub async fn close(&self) {
+        self.listener.abort();
+        self.pool.close().await;
+    }
+
+    async fn write(&self, w: Write<'_>) -> Result<Revision, StoreError> {
+        rules::validate(&w, &self.limits)?;
+        let mut tx = self.pool.begin().await?;
+        // An acknowledged write must survive a server crash even where an operator turned
+        // synchronous_commit off for speed: the commit waits for its WAL flush.
+        sqlx::query("SET LOCAL synchronous_commit = on")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let head: Option<Head> = sqlx::query_as(sql::HEAD)
+            .bind(w.kind.as_str())
+            .bind(w.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let live = if rules::creates_live(&w, head.as_ref()) {
+            Some(
+                sqlx::query_scalar::<_, i64>(sql::COUNT_LIVE)
+                    .fetch_one(&mut *tx)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let version = rules::next_version(&w, head.as_ref(), live, &self.limits)?;
+        let etag = rules::etag(w.kind, w.id, version);
+        let row: Row = sqlx::query_as(sql::INSERT_REVISION)
+            .bind(w.kind.as_str())
+            .bind(w.id)
+            .bind(version)
+            .bind(&etag)
+            .bind(w.body)
+            .bind(w.as_of_date)
+            .bind(rules::now_ms())
+            .bind(w.deleted)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(sql::UPSERT_HEAD)
+            .bind(w.kind.as_str())
+            .bind(w.id)
+            .bind(version)
+            .bind(&etag)
+            .bind(w.deleted)
+            .execute(&mut *tx)
+            .await?;
+        // Inside the transaction: PostgreSQL delivers it at commit, and never on rollback.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(NOTIFY_CHANNEL)
+            .bind(rules::notice(w.kind, w.id, version))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Revision::try_from(row)
+    }
+}
+
+/// Passes each notice to the store's subscribers until the store is dropped. `recv` reconnects
+/// by itself after a lost connection; notices sent meanwhile are lost, which is why subscribers
+/// also catch up with `changes_since`.
+async fn forward(mut listener: PgListener, changes: broadcast::Sender<Change>) {
+    loop {
+        match listener.recv().await {
+            Ok(n) => match rules::parse_notice(n.payload()) {
+                Some(change) => {
+                    let _ = changes.send(change);
+                }
+                None => tracing::warn!(payload = n.payload(), "unreadable catalog notice"),
+            },
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "catalog change listener failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl CatalogStore for PgStore {
+    async fn put(
+        &self,
+        kind: Kind,
+        id: &str,
+        body: &str,
+        as_of_date: &str,
+        expected: Expectation,
+    ) -> Result<Revision, StoreError> {
+        self.write(Write {
+            kind,
+            id,
+            body,
+            as_of_date,
+            deleted: false,
+            check: Check::Put(&expected),
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        kind: Kind,
+        id: &str,
+        etag: Option<&str>,
+    ) -> Result<Revision, StoreError> {
+        self.write(Write {
+            kind,
+            id,
+            body: "",
+            as_of_date: "",
+            deleted: true,
+            check: Check::Delete(etag),
+        })
+        .await
+    }
+
+    async fn get(
+        &self,
+        kind: Kind,
+        id: &str,
+        version: Option<i64>,
+    ) -> Result<Revision, StoreError> {
+        let query = sqlx::query_as(sql::get(version))
+            .bind(kind.as_str())
+            .bind(id);
+        let row: Option<Row> = match version {
+            None => query,
+            Some(v) => query.bind(v),
+        }
+        .fetch_optional(&self.pool)
+        .await?;
+        sql::found(row, kind, id, version)
+    }
+
+    async fn list_latest(
+        &self,
+        kind: Option<Kind>,
+        page_size: usize,
+        page_token: &str,
+    ) -> Result<Page, StoreError> {
+        let (after_kind, after_id) = rules::decode_token(page_token, kind)?;
+        let rows: Vec<Row> = sqlx::query_as(sql::LIST_LATEST)
+            .bind(kind.map(Kind::as_str))
+            .bind(after_kind)
+            .bind(after_id)
+            .bind(rules::page_rows(page_size) as i64 + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rules::page(rules::revisions(rows)?, page_size, kind))
+    }
+
+    async fn versions(&self, kind: Kind, id: &str) -> Result<Vec<Revision>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(sql::VERSIONS)
+            .bind(kind.as_str())
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        sql::any_found(rules::revisions(rows)?, kind, id)
+    }
+
+    async fn changes_since(&self, seq: i64, limit: usize) -> Result<Vec<Revision>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(sql::CHANGES_SINCE)
+            .bind(seq)
+            .bind(limit.min(i64::MAX as usize) as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rules::revisions(rows)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+}

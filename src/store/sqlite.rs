@@ -1,0 +1,229 @@
+//! The embedded engine: one SQLite file under the data directory, so `serve` works with no
+//! setup. One instance only: several replicas must share a [`super::PgStore`].
+
+use super::rules::{self, Check, Head, Row, Write};
+use super::{
+    CatalogStore, Change, Expectation, Kind, Page, Revision, StoreError, StoreLimits, sql,
+};
+use async_trait::async_trait;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// File name of the database inside the data directory.
+pub const SQLITE_FILE: &str = "catalog.sqlite3";
+
+/// A catalog store in `<data_dir>/catalog.sqlite3`.
+///
+/// [`CatalogStore::subscribe`] announces the writes made through this handle only (SQLite has
+/// no notification between processes); another process's writes, such as a CLI import into a
+/// running server's file, are found with [`CatalogStore::changes_since`].
+#[derive(Debug)]
+pub struct SqliteStore {
+    /// Readers: WAL lets them run while a write is in progress.
+    read: SqlitePool,
+    /// The single writer: a pool of one connection queues writes in this process, so two
+    /// transactions never race for SQLite's write lock (which would fail one with BUSY).
+    write: SqlitePool,
+    limits: StoreLimits,
+    changes: broadcast::Sender<Change>,
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the store in `data_dir` with the default limits.
+    pub async fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(data_dir, StoreLimits::default()).await
+    }
+
+    /// Opens the store in `data_dir`, creating the directory and file if missing, and applies
+    /// the migrations in `migrations/sqlite`.
+    ///
+    /// WAL journal mode lets calculations' reads proceed during a write. `synchronous=FULL`
+    /// makes SQLite fsync the WAL at every commit: with WAL the default (NORMAL) can lose the
+    /// last commits on a power cut or OS crash, and a write we acknowledged must survive one.
+    pub async fn open_with(
+        data_dir: &Path,
+        limits: StoreLimits,
+    ) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Database(e.into()))?;
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join(SQLITE_FILE))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            // Another process (a CLI import) may hold the write lock for a moment.
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        let (changes, _) = broadcast::channel(1024);
+        Ok(SqliteStore {
+            read,
+            write,
+            limits,
+            changes,
+        })
+    }
+
+    /// Closes both pools, checkpointing the WAL. Not needed for durability (every commit is
+    /// already on disk), only for a tidy shutdown.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    async fn write(&self, w: Write<'_>) -> Result<Revision, StoreError> {
+        rules::validate(&w, &self.limits)?;
+        // IMMEDIATE takes the write lock before the read of the head, so the head cannot
+        // change between the precondition check and the insert, even from another process.
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let head: Option<Head> = sqlx::query_as(sql::HEAD)
+            .bind(w.kind.as_str())
+            .bind(w.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let live = if rules::creates_live(&w, head.as_ref()) {
+            Some(
+                sqlx::query_scalar::<_, i64>(sql::COUNT_LIVE)
+                    .fetch_one(&mut *tx)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let version = rules::next_version(&w, head.as_ref(), live, &self.limits)?;
+        let etag = rules::etag(w.kind, w.id, version);
+        let row: Row = sqlx::query_as(sql::INSERT_REVISION)
+            .bind(w.kind.as_str())
+            .bind(w.id)
+            .bind(version)
+            .bind(&etag)
+            .bind(w.body)
+            .bind(w.as_of_date)
+            .bind(rules::now_ms())
+            .bind(w.deleted)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(sql::UPSERT_HEAD)
+            .bind(w.kind.as_str())
+            .bind(w.id)
+            .bind(version)
+            .bind(&etag)
+            .bind(w.deleted)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let rev = Revision::try_from(row)?;
+        // No receiver is not an error: nobody has subscribed yet.
+        let _ = self.changes.send(Change {
+            kind: rev.kind,
+            id: rev.id.clone(),
+            version: rev.version,
+        });
+        Ok(rev)
+    }
+}
+
+#[async_trait]
+impl CatalogStore for SqliteStore {
+    async fn put(
+        &self,
+        kind: Kind,
+        id: &str,
+        body: &str,
+        as_of_date: &str,
+        expected: Expectation,
+    ) -> Result<Revision, StoreError> {
+        self.write(Write {
+            kind,
+            id,
+            body,
+            as_of_date,
+            deleted: false,
+            check: Check::Put(&expected),
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        kind: Kind,
+        id: &str,
+        etag: Option<&str>,
+    ) -> Result<Revision, StoreError> {
+        self.write(Write {
+            kind,
+            id,
+            body: "",
+            as_of_date: "",
+            deleted: true,
+            check: Check::Delete(etag),
+        })
+        .await
+    }
+
+    async fn get(
+        &self,
+        kind: Kind,
+        id: &str,
+        version: Option<i64>,
+    ) -> Result<Revision, StoreError> {
+        let query = sqlx::query_as(sql::get(version))
+            .bind(kind.as_str())
+            .bind(id);
+        let row: Option<Row> = match version {
+            None => query,
+            Some(v) => query.bind(v),
+        }
+        .fetch_optional(&self.read)
+        .await?;
+        sql::found(row, kind, id, version)
+    }
+
+    async fn list_latest(
+        &self,
+        kind: Option<Kind>,
+        page_size: usize,
+        page_token: &str,
+    ) -> Result<Page, StoreError> {
+        let (after_kind, after_id) = rules::decode_token(page_token, kind)?;
+        let rows: Vec<Row> = sqlx::query_as(sql::LIST_LATEST)
+            .bind(kind.map(Kind::as_str))
+            .bind(after_kind)
+            .bind(after_id)
+            .bind(rules::page_rows(page_size) as i64 + 1)
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rules::page(rules::revisions(rows)?, page_size, kind))
+    }
+
+    async fn versions(&self, kind: Kind, id: &str) -> Result<Vec<Revision>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(sql::VERSIONS)
+            .bind(kind.as_str())
+            .bind(id)
+            .fetch_all(&self.read)
+            .await?;
+        sql::any_found(rules::revisions(rows)?, kind, id)
+    }
+
+    async fn changes_since(&self, seq: i64, limit: usize) -> Result<Vec<Revision>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(sql::CHANGES_SINCE)
+            .bind(seq)
+            .bind(limit.min(i64::MAX as usize) as i64)
+            .fetch_all(&self.read)
+            .await?;
+        rules::revisions(rows)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+}
