@@ -2,10 +2,7 @@
 //! setup. One instance only: several replicas must share a [`super::PgStore`].
 
 use super::rules::{self, Check, Head, Row, Write};
-use super::{
-    CatalogStore, Change, Expectation, Kind, Page, Revision, StoreError, StoreLimits, sql,
-};
-use async_trait::async_trait;
+use super::{Change, Expectation, Kind, Page, Revision, StoreError, StoreLimits, sql};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
@@ -132,98 +129,4 @@ impl SqliteStore {
     }
 }
 
-#[async_trait]
-impl CatalogStore for SqliteStore {
-    async fn put(
-        &self,
-        kind: Kind,
-        id: &str,
-        body: &str,
-        as_of_date: &str,
-        expected: Expectation,
-    ) -> Result<Revision, StoreError> {
-        self.write(Write {
-            kind,
-            id,
-            body,
-            as_of_date,
-            deleted: false,
-            check: Check::Put(&expected),
-        })
-        .await
-    }
-
-    async fn delete(
-        &self,
-        kind: Kind,
-        id: &str,
-        etag: Option<&str>,
-    ) -> Result<Revision, StoreError> {
-        self.write(Write {
-            kind,
-            id,
-            body: "",
-            as_of_date: "",
-            deleted: true,
-            check: Check::Delete(etag),
-        })
-        .await
-    }
-
-    async fn get(
-        &self,
-        kind: Kind,
-        id: &str,
-        version: Option<i64>,
-    ) -> Result<Revision, StoreError> {
-        let query = sqlx::query_as(sql::get(version))
-            .bind(kind.as_str())
-            .bind(id);
-        let row: Option<Row> = match version {
-            None => query,
-            Some(v) => query.bind(v),
-        }
-        .fetch_optional(&self.read)
-        .await?;
-        sql::found(row, kind, id, version)
-    }
-
-    async fn list_latest(
-        &self,
-        kind: Option<Kind>,
-        page_size: usize,
-        page_token: &str,
-    ) -> Result<Page, StoreError> {
-        let (after_kind, after_id) = rules::decode_token(page_token, kind)?;
-        let rows: Vec<Row> = sqlx::query_as(sql::LIST_LATEST)
-            .bind(kind.map(Kind::as_str))
-            .bind(after_kind)
-            .bind(after_id)
-            .bind(rules::page_rows(page_size) as i64 + 1)
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rules::page(rules::revisions(rows)?, page_size, kind))
-    }
-
-    async fn versions(&self, kind: Kind, id: &str) -> Result<Vec<Revision>, StoreError> {
-        let rows: Vec<Row> = sqlx::query_as(sql::VERSIONS)
-            .bind(kind.as_str())
-            .bind(id)
-            .fetch_all(&self.read)
-            .await?;
-        sql::any_found(rules::revisions(rows)?, kind, id)
-    }
-
-    async fn changes_since(&self, seq: i64, limit: usize) -> Result<Vec<Revision>, StoreError> {
-        let rows: Vec<Row> = sqlx::query_as(sql::CHANGES_SINCE)
-            .bind(seq)
-            .bind(limit.min(i64::MAX as usize) as i64)
-            .fetch_all(&self.read)
-            .await?;
-        rules::revisions(rows)
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self.changes.subscribe()
-    }
-}
+catalog_store!(SqliteStore, read);
