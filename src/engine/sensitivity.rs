@@ -1254,6 +1254,17 @@ mod tests {
         assert_eq!(scaled.range(&lo, &hi, &usd).unwrap(), (d("-10"), d("10")));
     }
 
+    /// An unnamed input setting `target`, from 1 (its base) to 2.
+    fn input(target: Target) -> Uncertain {
+        Uncertain {
+            name: String::new(),
+            target,
+            low: d("1"),
+            base: d("1"),
+            high: d("2"),
+        }
+    }
+
     /// Inputs for the goods-term tests: 1 kg of "nd" at 10 -> 12 per kg; an assembly
     /// "motor" holding 2 magnets at 10.00 each; a component "spare" at 5.00 with quantity 0.
     fn motor_inputs() -> Inputs {
@@ -1297,13 +1308,6 @@ mod tests {
     #[test]
     fn goods_terms_know_which_inputs_price_and_scale_each_line() {
         let inputs = motor_inputs();
-        let input = |target: Target| Uncertain {
-            name: String::new(),
-            target,
-            low: d("1"),
-            base: d("1"),
-            high: d("2"),
-        };
         let uncertain = [
             input(Target::Quantity(vec!["motor".into()])),
             input(Target::Price {
@@ -1373,13 +1377,6 @@ mod tests {
     #[test]
     fn setting_values_is_counted_per_input_and_path() {
         let inputs = motor_inputs();
-        let input = |target: Target| Uncertain {
-            name: String::new(),
-            target,
-            low: d("1"),
-            base: d("1"),
-            high: d("2"),
-        };
         let uncertain = [
             input(Target::Quantity(vec!["motor".into(), "nd".into()])),
             input(Target::Price {
