@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/tariff/v1/price_deck.proto",
         "proto/tariff/v1/tariff_schedule.proto",
         "proto/tariff/v1/overlay.proto",
+        "proto/tariff/v1/catalog_object.proto",
         "proto/tariff/v1/cost_impact_service.proto",
         "proto/tariff/v1/catalog_service.proto",
         "proto/tariff/bench/v1/echo_service.proto",

@@ -110,6 +110,7 @@ fn request_path(c: &mut Criterion) {
     let ctx = Context {
         catalog: Arc::new(Catalog::builtin().unwrap()),
         limits: Limits::default(),
+        live: None,
     };
     let mut group = c.benchmark_group("request_path");
     group.sample_size(20);

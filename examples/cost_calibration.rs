@@ -217,6 +217,7 @@ fn main() {
     let ctx = Context {
         catalog: Arc::new(Catalog::builtin().unwrap()),
         limits: Limits::default(),
+        live: None,
     };
     println!(
         "| shape | estimated units | counted units | time | ns per counted unit | response floor / real / upper bytes | memory MiB: peak allocated by the run / estimate (with the inputs) | verdict |"

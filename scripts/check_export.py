@@ -280,7 +280,7 @@ def free_port():
 def serve(binary):
     """The server on a free loopback port, once its HTTP routes answer."""
     port = free_port()
-    proc = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}"],
+    proc = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}", "--read-only-catalog"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):
         try:

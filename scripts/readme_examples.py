@@ -23,6 +23,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import sys
 import time
 
@@ -160,7 +161,10 @@ def main():
     if probe.returncode == 0:
         sys.exit(f"another server already listens on {ADDR}; stop it first")
     log = open(os.path.join(ROOT, "target", "readme-examples-server.log"), "w")
-    proc = subprocess.Popen([binary, "serve", "--listen", ADDR], stdout=log, stderr=subprocess.STDOUT)
+    # A fresh catalog store each run, so the examples that save objects start from nothing.
+    data_dir = tempfile.mkdtemp(prefix="tariff-readme-data-")
+    proc = subprocess.Popen([binary, "serve", "--listen", ADDR, "--data-dir", data_dir],
+                            stdout=log, stderr=subprocess.STDOUT)
     passed = failed = 0
     try:
         wait_healthy(proc)

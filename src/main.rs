@@ -15,7 +15,7 @@ use tariff_impact::cli::{self, CalcArgs, CalcError, OptionFlags};
 use tariff_impact::convert::Limits;
 use tariff_impact::pb;
 use tariff_impact::server::connections::ConnectionSettings;
-use tariff_impact::server::{ServerConfig, TlsFiles};
+use tariff_impact::server::{ServerConfig, Storage, TlsFiles};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -45,7 +45,57 @@ enum Command {
         #[command(subcommand)]
         command: HtsCommand,
     },
+    /// The saved catalog: export it to, or import it from, a directory of JSON files (the
+    /// layout --catalog reads).
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
 }
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Write the latest version of every saved object to OUT/<kind>/<id>.json.
+    Export {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Directory to write into.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Save every file under DIR as a new version (unchanged objects are skipped); every
+    /// file is validated first and nothing is written if one is invalid.
+    Import {
+        /// Directory in the layout `catalog export` writes.
+        dir: PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+/// Which catalog database: the SQLite store under --data-dir, or PostgreSQL.
+#[derive(clap::Args)]
+struct DatabaseArgs {
+    /// Data directory of the embedded catalog store (SQLite).
+    #[arg(long, env = "TARIFF_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+    /// PostgreSQL URL of the catalog (instead of --data-dir).
+    #[arg(long, env = "TARIFF_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    fn database(&self) -> cli::catalog::Database {
+        match &self.database_url {
+            Some(url) => cli::catalog::Database::Postgres(url.clone()),
+            None => cli::catalog::Database::Sqlite(self.data_dir.clone()),
+        }
+    }
+}
+
+/// Where `serve` keeps saved catalog objects unless told otherwise: relative to the working
+/// directory, so `cargo run -- serve` works with no setup.
+const DEFAULT_DATA_DIR: &str = "tariff-impact-data";
 
 #[derive(Subcommand)]
 enum HtsCommand {
@@ -240,6 +290,25 @@ struct ServeCli {
     /// Also serve the benchmark echo service (for scripts/bench_load.sh).
     #[arg(long, hide = true)]
     bench_echo: bool,
+    /// Directory of the embedded catalog store (an SQLite file, created if missing): saved
+    /// BOMs, decks, schedules and overlays. One server instance only: replicas sharing a
+    /// catalog use --database-url.
+    #[arg(long, env = "TARIFF_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+    /// PostgreSQL URL of a catalog shared by several replicas (instead of --data-dir),
+    /// e.g. postgres://user:password@host/db (prefer the environment variable).
+    #[arg(long, env = "TARIFF_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Keep no catalog store: the presets only, catalog writes answered FAILED_PRECONDITION.
+    #[arg(
+        long,
+        env = "TARIFF_READ_ONLY_CATALOG",
+        conflicts_with = "database_url"
+    )]
+    read_only_catalog: bool,
+    /// With a bearer token: calculations and catalog reads need none; catalog writes still do.
+    #[arg(long, env = "TARIFF_OPEN_READS")]
+    open_reads: bool,
 }
 
 impl ServeCli {
@@ -291,6 +360,12 @@ impl ServeCli {
             },
             auth_token: self.auth_token.clone(),
             bench_echo: self.bench_echo,
+            storage: match (&self.database_url, self.read_only_catalog) {
+                (Some(url), _) => Storage::Postgres(url.clone()),
+                (None, true) => Storage::None,
+                (None, false) => Storage::Sqlite(self.data_dir.clone()),
+            },
+            open_reads: self.open_reads,
             ..d
         }
     }
@@ -528,6 +603,32 @@ fn with_export(mut catalog: Catalog, serve: &ServeCli) -> Result<Catalog, String
     Ok(catalog)
 }
 
+fn run_catalog(command: CatalogCommand) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match command {
+            CatalogCommand::Export { db, out } => cli::catalog::export(&db.database(), &out).await,
+            CatalogCommand::Import { dir, db } => cli::catalog::import(&db.database(), &dir).await,
+        }
+    });
+    match result {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn load_catalog(dir: Option<&PathBuf>) -> Result<Catalog, String> {
     let mut catalog = Catalog::builtin().map_err(|e| format!("built-in {e}"))?;
     if let Some(dir) = dir {
@@ -582,6 +683,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Catalog { command } => run_catalog(command),
         Command::Presets { catalog } => match load_catalog(catalog.as_ref()) {
             Ok(c) => {
                 for b in c.boms() {

@@ -170,7 +170,7 @@ async fn unknown_preset_is_not_found_with_resource_info() {
     assert!(
         status
             .message()
-            .starts_with("baseline_prices_id: no built-in price deck has id \"no-such-deck\"")
+            .starts_with("baseline_prices_id: no price deck has id \"no-such-deck\"")
     );
 }
 

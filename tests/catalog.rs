@@ -179,6 +179,7 @@ async fn serve_loads_a_newer_export_at_start() {
     std::fs::write(&bare, serde_json::to_string(&rows).unwrap()).unwrap();
 
     let refused = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .env("TARIFF_READ_ONLY_CATALOG", "true")
         .args(["serve", "--listen", "127.0.0.1:0", "--hts-export"])
         .arg(&bare)
         .output()
@@ -188,6 +189,7 @@ async fn serve_loads_a_newer_export_at_start() {
     assert!(stderr.contains("the export has no fetched_at"), "{stderr}");
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .env("TARIFF_READ_ONLY_CATALOG", "true")
         .args([
             "serve",
             "--listen",
@@ -299,6 +301,7 @@ fn a_broken_catalog_file_stops_the_start_up_naming_file_and_field() {
             "prices": [{"materialId": "x", "price": "12,5", "unit": "UNIT_OF_MEASURE_KG", "basis": "PRICE_BASIS_FOB"}]}"#,
     );
     let out = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .env("TARIFF_READ_ONLY_CATALOG", "true")
         .args(["serve", "--listen", "127.0.0.1:0", "--catalog"])
         .arg(&dir)
         .output()
@@ -316,6 +319,7 @@ fn a_broken_catalog_file_stops_the_start_up_naming_file_and_field() {
         r#"{"id": "b", "currency": "USD", "source": "test", "items": [{"materialId": "x", "quantity": "-1", "unit": "UNIT_OF_MEASURE_KG"}]}"#,
     );
     let out = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .env("TARIFF_READ_ONLY_CATALOG", "true")
         .args(["presets", "--catalog"])
         .arg(&dir)
         .output()
@@ -335,6 +339,7 @@ fn a_broken_catalog_file_stops_the_start_up_naming_file_and_field() {
         r#"{"id": "bad", "prise": []}"#,
     );
     let out = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .env("TARIFF_READ_ONLY_CATALOG", "true")
         .args(["presets", "--catalog"])
         .arg(&dir)
         .output()
@@ -359,6 +364,7 @@ fn extra_presets_load_from_a_directory_and_ids_must_be_unique() {
                        {"materialId": "dy-oxide", "price": "900", "unit": "UNIT_OF_MEASURE_KG", "basis": "PRICE_BASIS_MARKET"}]}"#,
     );
     let out = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .env("TARIFF_READ_ONLY_CATALOG", "true")
         .args(["presets", "--catalog"])
         .arg(&dir)
         .output()
@@ -376,6 +382,7 @@ fn extra_presets_load_from_a_directory_and_ids_must_be_unique() {
         r#"{"id": "us-2026", "currency": "USD", "asOfDate": "2026-01-01", "source": "x"}"#,
     );
     let out = Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .env("TARIFF_READ_ONLY_CATALOG", "true")
         .args(["presets", "--catalog"])
         .arg(&dir)
         .output()

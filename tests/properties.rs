@@ -51,6 +51,7 @@ fn ctx() -> &'static Context {
     CTX.get_or_init(|| Context {
         catalog: Arc::new(Catalog::builtin().unwrap()),
         limits: Limits::default(),
+        live: None,
     })
 }
 
@@ -1821,6 +1822,9 @@ fn calculation_enums<'a>(r: &'a mut pb::CalculateImpactRequest, out: &mut Vec<&'
         // FX decks have no enum fields.
         baseline_fx_source: _,
         scenario_fx_source: _,
+        // Saved overlays are named by id: no enum fields.
+        baseline_schedule_overlay_id: _,
+        scenario_schedule_overlay_id: _,
     } = r;
     if let Some(B::Bom(b)) = bom_source {
         bom_enums(b, out);
@@ -1855,6 +1859,7 @@ fn compare_enums<'a>(r: &'a mut pb::CompareScenariosRequest, out: &mut Vec<&'a m
         scenarios,
         baseline_schedule_overlay,
         baseline_fx_source: _,
+        baseline_schedule_overlay_id: _,
     } = r;
     if let Some(B::Bom(b)) = bom_source {
         bom_enums(b, out);

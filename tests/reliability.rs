@@ -537,6 +537,7 @@ async fn error_details_stay_small_enough_for_every_client() {
 #[tokio::test]
 async fn sigterm_during_heavy_work_drains_stops_the_work_and_exits() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
+        .env("TARIFF_READ_ONLY_CATALOG", "true")
         .args([
             "serve",
             "--listen",

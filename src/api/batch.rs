@@ -164,13 +164,15 @@ async fn items(
                 Reason::Required,
                 "each batch request needs a calculation",
             ))),
-            Some(calc) => {
-                let size = calc.prepare_weight();
-                let ctx = ctx.clone();
-                guard
-                    .run_item(size, memory, move || calculate::prepare(&ctx, &calc))
-                    .await
-            }
+            Some(calc) => match ctx.for_request(&super::refs::calculate(&calc)).await {
+                Err(e) => Err(e),
+                Ok(ctx) => {
+                    let size = calc.prepare_weight();
+                    guard
+                        .run_item(size, memory, move || calculate::prepare(&ctx, &calc))
+                        .await
+                }
+            },
         };
         let response = pb::CalculateBatchResponse {
             outcome: Some(t.count(outcome, &request_id).map_err(End::Status)?),

@@ -167,6 +167,7 @@ mod tests {
         Context {
             catalog: Arc::new(Catalog::builtin().unwrap()),
             limits: Limits::default(),
+            live: None,
         }
     }
 

@@ -1,79 +1,95 @@
-//! `tariff.v1.CatalogService`: lists and returns the presets as stored, so a user can edit one
-//! and send it back inline; looks up a line's measures; reads a CSV BOM into the `Bom`
-//! message (under the server's guards, like a calculation: see [`super::bom_csv`]).
+//! `tariff.v1.CatalogService`: lists and returns the catalog (presets and saved objects) as
+//! stored, so a user can edit an object and send it back inline or save it; saves, updates and
+//! deletes versioned objects ([`super::catalog_objects`]); looks up a line's measures; reads a
+//! CSV BOM into the `Bom` message (under the server's guards, like a calculation: see
+//! [`super::bom_csv`]).
 
-use super::Context;
 use super::bom_csv;
+use super::catalog_objects::{self as objects, origin_pb};
 use super::guard::{Guard, parts, respond};
-use crate::catalog::Entry;
+use super::{ApiError, Context, refs};
+use crate::catalog::{Header, Kind, Object};
 use crate::pb;
 use crate::pb::catalog_service_server::CatalogService;
+use std::sync::Arc;
+use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
+/// Checks that a caller may write the catalog (the bearer token, when the server has one).
+pub type WriteCheck = Arc<dyn Fn(&MetadataMap) -> Result<(), Status> + Send + Sync>;
+
 /// The catalog service.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CatalogApi {
     ctx: Context,
     guard: Guard,
+    may_write: WriteCheck,
+}
+
+impl std::fmt::Debug for CatalogApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogApi")
+            .field("ctx", &self.ctx)
+            .finish()
+    }
 }
 
 impl CatalogApi {
-    /// A service listing `ctx`'s catalog, its CSV reads within `ctx`'s limits and each under
-    /// `guard`.
-    pub fn new(ctx: Context, guard: Guard) -> Self {
-        Self { ctx, guard }
-    }
-}
-
-fn not_found(kind: &'static str, id: &str, list_rpc: &'static str) -> Status {
-    crate::api::ApiError::NotFound {
-        field: "id".to_string(),
-        kind,
-        id: id.to_string(),
-        list_rpc,
-    }
-    .into()
-}
-
-/// A preset as its list shows it.
-trait Listed {
-    fn summary(&self) -> pb::PresetSummary;
-}
-
-impl Listed for pb::Bom {
-    fn summary(&self) -> pb::PresetSummary {
-        pb::PresetSummary {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            description: self.description.clone(),
-            source: self.source.clone(),
-            as_of_date: String::new(),
+    /// A service over `ctx`'s catalog, its CSV reads within `ctx`'s limits and each under
+    /// `guard`; writes pass `may_write` first.
+    pub fn new(ctx: Context, guard: Guard, may_write: WriteCheck) -> Self {
+        Self {
+            ctx,
+            guard,
+            may_write,
         }
     }
-}
 
-/// A dated preset (price deck, tariff schedule, FX deck): its date is listed too.
-macro_rules! dated {
-    ($($t:ty),*) => {$(
-        impl Listed for $t {
-            fn summary(&self) -> pb::PresetSummary {
-                pb::PresetSummary {
-                    id: self.id.clone(),
-                    name: self.name.clone(),
-                    description: self.description.clone(),
-                    source: self.source.clone(),
-                    as_of_date: self.as_of_date.clone(),
-                }
+    /// The context of one call naming `refs`.
+    async fn ctx(&self, refs: &refs::Refs<'_>) -> Result<Context, Status> {
+        self.ctx.for_request(refs).await.map_err(Status::from)
+    }
+
+    /// The object (kind, id) as the typed Get RPCs return it.
+    async fn object(&self, kind: Kind, id: &str, list_rpc: &'static str) -> Result<Object, Status> {
+        let ctx = self.ctx(&vec![(kind, id)]).await?;
+        ctx.catalog.object(kind, id).map(|(_, o)| o).ok_or_else(|| {
+            ApiError::NotFound {
+                field: "id".to_string(),
+                kind: objects::kind_name(kind),
+                id: id.to_string(),
+                list_rpc,
             }
-        }
-    )*};
-}
-dated!(pb::PriceDeck, pb::TariffSchedule, pb::FxDeck);
+            .into()
+        })
+    }
 
-fn summaries<'a, P: Listed + 'a, D: 'a>(
-    entries: impl Iterator<Item = &'a Entry<P, D>>,
-) -> Vec<pb::PresetSummary> {
-    entries.map(|e| e.proto.summary()).collect()
+    fn summaries(&self, kind: Kind) -> Vec<pb::PresetSummary> {
+        let catalog = match &self.ctx.live {
+            Some(live) => live.snapshot(),
+            None => self.ctx.catalog.clone(),
+        };
+        catalog.headers(kind).iter().map(summary).collect()
+    }
+}
+
+fn summary(h: &Header) -> pb::PresetSummary {
+    pb::PresetSummary {
+        id: h.id.clone(),
+        name: h.name.clone(),
+        description: h.description.clone(),
+        source: h.source.clone(),
+        as_of_date: h.as_of_date.clone(),
+        origin: origin_pb(h.origin) as i32,
+        version: h.version,
+    }
+}
+
+fn answer<T>(rpc: &'static str, r: Result<T, ApiError>) -> Result<Response<T>, Status> {
+    if let Err(e) = &r {
+        tracing::info!(rpc, code = e.code_name(), "{e}");
+    }
+    r.map(Response::new).map_err(Status::from)
 }
 
 #[tonic::async_trait]
@@ -82,7 +98,7 @@ impl CatalogService for CatalogApi {
         &self,
         _: Request<pb::ListBomsRequest>,
     ) -> Result<Response<pb::ListBomsResponse>, Status> {
-        let boms = summaries(self.ctx.catalog.boms());
+        let boms = self.summaries(Kind::Bom);
         Ok(Response::new(pb::ListBomsResponse { boms }))
     }
 
@@ -91,21 +107,20 @@ impl CatalogService for CatalogApi {
         req: Request<pb::GetBomRequest>,
     ) -> Result<Response<pb::GetBomResponse>, Status> {
         let id = req.into_inner().id;
-        let e = self
-            .ctx
-            .catalog
-            .bom(&id)
-            .ok_or_else(|| not_found("BOM", &id, "tariff.v1.CatalogService/ListBoms"))?;
-        Ok(Response::new(pb::GetBomResponse {
-            bom: Some(e.proto.as_ref().clone()),
-        }))
+        let o = self
+            .object(Kind::Bom, &id, "tariff.v1.CatalogService/ListBoms")
+            .await?;
+        let Object::Bom(bom) = o else {
+            return Err(ApiError::Internal.into());
+        };
+        Ok(Response::new(pb::GetBomResponse { bom: Some(bom) }))
     }
 
     async fn list_price_decks(
         &self,
         _: Request<pb::ListPriceDecksRequest>,
     ) -> Result<Response<pb::ListPriceDecksResponse>, Status> {
-        let price_decks = summaries(self.ctx.catalog.price_decks());
+        let price_decks = self.summaries(Kind::PriceDeck);
         Ok(Response::new(pb::ListPriceDecksResponse { price_decks }))
     }
 
@@ -114,11 +129,18 @@ impl CatalogService for CatalogApi {
         req: Request<pb::GetPriceDeckRequest>,
     ) -> Result<Response<pb::GetPriceDeckResponse>, Status> {
         let id = req.into_inner().id;
-        let e = self.ctx.catalog.price_deck(&id).ok_or_else(|| {
-            not_found("price deck", &id, "tariff.v1.CatalogService/ListPriceDecks")
-        })?;
+        let o = self
+            .object(
+                Kind::PriceDeck,
+                &id,
+                "tariff.v1.CatalogService/ListPriceDecks",
+            )
+            .await?;
+        let Object::PriceDeck(d) = o else {
+            return Err(ApiError::Internal.into());
+        };
         Ok(Response::new(pb::GetPriceDeckResponse {
-            price_deck: Some(e.proto.as_ref().clone()),
+            price_deck: Some(d),
         }))
     }
 
@@ -126,7 +148,7 @@ impl CatalogService for CatalogApi {
         &self,
         _: Request<pb::ListFxDecksRequest>,
     ) -> Result<Response<pb::ListFxDecksResponse>, Status> {
-        let fx_decks = summaries(self.ctx.catalog.fx_decks());
+        let fx_decks = self.summaries(Kind::FxDeck);
         Ok(Response::new(pb::ListFxDecksResponse { fx_decks }))
     }
 
@@ -135,21 +157,20 @@ impl CatalogService for CatalogApi {
         req: Request<pb::GetFxDeckRequest>,
     ) -> Result<Response<pb::GetFxDeckResponse>, Status> {
         let id = req.into_inner().id;
-        let e = self
-            .ctx
-            .catalog
-            .fx_deck(&id)
-            .ok_or_else(|| not_found("FX deck", &id, "tariff.v1.CatalogService/ListFxDecks"))?;
-        Ok(Response::new(pb::GetFxDeckResponse {
-            fx_deck: Some(e.proto.as_ref().clone()),
-        }))
+        let o = self
+            .object(Kind::FxDeck, &id, "tariff.v1.CatalogService/ListFxDecks")
+            .await?;
+        let Object::FxDeck(d) = o else {
+            return Err(ApiError::Internal.into());
+        };
+        Ok(Response::new(pb::GetFxDeckResponse { fx_deck: Some(d) }))
     }
 
     async fn list_tariff_schedules(
         &self,
         _: Request<pb::ListTariffSchedulesRequest>,
     ) -> Result<Response<pb::ListTariffSchedulesResponse>, Status> {
-        let tariff_schedules = summaries(self.ctx.catalog.tariff_schedules());
+        let tariff_schedules = self.summaries(Kind::TariffSchedule);
         Ok(Response::new(pb::ListTariffSchedulesResponse {
             tariff_schedules,
         }))
@@ -160,15 +181,18 @@ impl CatalogService for CatalogApi {
         req: Request<pb::GetTariffScheduleRequest>,
     ) -> Result<Response<pb::GetTariffScheduleResponse>, Status> {
         let id = req.into_inner().id;
-        let e = self.ctx.catalog.tariff_schedule(&id).ok_or_else(|| {
-            not_found(
-                "tariff schedule",
+        let o = self
+            .object(
+                Kind::TariffSchedule,
                 &id,
                 "tariff.v1.CatalogService/ListTariffSchedules",
             )
-        })?;
+            .await?;
+        let Object::TariffSchedule(s) = o else {
+            return Err(ApiError::Internal.into());
+        };
         Ok(Response::new(pb::GetTariffScheduleResponse {
-            tariff_schedule: Some(e.proto.as_ref().clone()),
+            tariff_schedule: Some(s),
         }))
     }
 
@@ -176,7 +200,9 @@ impl CatalogService for CatalogApi {
         &self,
         req: Request<pb::LookupMeasuresRequest>,
     ) -> Result<Response<pb::LookupMeasuresResponse>, Status> {
-        crate::api::lookup::lookup(&self.ctx.catalog, &req.into_inner())
+        let req = req.into_inner();
+        let ctx = self.ctx(&refs::lookup(&req)).await?;
+        crate::api::lookup::lookup(&ctx.catalog, &req)
             .map(Response::new)
             .map_err(Status::from)
     }
@@ -190,5 +216,62 @@ impl CatalogService for CatalogApi {
         let prepare = move || bom_csv::prepare(&ctx, req);
         let r = self.guard.run(&metadata, size, decoded, prepare).await;
         respond("ParseBomCsv", r)
+    }
+
+    async fn create_catalog_object(
+        &self,
+        req: Request<pb::CreateCatalogObjectRequest>,
+    ) -> Result<Response<pb::CatalogObject>, Status> {
+        (self.may_write)(req.metadata())?;
+        let r = objects::create(&self.ctx, req.into_inner()).await;
+        answer("CreateCatalogObject", r)
+    }
+
+    async fn update_catalog_object(
+        &self,
+        req: Request<pb::UpdateCatalogObjectRequest>,
+    ) -> Result<Response<pb::CatalogObject>, Status> {
+        (self.may_write)(req.metadata())?;
+        let r = objects::update(&self.ctx, req.into_inner()).await;
+        answer("UpdateCatalogObject", r)
+    }
+
+    async fn delete_catalog_object(
+        &self,
+        req: Request<pb::DeleteCatalogObjectRequest>,
+    ) -> Result<Response<pb::CatalogObject>, Status> {
+        (self.may_write)(req.metadata())?;
+        let r = objects::delete(&self.ctx, req.into_inner()).await;
+        answer("DeleteCatalogObject", r)
+    }
+
+    async fn get_catalog_object(
+        &self,
+        req: Request<pb::GetCatalogObjectRequest>,
+    ) -> Result<Response<pb::CatalogObject>, Status> {
+        let req = req.into_inner();
+        let kind = Kind::ALL
+            .into_iter()
+            .find(|k| objects::kind_pb(*k) as i32 == req.kind);
+        let refs = kind.map(|k| vec![(k, req.id.as_str())]).unwrap_or_default();
+        let ctx = self.ctx(&refs).await?;
+        answer("GetCatalogObject", objects::get(&ctx, &req))
+    }
+
+    async fn list_catalog_objects(
+        &self,
+        req: Request<pb::ListCatalogObjectsRequest>,
+    ) -> Result<Response<pb::ListCatalogObjectsResponse>, Status> {
+        let ctx = self.ctx(&Vec::new()).await?;
+        answer("ListCatalogObjects", objects::list(&ctx, &req.into_inner()))
+    }
+
+    async fn list_catalog_object_versions(
+        &self,
+        req: Request<pb::ListCatalogObjectVersionsRequest>,
+    ) -> Result<Response<pb::ListCatalogObjectVersionsResponse>, Status> {
+        let ctx = self.ctx(&Vec::new()).await?;
+        let r = objects::versions(&ctx, &req.into_inner()).await;
+        answer("ListCatalogObjectVersions", r)
     }
 }

@@ -100,6 +100,7 @@ fn scenarios(
                 schedule_input::ScheduleSource::Schedule
             ),
             s.schedule_overlay.as_ref(),
+            &s.schedule_overlay_id,
         );
         let prices = v.keep(resolve::deck(catalog, p_id, p, &format!("{f}.prices")))?;
         let schedule = v
@@ -138,6 +139,7 @@ fn base_sources(req: &pb::CompareScenariosRequest) -> BaseSources<'_> {
                 BaselineScheduleSource::BaselineSchedule
             ),
             req.baseline_schedule_overlay.as_ref(),
+            &req.baseline_schedule_overlay_id,
         ),
         baseline_fx: source!(
             &req.baseline_fx_source,
@@ -168,7 +170,7 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
         &mut v,
         &mut rebuilds,
     )?;
-    let (Some(bom), Some(baseline_prices), Some(baseline_schedule), Some(options)) =
+    let (Some((bom, bom_source)), Some(baseline_prices), Some(baseline_schedule), Some(options)) =
         (bom, baseline_prices, baseline_schedule, options)
     else {
         return Err(ApiError::InvalidArgument(v.0));
@@ -197,6 +199,7 @@ pub fn prepare(ctx: &Context, req: &pb::CompareScenariosRequest) -> Result<Compa
             let inputs = Resolved {
                 prefix: String::new(),
                 bom: bom.clone(),
+                bom_source: bom_source.clone(),
                 scenario_prices: prices.unwrap_or_else(|| baseline_prices.clone()),
                 scenario_schedule: schedule.unwrap_or_else(|| baseline_schedule.clone()),
                 baseline_prices: baseline_prices.clone(),

@@ -4,7 +4,7 @@
 use super::batch::{self, BatchSettings};
 use super::capacity::Admission;
 use super::guard::{Guard, parts, respond};
-use super::{Context, calculate, compare, sensitivity};
+use super::{Context, calculate, compare, refs, sensitivity};
 use crate::pb;
 use crate::pb::cost_impact_service_server::CostImpactService;
 use std::pin::Pin;
@@ -35,7 +35,10 @@ impl CostImpactService for CostImpactApi {
         request: Request<pb::CalculateImpactRequest>,
     ) -> Result<Response<pb::CalculateImpactResponse>, Status> {
         let (metadata, size, decoded, req) = parts(request);
-        let ctx = self.ctx.clone();
+        let ctx = match self.ctx.for_request(&refs::calculate(&req)).await {
+            Ok(ctx) => ctx,
+            Err(e) => return Err(Status::from(e)),
+        };
         let prepare = move || calculate::prepare(&ctx, &req);
         let r = self.guard.run(&metadata, size, decoded, prepare).await;
         respond("CalculateImpact", r)
@@ -46,7 +49,10 @@ impl CostImpactService for CostImpactApi {
         request: Request<pb::CompareScenariosRequest>,
     ) -> Result<Response<pb::CompareScenariosResponse>, Status> {
         let (metadata, size, decoded, req) = parts(request);
-        let ctx = self.ctx.clone();
+        let ctx = match self.ctx.for_request(&refs::compare(&req)).await {
+            Ok(ctx) => ctx,
+            Err(e) => return Err(Status::from(e)),
+        };
         let prepare = move || compare::prepare(&ctx, &req);
         let r = self.guard.run(&metadata, size, decoded, prepare).await;
         respond("CompareScenarios", r)
@@ -57,7 +63,10 @@ impl CostImpactService for CostImpactApi {
         request: Request<pb::AnalyzeSensitivityRequest>,
     ) -> Result<Response<pb::AnalyzeSensitivityResponse>, Status> {
         let (metadata, size, decoded, req) = parts(request);
-        let ctx = self.ctx.clone();
+        let ctx = match self.ctx.for_request(&refs::sensitivity(&req)).await {
+            Ok(ctx) => ctx,
+            Err(e) => return Err(Status::from(e)),
+        };
         let prepare = move || sensitivity::prepare(&ctx, &req);
         let r = self.guard.run(&metadata, size, decoded, prepare).await;
         respond("AnalyzeSensitivity", r)

@@ -154,6 +154,22 @@ pub enum ApiError {
     /// cover some dutied imports: FAILED_PRECONDITION with a `google.rpc.PreconditionFailure`
     /// listing each as (import field path, what is missing).
     NotCovered(Vec<(String, String)>),
+    /// A catalog write's precondition failed: ALREADY_EXISTS when the id is taken (by a
+    /// preset or a live saved object), ABORTED when the etag is not the latest version's
+    /// (AIP-154: re-read, re-apply, retry). The message names the current etag.
+    CatalogConflict {
+        /// What happened, for a human.
+        message: String,
+        /// True for a stale etag (ABORTED), false for a taken id (ALREADY_EXISTS).
+        stale: bool,
+    },
+    /// A write to a server that keeps no catalog store: FAILED_PRECONDITION.
+    NoCatalogStore,
+    /// The catalog is at its object limit or the object is over its size limit:
+    /// RESOURCE_EXHAUSTED.
+    CatalogFull(String),
+    /// The catalog database failed or could not be reached: UNAVAILABLE, retry.
+    StoreUnavailable,
     /// A bug: the calculation panicked or produced what cannot be represented. INTERNAL, for
     /// this call alone.
     Internal,
@@ -223,7 +239,11 @@ impl ApiError {
             ApiError::Stopped(Stopped::ShuttingDown) => Code::Unavailable,
             ApiError::StreamIdle { .. } => Code::DeadlineExceeded,
             ApiError::TotalOverflow => Code::OutOfRange,
-            ApiError::NotCovered(_) => Code::FailedPrecondition,
+            ApiError::NotCovered(_) | ApiError::NoCatalogStore => Code::FailedPrecondition,
+            ApiError::CatalogConflict { stale: true, .. } => Code::Aborted,
+            ApiError::CatalogConflict { stale: false, .. } => Code::AlreadyExists,
+            ApiError::CatalogFull(_) => Code::ResourceExhausted,
+            ApiError::StoreUnavailable => Code::Unavailable,
             ApiError::Internal => Code::Internal,
         }
     }
@@ -251,7 +271,7 @@ impl ApiError {
                 id,
                 list_rpc,
             } => format!(
-                "{field}: no built-in {kind} has id {:?}; {list_rpc} lists them",
+                "{field}: no {kind} has id {:?}; {list_rpc} lists them",
                 crate::engine::text::clip(id)
             ),
             ApiError::OverBudget {
@@ -307,6 +327,15 @@ impl ApiError {
                 ),
                 None => "require_coverage: a dutied import is not covered".to_string(),
             },
+            ApiError::CatalogConflict { message, .. } => message.clone(),
+            ApiError::NoCatalogStore => "this server keeps no catalog store (it was started \
+                                         with --read-only-catalog): saved objects cannot be \
+                                         written"
+                .to_string(),
+            ApiError::CatalogFull(m) => m.clone(),
+            ApiError::StoreUnavailable => {
+                "the catalog database failed or cannot be reached; retry".to_string()
+            }
             ApiError::Internal => "internal error: the calculation failed unexpectedly".to_string(),
         };
         cut(&m, MAX_MESSAGE)
@@ -391,6 +420,9 @@ impl ApiError {
             ),
             ApiError::Overloaded { .. } => {
                 ErrorDetails::with_retry_info(Some(Duration::from_millis(100)))
+            }
+            ApiError::StoreUnavailable => {
+                ErrorDetails::with_retry_info(Some(Duration::from_millis(500)))
             }
             ApiError::NotCovered(gaps) => coverage_details(gaps, listed),
             _ => ErrorDetails::new(),

@@ -13,6 +13,7 @@
 //! option, an input's role); [`Resolved::locate`] is where those become this request's field
 //! paths, under the same prefix as validation's, so an RPC's errors agree on their paths.
 
+use super::catalog_objects::origin_pb;
 use super::error::ApiError;
 use crate::catalog::{Catalog, Entry};
 use crate::convert::bom::SourcedBom;
@@ -85,6 +86,8 @@ pub(crate) struct Resolved {
     pub prefix: String,
     /// The BOM.
     pub bom: Arc<SourcedBom>,
+    /// Where the BOM came from (preset, saved version or inline).
+    pub bom_source: pb::SourceRef,
     /// Baseline prices and where they came from.
     pub baseline_prices: DeckRef,
     /// Scenario prices.
@@ -316,12 +319,21 @@ pub(crate) fn uncertain_field(list: &str, n: usize, aim: Aim) -> String {
     }
 }
 
-fn source_ref(id: &str, preset: bool, as_of_date: &str, source: &str) -> pb::SourceRef {
+/// Where an input came from: a catalog entry (`Some`, with its origin and version) or inline.
+fn source_ref<P, D>(
+    id: &str,
+    entry: Option<&Entry<P, D>>,
+    as_of_date: &str,
+    source: &str,
+) -> pb::SourceRef {
+    let origin = entry.map_or(pb::CatalogOrigin::Inline, |e| origin_pb(e.origin));
     pb::SourceRef {
         id: id.to_string(),
-        preset,
+        preset: entry.is_some(),
         as_of_date: as_of_date.to_string(),
         source: source.to_string(),
+        version: entry.map_or(0, |e| e.version),
+        origin: origin as i32,
         ..pb::SourceRef::default()
     }
 }
@@ -344,22 +356,35 @@ pub(crate) fn required(field: &str, what: &str) -> InputError {
     )
 }
 
-/// Resolves a BOM given by preset id or inline at `field`; `None` if neither is set.
+/// A validated BOM and where it came from.
+pub(crate) type BomRef = (Arc<SourcedBom>, pb::SourceRef);
+
+/// Resolves a BOM given by catalog id (or `id@version`) or inline at `field`; `None` if
+/// neither is set.
 pub(crate) fn bom(
     catalog: &Catalog,
     id: Option<&str>,
     inline: Option<&pb::Bom>,
     field: &str,
     limits: &Limits,
-) -> Result<Option<Arc<SourcedBom>>, ApiError> {
+) -> Result<Option<BomRef>, ApiError> {
     if let Some(id) = id {
         return catalog
             .bom(id)
-            .map(|e| Some(e.domain.clone()))
+            .map(|e| {
+                let source = source_ref(&e.proto.id, Some(e), "", &e.proto.source);
+                Some((e.domain.clone(), source))
+            })
             .ok_or_else(|| not_found(field, "BOM", id, "tariff.v1.CatalogService/ListBoms"));
     }
     match inline {
-        Some(b) => Ok(Some(Arc::new(convert::bom::bom(b, field, limits)?))),
+        Some(b) => {
+            let source = source_ref::<pb::Bom, ()>(&b.id, None, "", &b.source);
+            Ok(Some((
+                Arc::new(convert::bom::bom(b, field, limits)?),
+                source,
+            )))
+        }
         None => Ok(None),
     }
 }
@@ -399,22 +424,22 @@ fn preset_or_inline<'c, P: Provenance + 'c, D: 'c>(
     (kind, list_rpc): (&'static str, &'static str),
     convert: impl FnOnce(&P, &str) -> Result<D, Vec<InputError>>,
 ) -> Result<Option<Given<D>>, ApiError> {
-    let with_ref = |p: &P, preset: bool| {
+    let with_ref = |p: &P, entry: Option<&Entry<P, D>>| {
         let (id, as_of_date, source) = p.provenance();
-        source_ref(id, preset, as_of_date, source)
+        source_ref(id, entry, as_of_date, source)
     };
     if let Some(id) = id {
         let e = lookup(id).ok_or_else(|| not_found(field, kind, id, list_rpc))?;
         return Ok(Some(Given {
             value: e.domain.clone(),
-            source: with_ref(&e.proto, true),
+            source: with_ref(&e.proto, Some(e)),
             field: field.to_string(),
         }));
     }
     match inline {
         Some(p) => Ok(Some(Given {
             value: Arc::new(convert(p, field)?),
-            source: with_ref(p, false),
+            source: with_ref(p, None),
             field: field.to_string(),
         })),
         None => Ok(None),
@@ -482,20 +507,25 @@ pub(crate) struct ScheduleSource<'r> {
     pub id: Option<&'r str>,
     /// The inline schedule.
     pub inline: Option<&'r pb::TariffSchedule>,
-    /// The overlay.
+    /// The inline overlay.
     pub overlay: Option<&'r pb::ScheduleOverlay>,
+    /// The id (or `id@version`) of a saved overlay.
+    pub overlay_id: Option<&'r str>,
 }
 
 impl<'r> ScheduleSource<'r> {
-    /// A preset id or inline schedule (as [`source!`] unpacks them) and an overlay.
+    /// A preset id or inline schedule (as [`source!`] unpacks them) and an overlay, inline or
+    /// by id (empty: none).
     pub(crate) fn of(
         (id, inline): (Option<&'r str>, Option<&'r pb::TariffSchedule>),
         overlay: Option<&'r pb::ScheduleOverlay>,
+        overlay_id: &'r str,
     ) -> Self {
         ScheduleSource {
             id,
             inline,
             overlay,
+            overlay_id: (!overlay_id.is_empty()).then_some(overlay_id),
         }
     }
 }
@@ -534,7 +564,7 @@ pub(crate) fn side_schedule<'r>(
     fallback: Option<&SideSchedule<'_>>,
     rebuilds: &mut Rebuilds,
 ) -> Result<Option<SideSchedule<'r>>, ApiError> {
-    let Some(o) = src.overlay else {
+    let Some((o, overlay_version)) = overlay_of(catalog, &src, field)? else {
         let message = match (src.id, src.inline) {
             (Some(id), _) => catalog.tariff_schedule(id).map(|e| &*e.proto),
             (None, inline) => inline,
@@ -556,22 +586,33 @@ pub(crate) fn side_schedule<'r>(
                     "tariff.v1.CatalogService/ListTariffSchedules",
                 )
             })?;
-            (&*e.proto, (true, field.to_string()))
+            let from = source_ref(&e.proto.id, Some(e), "", "");
+            (&*e.proto, (from, field.to_string()))
         }
-        (None, Some(inline), _) => (inline, (false, field.to_string())),
-        (None, None, Some(f)) => (&*f.message, (f.given.source.preset, f.given.field.clone())),
+        (None, Some(inline), _) => {
+            let from = source_ref::<pb::TariffSchedule, ()>(&inline.id, None, "", "");
+            (inline, (from, field.to_string()))
+        }
+        (None, None, Some(f)) => (&*f.message, (f.given.source.clone(), f.given.field.clone())),
         (None, None, None) => return Ok(None),
     };
-    let (preset, base_field) = given;
+    let (from, base_field) = given;
     let paths = Paths {
         overlay: &overlay_field,
         base: &base_field,
     };
     let (value, message) = overlaid(limits, base, o, paths, rebuilds)?;
-    let mut source = source_ref(&message.id, preset, &base.as_of_date, &base.source);
-    source.base_id.clone_from(&base.id);
-    source.overlay_id.clone_from(&o.id);
-    source.overlay_source.clone_from(&o.source);
+    // The base's provenance (a fallback's may already carry an overlay: it is replaced).
+    let source = pb::SourceRef {
+        id: message.id.clone(),
+        as_of_date: base.as_of_date.clone(),
+        source: base.source.clone(),
+        base_id: base.id.clone(),
+        overlay_id: o.id.clone(),
+        overlay_source: o.source.clone(),
+        overlay_version,
+        ..from
+    };
     Ok(Some(SideSchedule {
         given: Given {
             value: Arc::new(value),
@@ -580,6 +621,36 @@ pub(crate) fn side_schedule<'r>(
         },
         message: Cow::Owned(message),
     }))
+}
+
+/// The overlay a side's schedule takes, given inline or by saved id at `field` + `_overlay`,
+/// and its saved version (0 inline); `None` without one.
+fn overlay_of<'r>(
+    catalog: &'r Catalog,
+    src: &ScheduleSource<'r>,
+    field: &str,
+) -> Result<Option<(&'r pb::ScheduleOverlay, i64)>, ApiError> {
+    let overlay_field = format!("{field}_overlay");
+    match (src.overlay, src.overlay_id) {
+        (Some(_), Some(_)) => Err(ApiError::from(InputError::new(
+            format!("{overlay_field}_id"),
+            Reason::InvalidStructure,
+            format!("set {overlay_field} (inline) or {overlay_field}_id (saved), not both"),
+        ))),
+        (Some(o), None) => Ok(Some((o, 0))),
+        (None, Some(id)) => catalog
+            .schedule_overlay(id)
+            .map(|e| Some((&*e.proto, e.version)))
+            .ok_or_else(|| {
+                not_found(
+                    &overlay_field,
+                    "schedule overlay",
+                    id,
+                    "tariff.v1.CatalogService/ListCatalogObjects",
+                )
+            }),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Applies overlay `o` to `base` and validates the result, after counting its rebuild in
@@ -679,8 +750,8 @@ pub(crate) struct BaseSources<'r> {
 /// The shared inputs, validated; `None` where missing or invalid, the reason being recorded.
 #[derive(Debug)]
 pub(crate) struct Base<'r> {
-    /// The BOM.
-    pub bom: Option<Arc<SourcedBom>>,
+    /// The BOM and where it came from.
+    pub bom: Option<BomRef>,
     /// The baseline price deck.
     pub baseline_prices: Option<DeckRef>,
     /// The baseline tariff schedule (overlaid, when an overlay is given) and its message.
@@ -726,7 +797,8 @@ pub(crate) fn base<'r>(
         baseline_fx: v.keep(fx_deck(catalog, src.baseline_fx, &f("baseline_fx")))?,
         options,
     };
-    if let (Some(bom), Some(sp)) = (&base.bom, src.options.and_then(|o| o.stockpile.as_ref())) {
+    if let (Some((bom, _)), Some(sp)) = (&base.bom, src.options.and_then(|o| o.stockpile.as_ref()))
+    {
         stockpile_materials(
             &bom.bom,
             &sp.material_ids,
@@ -835,6 +907,7 @@ fn scenario_schedule_source(req: &pb::CalculateImpactRequest) -> ScheduleSource<
             ScenarioScheduleSource::ScenarioSchedule
         ),
         req.scenario_schedule_overlay.as_ref(),
+        &req.scenario_schedule_overlay_id,
     )
 }
 
@@ -854,6 +927,7 @@ fn base_sources(req: &pb::CalculateImpactRequest) -> BaseSources<'_> {
                 BaselineScheduleSource::BaselineSchedule
             ),
             req.baseline_schedule_overlay.as_ref(),
+            &req.baseline_schedule_overlay_id,
         ),
         baseline_fx: source!(
             &req.baseline_fx_source,
@@ -906,9 +980,12 @@ pub(crate) fn resolve(
         base.baseline_schedule,
         base.options,
     ) {
-        (Some(bom), Some(baseline_prices), Some(baseline_schedule), Some(options))
-            if v.0.is_empty() =>
-        {
+        (
+            Some((bom, bom_source)),
+            Some(baseline_prices),
+            Some(baseline_schedule),
+            Some(options),
+        ) if v.0.is_empty() => {
             let baseline_schedule = baseline_schedule.given;
             let scenario_schedule =
                 scenario_schedule.map_or_else(|| baseline_schedule.clone(), |s| s.given);
@@ -917,6 +994,7 @@ pub(crate) fn resolve(
             let resolved = Resolved {
                 prefix: prefix.to_string(),
                 bom,
+                bom_source,
                 scenario_prices: scenario_prices.unwrap_or_else(|| baseline_prices.clone()),
                 scenario_schedule,
                 baseline_prices,

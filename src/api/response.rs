@@ -250,5 +250,6 @@ fn inputs_used(impact: &Impact, inputs: &Resolved, options: &Options) -> pb::Inp
         scenario_measures_in_force: in_force(&impact.scenario),
         baseline_fx: inputs.baseline_fx.as_ref().map(|f| f.source.clone()),
         scenario_fx: inputs.scenario_fx.as_ref().map(|f| f.source.clone()),
+        bom: Some(inputs.bom_source.clone()),
     }
 }

@@ -1,39 +1,92 @@
-//! The catalog of presets: BOMs, price decks and tariff schedules stored as proto3-JSON data
-//! files (the same JSON grpcurl prints and accepts), compiled into the binary from `catalog/`
-//! and optionally extended at start-up from a directory. Every file is validated by the same
-//! conversion as a request; a broken file stops the start-up with its name and field.
+//! The catalog: BOMs, price decks, tariff schedules, schedule overlays and FX decks, in three
+//! layers. Presets: proto3-JSON data files (the same JSON grpcurl prints and accepts) compiled
+//! into the binary from `catalog/` and optionally extended at start-up from a directory;
+//! read-only, always present. Saved objects: the latest version of each object written
+//! through `CatalogService` ([`live`] keeps them in step with the store). Pinned versions: the
+//! older versions (`id@version`) one request names, loaded for it. Every object is validated
+//! by the same conversion as a request; a broken preset file stops the start-up with its name
+//! and field.
+//!
+//! A [`Catalog`] is an immutable snapshot, cheap to clone (three `Arc`s): a calculation holds
+//! one for its whole run and never waits on the database.
 
 mod builtin;
+mod layer;
+pub mod live;
+mod object;
+pub mod versioned;
 
+pub use crate::store::Kind;
+pub use layer::Header;
+pub use live::Catalogs;
+pub use object::Object;
+
+use crate::convert::Limits;
 use crate::convert::bom::SourcedBom;
-use crate::convert::{self, Limits};
 use crate::engine::InputError;
 use crate::engine::fx::FxDeck;
 use crate::engine::model::{PriceDeck, Schedule};
 use crate::pb;
+use layer::{Layer, Stored};
+use object::{Meta, Validated};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-/// One preset: the message as stored (returned by `CatalogService`) and its validated form.
+/// Where a catalog object comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Compiled into the binary.
+    #[default]
+    BuiltIn,
+    /// Loaded from a `--catalog` directory at start.
+    Directory,
+    /// Saved through `CatalogService` (versioned).
+    Saved,
+}
+
+/// One catalog object: the message as stored (returned by `CatalogService`), its validated
+/// form, and where it came from.
 #[derive(Debug)]
 pub struct Entry<P, D> {
     /// As stored.
     pub proto: Arc<P>,
     /// Validated domain value.
     pub domain: Arc<D>,
-    /// File it came from.
+    /// File it came from (`store:<kind>/<id>@<version>` for a saved object).
     pub file: String,
+    /// Built-in, directory or saved.
+    pub origin: Origin,
+    /// Saved version (1, 2, ...), 0 for a preset.
+    pub version: i64,
+    /// Saved version's etag, empty for a preset.
+    pub etag: String,
+    /// When the version was saved, ms since the epoch; 0 for a preset.
+    pub created_at_ms: i64,
 }
 
-/// Every preset, by id.
-#[derive(Debug, Default)]
+impl<P, D> Clone for Entry<P, D> {
+    fn clone(&self) -> Self {
+        Entry {
+            proto: self.proto.clone(),
+            domain: self.domain.clone(),
+            file: self.file.clone(),
+            origin: self.origin,
+            version: self.version,
+            etag: self.etag.clone(),
+            created_at_ms: self.created_at_ms,
+        }
+    }
+}
+
+/// A snapshot of the catalog: presets, the latest saved versions and a request's pinned
+/// versions.
+#[derive(Debug, Default, Clone)]
 pub struct Catalog {
-    boms: BTreeMap<String, Entry<pb::Bom, SourcedBom>>,
-    price_decks: BTreeMap<String, Entry<pb::PriceDeck, PriceDeck>>,
-    tariff_schedules: BTreeMap<String, Entry<pb::TariffSchedule, Schedule>>,
-    fx_decks: BTreeMap<String, Entry<pb::FxDeck, FxDeck>>,
+    presets: Arc<Layer>,
+    saved: Arc<Layer>,
+    pinned: Arc<Layer>,
 }
 
 /// A catalog file that could not be loaded: which file, which field, what is wrong.
@@ -63,28 +116,14 @@ impl fmt::Display for CatalogError {
 
 impl std::error::Error for CatalogError {}
 
-/// The kinds of preset, by the folder their files live in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// `boms/`.
-    Bom,
-    /// `price_decks/`.
-    PriceDeck,
-    /// `tariff_schedules/`.
-    TariffSchedule,
-    /// `fx_decks/`.
-    FxDeck,
-}
-
-impl Kind {
-    /// Folder name of this kind.
-    pub fn folder(self) -> &'static str {
-        match self {
-            Kind::Bom => "boms",
-            Kind::PriceDeck => "price_decks",
-            Kind::TariffSchedule => "tariff_schedules",
-            Kind::FxDeck => "fx_decks",
-        }
+/// The folder of a catalog directory that holds the files of `kind`.
+pub fn folder(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Bom => "boms",
+        Kind::PriceDeck => "price_decks",
+        Kind::TariffSchedule => "tariff_schedules",
+        Kind::ScheduleOverlay => "schedule_overlays",
+        Kind::FxDeck => "fx_decks",
     }
 }
 
@@ -108,10 +147,6 @@ fn from_input(file: &str, errors: Vec<InputError>) -> CatalogError {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(file: &str, json: &str) -> Result<T, CatalogError> {
-    serde_json::from_str(json).map_err(|e| err(file, "", format!("not valid proto3 JSON: {e}")))
-}
-
 fn require(file: &str, field: &str, value: &str) -> Result<(), CatalogError> {
     if value.is_empty() {
         Err(err(
@@ -129,22 +164,17 @@ impl Catalog {
     pub fn builtin() -> Result<Catalog, CatalogError> {
         let mut c = Catalog::default();
         for (kind, file, json) in builtin::FILES {
-            c.add(*kind, file, json)?;
+            c.add_as(Origin::BuiltIn, *kind, file, json)?;
         }
         Ok(c)
     }
 
-    /// Adds every `*.json` file under `dir/boms`, `dir/price_decks`, `dir/tariff_schedules` and
-    /// `dir/fx_decks`.
+    /// Adds every `*.json` file under `dir/boms`, `dir/price_decks`, `dir/tariff_schedules`,
+    /// `dir/schedule_overlays` and `dir/fx_decks` (the layout `catalog export` writes).
     pub fn load_dir(&mut self, dir: &Path) -> Result<usize, CatalogError> {
         let mut n = 0;
-        for kind in [
-            Kind::Bom,
-            Kind::PriceDeck,
-            Kind::TariffSchedule,
-            Kind::FxDeck,
-        ] {
-            let sub = dir.join(kind.folder());
+        for kind in Kind::ALL {
+            let sub = dir.join(folder(kind));
             if !sub.is_dir() {
                 continue;
             }
@@ -167,69 +197,55 @@ impl Catalog {
             return Err(err(
                 &dir.display().to_string(),
                 "",
-                "no *.json files under boms/, price_decks/, tariff_schedules/ or fx_decks/",
+                "no *.json files under boms/, price_decks/, tariff_schedules/, \
+                 schedule_overlays/ or fx_decks/",
             ));
         }
         Ok(n)
     }
 
-    /// Parses, validates and adds one file's preset.
+    /// Parses, validates and adds one directory file's preset.
     pub fn add(&mut self, kind: Kind, file: &str, json: &str) -> Result<(), CatalogError> {
-        let limits = Limits::default();
-        match kind {
-            Kind::Bom => {
-                let p: pb::Bom = parse(file, json)?;
-                require(file, "id", &p.id)?;
-                require(file, "source", &p.source)?;
-                // Converted under the request's root so a preset's lines carry the same field
-                // paths (`bom.items[0]`) as the same BOM sent inline; file errors drop the root.
-                let d = convert::bom::bom(&p, "bom", &limits).map_err(|e| {
-                    let in_file = e
-                        .into_iter()
-                        .map(|mut v| {
-                            if let Some(p) = v.field.path().and_then(|p| p.strip_prefix("bom.")) {
-                                v.field = p.into();
-                            }
-                            v
-                        })
-                        .collect();
-                    from_input(file, in_file)
-                })?;
-                insert(&mut self.boms, file, p.id.clone(), p, d)
-            }
-            Kind::PriceDeck => {
-                let p: pb::PriceDeck = parse(file, json)?;
-                require(file, "id", &p.id)?;
-                require(file, "as_of_date", &p.as_of_date)?;
-                for (i, price) in p.prices.iter().enumerate() {
-                    if price.source.is_empty() {
-                        require(file, "source", &p.source)?;
-                    }
-                    if price.basis == 0 {
-                        return Err(err(
-                            file,
-                            &format!("prices[{i}].basis"),
-                            "a preset price states its basis",
-                        ));
-                    }
-                }
-                let d = convert::price_deck::price_deck(&p, "").map_err(|e| from_input(file, e))?;
-                insert(&mut self.price_decks, file, p.id.clone(), p, d)
-            }
-            Kind::TariffSchedule => self.add_schedule(file, parse(file, json)?),
-            Kind::FxDeck => {
-                let p: pb::FxDeck = parse(file, json)?;
-                require(file, "id", &p.id)?;
-                require(file, "as_of_date", &p.as_of_date)?;
-                for r in &p.rates {
-                    if r.source.is_empty() {
-                        require(file, "source", &p.source)?;
-                    }
-                }
-                let d = convert::fx_deck::fx_deck(&p, "").map_err(|e| from_input(file, e))?;
-                insert(&mut self.fx_decks, file, p.id.clone(), p, d)
-            }
+        self.add_as(Origin::Directory, kind, file, json)
+    }
+
+    fn add_as(
+        &mut self,
+        origin: Origin,
+        kind: Kind,
+        file: &str,
+        json: &str,
+    ) -> Result<(), CatalogError> {
+        let object = Object::from_json(kind, json)
+            .map_err(|e| err(file, "", format!("not valid proto3 JSON: {e}")))?;
+        provenance(file, &object)?;
+        let meta = Meta {
+            file: file.to_string(),
+            origin,
+            ..Meta::default()
+        };
+        let id = object.id().to_string();
+        // Converted under the request's root so a preset BOM's lines carry the same field
+        // paths (`bom.items[0]`) as the same BOM sent inline; file errors drop the root.
+        let root = if kind == Kind::Bom { "bom" } else { "" };
+        let v = object
+            .validate(root, &Limits::default(), meta)
+            .map_err(|e| from_input(file, unrooted(e, root)))?;
+        self.add_preset(file, id, v)
+    }
+
+    fn add_preset(&mut self, file: &str, id: String, v: Validated) -> Result<(), CatalogError> {
+        let presets = Arc::make_mut(&mut self.presets);
+        if presets.get(v.kind(), &id).is_some() {
+            let by = presets_file(presets, v.kind(), &id);
+            return Err(err(
+                file,
+                "id",
+                format!("id {id:?} is already defined by {by}"),
+            ));
         }
+        presets.insert(id, v);
+        Ok(())
     }
 
     /// Compiles the USITC HTS export `json` (read from `file`) with the data shipped in the
@@ -247,80 +263,215 @@ impl Catalog {
         let inputs = crate::hts::bundled::inputs(id, as_of_date, source);
         let (schedule, report) =
             crate::hts::official::compile(file, json, &inputs).map_err(|e| err(file, "", e))?;
-        self.add_schedule(file, schedule)?;
+        let object = Object::TariffSchedule(schedule);
+        provenance(file, &object)?;
+        let meta = Meta {
+            file: file.to_string(),
+            origin: Origin::Directory,
+            ..Meta::default()
+        };
+        let id = object.id().to_string();
+        let v = object
+            .validate("", &Limits::default(), meta)
+            .map_err(|e| from_input(file, e))?;
+        self.add_preset(file, id, v)?;
         Ok(report)
     }
 
-    /// Validates and adds one schedule: a preset names its id, date and every measure's and
-    /// fee's source.
-    fn add_schedule(&mut self, file: &str, p: pb::TariffSchedule) -> Result<(), CatalogError> {
-        require(file, "id", &p.id)?;
-        require(file, "as_of_date", &p.as_of_date)?;
-        for (i, m) in p.measures.iter().enumerate() {
-            require(file, &format!("measures[{i}].source"), &m.source)?;
+    /// The same presets with `saved` as the saved layer (and nothing pinned).
+    pub(crate) fn with_saved(&self, saved: Arc<Layer>) -> Catalog {
+        Catalog {
+            presets: self.presets.clone(),
+            saved,
+            pinned: Arc::default(),
         }
-        for (i, f) in p.fees.iter().enumerate() {
-            require(file, &format!("fees[{i}].source"), &f.source)?;
-        }
-        let d = convert::schedule::schedule(&p, "").map_err(|e| from_input(file, e))?;
-        insert(&mut self.tariff_schedules, file, p.id.clone(), p, d)
     }
 
-    /// A BOM by id.
+    /// The same catalog with `pinned` as the request's pinned versions.
+    pub(crate) fn with_pinned(&self, pinned: Layer) -> Catalog {
+        Catalog {
+            presets: self.presets.clone(),
+            saved: self.saved.clone(),
+            pinned: Arc::new(pinned),
+        }
+    }
+
+    /// Whether a preset (built-in or directory) of `kind` has `id`: saved objects may not
+    /// take it.
+    pub fn is_preset(&self, kind: Kind, id: &str) -> bool {
+        self.presets.get(kind, id).is_some()
+    }
+
+    fn find<'a, P, D>(
+        &'a self,
+        id: &str,
+        map: impl Fn(&Layer) -> &BTreeMap<String, Entry<P, D>>,
+    ) -> Option<&'a Entry<P, D>> {
+        match versioned::split(id) {
+            None => map(&self.presets)
+                .get(id)
+                .or_else(|| map(&self.saved).get(id)),
+            Some((base, version)) => map(&self.saved)
+                .get(base)
+                .filter(|e| e.version == version)
+                .or_else(|| map(&self.pinned).get(&versioned::key(base, version))),
+        }
+    }
+
+    /// A BOM by id or `id@version`.
     pub fn bom(&self, id: &str) -> Option<&Entry<pb::Bom, SourcedBom>> {
-        self.boms.get(id)
+        self.find(id, |l| &l.boms)
     }
-    /// A price deck by id.
+    /// A price deck by id or `id@version`.
     pub fn price_deck(&self, id: &str) -> Option<&Entry<pb::PriceDeck, PriceDeck>> {
-        self.price_decks.get(id)
+        self.find(id, |l| &l.price_decks)
     }
-    /// A tariff schedule by id.
+    /// A tariff schedule by id or `id@version`.
     pub fn tariff_schedule(&self, id: &str) -> Option<&Entry<pb::TariffSchedule, Schedule>> {
-        self.tariff_schedules.get(id)
+        self.find(id, |l| &l.tariff_schedules)
     }
-    /// An FX deck by id.
+    /// An FX deck by id or `id@version`.
     pub fn fx_deck(&self, id: &str) -> Option<&Entry<pb::FxDeck, FxDeck>> {
-        self.fx_decks.get(id)
+        self.find(id, |l| &l.fx_decks)
     }
+    /// A saved schedule overlay by id or `id@version`.
+    pub fn schedule_overlay(&self, id: &str) -> Option<&Entry<pb::ScheduleOverlay, ()>> {
+        self.find(id, |l| &l.overlays)
+    }
+
+    /// The header and message of (kind, id or `id@version`).
+    pub fn object(&self, kind: Kind, id: &str) -> Option<(Header, Object)> {
+        let stored: Option<&dyn Stored> = match versioned::split(id) {
+            None => self
+                .presets
+                .get(kind, id)
+                .or_else(|| self.saved.get(kind, id)),
+            Some((base, version)) => self
+                .saved
+                .get(kind, base)
+                .filter(|e| e.header().version == version)
+                .or_else(|| self.pinned.get(kind, &versioned::key(base, version))),
+        };
+        stored.map(|e| (e.header(), e.object()))
+    }
+
+    /// Every object of `kind`: presets and the latest saved versions, by id (a saved object
+    /// never shares a preset's id).
+    pub fn headers(&self, kind: Kind) -> Vec<Header> {
+        let mut all: Vec<Header> = self
+            .presets
+            .all(kind)
+            .into_iter()
+            .chain(self.saved.all(kind))
+            .map(|e| e.header())
+            .collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
+    /// How many saved objects the snapshot holds.
+    pub fn saved_len(&self) -> usize {
+        self.saved.len()
+    }
+
     /// Every FX deck, by id.
     pub fn fx_decks(&self) -> impl Iterator<Item = &Entry<pb::FxDeck, FxDeck>> {
-        self.fx_decks.values()
+        merged(&self.presets.fx_decks, &self.saved.fx_decks)
     }
     /// Every BOM, by id.
     pub fn boms(&self) -> impl Iterator<Item = &Entry<pb::Bom, SourcedBom>> {
-        self.boms.values()
+        merged(&self.presets.boms, &self.saved.boms)
     }
     /// Every price deck, by id.
     pub fn price_decks(&self) -> impl Iterator<Item = &Entry<pb::PriceDeck, PriceDeck>> {
-        self.price_decks.values()
+        merged(&self.presets.price_decks, &self.saved.price_decks)
     }
     /// Every tariff schedule, by id.
     pub fn tariff_schedules(&self) -> impl Iterator<Item = &Entry<pb::TariffSchedule, Schedule>> {
-        self.tariff_schedules.values()
+        merged(&self.presets.tariff_schedules, &self.saved.tariff_schedules)
     }
 }
 
-fn insert<P, D>(
-    map: &mut BTreeMap<String, Entry<P, D>>,
-    file: &str,
-    id: String,
-    proto: P,
-    domain: D,
-) -> Result<(), CatalogError> {
-    if let Some(existing) = map.get(&id) {
-        return Err(err(
-            file,
-            "id",
-            format!("id {id:?} is already defined by {}", existing.file),
-        ));
+/// The entries of two layers' maps, by id (presets first on a tie, which the saved layer
+/// never has).
+fn merged<'a, P, D>(
+    a: &'a BTreeMap<String, Entry<P, D>>,
+    b: &'a BTreeMap<String, Entry<P, D>>,
+) -> impl Iterator<Item = &'a Entry<P, D>> {
+    let mut all: Vec<(&String, &Entry<P, D>)> = a.iter().chain(b.iter()).collect();
+    all.sort_by(|x, y| x.0.cmp(y.0));
+    all.into_iter().map(|(_, e)| e)
+}
+
+fn presets_file(presets: &Layer, kind: Kind, id: &str) -> String {
+    let file = match kind {
+        Kind::Bom => presets.boms.get(id).map(|e| e.file.clone()),
+        Kind::PriceDeck => presets.price_decks.get(id).map(|e| e.file.clone()),
+        Kind::TariffSchedule => presets.tariff_schedules.get(id).map(|e| e.file.clone()),
+        Kind::ScheduleOverlay => presets.overlays.get(id).map(|e| e.file.clone()),
+        Kind::FxDeck => presets.fx_decks.get(id).map(|e| e.file.clone()),
+    };
+    file.unwrap_or_default()
+}
+
+/// Field paths of a file's errors without the request root a BOM is converted under.
+fn unrooted(errors: Vec<InputError>, root: &str) -> Vec<InputError> {
+    if root.is_empty() {
+        return errors;
     }
-    map.insert(
-        id,
-        Entry {
-            proto: Arc::new(proto),
-            domain: Arc::new(domain),
-            file: file.to_string(),
-        },
-    );
-    Ok(())
+    let prefix = format!("{root}.");
+    errors
+        .into_iter()
+        .map(|mut v| {
+            if let Some(p) = v.field.path().and_then(|p| p.strip_prefix(prefix.as_str())) {
+                v.field = p.into();
+            }
+            v
+        })
+        .collect()
+}
+
+/// What a preset file must state besides what a request needs: its id and provenance (every
+/// preset is cited in results).
+fn provenance(file: &str, object: &Object) -> Result<(), CatalogError> {
+    require(file, "id", object.id())?;
+    match object {
+        Object::Bom(p) => require(file, "source", &p.source),
+        Object::PriceDeck(p) => {
+            require(file, "as_of_date", &p.as_of_date)?;
+            for (i, price) in p.prices.iter().enumerate() {
+                if price.source.is_empty() {
+                    require(file, "source", &p.source)?;
+                }
+                if price.basis == 0 {
+                    return Err(err(
+                        file,
+                        &format!("prices[{i}].basis"),
+                        "a preset price states its basis",
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Object::TariffSchedule(p) => {
+            require(file, "as_of_date", &p.as_of_date)?;
+            for (i, m) in p.measures.iter().enumerate() {
+                require(file, &format!("measures[{i}].source"), &m.source)?;
+            }
+            for (i, f) in p.fees.iter().enumerate() {
+                require(file, &format!("fees[{i}].source"), &f.source)?;
+            }
+            Ok(())
+        }
+        Object::ScheduleOverlay(p) => require(file, "source", &p.source),
+        Object::FxDeck(p) => {
+            require(file, "as_of_date", &p.as_of_date)?;
+            for r in &p.rates {
+                if r.source.is_empty() {
+                    require(file, "source", &p.source)?;
+                }
+            }
+            Ok(())
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! in CSV plus preset ids, and prints a readable table, the JSON response, or a flat export
 //! (CSV or XLSX, see [`crate::export`]).
 
+pub mod catalog;
 pub mod hts;
 pub mod table;
 
@@ -258,6 +259,7 @@ fn run(
     let ctx = Context {
         catalog,
         limits: Limits::default(),
+        live: None,
     };
     // One local calculation for the person at the terminal: no server budgets apply.
     let r = calculate::calculate(&ctx, &req, &Meter::unlimited()).map_err(|e| {

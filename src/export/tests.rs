@@ -19,6 +19,7 @@ fn context() -> Context {
             .get_or_init(|| Arc::new(Catalog::builtin().unwrap()))
             .clone(),
         limits: Limits::default(),
+        live: None,
     }
 }
 

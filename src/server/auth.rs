@@ -40,22 +40,29 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-impl Interceptor for BearerAuth {
-    fn call(&mut self, req: Request<()>) -> Result<Request<()>, Status> {
+impl BearerAuth {
+    /// Whether `metadata` carries the token (always, when none is configured).
+    pub(crate) fn check(&self, metadata: &tonic::metadata::MetadataMap) -> Result<(), Status> {
         let Some(expected) = &self.expected else {
-            return Ok(req);
+            return Ok(());
         };
-        match req.metadata().get("authorization") {
+        match metadata.get("authorization") {
             Some(v)
                 if bearer_token(v.as_bytes()).is_some_and(|t| constant_time_eq(t, expected)) =>
             {
-                Ok(req)
+                Ok(())
             }
             Some(_) => Err(Status::unauthenticated("invalid bearer token")),
             None => Err(Status::unauthenticated(
                 "missing bearer token: send the header `authorization: Bearer <token>`",
             )),
         }
+    }
+}
+
+impl Interceptor for BearerAuth {
+    fn call(&mut self, req: Request<()>) -> Result<Request<()>, Status> {
+        self.check(req.metadata()).map(|()| req)
     }
 }
 

@@ -79,6 +79,22 @@ pub struct ServerConfig {
     pub auth_token: Option<String>,
     /// Also serve `tariff.bench.v1.EchoService`, the load benchmark's baseline.
     pub bench_echo: bool,
+    /// Where saved catalog objects are kept.
+    pub storage: Storage,
+    /// With a bearer token: calculations and catalog reads need none, catalog writes still do.
+    pub open_reads: bool,
+}
+
+/// Where the server keeps the catalog objects saved through `CatalogService`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Storage {
+    /// Nowhere: presets only, writes answered FAILED_PRECONDITION.
+    #[default]
+    None,
+    /// An SQLite file under this data directory: no setup, one server instance only.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL database at this URL, shared by any number of replicas.
+    Postgres(String),
 }
 
 impl Default for ServerConfig {
@@ -106,6 +122,8 @@ impl Default for ServerConfig {
             tls: None,
             auth_token: None,
             bench_echo: false,
+            storage: Storage::None,
+            open_reads: false,
         }
     }
 }

@@ -20,13 +20,13 @@ pub mod connections;
 pub mod gateway;
 pub(crate) mod status_codes;
 
-pub use config::{ServerConfig, TlsFiles};
+pub use config::{ServerConfig, Storage, TlsFiles};
 
 use crate::api::batch::BatchSettings;
 use crate::api::capacity::Capacity;
 use crate::api::guard::Guard;
-use crate::api::{CatalogApi, Context, CostImpactApi};
-use crate::catalog::Catalog;
+use crate::api::{CatalogApi, Context, CostImpactApi, WriteCheck};
+use crate::catalog::{Catalog, Catalogs};
 use crate::engine::Stopped;
 use crate::pb;
 use crate::pb::catalog_service_server::CatalogServiceServer;
@@ -76,6 +76,30 @@ fn tls_error(tls: &TlsFiles, e: &(dyn std::error::Error + 'static)) -> Error {
     .into()
 }
 
+/// The live catalog: the presets, plus the objects saved in the configured store (opened,
+/// its migrations applied, and followed from here on).
+async fn open_catalog(presets: &Catalog, config: &ServerConfig) -> Result<Arc<Catalogs>, Error> {
+    use crate::store::{CatalogStore, PgStore, SqliteStore};
+    let store: Arc<dyn CatalogStore> = match &config.storage {
+        Storage::None => return Ok(Catalogs::fixed(presets.clone())),
+        Storage::Sqlite(dir) => Arc::new(
+            SqliteStore::open(dir)
+                .await
+                .map_err(|e| format!("catalog store under {}: {e}", dir.display()))?,
+        ),
+        Storage::Postgres(url) => Arc::new(
+            PgStore::connect(url)
+                .await
+                .map_err(|e| format!("catalog database: {e}"))?,
+        ),
+    };
+    let live = Catalogs::open(presets.clone(), store, config.limits)
+        .await
+        .map_err(|e| format!("loading the saved catalog: {e}"))?;
+    tracing::info!(saved = live.snapshot().saved_len(), "catalog store open");
+    Ok(live)
+}
+
 /// Serves the API on `listener` until `shutdown` completes, then drains (see the module docs).
 pub async fn run(
     listener: TcpListener,
@@ -97,17 +121,28 @@ pub async fn run(
     let capacity = Capacity::new(config.capacity);
     let guard = Guard::new(capacity.clone(), config.budgets, config.max_call_duration);
     let auth = BearerAuth::new(config.auth_token.as_deref());
+    let live = open_catalog(&catalog, &config).await?;
     let ctx = Context {
-        catalog: catalog.clone(),
+        catalog: live.snapshot(),
         limits: config.limits,
+        live: Some(live.clone()),
+    };
+    let writes = auth.clone();
+    let may_write: WriteCheck = Arc::new(move |metadata| writes.check(metadata));
+    // Open reads: only the catalog's writes ask for the token (in the service itself).
+    let reads = if config.open_reads {
+        BearerAuth::new(None)
+    } else {
+        auth.clone()
     };
     let batch = BatchSettings {
         idle_timeout: config.batch_idle_timeout,
     };
     let max_response = usize::try_from(config.budgets.max_response_bytes).unwrap_or(usize::MAX);
-    let catalog_service = CatalogServiceServer::new(CatalogApi::new(ctx.clone(), guard.clone()))
-        .max_decoding_message_size(config.max_request_bytes)
-        .max_encoding_message_size(max_response);
+    let catalog_service =
+        CatalogServiceServer::new(CatalogApi::new(ctx.clone(), guard.clone(), may_write))
+            .max_decoding_message_size(config.max_request_bytes)
+            .max_encoding_message_size(max_response);
     let cost = CostImpactServiceServer::new(CostImpactApi::new(ctx, guard, batch))
         .max_decoding_message_size(config.max_request_bytes)
         .max_encoding_message_size(max_response);
@@ -132,7 +167,7 @@ pub async fn run(
         // Outermost: a JSON call becomes the gRPC call it stands for and goes through every
         // layer and interceptor below, as a gRPC client's would.
         .layer(gateway::GatewayLayer::new(
-            catalog.clone(),
+            live.clone(),
             config.max_request_bytes,
         ))
         // gRPC-Web (HTTP/1.1 or HTTP/2, `application/grpc-web*`) becomes gRPC here, below
@@ -147,8 +182,8 @@ pub async fn run(
         ));
     let mut router = builder
         .add_service(health_service)
-        .add_service(InterceptedService::new(cost, auth.clone()))
-        .add_service(InterceptedService::new(catalog_service, auth.clone()));
+        .add_service(InterceptedService::new(cost, reads.clone()))
+        .add_service(InterceptedService::new(catalog_service, reads));
     if config.bench_echo {
         let echo = pb::bench::echo_service_server::EchoServiceServer::new(bench_echo::Echo)
             .max_decoding_message_size(config.max_request_bytes);

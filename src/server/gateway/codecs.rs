@@ -97,6 +97,20 @@ pub(super) fn of(grpc_path: &str) -> Option<Codec> {
         "GetTariffSchedule" => codec!(pb::GetTariffScheduleRequest, pb::GetTariffScheduleResponse),
         "LookupMeasures" => codec!(pb::LookupMeasuresRequest, pb::LookupMeasuresResponse),
         "ParseBomCsv" => codec!(pb::ParseBomCsvRequest, pb::ParseBomCsvResponse),
+        "CreateCatalogObject" => codec!(pb::CreateCatalogObjectRequest, pb::CatalogObject),
+        "UpdateCatalogObject" => codec!(pb::UpdateCatalogObjectRequest, pb::CatalogObject),
+        "DeleteCatalogObject" => codec!(pb::DeleteCatalogObjectRequest, pb::CatalogObject),
+        "GetCatalogObject" => codec!(pb::GetCatalogObjectRequest, pb::CatalogObject),
+        "ListCatalogObjects" => {
+            codec!(
+                pb::ListCatalogObjectsRequest,
+                pb::ListCatalogObjectsResponse
+            )
+        }
+        "ListCatalogObjectVersions" => codec!(
+            pb::ListCatalogObjectVersionsRequest,
+            pb::ListCatalogObjectVersionsResponse
+        ),
         _ => return None,
     })
 }

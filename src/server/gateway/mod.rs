@@ -19,7 +19,7 @@ pub mod page;
 pub mod routes;
 mod status;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Catalogs};
 use bytes::{BufMut, Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
@@ -39,13 +39,13 @@ const JSON_OVER_PROTOBUF: usize = 8;
 /// Adds the gateway in front of a gRPC service stack.
 #[derive(Clone)]
 pub struct GatewayLayer {
-    catalog: Arc<Catalog>,
+    catalog: Arc<Catalogs>,
     max_request_bytes: usize,
 }
 
 impl GatewayLayer {
     /// A gateway reading request bodies up to `JSON_OVER_PROTOBUF` x `max_request_bytes`.
-    pub fn new(catalog: Arc<Catalog>, max_request_bytes: usize) -> Self {
+    pub fn new(catalog: Arc<Catalogs>, max_request_bytes: usize) -> Self {
         GatewayLayer {
             catalog,
             max_request_bytes,
@@ -69,7 +69,7 @@ impl<S> Layer<S> for GatewayLayer {
 #[derive(Clone)]
 pub struct Gateway<S> {
     inner: S,
-    catalog: Arc<Catalog>,
+    catalog: Arc<Catalogs>,
     max_body: usize,
 }
 
@@ -101,7 +101,8 @@ where
         // The ready service handles this call; a clone takes its place for the next one.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        let (catalog, max_body) = (self.catalog.clone(), self.max_body);
+        // The export's rows describe the BOM from the catalog as it is now.
+        let (catalog, max_body) = (self.catalog.snapshot(), self.max_body);
         Box::pin(async move {
             Ok(
                 match transcode(inner, &catalog, max_body, route, vars, req).await? {
