@@ -221,41 +221,45 @@ impl CatalogService for CatalogApi {
     async fn create_catalog_object(
         &self,
         req: Request<pb::CreateCatalogObjectRequest>,
-    ) -> Result<Response<pb::CatalogObject>, Status> {
+    ) -> Result<Response<pb::CreateCatalogObjectResponse>, Status> {
         (self.may_write)(req.metadata())?;
         let r = objects::create(&self.ctx, req.into_inner()).await;
+        let r = r.map(|o| pb::CreateCatalogObjectResponse { object: Some(o) });
         answer("CreateCatalogObject", r)
     }
 
     async fn update_catalog_object(
         &self,
         req: Request<pb::UpdateCatalogObjectRequest>,
-    ) -> Result<Response<pb::CatalogObject>, Status> {
+    ) -> Result<Response<pb::UpdateCatalogObjectResponse>, Status> {
         (self.may_write)(req.metadata())?;
         let r = objects::update(&self.ctx, req.into_inner()).await;
+        let r = r.map(|o| pb::UpdateCatalogObjectResponse { object: Some(o) });
         answer("UpdateCatalogObject", r)
     }
 
     async fn delete_catalog_object(
         &self,
         req: Request<pb::DeleteCatalogObjectRequest>,
-    ) -> Result<Response<pb::CatalogObject>, Status> {
+    ) -> Result<Response<pb::DeleteCatalogObjectResponse>, Status> {
         (self.may_write)(req.metadata())?;
         let r = objects::delete(&self.ctx, req.into_inner()).await;
+        let r = r.map(|o| pb::DeleteCatalogObjectResponse { object: Some(o) });
         answer("DeleteCatalogObject", r)
     }
 
     async fn get_catalog_object(
         &self,
         req: Request<pb::GetCatalogObjectRequest>,
-    ) -> Result<Response<pb::CatalogObject>, Status> {
+    ) -> Result<Response<pb::GetCatalogObjectResponse>, Status> {
         let req = req.into_inner();
         let kind = Kind::ALL
             .into_iter()
             .find(|k| objects::kind_pb(*k) as i32 == req.kind);
         let refs = kind.map(|k| vec![(k, req.id.as_str())]).unwrap_or_default();
         let ctx = self.ctx(&refs).await?;
-        answer("GetCatalogObject", objects::get(&ctx, &req))
+        let r = objects::get(&ctx, &req).map(|o| pb::GetCatalogObjectResponse { object: Some(o) });
+        answer("GetCatalogObject", r)
     }
 
     async fn list_catalog_objects(

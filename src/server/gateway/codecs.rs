@@ -97,10 +97,19 @@ pub(super) fn of(grpc_path: &str) -> Option<Codec> {
         "GetTariffSchedule" => codec!(pb::GetTariffScheduleRequest, pb::GetTariffScheduleResponse),
         "LookupMeasures" => codec!(pb::LookupMeasuresRequest, pb::LookupMeasuresResponse),
         "ParseBomCsv" => codec!(pb::ParseBomCsvRequest, pb::ParseBomCsvResponse),
-        "CreateCatalogObject" => codec!(pb::CreateCatalogObjectRequest, pb::CatalogObject),
-        "UpdateCatalogObject" => codec!(pb::UpdateCatalogObjectRequest, pb::CatalogObject),
-        "DeleteCatalogObject" => codec!(pb::DeleteCatalogObjectRequest, pb::CatalogObject),
-        "GetCatalogObject" => codec!(pb::GetCatalogObjectRequest, pb::CatalogObject),
+        "CreateCatalogObject" => codec!(
+            pb::CreateCatalogObjectRequest,
+            pb::CreateCatalogObjectResponse
+        ),
+        "UpdateCatalogObject" => codec!(
+            pb::UpdateCatalogObjectRequest,
+            pb::UpdateCatalogObjectResponse
+        ),
+        "DeleteCatalogObject" => codec!(
+            pb::DeleteCatalogObjectRequest,
+            pb::DeleteCatalogObjectResponse
+        ),
+        "GetCatalogObject" => codec!(pb::GetCatalogObjectRequest, pb::GetCatalogObjectResponse),
         "ListCatalogObjects" => {
             codec!(
                 pb::ListCatalogObjectsRequest,
