@@ -5,10 +5,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tariff-impact"));
-    // A served catalog store is not what these tests are about: none is opened.
-    c.env("TARIFF_READ_ONLY_CATALOG", "true");
-    c
+    Command::new(env!("CARGO_BIN_EXE_tariff-impact"))
 }
 
 fn temp(name: &str, body: &str) -> std::path::PathBuf {
@@ -640,7 +637,8 @@ fn the_built_in_official_schedule_is_what_the_importer_writes() {
 fn a_piped_server_log_has_no_colour_codes() {
     use std::io::BufRead;
     let mut child = bin()
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        // No catalog store: it is not what this test is about.
+        .args(["serve", "--listen", "127.0.0.1:0", "--read-only-catalog"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
