@@ -309,6 +309,12 @@ struct ServeCli {
     /// With a bearer token: calculations and catalog reads need none; catalog writes still do.
     #[arg(long, env = "TARIFF_OPEN_READS")]
     open_reads: bool,
+    /// Most live saved objects in the catalog, all kinds together.
+    #[arg(long, env = "TARIFF_MAX_CATALOG_OBJECTS", default_value_t = d().store_limits.max_objects)]
+    max_catalog_objects: usize,
+    /// Largest saved object (its proto3 JSON), in bytes.
+    #[arg(long, env = "TARIFF_MAX_CATALOG_OBJECT_BYTES", default_value_t = d().store_limits.max_body_bytes)]
+    max_catalog_object_bytes: usize,
 }
 
 impl ServeCli {
@@ -366,6 +372,11 @@ impl ServeCli {
                 (None, false) => Storage::Sqlite(self.data_dir.clone()),
             },
             open_reads: self.open_reads,
+            store_limits: tariff_impact::store::StoreLimits {
+                max_objects: self.max_catalog_objects,
+                max_body_bytes: self.max_catalog_object_bytes,
+                ..d.store_limits
+            },
             ..d
         }
     }

@@ -526,6 +526,170 @@ pub(crate) fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Catalog;
+    use crate::convert::Limits;
+
+    fn ctx() -> Context {
+        Context::fixed(Arc::new(Catalog::builtin().unwrap()), Limits::default())
+    }
+
+    fn walk(req: pb::ListCatalogObjectsRequest) -> Vec<String> {
+        let (ctx, mut req, mut out) = (ctx(), req, Vec::new());
+        loop {
+            let page = list(&ctx, &req).unwrap();
+            let size = if req.page_size == 0 {
+                PAGE
+            } else {
+                req.page_size as usize
+            };
+            assert!(page.objects.len() <= size);
+            out.extend(page.objects.iter().map(|o| format!("{}:{}", o.kind, o.id)));
+            if page.next_page_token.is_empty() {
+                return out;
+            }
+            req.page_token = page.next_page_token;
+        }
+    }
+
+    #[test]
+    fn pages_walk_every_object_once_in_kind_then_id_order() {
+        let all = walk(pb::ListCatalogObjectsRequest {
+            page_size: 1000,
+            ..Default::default()
+        });
+        // 5 BOMs, 2 FX decks, 2 price decks, 3 schedules (kinds in storage-name order).
+        assert_eq!(all.len(), 12);
+        assert_eq!(all[0], "1:defense-fighter");
+        assert_eq!(all[5], "5:fx-h10-2024-01-12");
+        assert_eq!(all[11], "3:us-hts-2026");
+        for size in [1, 2, 5, 11, 12] {
+            let paged = walk(pb::ListCatalogObjectsRequest {
+                page_size: size,
+                ..Default::default()
+            });
+            assert_eq!(paged, all, "page size {size}");
+        }
+        // A last page that is exactly full has no token.
+        let one = list(
+            &ctx(),
+            &pb::ListCatalogObjectsRequest {
+                page_size: 12,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((one.objects.len(), one.next_page_token.as_str()), (12, ""));
+        let presets = one
+            .objects
+            .iter()
+            .map(|o| o.origin)
+            .collect::<std::collections::HashSet<_>>();
+        assert_eq!(
+            presets.into_iter().collect::<Vec<_>>(),
+            [pb::CatalogOrigin::BuiltIn as i32]
+        );
+    }
+
+    #[test]
+    fn filters_keep_a_kind_and_a_date_range() {
+        let schedules = walk(pb::ListCatalogObjectsRequest {
+            kind: pb::CatalogKind::TariffSchedule as i32,
+            page_size: 2,
+            ..Default::default()
+        });
+        assert_eq!(schedules, ["3:us-2025", "3:us-2026", "3:us-hts-2026"]);
+        // The H.10 decks are dated 2024; BOMs have no date and are left out by a date filter.
+        let dated = walk(pb::ListCatalogObjectsRequest {
+            as_of_date_from: "2024-01-12".into(),
+            as_of_date_to: "2024-01-31".into(),
+            page_size: 1,
+            ..Default::default()
+        });
+        assert_eq!(dated, ["5:fx-h10-2024-01-12"]);
+        let to = walk(pb::ListCatalogObjectsRequest {
+            kind: pb::CatalogKind::FxDeck as i32,
+            as_of_date_to: "2024-02-02".into(),
+            ..Default::default()
+        });
+        assert_eq!(to, ["5:fx-h10-2024-01-12", "5:fx-h10-2024-02-02"]);
+    }
+
+    #[test]
+    fn a_token_or_filter_that_does_not_fit_is_refused_at_its_field() {
+        let first = list(
+            &ctx(),
+            &pb::ListCatalogObjectsRequest {
+                page_size: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let field = |r: Result<pb::ListCatalogObjectsResponse, ApiError>| match r {
+            Err(ApiError::InvalidArgument(v)) => v[0].field.to_string(),
+            other => panic!("{other:?}"),
+        };
+        let other_filter = pb::ListCatalogObjectsRequest {
+            kind: pb::CatalogKind::Bom as i32,
+            page_token: first.next_page_token.clone(),
+            ..Default::default()
+        };
+        assert_eq!(field(list(&ctx(), &other_filter)), "page_token");
+        for token in ["zz", "abc", "00"] {
+            let bad = pb::ListCatalogObjectsRequest {
+                page_token: token.into(),
+                ..Default::default()
+            };
+            assert_eq!(field(list(&ctx(), &bad)), "page_token");
+        }
+        let negative = pb::ListCatalogObjectsRequest {
+            page_size: -1,
+            ..Default::default()
+        };
+        assert_eq!(field(list(&ctx(), &negative)), "page_size");
+        let date = pb::ListCatalogObjectsRequest {
+            as_of_date_from: "2024-13-01".into(),
+            ..Default::default()
+        };
+        assert_eq!(field(list(&ctx(), &date)), "as_of_date_from");
+        let kind = pb::ListCatalogObjectsRequest {
+            kind: 99,
+            ..Default::default()
+        };
+        assert_eq!(field(list(&ctx(), &kind)), "kind");
+    }
+
+    #[test]
+    fn get_reads_a_preset_and_a_missing_kind_or_id_is_named() {
+        let got = get(
+            &ctx(),
+            &pb::GetCatalogObjectRequest {
+                kind: pb::CatalogKind::Bom as i32,
+                id: "ev-high-ree".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!((got.version, got.versioned_id.as_str()), (0, "ev-high-ree"));
+        assert!(matches!(
+            got.object,
+            Some(pb::catalog_object::Object::Bom(_))
+        ));
+        let missing = get(
+            &ctx(),
+            &pb::GetCatalogObjectRequest {
+                kind: pb::CatalogKind::Bom as i32,
+                id: "ev-high-ree@1".into(),
+            },
+        );
+        assert!(matches!(missing, Err(ApiError::NotFound { .. })));
+        let no_kind = get(
+            &ctx(),
+            &pb::GetCatalogObjectRequest {
+                kind: 0,
+                id: "ev-high-ree".into(),
+            },
+        );
+        assert!(matches!(no_kind, Err(ApiError::InvalidArgument(_))));
+    }
 
     #[test]
     fn times_print_as_rfc3339_utc() {

@@ -327,18 +327,27 @@ impl ApiError {
                 ),
                 None => "require_coverage: a dutied import is not covered".to_string(),
             },
-            ApiError::CatalogConflict { message, .. } => message.clone(),
+            ApiError::CatalogConflict { .. }
+            | ApiError::NoCatalogStore
+            | ApiError::CatalogFull(_)
+            | ApiError::StoreUnavailable => self.catalog_message(),
+            ApiError::Internal => "internal error: the calculation failed unexpectedly".to_string(),
+        };
+        cut(&m, MAX_MESSAGE)
+    }
+
+    /// The message of a catalog write's failure.
+    fn catalog_message(&self) -> String {
+        match self {
+            ApiError::CatalogConflict { message, .. } | ApiError::CatalogFull(message) => {
+                message.clone()
+            }
             ApiError::NoCatalogStore => "this server keeps no catalog store (it was started \
                                          with --read-only-catalog): saved objects cannot be \
                                          written"
                 .to_string(),
-            ApiError::CatalogFull(m) => m.clone(),
-            ApiError::StoreUnavailable => {
-                "the catalog database failed or cannot be reached; retry".to_string()
-            }
-            ApiError::Internal => "internal error: the calculation failed unexpectedly".to_string(),
-        };
-        cut(&m, MAX_MESSAGE)
+            _ => "the catalog database failed or cannot be reached; retry".to_string(),
+        }
     }
 
     /// The field violations returned: at most `MAX_VIOLATIONS`, each clipped; none for
@@ -607,6 +616,43 @@ mod tests {
         ] {
             assert_eq!(e.code(), code, "{e:?}");
             assert_eq!(Status::from(e).code(), code);
+        }
+    }
+
+    #[test]
+    fn catalog_failures_have_their_codes_and_messages() {
+        let conflict = |stale| ApiError::CatalogConflict {
+            message: "bom \"x\" was changed".into(),
+            stale,
+        };
+        for (e, code, message) in [
+            (conflict(true), Code::Aborted, "bom \"x\" was changed"),
+            (
+                conflict(false),
+                Code::AlreadyExists,
+                "bom \"x\" was changed",
+            ),
+            (
+                ApiError::CatalogFull("full".into()),
+                Code::ResourceExhausted,
+                "full",
+            ),
+            (
+                ApiError::NoCatalogStore,
+                Code::FailedPrecondition,
+                "this server keeps no catalog store (it was started with --read-only-catalog): \
+                 saved objects cannot be written",
+            ),
+            (
+                ApiError::StoreUnavailable,
+                Code::Unavailable,
+                "the catalog database failed or cannot be reached; retry",
+            ),
+        ] {
+            assert_eq!(e.message(), message);
+            assert_eq!(e.code(), code, "{e:?}");
+            let status = Status::from(e);
+            assert_eq!((status.code(), status.message()), (code, message));
         }
     }
 }

@@ -13,6 +13,8 @@
 mod builtin;
 mod layer;
 pub mod live;
+#[cfg(test)]
+mod live_tests;
 mod object;
 pub mod versioned;
 

@@ -81,6 +81,8 @@ pub struct ServerConfig {
     pub bench_echo: bool,
     /// Where saved catalog objects are kept.
     pub storage: Storage,
+    /// Size and count limits of the saved catalog.
+    pub store_limits: crate::store::StoreLimits,
     /// With a bearer token: calculations and catalog reads need none, catalog writes still do.
     pub open_reads: bool,
 }
@@ -123,6 +125,7 @@ impl Default for ServerConfig {
             auth_token: None,
             bench_echo: false,
             storage: Storage::None,
+            store_limits: crate::store::StoreLimits::default(),
             open_reads: false,
         }
     }

@@ -83,12 +83,12 @@ async fn open_catalog(presets: &Catalog, config: &ServerConfig) -> Result<Arc<Ca
     let store: Arc<dyn CatalogStore> = match &config.storage {
         Storage::None => return Ok(Catalogs::fixed(presets.clone())),
         Storage::Sqlite(dir) => Arc::new(
-            SqliteStore::open(dir)
+            SqliteStore::open_with(dir, config.store_limits)
                 .await
                 .map_err(|e| format!("catalog store under {}: {e}", dir.display()))?,
         ),
         Storage::Postgres(url) => Arc::new(
-            PgStore::connect(url)
+            PgStore::connect_with(url, config.store_limits)
                 .await
                 .map_err(|e| format!("catalog database: {e}"))?,
         ),

@@ -19,7 +19,7 @@ pub mod page;
 pub mod routes;
 mod status;
 
-use crate::catalog::{Catalog, Catalogs};
+use crate::catalog::{Catalogs, Kind};
 use bytes::{BufMut, Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
@@ -101,8 +101,7 @@ where
         // The ready service handles this call; a clone takes its place for the next one.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        // The export's rows describe the BOM from the catalog as it is now.
-        let (catalog, max_body) = (self.catalog.snapshot(), self.max_body);
+        let (catalog, max_body) = (self.catalog.clone(), self.max_body);
         Box::pin(async move {
             Ok(
                 match transcode(inner, &catalog, max_body, route, vars, req).await? {
@@ -119,7 +118,7 @@ type Answer = Result<Response<Body>, Response<Body>>;
 /// Runs the gRPC call `req` stands for through `inner` and answers in JSON (or CSV).
 async fn transcode<S>(
     mut inner: S,
-    catalog: &Catalog,
+    catalog: &Catalogs,
     max_body: usize,
     route: routes::Route,
     vars: Vec<(&'static str, String)>,
@@ -158,10 +157,23 @@ where
         return Ok(Err(error(status)));
     }
     let (out, content_type) = match export {
-        Some((rows, format)) => (
-            rows(catalog, &json, &message).and_then(|rows| format.write(&rows).map_err(|e| e.0)),
-            media_type(format),
-        ),
+        Some((rows, format)) => {
+            // The rows describe the BOM the request named, an older saved version included.
+            let bom = json
+                .get("bomId")
+                .or_else(|| json.get("bom_id"))
+                .and_then(serde_json::Value::as_str);
+            let refs = bom.map(|id| vec![(Kind::Bom, id)]).unwrap_or_default();
+            let catalog = match catalog.pin(catalog.snapshot(), &refs).await {
+                Ok(c) => c,
+                Err(_) => catalog.snapshot(),
+            };
+            (
+                rows(&catalog, &json, &message)
+                    .and_then(|rows| format.write(&rows).map_err(|e| e.0)),
+                media_type(format),
+            )
+        }
         None => ((codec.response)(&message), "application/json"),
     };
     Ok(match out {
