@@ -652,3 +652,101 @@ fn a_piped_server_log_has_no_colour_codes() {
     assert!(line.contains("serving tariff.v1"), "{line:?}");
     assert!(!line.contains('\u{1b}'), "{line:?}");
 }
+
+/// `catalog import` saves each file of a catalog directory as a version (skipping unchanged
+/// ones, refusing the whole directory when one file is invalid) and `catalog export` writes the
+/// latest versions back in the same layout.
+#[test]
+fn catalog_import_and_export_round_trip_through_the_embedded_store() {
+    let root = tempfile::tempdir().unwrap();
+    let (src, data, out) = (
+        root.path().join("src"),
+        root.path().join("data"),
+        root.path().join("out"),
+    );
+    std::fs::create_dir_all(src.join("price_decks")).unwrap();
+    std::fs::create_dir_all(src.join("boms")).unwrap();
+    let deck = |price: &str| {
+        format!(
+            r#"{{"id": "team-deck", "currency": "USD", "asOfDate": "2026-11-30",
+                 "prices": [{{"materialId": "nd-oxide", "price": "{price}", "unit": "UNIT_OF_MEASURE_KG"}}]}}"#
+        )
+    };
+    std::fs::write(src.join("price_decks/team-deck.json"), deck("100")).unwrap();
+    std::fs::write(
+        src.join("boms/team-bom.json"),
+        r#"{"id": "team-bom", "currency": "USD", "items": [{"id": "nd", "materialId": "nd-oxide", "quantity": "2", "unit": "UNIT_OF_MEASURE_KG"}]}"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let o = bin().args(args).output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.success(), text)
+    };
+    let (d, s, o) = (
+        data.to_str().unwrap(),
+        src.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let (ok, text) = run(&["catalog", "import", s, "--data-dir", d]);
+    assert!(ok, "{text}");
+    assert!(text.contains("bom team-bom saved as version 1"), "{text}");
+    assert!(
+        text.contains("price_deck team-deck saved as version 1"),
+        "{text}"
+    );
+    assert!(text.contains("imported 2 object(s); 0 unchanged"), "{text}");
+    let (ok, text) = run(&["catalog", "import", s, "--data-dir", d]);
+    assert!(
+        ok && text.contains("imported 0 object(s); 2 unchanged"),
+        "{text}"
+    );
+
+    // One invalid file: nothing is written, not even the changed valid one.
+    std::fs::write(src.join("price_decks/team-deck.json"), deck("120")).unwrap();
+    std::fs::write(
+        src.join("price_decks/zz-bad.json"),
+        deck("abc").replace("team-deck", "zz-bad"),
+    )
+    .unwrap();
+    let (ok, text) = run(&["catalog", "import", s, "--data-dir", d]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("zz-bad.json: price_deck.prices[0].price"),
+        "{text}"
+    );
+    std::fs::remove_file(src.join("price_decks/zz-bad.json")).unwrap();
+    let (ok, text) = run(&["catalog", "import", s, "--data-dir", d]);
+    assert!(
+        ok && text.contains("price_deck team-deck saved as version 2"),
+        "{text}"
+    );
+
+    let (ok, text) = run(&["catalog", "export", "--data-dir", d, "--out", o]);
+    assert!(ok && text.contains("exported 2 object(s)"), "{text}");
+    let exported = std::fs::read_to_string(out.join("price_decks/team-deck.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&exported).unwrap();
+    assert_eq!(v["prices"][0]["price"], "120");
+    assert!(out.join("boms/team-bom.json").is_file());
+
+    // A preset's id is refused.
+    let presets = root.path().join("presets");
+    std::fs::create_dir_all(presets.join("boms")).unwrap();
+    std::fs::write(
+        presets.join("boms/ev.json"),
+        r#"{"id": "ev-high-ree", "currency": "USD", "items": [{"id": "nd", "materialId": "nd-oxide", "quantity": "2", "unit": "UNIT_OF_MEASURE_KG"}]}"#,
+    )
+    .unwrap();
+    let (ok, text) = run(&[
+        "catalog",
+        "import",
+        presets.to_str().unwrap(),
+        "--data-dir",
+        d,
+    ]);
+    assert!(!ok && text.contains("built-in preset's id"), "{text}");
+}

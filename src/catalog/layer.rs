@@ -48,6 +48,7 @@ pub struct Header {
 
 /// An entry of any kind: its header and its message as an [`super::Object`].
 pub(crate) trait Stored {
+    fn version(&self) -> i64;
     fn header(&self) -> Header;
     fn object(&self) -> super::Object;
 }
@@ -55,6 +56,9 @@ pub(crate) trait Stored {
 macro_rules! stored {
     ($proto:ty, $domain:ty, $kind:ident, $date:expr) => {
         impl Stored for Entry<$proto, $domain> {
+            fn version(&self) -> i64 {
+                self.version
+            }
             fn header(&self) -> Header {
                 let p = &*self.proto;
                 let date: fn(&$proto) -> String = $date;
@@ -87,6 +91,9 @@ stored!(pb::TariffSchedule, Schedule, TariffSchedule, |p| p
 stored!(pb::FxDeck, FxDeck, FxDeck, |p| p.as_of_date.clone());
 
 impl Stored for Entry<pb::ScheduleOverlay, ()> {
+    fn version(&self) -> i64 {
+        self.version
+    }
     fn header(&self) -> Header {
         let p = &*self.proto;
         Header {

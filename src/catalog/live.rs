@@ -191,7 +191,7 @@ impl Catalogs {
             let Some((id, version)) = versioned::split(reference) else {
                 continue;
             };
-            if snapshot.object(*kind, reference).is_some() {
+            if snapshot.contains(*kind, reference) {
                 continue;
             }
             let key = versioned::key(id, version);

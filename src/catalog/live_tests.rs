@@ -224,3 +224,28 @@ async fn a_fixed_catalog_refuses_writes() {
     live.catch_up().await.unwrap();
     assert_eq!(live.snapshot().saved_len(), 0);
 }
+
+#[test]
+fn a_preset_file_may_not_use_an_at_in_its_id() {
+    let mut c = Catalog::builtin().unwrap();
+    let mut preset = deck("team@2", "1");
+    if let Object::PriceDeck(d) = &mut preset {
+        d.source = "a supplier quote".into();
+        d.prices[0].basis = pb::PriceBasis::Market as i32;
+    }
+    let json = preset.to_json();
+    let e = c.add(Kind::PriceDeck, "dir/team.json", &json).unwrap_err();
+    assert_eq!((e.file.as_str(), e.field.as_str()), ("dir/team.json", "id"));
+    // The same file with a plain id loads, and is a directory preset.
+    c.add(
+        Kind::PriceDeck,
+        "dir/team.json",
+        &json.replace("team@2", "team"),
+    )
+    .unwrap();
+    let e = c.price_deck("team").unwrap();
+    assert_eq!((e.origin, e.version), (Origin::Directory, 0));
+    assert!(c.is_preset(Kind::PriceDeck, "team"));
+    assert!(c.contains(Kind::PriceDeck, "team"));
+    assert!(!c.contains(Kind::PriceDeck, "team@1"));
+}

@@ -341,9 +341,18 @@ impl Catalog {
         self.find(id, |l| &l.overlays)
     }
 
+    /// Whether (kind, id or `id@version`) resolves in this snapshot.
+    pub fn contains(&self, kind: Kind, id: &str) -> bool {
+        self.stored(kind, id).is_some()
+    }
+
     /// The header and message of (kind, id or `id@version`).
     pub fn object(&self, kind: Kind, id: &str) -> Option<(Header, Object)> {
-        let stored: Option<&dyn Stored> = match versioned::split(id) {
+        self.stored(kind, id).map(|e| (e.header(), e.object()))
+    }
+
+    fn stored(&self, kind: Kind, id: &str) -> Option<&dyn Stored> {
+        match versioned::split(id) {
             None => self
                 .presets
                 .get(kind, id)
@@ -351,10 +360,9 @@ impl Catalog {
             Some((base, version)) => self
                 .saved
                 .get(kind, base)
-                .filter(|e| e.header().version == version)
+                .filter(|e| e.version() == version)
                 .or_else(|| self.pinned.get(kind, &versioned::key(base, version))),
-        };
-        stored.map(|e| (e.header(), e.object()))
+        }
     }
 
     /// Every object of `kind`: presets and the latest saved versions, by id (a saved object
@@ -437,6 +445,13 @@ fn unrooted(errors: Vec<InputError>, root: &str) -> Vec<InputError> {
 /// preset is cited in results).
 fn provenance(file: &str, object: &Object) -> Result<(), CatalogError> {
     require(file, "id", object.id())?;
+    if object.id().contains('@') {
+        return Err(err(
+            file,
+            "id",
+            "an id may not contain '@': requests name a saved version as id@version",
+        ));
+    }
     match object {
         Object::Bom(p) => require(file, "source", &p.source),
         Object::PriceDeck(p) => {
