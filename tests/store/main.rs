@@ -12,6 +12,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod contract;
+mod edges;
 mod pg_server;
 mod replicas;
 mod service;

@@ -44,6 +44,27 @@ async fn poll_until_costed(
     }
 }
 
+/// Calls CalculateImpact on `server` every 20 ms until it answers NOT_FOUND; fails after 10 s.
+async fn poll_until_gone(server: &TestServer, json: serde_json::Value) -> Duration {
+    let mut client = server.costs().await;
+    let start = Instant::now();
+    loop {
+        match client
+            .calculate_impact(crate::common::request(json.clone()))
+            .await
+        {
+            Err(s) if s.code() == tonic::Code::NotFound => return start.elapsed(),
+            Err(s) => panic!("{s:?}"),
+            Ok(_) => {}
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the other replica still costs a deleted BOM after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_on_one_replica_is_costed_on_the_other() {
     let Some(pg) = PgServer::start_or_skip("a_write_on_one_replica_is_costed_on_the_other") else {
@@ -86,6 +107,21 @@ async fn a_write_on_one_replica_is_costed_on_the_other() {
         assert_eq!(pinned_after, pinned_before);
         // And on A too.
         assert_eq!(calculate(&a, readme("team-ev@1")).await, pinned_before);
+
+        // Deleted on A: B stops costing the id (polled the same way), still costs "@1".
+        let tomb = ca
+            .delete_catalog_object(pb::DeleteCatalogObjectRequest {
+                kind: pb::CatalogKind::Bom as i32,
+                id: "team-ev".into(),
+                etag: v2.etag.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((tomb.version, tomb.deleted), (3, true));
+        let seen = poll_until_gone(&b, readme("team-ev")).await;
+        eprintln!("replica B stopped costing team-ev deleted on A after {seen:?}");
+        assert_eq!(calculate(&b, readme("team-ev@1")).await, pinned_before);
 
         a.stop().await;
         b.stop().await;
