@@ -4,9 +4,19 @@
 //!
 //! Without PostgreSQL installed its test is skipped with a printed reason, unless
 //! `TARIFF_REQUIRE_POSTGRES=1` (CI sets it, so there it cannot be skipped).
+//!
+//! Through the server: `service` (CatalogService's saved objects on SQLite, end to end),
+//! `replicas` (two servers on one PostgreSQL database) and `sigkill` (the real binary killed
+//! after 1,000 acknowledged creates, on SQLite and on PostgreSQL).
 
+#[path = "../common/mod.rs"]
+mod common;
 mod contract;
+mod edges;
 mod pg_server;
+mod replicas;
+mod service;
+mod sigkill;
 
 use contract::{SMALL, Store};
 use pg_server::PgServer;
