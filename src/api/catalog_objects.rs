@@ -347,7 +347,16 @@ pub(crate) async fn delete(
     let kind = required_kind(req.kind)?;
     let live = live(ctx)?;
     let etag = (!req.etag.is_empty()).then_some(req.etag.as_str());
-    let r = live.delete(kind, &req.id, etag).await.map_err(save_error)?;
+    let r = live
+        .delete(kind, &req.id, etag)
+        .await
+        .map_err(|e| match e {
+            SaveError::Preset { kind, id } => ApiError::ReadOnlyPreset(format!(
+                "{kind} {id:?} is a preset (built-in or from the --catalog directory): presets are \
+             read-only and cannot be deleted"
+            )),
+            e => save_error(e),
+        })?;
     Ok(revision_object(&r, None))
 }
 

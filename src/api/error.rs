@@ -165,6 +165,8 @@ pub enum ApiError {
     },
     /// A write to a server that keeps no catalog store: FAILED_PRECONDITION.
     NoCatalogStore,
+    /// A delete of a preset, which is read-only: FAILED_PRECONDITION.
+    ReadOnlyPreset(String),
     /// The catalog is at its object limit or the object is over its size limit:
     /// RESOURCE_EXHAUSTED.
     CatalogFull(String),
@@ -239,7 +241,9 @@ impl ApiError {
             ApiError::Stopped(Stopped::ShuttingDown) => Code::Unavailable,
             ApiError::StreamIdle { .. } => Code::DeadlineExceeded,
             ApiError::TotalOverflow => Code::OutOfRange,
-            ApiError::NotCovered(_) | ApiError::NoCatalogStore => Code::FailedPrecondition,
+            ApiError::NotCovered(_) | ApiError::NoCatalogStore | ApiError::ReadOnlyPreset(_) => {
+                Code::FailedPrecondition
+            }
             ApiError::CatalogConflict { stale: true, .. } => Code::Aborted,
             ApiError::CatalogConflict { stale: false, .. } => Code::AlreadyExists,
             ApiError::CatalogFull(_) => Code::ResourceExhausted,
@@ -327,21 +331,18 @@ impl ApiError {
                 ),
                 None => "require_coverage: a dutied import is not covered".to_string(),
             },
-            ApiError::CatalogConflict { .. }
-            | ApiError::NoCatalogStore
-            | ApiError::CatalogFull(_)
-            | ApiError::StoreUnavailable => self.catalog_message(),
+            ApiError::CatalogConflict { message, .. }
+            | ApiError::CatalogFull(message)
+            | ApiError::ReadOnlyPreset(message) => message.clone(),
+            ApiError::NoCatalogStore | ApiError::StoreUnavailable => self.catalog_message(),
             ApiError::Internal => "internal error: the calculation failed unexpectedly".to_string(),
         };
         cut(&m, MAX_MESSAGE)
     }
 
-    /// The message of a catalog write's failure.
+    /// The message of a catalog failure that carries none of its own.
     fn catalog_message(&self) -> String {
         match self {
-            ApiError::CatalogConflict { message, .. } | ApiError::CatalogFull(message) => {
-                message.clone()
-            }
             ApiError::NoCatalogStore => "this server keeps no catalog store (it was started \
                                          with --read-only-catalog): saved objects cannot be \
                                          written"
@@ -631,6 +632,11 @@ mod tests {
                 conflict(false),
                 Code::AlreadyExists,
                 "bom \"x\" was changed",
+            ),
+            (
+                ApiError::ReadOnlyPreset("read-only".into()),
+                Code::FailedPrecondition,
+                "read-only",
             ),
             (
                 ApiError::CatalogFull("full".into()),

@@ -601,7 +601,11 @@ pub(crate) fn side_schedule<'r>(
         overlay: &overlay_field,
         base: &base_field,
     };
-    let (value, message) = overlaid(limits, base, o, paths, rebuilds)?;
+    let (value, message) =
+        overlaid(limits, base, o, paths, rebuilds).map_err(|e| match src.overlay_id {
+            Some(_) => in_saved_overlay(e, &overlay_field, &o.id, overlay_version),
+            None => e,
+        })?;
     // The base's provenance (a fallback's may already carry an overlay: it is replaced).
     let source = pb::SourceRef {
         id: message.id.clone(),
@@ -651,6 +655,31 @@ fn overlay_of<'r>(
             }),
         (None, None) => Ok(None),
     }
+}
+
+/// A saved overlay's violations, named at the request field that set it (`..._overlay_id`),
+/// each message saying which version and which of its fields: the request has no inline
+/// overlay for the paths to point into.
+fn in_saved_overlay(e: ApiError, overlay_field: &str, id: &str, version: i64) -> ApiError {
+    let ApiError::InvalidArgument(errors) = e else {
+        return e;
+    };
+    let id_field = format!("{overlay_field}_id");
+    let saved = crate::catalog::versioned::key(id, version);
+    let errors = errors
+        .into_iter()
+        .map(|mut v| {
+            let path = v.field.to_string();
+            if let Some(inner) = path.strip_prefix(overlay_field) {
+                let inner = inner.trim_start_matches('.');
+                let at = if inner.is_empty() { "" } else { ", at " };
+                v.message = format!("saved overlay {saved}{at}{inner}: {}", v.message);
+                v.field = id_field.clone().into();
+            }
+            v
+        })
+        .collect();
+    ApiError::InvalidArgument(errors)
 }
 
 /// Applies overlay `o` to `base` and validates the result, after counting its rebuild in

@@ -117,7 +117,9 @@ async fn a_write_on_one_replica_is_costed_on_the_other() {
             })
             .await
             .unwrap()
-            .into_inner();
+            .into_inner()
+            .object
+            .unwrap();
         assert_eq!((tomb.version, tomb.deleted), (3, true));
         let seen = poll_until_gone(&b, readme("team-ev")).await;
         eprintln!("replica B stopped costing team-ev deleted on A after {seen:?}");

@@ -53,7 +53,7 @@ pub(crate) async fn create(
 ) -> Result<pb::CatalogObject, tonic::Status> {
     c.create_catalog_object(create_req(object))
         .await
-        .map(|r| r.into_inner())
+        .map(|r| r.into_inner().object.unwrap_or_default())
 }
 
 pub(crate) async fn update(
@@ -76,7 +76,7 @@ pub(crate) async fn update(
         allow_missing: false,
     })
     .await
-    .map(|r| r.into_inner())
+    .map(|r| r.into_inner().object.unwrap_or_default())
 }
 
 pub(crate) async fn get(
@@ -89,7 +89,7 @@ pub(crate) async fn get(
         id: id.to_string(),
     })
     .await
-    .map(|r| r.into_inner())
+    .map(|r| r.into_inner().object.unwrap_or_default())
 }
 
 pub(crate) async fn versions(
@@ -374,7 +374,9 @@ async fn a_saved_bom_is_costed_by_id_updated_under_its_etag_and_reproducible_by_
         })
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+        .object
+        .unwrap();
     assert_eq!((tomb.version, tomb.deleted), (3, true));
     let gone = calculate_err(&server, crate::common::request(readme("team-ev"))).await;
     assert_eq!(gone.code(), Code::NotFound, "{gone:?}");
@@ -781,7 +783,9 @@ async fn writes_need_the_token_and_reads_only_without_open_reads() {
         .create_catalog_object(with_token(create_req(bom_obj(bom.clone())), "s3cret"))
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+        .object
+        .unwrap();
     assert_eq!(saved.version, 1);
     // Reads of it, without a token.
     assert_eq!(
