@@ -70,6 +70,9 @@ enum CatalogCommand {
         dir: PathBuf,
         #[command(flatten)]
         db: DatabaseArgs,
+        /// The server's --catalog directory: its preset ids are refused too.
+        #[arg(long, env = "TARIFF_CATALOG")]
+        catalog: Option<PathBuf>,
     },
 }
 
@@ -625,7 +628,9 @@ fn run_catalog(command: CatalogCommand) -> ExitCode {
     let result = runtime.block_on(async move {
         match command {
             CatalogCommand::Export { db, out } => cli::catalog::export(&db.database(), &out).await,
-            CatalogCommand::Import { dir, db } => cli::catalog::import(&db.database(), &dir).await,
+            CatalogCommand::Import { dir, db, catalog } => {
+                cli::catalog::import(&db.database(), &dir, catalog.as_deref()).await
+            }
         }
     });
     match result {

@@ -748,5 +748,5 @@ fn catalog_import_and_export_round_trip_through_the_embedded_store() {
         "--data-dir",
         d,
     ]);
-    assert!(!ok && text.contains("built-in preset's id"), "{text}");
+    assert!(!ok && text.contains("is a preset's id"), "{text}");
 }

@@ -50,7 +50,11 @@ impl PrepareWeight for pb::CalculateImpactRequest {
     }
 
     fn overlays_schedules(&self) -> bool {
-        self.baseline_schedule_overlay.is_some() || self.scenario_schedule_overlay.is_some()
+        // A saved overlay named by id rebuilds its base schedule as an inline one does.
+        self.baseline_schedule_overlay.is_some()
+            || self.scenario_schedule_overlay.is_some()
+            || !self.baseline_schedule_overlay_id.is_empty()
+            || !self.scenario_schedule_overlay_id.is_empty()
     }
 }
 

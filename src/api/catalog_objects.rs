@@ -155,6 +155,15 @@ fn revision_object(r: &Revision, object: Option<Object>) -> pb::CatalogObject {
     o
 }
 
+/// A write to a preset: FAILED_PRECONDITION (a create is ALREADY_EXISTS instead: the id is
+/// taken).
+fn read_only(kind: Kind, id: &str, what: &str) -> ApiError {
+    ApiError::ReadOnlyPreset(format!(
+        "{kind} {id:?} is a preset (built-in or from the --catalog directory): presets are \
+         read-only and cannot be {what}"
+    ))
+}
+
 /// The store's decision as a status.
 fn save_error(e: SaveError) -> ApiError {
     match e {
@@ -330,6 +339,7 @@ pub(crate) async fn update(
         let retry = req.etag.is_empty() && !req.allow_missing && tries < UPDATE_TRIES;
         match live.save(&object, expected).await {
             Ok(r) => return Ok(revision_object(&r, Some(object))),
+            Err(SaveError::Preset { kind, id }) => return Err(read_only(kind, &id, "updated")),
             Err(SaveError::Store(StoreError::Conflict {
                 reason: ConflictReason::EtagMismatch,
                 ..
@@ -351,10 +361,7 @@ pub(crate) async fn delete(
         .delete(kind, &req.id, etag)
         .await
         .map_err(|e| match e {
-            SaveError::Preset { kind, id } => ApiError::ReadOnlyPreset(format!(
-                "{kind} {id:?} is a preset (built-in or from the --catalog directory): presets are \
-             read-only and cannot be deleted"
-            )),
+            SaveError::Preset { kind, id } => read_only(kind, &id, "deleted"),
             e => save_error(e),
         })?;
     Ok(revision_object(&r, None))
@@ -384,6 +391,21 @@ pub(crate) async fn versions(
     req: &pb::ListCatalogObjectVersionsRequest,
 ) -> Result<pb::ListCatalogObjectVersionsResponse, ApiError> {
     let kind = required_kind(req.kind)?;
+    let size = page_size(req.page_size)?;
+    // A page token is the last version listed, in hex like the catalog's tokens.
+    let after = match req.page_token.as_str() {
+        "" => 0,
+        t => i64::from_str_radix(t, 16)
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(|| {
+                invalid(
+                    "page_token",
+                    Reason::InvalidValue,
+                    "not a token this listing issued",
+                )
+            })?,
+    };
     if ctx.catalog.is_preset(kind, &req.id) {
         let (h, _) = ctx
             .catalog
@@ -391,23 +413,41 @@ pub(crate) async fn versions(
             .ok_or(ApiError::Internal)?;
         return Ok(pb::ListCatalogObjectVersionsResponse {
             versions: vec![catalog_object(&h, None)],
+            next_page_token: String::new(),
         });
     }
     let live = live(ctx)?;
     let all = live.versions(kind, &req.id).await.map_err(save_error)?;
+    let mut page: Vec<&Revision> = all
+        .iter()
+        .filter(|r| r.version > after)
+        .take(size + 1)
+        .collect();
+    let next = if page.len() > size {
+        page.truncate(size);
+        page.last()
+            .map(|r| format!("{:x}", r.version))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     Ok(pb::ListCatalogObjectVersionsResponse {
-        versions: all
-            .iter()
-            .map(|r| {
-                let object = (!r.deleted)
-                    .then(|| Object::from_json(r.kind, &r.body).ok())
-                    .flatten();
-                let mut o = revision_object(r, object);
-                o.object = None;
-                o
-            })
-            .collect(),
+        versions: page.iter().map(|r| revision_object(r, None)).collect(),
+        next_page_token: next,
     })
+}
+
+/// The page size a list request asks for: 0 means [`PAGE`], above [`MAX_PAGE`] is clamped.
+fn page_size(asked: i32) -> Result<usize, ApiError> {
+    match asked {
+        n if n < 0 => Err(invalid(
+            "page_size",
+            Reason::OutOfRange,
+            "must not be negative",
+        )),
+        0 => Ok(PAGE),
+        n => Ok((n as usize).min(MAX_PAGE)),
+    }
 }
 
 /// The filters of a listing, and the fingerprint a page token carries so it is refused
@@ -495,17 +535,7 @@ pub(crate) fn list(
     req: &pb::ListCatalogObjectsRequest,
 ) -> Result<pb::ListCatalogObjectsResponse, ApiError> {
     let f = filter(req)?;
-    let size = match req.page_size {
-        n if n < 0 => {
-            return Err(invalid(
-                "page_size",
-                Reason::OutOfRange,
-                "must not be negative",
-            ));
-        }
-        0 => PAGE,
-        n => (n as usize).min(MAX_PAGE),
-    };
+    let size = page_size(req.page_size)?;
     let start = after(&f, &req.page_token)?;
     let mut page = Vec::with_capacity(size);
     let mut next = String::new();

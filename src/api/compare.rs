@@ -52,7 +52,11 @@ impl PrepareWeight for pb::CompareScenariosRequest {
 
     fn overlays_schedules(&self) -> bool {
         self.baseline_schedule_overlay.is_some()
-            || self.scenarios.iter().any(|s| s.schedule_overlay.is_some())
+            || !self.baseline_schedule_overlay_id.is_empty()
+            || self
+                .scenarios
+                .iter()
+                .any(|s| s.schedule_overlay.is_some() || !s.schedule_overlay_id.is_empty())
     }
 }
 

@@ -237,5 +237,7 @@ pub(crate) fn lookup(
         fees,
         mfn_missing: mfn_kept.is_none(),
         known_gaps: known_gaps(schedule, &entry.proto, &import, date),
+        schedule_version: entry.version,
+        schedule_origin: super::catalog_objects::origin_pb(entry.origin) as i32,
     })
 }

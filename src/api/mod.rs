@@ -25,6 +25,7 @@ pub use catalog_service::{CatalogApi, WriteCheck};
 pub use cost_impact_service::CostImpactApi;
 pub use error::ApiError;
 
+use crate::catalog::live::{MAX_PINNED, PinError};
 use crate::catalog::{Catalog, Catalogs};
 use crate::convert::Limits;
 use std::sync::Arc;
@@ -58,9 +59,19 @@ impl Context {
         let Some(live) = &self.live else {
             return Ok(self.clone());
         };
-        let catalog = live.pin(live.snapshot(), refs).await.map_err(|e| {
-            tracing::warn!("loading a saved version failed: {e}");
-            ApiError::StoreUnavailable
+        let catalog = live.pin(live.snapshot(), refs).await.map_err(|e| match e {
+            PinError::TooMany { named } => ApiError::from(crate::engine::InputError::new(
+                "",
+                crate::engine::Reason::OutOfRange,
+                format!(
+                    "the request names {named} older catalog versions (id@version); at \
+                         most {MAX_PINNED} per request"
+                ),
+            )),
+            PinError::Store(e) => {
+                tracing::warn!("loading a saved version failed: {e}");
+                ApiError::StoreUnavailable
+            }
         })?;
         Ok(Context {
             catalog,

@@ -22,8 +22,24 @@ use tokio::sync::broadcast;
 const POLL: Duration = Duration::from_secs(1);
 /// Revisions read from the store per query while catching up.
 const BATCH: usize = 100;
-/// Older versions kept validated in memory.
+/// Older versions kept validated in memory, and the most body bytes they may hold.
 const CACHED_VERSIONS: usize = 64;
+const CACHED_BYTES: usize = 64 * 1024 * 1024;
+/// Most older versions (`id@version`) one request may name: each is a database read and an
+/// object in memory for the call, paid before the request's budgets are checked.
+pub const MAX_PINNED: usize = 32;
+
+/// Why a request's older versions could not be loaded.
+#[derive(Debug)]
+pub enum PinError {
+    /// The request names more than [`MAX_PINNED`] older versions.
+    TooMany {
+        /// How many distinct ones it names.
+        named: usize,
+    },
+    /// The store failed.
+    Store(StoreError),
+}
 
 /// Why a write was not made.
 #[derive(Debug)]
@@ -62,7 +78,25 @@ pub struct Catalogs {
     store: Option<Arc<dyn CatalogStore>>,
     position: tokio::sync::Mutex<Position>,
     cache: Mutex<VersionCache>,
+    /// The limits of a request: what a write is validated under.
     limits: Limits,
+    /// What a stored object is loaded under: at least the defaults, so an object saved under
+    /// a server's looser flags is not silently dropped by a replica (or a restart) with
+    /// stricter ones; a calculation with it still meets the request budgets.
+    load_limits: Limits,
+}
+
+/// `limits`, each at least its default.
+fn ceiling(limits: Limits) -> Limits {
+    let d = Limits::default();
+    Limits {
+        max_depth: limits.max_depth.max(d.max_depth),
+        max_items: limits.max_items.max(d.max_items),
+        max_scenarios: limits.max_scenarios.max(d.max_scenarios),
+        max_inputs: limits.max_inputs.max(d.max_inputs),
+        max_overlay_changes: limits.max_overlay_changes.max(d.max_overlay_changes),
+        max_overlay_entries: limits.max_overlay_entries.max(d.max_overlay_entries),
+    }
 }
 
 impl Catalogs {
@@ -75,6 +109,7 @@ impl Catalogs {
             position: tokio::sync::Mutex::default(),
             cache: Mutex::default(),
             limits: Limits::default(),
+            load_limits: Limits::default(),
         })
     }
 
@@ -94,6 +129,7 @@ impl Catalogs {
             position: tokio::sync::Mutex::default(),
             cache: Mutex::default(),
             limits,
+            load_limits: ceiling(limits),
         });
         c.catch_up().await?;
         tokio::spawn(follow(Arc::downgrade(&c), notices));
@@ -125,24 +161,30 @@ impl Catalogs {
         };
         let mut at = self.position.lock().await;
         let mut changed = false;
-        loop {
-            let batch = store.changes_since(at.seq, BATCH).await?;
-            let Some(last) = batch.last().map(|r| r.seq) else {
-                break;
+        // What was applied is published even when a later query fails: the position has moved
+        // past it, so it would otherwise stay unpublished until the next write.
+        let result = loop {
+            let batch = match store.changes_since(at.seq, BATCH).await {
+                Ok(b) => b,
+                Err(e) => break Err(e),
             };
-            // Only the last revision of an object within a batch matters to the snapshot.
-            let mut latest: HashMap<(Kind, &str), &Revision> = HashMap::new();
-            for r in &batch {
-                latest.insert((r.kind, r.id.as_str()), r);
-            }
-            let mut ordered: Vec<&Revision> = latest.into_values().collect();
-            ordered.sort_by_key(|r| r.seq);
-            for r in ordered {
-                self.apply(&mut at.saved, r);
+            let Some(last) = batch.last().map(|r| r.seq) else {
+                break Ok(());
+            };
+            let full = batch.len() == BATCH;
+            let applied = self.applied(batch).await;
+            for (kind, id, v) in applied {
+                match v {
+                    Some(v) => drop(at.saved.insert(id, v)),
+                    None => at.saved.remove(kind, &id),
+                }
             }
             at.seq = last;
             changed = true;
-        }
+            if !full {
+                break Ok(());
+            }
+        };
         if changed {
             let next = Arc::new(self.presets.with_saved(Arc::new(at.saved.clone())));
             match self.current.write() {
@@ -150,29 +192,29 @@ impl Catalogs {
                 Err(poisoned) => *poisoned.into_inner() = next,
             }
         }
-        Ok(())
+        result
     }
 
-    fn apply(&self, saved: &mut Layer, r: &Revision) {
-        if r.deleted {
-            saved.remove(r.kind, &r.id);
-            return;
+    /// What each object of `batch` becomes in the saved layer (`None`: not served), from its
+    /// last revision in the batch, validated on the worker pool (a schedule can be large).
+    async fn applied(&self, batch: Vec<Revision>) -> Vec<(Kind, String, Option<Validated>)> {
+        let mut latest: HashMap<(Kind, String), Revision> = HashMap::new();
+        for r in batch {
+            latest.insert((r.kind, r.id.clone()), r);
         }
-        if self.presets.is_preset(r.kind, &r.id) {
-            tracing::warn!(kind = %r.kind, id = %r.id, "a saved object has a preset's id; the preset is served");
-            return;
-        }
-        match validated(r, &self.limits) {
-            Ok(v) => {
-                saved.insert(r.id.clone(), v);
-            }
-            Err(e) => {
-                // Written by a version with other rules: serving an older version under the
-                // latest's name would be a silently wrong input, so the object is left out.
-                tracing::error!(kind = %r.kind, id = %r.id, version = r.version, "a saved object no longer validates and is not served: {e}");
-                saved.remove(r.kind, &r.id);
-            }
-        }
+        let mut ordered: Vec<Revision> = latest.into_values().collect();
+        ordered.sort_by_key(|r| r.seq);
+        let (presets, limits) = (self.presets.clone(), self.load_limits);
+        let work = move || {
+            ordered
+                .into_iter()
+                .map(|r| {
+                    let v = applied(&presets, &limits, &r);
+                    (r.kind, r.id, v)
+                })
+                .collect()
+        };
+        tokio::task::spawn_blocking(work).await.unwrap_or_default()
     }
 
     /// `snapshot` with the older versions that `refs` name (kind, `id@version`) loaded, for
@@ -182,19 +224,29 @@ impl Catalogs {
         &self,
         snapshot: Arc<Catalog>,
         refs: &[(Kind, &str)],
-    ) -> Result<Arc<Catalog>, StoreError> {
+    ) -> Result<Arc<Catalog>, PinError> {
         let Some(store) = &self.store else {
             return Ok(snapshot);
         };
+        let mut wanted: Vec<(Kind, &str, i64)> = refs
+            .iter()
+            .filter_map(|(kind, reference)| {
+                let (id, version) = versioned::split(reference)?;
+                (!snapshot.contains(*kind, reference)).then_some((*kind, id, version))
+            })
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.len() > MAX_PINNED {
+            return Err(PinError::TooMany {
+                named: wanted.len(),
+            });
+        }
         let mut pinned = Layer::default();
-        for (kind, reference) in refs {
-            let Some((id, version)) = versioned::split(reference) else {
-                continue;
-            };
-            if snapshot.contains(*kind, reference) {
-                continue;
-            }
-            let key = versioned::key(id, version);
+        for (kind, id, version) in wanted {
+            let kind = &kind;
+            let reference = versioned::key(id, version);
+            let key = reference.clone();
             let cached = self.cached(*kind, &key);
             let v = match cached {
                 Some(v) => v,
@@ -202,11 +254,11 @@ impl Catalogs {
                     let r = match store.get(*kind, id, Some(version)).await {
                         Ok(r) => r,
                         Err(StoreError::NotFound { .. }) => continue,
-                        Err(e) => return Err(e),
+                        Err(e) => return Err(PinError::Store(e)),
                     };
-                    match validated(&r, &self.limits) {
+                    match validated(&r, &self.load_limits) {
                         Ok(v) => {
-                            self.remember(*kind, &key, v.clone());
+                            self.remember(*kind, &key, v.clone(), r.body.len());
                             v
                         }
                         Err(e) => {
@@ -229,9 +281,9 @@ impl Catalogs {
         cache.map.get(&(kind, key.to_string())).cloned()
     }
 
-    fn remember(&self, kind: Kind, key: &str, v: Validated) {
+    fn remember(&self, kind: Kind, key: &str, v: Validated, bytes: usize) {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.insert((kind, key.to_string()), v);
+        cache.insert((kind, key.to_string()), v, bytes);
     }
 
     /// Saves `object` (already validated by the caller as an inline input) if `expected`
@@ -249,8 +301,12 @@ impl Catalogs {
                 id: id.to_string(),
             });
         }
+        let body = object.to_json();
+        if let Some(latest) = unchanged(store.as_ref(), object, &body, &expected).await? {
+            return Ok(latest);
+        }
         let r = store
-            .put(kind, id, &object.to_json(), object.as_of_date(), expected)
+            .put(kind, id, &body, object.as_of_date(), expected)
             .await?;
         self.after_write().await;
         Ok(r)
@@ -286,6 +342,49 @@ impl Catalogs {
         // poll, so it is logged, not answered.
         if let Err(e) = self.catch_up().await {
             tracing::warn!("catalog snapshot not refreshed after a write: {e}");
+        }
+    }
+}
+
+/// The latest version when writing `body` would change nothing (an update with the latest
+/// etag or without precondition, and the same content): histories grow only with changes.
+async fn unchanged(
+    store: &dyn CatalogStore,
+    object: &Object,
+    body: &str,
+    expected: &Expectation,
+) -> Result<Option<Revision>, SaveError> {
+    let etag = match expected {
+        Expectation::MustNotExist => return Ok(None),
+        Expectation::Etag(e) => Some(e),
+        Expectation::Any => None,
+    };
+    match store.get(object.kind(), object.id(), None).await {
+        Ok(latest) if latest.body == body && etag.is_none_or(|e| *e == latest.etag) => {
+            Ok(Some(latest))
+        }
+        Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(SaveError::Store(e)),
+    }
+}
+
+/// What revision `r` becomes in the saved layer: its validated object, or `None` for a
+/// deletion, a preset's id, or a body that no longer validates.
+fn applied(presets: &Catalog, limits: &Limits, r: &Revision) -> Option<Validated> {
+    if r.deleted {
+        return None;
+    }
+    if presets.is_preset(r.kind, &r.id) {
+        tracing::warn!(kind = %r.kind, id = %r.id, "a saved object has a preset's id; the preset is served");
+        return None;
+    }
+    match validated(r, limits) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            // Written under other rules: serving an older version under the latest's name
+            // would be a silently wrong input, so the object is left out.
+            tracing::error!(kind = %r.kind, id = %r.id, version = r.version, "a saved object no longer validates and is not served: {e}");
+            None
         }
     }
 }
@@ -337,22 +436,30 @@ fn validated(r: &Revision, limits: &Limits) -> Result<Validated, String> {
         })
 }
 
-/// Validated older versions, the oldest dropped first.
+/// Validated older versions, the oldest dropped first beyond [`CACHED_VERSIONS`] entries or
+/// [`CACHED_BYTES`] of bodies.
 #[derive(Debug, Default)]
 struct VersionCache {
     map: HashMap<(Kind, String), Validated>,
-    order: VecDeque<(Kind, String)>,
+    order: VecDeque<((Kind, String), usize)>,
+    bytes: usize,
 }
 
 impl VersionCache {
-    fn insert(&mut self, key: (Kind, String), v: Validated) {
-        if self.map.insert(key.clone(), v).is_none() {
-            self.order.push_back(key);
+    fn insert(&mut self, key: (Kind, String), v: Validated, bytes: usize) {
+        if bytes > CACHED_BYTES {
+            return;
         }
-        while self.order.len() > CACHED_VERSIONS {
-            if let Some(old) = self.order.pop_front() {
-                self.map.remove(&old);
-            }
+        if self.map.insert(key.clone(), v).is_none() {
+            self.order.push_back((key, bytes));
+            self.bytes += bytes;
+        }
+        while self.order.len() > CACHED_VERSIONS || self.bytes > CACHED_BYTES {
+            let Some((old, size)) = self.order.pop_front() else {
+                break;
+            };
+            self.map.remove(&old);
+            self.bytes -= size;
         }
     }
 }

@@ -34,18 +34,21 @@ async fn open(db: &Database) -> Result<Arc<dyn CatalogStore>, String> {
     })
 }
 
+/// The file an object of `id` is exported to: the id itself when it is plain (letters,
+/// digits, '-', '_', '.', not leading), else every other byte as `%XX`, so no two ids share a
+/// file (import reads the id from the file's content, not its name).
 fn file_name(id: &str) -> String {
-    // Saved ids hold no '/', '@' or control characters (the store refuses them); a leading
-    // dot would hide the file.
-    let safe: String = id
-        .chars()
-        .map(|c| if c == '\\' || c == ':' { '_' } else { c })
-        .collect();
-    if safe.starts_with('.') {
-        format!("_{safe}.json")
-    } else {
-        format!("{safe}.json")
+    let mut name = String::with_capacity(id.len() + 5);
+    for (i, b) in id.bytes().enumerate() {
+        let plain = b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (b == b'.' && i > 0);
+        if plain {
+            name.push(char::from(b));
+        } else {
+            name.push_str(&format!("%{b:02X}"));
+        }
     }
+    name.push_str(".json");
+    name
 }
 
 /// Writes the latest version of every live saved object under `out`; returns a report.
@@ -57,6 +60,7 @@ pub async fn export(db: &Database, out: &Path) -> Result<String, String> {
         let dir = out.join(catalog::folder(kind));
         let mut token = String::new();
         let mut n = 0;
+        let mut written = std::collections::HashSet::new();
         loop {
             let page = store
                 .list_latest(Some(kind), 0, &token)
@@ -64,7 +68,16 @@ pub async fn export(db: &Database, out: &Path) -> Result<String, String> {
                 .map_err(|e| e.to_string())?;
             for r in &page.revisions {
                 std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                let path = dir.join(file_name(&r.id));
+                let name = file_name(&r.id);
+                // On a case-insensitive file system "A" and "a" would share a file.
+                if !written.insert(name.to_lowercase()) {
+                    return Err(format!(
+                        "{kind} {:?}: another id of this kind exports to the same file name but \
+                         for case; export to a case-sensitive file system",
+                        r.id
+                    ));
+                }
+                let path = dir.join(name);
                 let mut body = r.body.clone();
                 body.push('\n');
                 std::fs::write(&path, body).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -86,9 +99,18 @@ pub async fn export(db: &Database, out: &Path) -> Result<String, String> {
 
 /// Saves every object file under `dir` as a new version (unless the latest version already
 /// has the same content), each validated as the inline input it would be; nothing is written
-/// unless every file is valid. Returns a report.
-pub async fn import(db: &Database, dir: &Path) -> Result<String, String> {
-    let presets = Catalog::builtin().map_err(|e| e.to_string())?;
+/// unless every file is valid. An id of a built-in preset, or of a preset under `presets_dir`
+/// (the server's `--catalog`), is refused: the server would serve the preset instead. Returns
+/// a report.
+pub async fn import(
+    db: &Database,
+    dir: &Path,
+    presets_dir: Option<&Path>,
+) -> Result<String, String> {
+    let mut presets = Catalog::builtin().map_err(|e| e.to_string())?;
+    if let Some(p) = presets_dir {
+        presets.load_dir(p).map_err(|e| e.to_string())?;
+    }
     let mut objects = Vec::new();
     for kind in Kind::ALL {
         let sub = dir.join(catalog::folder(kind));
@@ -109,7 +131,7 @@ pub async fn import(db: &Database, dir: &Path) -> Result<String, String> {
                 .map_err(|e| format!("{name}: not valid proto3 JSON: {e}"))?;
             if presets.is_preset(kind, object.id()) {
                 return Err(format!(
-                    "{name}: {kind} {:?} is a built-in preset's id (presets are read-only)",
+                    "{name}: {kind} {:?} is a preset's id (presets are read-only)",
                     object.id()
                 ));
             }
@@ -160,4 +182,20 @@ pub async fn import(db: &Database, dir: &Path) -> Result<String, String> {
     }
     let _ = writeln!(report, "imported {written} object(s); {same} unchanged");
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_name;
+
+    #[test]
+    fn every_id_gets_a_file_of_its_own() {
+        assert_eq!(file_name("team-ev_2.x"), "team-ev_2.x.json");
+        assert_eq!(file_name("a:b"), "a%3Ab.json");
+        assert_eq!(file_name("a_b"), "a_b.json");
+        assert_eq!(file_name("a\\b"), "a%5Cb.json");
+        assert_eq!(file_name(".hidden"), "%2Ehidden.json");
+        assert_eq!(file_name("a%3Ab"), "a%253Ab.json");
+        assert_eq!(file_name("é"), "%C3%A9.json");
+    }
 }

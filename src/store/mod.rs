@@ -303,7 +303,8 @@ pub trait CatalogStore: Send + Sync + fmt::Debug {
         page_token: &str,
     ) -> Result<Page, StoreError>;
 
-    /// Every version of (kind, id), tombstones included, oldest first.
+    /// Every version of (kind, id), tombstones included, oldest first, without bodies (`get`
+    /// one version for its body).
     async fn versions(&self, kind: Kind, id: &str) -> Result<Vec<Revision>, StoreError>;
 
     /// Up to `limit` revisions written after `seq`, in commit order: how a snapshot catches up

@@ -69,12 +69,11 @@ pub(super) const LIST_LATEST: &str = concat!(
      ORDER BY h.kind, h.id LIMIT $4"
 );
 
-/// Every version of an object: `$1` kind, `$2` id.
-pub(super) const VERSIONS: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM catalog_revisions r WHERE r.kind = $1 AND r.id = $2 ORDER BY r.version"
-);
+/// Every version of an object, without its body (a history of large objects must not be read
+/// whole to be listed): `$1` kind, `$2` id.
+pub(super) const VERSIONS: &str = "SELECT r.seq, r.kind, r.id, r.version, r.etag, '' AS body, \
+     r.as_of_date, r.created_at_ms, r.deleted \
+     FROM catalog_revisions r WHERE r.kind = $1 AND r.id = $2 ORDER BY r.version";
 
 /// Revisions after `$1` seq, at most `$2`.
 pub(super) const CHANGES_SINCE: &str = concat!(

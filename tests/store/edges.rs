@@ -135,6 +135,7 @@ async fn deleted_objects_unknown_versions_and_presets() {
         .list_catalog_object_versions(pb::ListCatalogObjectVersionsRequest {
             kind: K::Bom as i32,
             id: "never-saved".into(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -248,9 +249,11 @@ async fn racing_updates_under_one_etag_one_wins() {
     for round in 0..10 {
         let current = get(&mut c, pb::CatalogKind::Bom, "team-ev").await.unwrap();
         let (mut a, mut b) = (server.catalog().await, server.catalog().await);
+        // Both change the object (an update that changes nothing is the latest version).
+        let (qa, qb) = (format!("3.{round}1"), format!("3.{round}2"));
         let (ra, rb) = tokio::join!(
-            update(&mut a, bom_obj(with_nd(bom.clone(), "2.0")), &current.etag),
-            update(&mut b, bom_obj(with_nd(bom.clone(), "2.5")), &current.etag)
+            update(&mut a, bom_obj(with_nd(bom.clone(), &qa)), &current.etag),
+            update(&mut b, bom_obj(with_nd(bom.clone(), &qb)), &current.etag)
         );
         let (won, lost) = match (ra, rb) {
             (Ok(w), Err(l)) | (Err(l), Ok(w)) => (w, l),
@@ -262,6 +265,21 @@ async fn racing_updates_under_one_etag_one_wins() {
     }
     let history = versions(&mut c, pb::CatalogKind::Bom, "team-ev").await;
     assert_eq!(history.len(), 11);
+    // Sending the latest content again, with its etag or without one, writes nothing.
+    let latest = get(&mut c, pb::CatalogKind::Bom, "team-ev").await.unwrap();
+    let Some(pb::catalog_object::Object::Bom(same)) = latest.object.clone() else {
+        panic!("{latest:?}");
+    };
+    for etag in [latest.etag.as_str(), ""] {
+        let again = update(&mut c, bom_obj(same.clone()), etag).await.unwrap();
+        assert_eq!((again.version, &again.etag), (latest.version, &latest.etag));
+    }
+    assert_eq!(
+        versions(&mut c, pb::CatalogKind::Bom, "team-ev")
+            .await
+            .len(),
+        11
+    );
     assert_eq!(history[0].etag, v1.etag);
     server.stop().await;
 }

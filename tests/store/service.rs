@@ -97,14 +97,26 @@ pub(crate) async fn versions(
     kind: pb::CatalogKind,
     id: &str,
 ) -> Vec<pb::CatalogObject> {
-    c.list_catalog_object_versions(pb::ListCatalogObjectVersionsRequest {
-        kind: kind as i32,
-        id: id.to_string(),
-    })
-    .await
-    .unwrap()
-    .into_inner()
-    .versions
+    // Walked in pages of two, so every history here also checks the paging.
+    let (mut all, mut token) = (Vec::new(), String::new());
+    loop {
+        let page = c
+            .list_catalog_object_versions(pb::ListCatalogObjectVersionsRequest {
+                kind: kind as i32,
+                id: id.to_string(),
+                page_size: 2,
+                page_token: token,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(page.versions.len() <= 2);
+        all.extend(page.versions);
+        if page.next_page_token.is_empty() {
+            return all;
+        }
+        token = page.next_page_token;
+    }
 }
 
 /// A list request (kind, from, to, page size, token).

@@ -64,6 +64,33 @@ macro_rules! codec {
     };
 }
 
+/// The catalog reference of the BOM a costing response's inputs cite (`id@version` for a
+/// saved version, the id of a preset), when the BOM came from the catalog: what the export's
+/// rows must describe, whatever was saved since.
+pub(super) fn cited_bom(grpc_path: &str, bytes: &[u8]) -> Option<String> {
+    let inputs = match grpc_path.rsplit('/').next()? {
+        "CalculateImpact" => pb::CalculateImpactResponse::decode(bytes).ok()?.inputs,
+        "CompareScenarios" => {
+            let first = pb::CompareScenariosResponse::decode(bytes)
+                .ok()?
+                .scenarios
+                .into_iter()
+                .next()?;
+            first.result?.inputs
+        }
+        _ => None,
+    }?;
+    let bom = inputs.bom?;
+    if !bom.preset {
+        return None;
+    }
+    Some(if bom.version > 0 {
+        crate::catalog::versioned::key(&bom.id, bom.version)
+    } else {
+        bom.id
+    })
+}
+
 /// The codec of gRPC method `grpc_path`, if the gateway serves it.
 pub(super) fn of(grpc_path: &str) -> Option<Codec> {
     let name = grpc_path.rsplit('/').next()?;

@@ -158,15 +158,21 @@ where
     }
     let (out, content_type) = match export {
         Some((rows, format)) => {
-            // The rows describe the BOM the request named, an older saved version included.
-            let bom = json
-                .get("bomId")
-                .or_else(|| json.get("bom_id"))
-                .and_then(serde_json::Value::as_str);
-            let refs = bom.map(|id| vec![(Kind::Bom, id)]).unwrap_or_default();
-            let catalog = match catalog.pin(catalog.snapshot(), &refs).await {
-                Ok(c) => c,
-                Err(_) => catalog.snapshot(),
+            // The rows describe the BOM version the calculation cites, not whatever the
+            // request's id names by now.
+            let mut json = json;
+            let cited = codecs::cited_bom(route.grpc_path, &message);
+            let refs = match (&cited, json.as_object_mut()) {
+                (Some(reference), Some(fields)) => {
+                    fields.remove("bom_id");
+                    fields.insert("bomId".into(), reference.as_str().into());
+                    vec![(Kind::Bom, reference.as_str())]
+                }
+                _ => Vec::new(),
+            };
+            let Ok(catalog) = catalog.pin(catalog.snapshot(), &refs).await else {
+                let e = tonic::Status::unavailable("the catalog database cannot be reached; retry");
+                return Ok(Err(error(e)));
             };
             (
                 rows(&catalog, &json, &message)
