@@ -23,8 +23,8 @@ const POLL: Duration = Duration::from_secs(1);
 /// Revisions read from the store per query while catching up.
 const BATCH: usize = 100;
 /// Older versions kept validated in memory, and the most body bytes they may hold.
-const CACHED_VERSIONS: usize = 64;
-const CACHED_BYTES: usize = 64 * 1024 * 1024;
+pub(super) const CACHED_VERSIONS: usize = 64;
+pub(super) const CACHED_BYTES: usize = 64 * 1024 * 1024;
 /// Most older versions (`id@version`) one request may name: each is a database read and an
 /// object in memory for the call, paid before the request's budgets are checked.
 pub const MAX_PINNED: usize = 32;
@@ -439,14 +439,14 @@ fn validated(r: &Revision, limits: &Limits) -> Result<Validated, String> {
 /// Validated older versions, the oldest dropped first beyond [`CACHED_VERSIONS`] entries or
 /// [`CACHED_BYTES`] of bodies.
 #[derive(Debug, Default)]
-struct VersionCache {
-    map: HashMap<(Kind, String), Validated>,
+pub(super) struct VersionCache {
+    pub(super) map: HashMap<(Kind, String), Validated>,
     order: VecDeque<((Kind, String), usize)>,
-    bytes: usize,
+    pub(super) bytes: usize,
 }
 
 impl VersionCache {
-    fn insert(&mut self, key: (Kind, String), v: Validated, bytes: usize) {
+    pub(super) fn insert(&mut self, key: (Kind, String), v: Validated, bytes: usize) {
         if bytes > CACHED_BYTES {
             return;
         }

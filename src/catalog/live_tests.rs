@@ -249,3 +249,222 @@ fn a_preset_file_may_not_use_an_at_in_its_id() {
     assert!(c.contains(Kind::PriceDeck, "team"));
     assert!(!c.contains(Kind::PriceDeck, "team@1"));
 }
+
+fn overlay(id: &str, percent: &str) -> Object {
+    Object::ScheduleOverlay(pb::ScheduleOverlay {
+        id: id.to_string(),
+        source: "what-if".to_string(),
+        set_rates: vec![pb::RateChange {
+            measure_id: "m".to_string(),
+            rate: Some(pb::Rate {
+                ad_valorem_percent: percent.to_string(),
+                ..Default::default()
+            }),
+        }],
+        ..Default::default()
+    })
+}
+
+#[tokio::test]
+async fn every_kind_is_counted_versioned_and_cached() {
+    let (_dir, store, live) = open().await;
+    let bom = Object::Bom(pb::Bom {
+        id: "team-bom".into(),
+        currency: "USD".into(),
+        items: vec![pb::BomItem {
+            id: "nd".into(),
+            material_id: "nd-oxide".into(),
+            quantity: "2".into(),
+            unit: pb::UnitOfMeasure::Kg as i32,
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    let fx = Object::FxDeck(pb::FxDeck {
+        id: "team-fx".into(),
+        as_of_date: "2026-11-30".into(),
+        rates: vec![pb::FxRate {
+            base_currency: "USD".into(),
+            quote_currency: "JPY".into(),
+            rate: "150".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    let schedule = Object::TariffSchedule(pb::TariffSchedule {
+        id: "team-schedule".into(),
+        currency: "USD".into(),
+        as_of_date: "2026-11-30".into(),
+        ..Default::default()
+    });
+    for o in [
+        &bom,
+        &fx,
+        &schedule,
+        &deck("team", "1"),
+        &overlay("o", "25"),
+    ] {
+        live.save(o, Expectation::MustNotExist).await.unwrap();
+    }
+    assert_eq!(live.snapshot().saved_len(), 5);
+    let o2 = live
+        .save(&overlay("o", "50"), Expectation::Any)
+        .await
+        .unwrap();
+    assert_eq!(o2.version, 2);
+    let s = live.snapshot();
+    let percent = |c: &Catalog, id: &str| {
+        c.schedule_overlay(id).map(|e| {
+            e.proto.set_rates[0]
+                .rate
+                .as_ref()
+                .unwrap()
+                .ad_valorem_percent
+                .clone()
+        })
+    };
+    assert_eq!(percent(&s, "o").as_deref(), Some("50"));
+    assert_eq!(percent(&s, "o@2").as_deref(), Some("50"));
+    assert!(s.contains(Kind::ScheduleOverlay, "o@2"));
+    assert!(!s.contains(Kind::ScheduleOverlay, "o@1"));
+    assert_eq!(s.object(Kind::ScheduleOverlay, "o@2").unwrap().0.version, 2);
+    let pinned = live
+        .pin(s.clone(), &[(Kind::ScheduleOverlay, "o@1")])
+        .await
+        .unwrap();
+    assert_eq!(percent(&pinned, "o@1").as_deref(), Some("25"));
+    assert_eq!(s.object(Kind::Bom, "team-bom").unwrap().0.as_of_date, "");
+    assert_eq!(
+        s.object(Kind::FxDeck, "team-fx").unwrap().0.as_of_date,
+        "2026-11-30"
+    );
+
+    // Once pinned, a version is served from the cache: the database is not asked again.
+    store.close().await;
+    let again = live
+        .pin(s.clone(), &[(Kind::ScheduleOverlay, "o@1")])
+        .await
+        .unwrap();
+    assert_eq!(percent(&again, "o@1").as_deref(), Some("25"));
+    assert!(matches!(
+        live.pin(s, &[(Kind::PriceDeck, "team@7")]).await,
+        Err(super::live::PinError::Store(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_request_pins_at_most_the_limit_of_distinct_versions() {
+    let (_dir, _store, live) = open().await;
+    let refs: Vec<String> = (1..=40).map(|v| format!("team@{v}")).collect();
+    let many: Vec<(Kind, &str)> = refs.iter().map(|r| (Kind::PriceDeck, r.as_str())).collect();
+    let max = super::live::MAX_PINNED;
+    // The same version named many times counts once; versions that do not exist are left
+    // for resolution to report.
+    let same = vec![(Kind::PriceDeck, "team@1"); 100];
+    assert!(live.pin(live.snapshot(), &same).await.is_ok());
+    assert!(live.pin(live.snapshot(), &many[..max]).await.is_ok());
+    match live.pin(live.snapshot(), &many[..=max]).await {
+        Err(super::live::PinError::TooMany { named }) => assert_eq!(named, max + 1),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_version_cache_drops_the_oldest_beyond_its_count_or_bytes() {
+    use super::live::{CACHED_BYTES, CACHED_VERSIONS, VersionCache};
+    let v = || {
+        deck("x", "1")
+            .validate("price_deck", &Limits::default(), Default::default())
+            .unwrap()
+    };
+    let mut cache = VersionCache::default();
+    for i in 0..CACHED_VERSIONS {
+        cache.insert((Kind::PriceDeck, format!("x@{i}")), v(), 10);
+    }
+    assert_eq!(
+        (cache.map.len(), cache.bytes),
+        (CACHED_VERSIONS, 10 * CACHED_VERSIONS)
+    );
+    cache.insert((Kind::PriceDeck, "x@new".into()), v(), 10);
+    assert_eq!(cache.map.len(), CACHED_VERSIONS);
+    assert!(!cache.map.contains_key(&(Kind::PriceDeck, "x@0".into())));
+    assert!(cache.map.contains_key(&(Kind::PriceDeck, "x@new".into())));
+    // Too large to cache at all; then one that fills the bytes drops all the others.
+    cache.insert((Kind::PriceDeck, "huge".into()), v(), CACHED_BYTES + 1);
+    assert!(!cache.map.contains_key(&(Kind::PriceDeck, "huge".into())));
+    cache.insert((Kind::PriceDeck, "big".into()), v(), CACHED_BYTES);
+    assert_eq!(cache.map.len(), 1);
+    assert_eq!(cache.bytes, CACHED_BYTES);
+    // The same key again is not counted twice.
+    cache.insert((Kind::PriceDeck, "big".into()), v(), CACHED_BYTES);
+    assert_eq!((cache.map.len(), cache.bytes), (1, CACHED_BYTES));
+}
+
+#[tokio::test]
+async fn a_foreign_write_arrives_without_a_call_and_versions_are_listed() {
+    let (_dir, store, live) = open().await;
+    store
+        .put(
+            Kind::PriceDeck,
+            "other",
+            &deck("other", "7").to_json(),
+            "",
+            Expectation::Any,
+        )
+        .await
+        .unwrap();
+    // The follower polls every second; give it up to a minute (not a timing assertion).
+    let mut seen = false;
+    for _ in 0..600 {
+        if price_of(&live.snapshot(), "other").is_some() {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the follower never caught up");
+    let history = live.versions(Kind::PriceDeck, "other").await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].version, 1);
+    assert!(live.store().is_some());
+    assert_eq!(live.limits().max_items, Limits::default().max_items);
+}
+
+#[test]
+fn a_saved_revision_shows_its_object_s_name_and_source() {
+    let r = crate::store::Revision {
+        kind: Kind::Bom,
+        id: "b".into(),
+        version: 3,
+        etag: "e".into(),
+        body: String::new(),
+        as_of_date: String::new(),
+        created_at_ms: 5,
+        deleted: false,
+        seq: 9,
+    };
+    let bom = Object::Bom(pb::Bom {
+        id: "b".into(),
+        name: "n".into(),
+        description: "d".into(),
+        source: "s".into(),
+        ..Default::default()
+    });
+    let h = super::live::header_of(&r, Some(&bom));
+    assert_eq!(
+        (h.name.as_str(), h.description.as_str(), h.source.as_str()),
+        ("n", "d", "s")
+    );
+    assert_eq!(
+        (h.version, h.origin, h.created_at_ms),
+        (3, Origin::Saved, 5)
+    );
+    let o = overlay("o", "1");
+    let h = super::live::header_of(&r, Some(&o));
+    assert_eq!((h.name.as_str(), h.source.as_str()), ("", "what-if"));
+    assert_eq!(o.as_of_date(), "");
+    assert_eq!(deck("d", "1").as_of_date(), "2026-11-30");
+    assert_eq!(Object::field(Kind::ScheduleOverlay), "schedule_overlay");
+    assert_eq!(Object::field(Kind::FxDeck), "fx_deck");
+    assert_eq!(Object::field(Kind::TariffSchedule), "tariff_schedule");
+}
