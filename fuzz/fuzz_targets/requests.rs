@@ -31,6 +31,7 @@ fn ctx() -> &'static Context {
             max_overlay_changes: 64,
             max_overlay_entries: 40_000,
         },
+        live: None,
     })
 }
 
