@@ -468,3 +468,132 @@ fn a_saved_revision_shows_its_object_s_name_and_source() {
     assert_eq!(Object::field(Kind::FxDeck), "fx_deck");
     assert_eq!(Object::field(Kind::TariffSchedule), "tariff_schedule");
 }
+
+#[tokio::test]
+async fn one_catch_up_applies_more_than_one_batch_of_changes() {
+    // Written before the catalog opens, so only its first catch-up can apply them (a
+    // current-thread test runtime runs the follower only while the test awaits).
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    for i in 0..150 {
+        let id = format!("d{i:03}");
+        store
+            .put(
+                Kind::PriceDeck,
+                &id,
+                &deck(&id, "1").to_json(),
+                "",
+                Expectation::Any,
+            )
+            .await
+            .unwrap();
+    }
+    let live = Catalogs::open(Catalog::builtin().unwrap(), store, Limits::default())
+        .await
+        .unwrap();
+    assert_eq!(live.snapshot().saved_len(), 150);
+}
+
+#[tokio::test]
+async fn writing_the_latest_content_again_writes_no_version() {
+    let (_dir, _store, live) = open().await;
+    let v1 = live
+        .save(&deck("team", "100"), Expectation::MustNotExist)
+        .await
+        .unwrap();
+    let same = live
+        .save(&deck("team", "100"), Expectation::Any)
+        .await
+        .unwrap();
+    assert_eq!((same.version, &same.etag), (1, &v1.etag));
+    let same = live
+        .save(&deck("team", "100"), Expectation::Etag(v1.etag.clone()))
+        .await
+        .unwrap();
+    assert_eq!(same.version, 1);
+    let v2 = live
+        .save(&deck("team", "101"), Expectation::Any)
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    // The same content under a stale etag is still a conflict, not the latest version.
+    let stale = live
+        .save(&deck("team", "101"), Expectation::Etag(v1.etag))
+        .await;
+    assert!(matches!(
+        stale,
+        Err(SaveError::Store(StoreError::Conflict { .. }))
+    ));
+    assert_eq!(
+        live.versions(Kind::PriceDeck, "team").await.unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn saved_objects_load_under_at_least_the_default_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    let item = |id: &str| pb::BomItem {
+        id: id.into(),
+        material_id: "nd-oxide".into(),
+        quantity: "1".into(),
+        unit: pb::UnitOfMeasure::Kg as i32,
+        ..Default::default()
+    };
+    let bom = Object::Bom(pb::Bom {
+        id: "two".into(),
+        currency: "USD".into(),
+        items: vec![item("a"), item("b")],
+        ..Default::default()
+    });
+    store
+        .put(Kind::Bom, "two", &bom.to_json(), "", Expectation::Any)
+        .await
+        .unwrap();
+    // A server whose requests may hold one item still serves the two-item BOM saved before.
+    let strict = Limits {
+        max_items: 1,
+        ..Limits::default()
+    };
+    let live = Catalogs::open(Catalog::builtin().unwrap(), store, strict)
+        .await
+        .unwrap();
+    assert!(live.snapshot().bom("two").is_some());
+    assert_eq!(live.limits().max_items, 1);
+
+    // And a server with looser limits than the defaults loads what they allowed: a BOM
+    // nested one level deeper than the default depth.
+    let mut deep = item("leaf");
+    for level in 0..Limits::default().max_depth {
+        deep = pb::BomItem {
+            id: format!("level-{level}"),
+            children: vec![deep],
+            ..Default::default()
+        };
+    }
+    let deep = Object::Bom(pb::Bom {
+        id: "deep".into(),
+        currency: "USD".into(),
+        items: vec![deep],
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    store
+        .put(Kind::Bom, "deep", &deep.to_json(), "", Expectation::Any)
+        .await
+        .unwrap();
+    let loose = Limits {
+        max_depth: Limits::default().max_depth + 1,
+        ..Limits::default()
+    };
+    let live = Catalogs::open(Catalog::builtin().unwrap(), store.clone(), loose)
+        .await
+        .unwrap();
+    assert!(live.snapshot().bom("deep").is_some());
+    let default = Catalogs::open(Catalog::builtin().unwrap(), store, Limits::default())
+        .await
+        .unwrap();
+    assert!(default.snapshot().bom("deep").is_none());
+}
