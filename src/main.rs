@@ -482,12 +482,9 @@ fn run_serve(serve: ServeCli) -> ExitCode {
     };
     let config = serve.config();
     let listen = serve.listen;
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -617,13 +614,18 @@ fn with_export(mut catalog: Catalog, serve: &ServeCli) -> Result<Catalog, String
     Ok(catalog)
 }
 
+/// The tokio runtime of a command, or the exit code after saying why there is none.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("error: cannot start the runtime: {e}");
+        ExitCode::FAILURE
+    })
+}
+
 fn run_catalog(command: CatalogCommand) -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(async move {
         match command {
