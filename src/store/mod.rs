@@ -122,6 +122,52 @@ macro_rules! catalog_store {
     };
 }
 
+/// The statements of a write that both engines run in their own transaction `$tx`, once it
+/// holds the engine's write lock: read the head, check the precondition and the count limit,
+/// insert the new version and point the head at it. Evaluates to its row and version; a
+/// failure returns from the enclosing `write`. (A macro, as [`catalog_store`] is: the two
+/// transaction types share no trait these queries can be written against simply.)
+macro_rules! record_version {
+    ($tx:ident, $w:ident, $limits:expr) => {{
+        let head: Option<Head> = sqlx::query_as(sql::HEAD)
+            .bind($w.kind.as_str())
+            .bind($w.id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let live = if rules::creates_live(&$w, head.as_ref()) {
+            Some(
+                sqlx::query_scalar::<_, i64>(sql::COUNT_LIVE)
+                    .fetch_one(&mut *$tx)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let version = rules::next_version(&$w, head.as_ref(), live, &$limits)?;
+        let etag = rules::etag($w.kind, $w.id, version);
+        let row: Row = sqlx::query_as(sql::INSERT_REVISION)
+            .bind($w.kind.as_str())
+            .bind($w.id)
+            .bind(version)
+            .bind(&etag)
+            .bind($w.body)
+            .bind($w.as_of_date)
+            .bind(rules::now_ms())
+            .bind($w.deleted)
+            .fetch_one(&mut *$tx)
+            .await?;
+        sqlx::query(sql::UPSERT_HEAD)
+            .bind($w.kind.as_str())
+            .bind($w.id)
+            .bind(version)
+            .bind(&etag)
+            .bind($w.deleted)
+            .execute(&mut *$tx)
+            .await?;
+        (row, version)
+    }};
+}
+
 mod error;
 mod postgres;
 mod rules;

@@ -82,41 +82,7 @@ impl PgStore {
             .bind(WRITE_LOCK)
             .execute(&mut *tx)
             .await?;
-        let head: Option<Head> = sqlx::query_as(sql::HEAD)
-            .bind(w.kind.as_str())
-            .bind(w.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let live = if rules::creates_live(&w, head.as_ref()) {
-            Some(
-                sqlx::query_scalar::<_, i64>(sql::COUNT_LIVE)
-                    .fetch_one(&mut *tx)
-                    .await?,
-            )
-        } else {
-            None
-        };
-        let version = rules::next_version(&w, head.as_ref(), live, &self.limits)?;
-        let etag = rules::etag(w.kind, w.id, version);
-        let row: Row = sqlx::query_as(sql::INSERT_REVISION)
-            .bind(w.kind.as_str())
-            .bind(w.id)
-            .bind(version)
-            .bind(&etag)
-            .bind(w.body)
-            .bind(w.as_of_date)
-            .bind(rules::now_ms())
-            .bind(w.deleted)
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query(sql::UPSERT_HEAD)
-            .bind(w.kind.as_str())
-            .bind(w.id)
-            .bind(version)
-            .bind(&etag)
-            .bind(w.deleted)
-            .execute(&mut *tx)
-            .await?;
+        let (row, version) = record_version!(tx, w, self.limits);
         // Inside the transaction: PostgreSQL delivers it at commit, and never on rollback.
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(NOTIFY_CHANNEL)

@@ -82,41 +82,7 @@ impl SqliteStore {
         // IMMEDIATE takes the write lock before the read of the head, so the head cannot
         // change between the precondition check and the insert, even from another process.
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-        let head: Option<Head> = sqlx::query_as(sql::HEAD)
-            .bind(w.kind.as_str())
-            .bind(w.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let live = if rules::creates_live(&w, head.as_ref()) {
-            Some(
-                sqlx::query_scalar::<_, i64>(sql::COUNT_LIVE)
-                    .fetch_one(&mut *tx)
-                    .await?,
-            )
-        } else {
-            None
-        };
-        let version = rules::next_version(&w, head.as_ref(), live, &self.limits)?;
-        let etag = rules::etag(w.kind, w.id, version);
-        let row: Row = sqlx::query_as(sql::INSERT_REVISION)
-            .bind(w.kind.as_str())
-            .bind(w.id)
-            .bind(version)
-            .bind(&etag)
-            .bind(w.body)
-            .bind(w.as_of_date)
-            .bind(rules::now_ms())
-            .bind(w.deleted)
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query(sql::UPSERT_HEAD)
-            .bind(w.kind.as_str())
-            .bind(w.id)
-            .bind(version)
-            .bind(&etag)
-            .bind(w.deleted)
-            .execute(&mut *tx)
-            .await?;
+        let (row, _) = record_version!(tx, w, self.limits);
         tx.commit().await?;
         let rev = Revision::try_from(row)?;
         // No receiver is not an error: nobody has subscribed yet.
