@@ -48,6 +48,7 @@ pub struct Header {
 
 /// An entry of any kind: its header and its message as an [`super::Object`].
 pub(crate) trait Stored {
+    fn file(&self) -> &str;
     fn version(&self) -> i64;
     fn header(&self) -> Header;
     fn object(&self) -> super::Object;
@@ -56,6 +57,9 @@ pub(crate) trait Stored {
 macro_rules! stored {
     ($proto:ty, $domain:ty, $kind:ident, $date:expr) => {
         impl Stored for Entry<$proto, $domain> {
+            fn file(&self) -> &str {
+                &self.file
+            }
             fn version(&self) -> i64 {
                 self.version
             }
@@ -91,6 +95,9 @@ stored!(pb::TariffSchedule, Schedule, TariffSchedule, |p| p
 stored!(pb::FxDeck, FxDeck, FxDeck, |p| p.as_of_date.clone());
 
 impl Stored for Entry<pb::ScheduleOverlay, ()> {
+    fn file(&self) -> &str {
+        &self.file
+    }
     fn version(&self) -> i64 {
         self.version
     }

@@ -238,8 +238,8 @@ impl Catalog {
 
     fn add_preset(&mut self, file: &str, id: String, v: Validated) -> Result<(), CatalogError> {
         let presets = Arc::make_mut(&mut self.presets);
-        if presets.get(v.kind(), &id).is_some() {
-            let by = presets_file(presets, v.kind(), &id);
+        if let Some(existing) = presets.get(v.kind(), &id) {
+            let by = existing.file();
             return Err(err(
                 file,
                 "id",
@@ -411,17 +411,6 @@ fn merged<'a, P, D>(
     let mut all: Vec<(&String, &Entry<P, D>)> = a.iter().chain(b.iter()).collect();
     all.sort_by(|x, y| x.0.cmp(y.0));
     all.into_iter().map(|(_, e)| e)
-}
-
-fn presets_file(presets: &Layer, kind: Kind, id: &str) -> String {
-    let file = match kind {
-        Kind::Bom => presets.boms.get(id).map(|e| e.file.clone()),
-        Kind::PriceDeck => presets.price_decks.get(id).map(|e| e.file.clone()),
-        Kind::TariffSchedule => presets.tariff_schedules.get(id).map(|e| e.file.clone()),
-        Kind::ScheduleOverlay => presets.overlays.get(id).map(|e| e.file.clone()),
-        Kind::FxDeck => presets.fx_decks.get(id).map(|e| e.file.clone()),
-    };
-    file.unwrap_or_default()
 }
 
 /// Field paths of a file's errors without the request root a BOM is converted under.
