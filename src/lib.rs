@@ -29,10 +29,12 @@
 pub mod api;
 pub mod catalog;
 pub mod cli;
+pub mod client;
 pub mod convert;
 pub mod engine;
 pub mod export;
 pub mod hts;
+pub mod observe;
 pub mod server;
 pub mod store;
 pub mod wire;

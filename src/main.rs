@@ -12,11 +12,12 @@ use tariff_impact::api::budget::Budgets;
 use tariff_impact::api::capacity::CapacitySettings;
 use tariff_impact::catalog::Catalog;
 use tariff_impact::cli::{self, CalcArgs, CalcError, OptionFlags};
+use tariff_impact::client;
 use tariff_impact::convert::Limits;
 use tariff_impact::pb;
 use tariff_impact::server::connections::ConnectionSettings;
+use tariff_impact::server::telemetry::subscriber::{self, LogSettings};
 use tariff_impact::server::{ServerConfig, Storage, TlsFiles};
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +46,23 @@ enum Command {
         #[command(subcommand)]
         command: HtsCommand,
     },
+    /// Ask a server's gRPC health service whether it serves: exit 0 when SERVING (for a
+    /// container's HEALTHCHECK and scripts).
+    Health {
+        /// The server, host:port or a URL.
+        #[arg(long, default_value = "127.0.0.1:50051")]
+        addr: String,
+        /// The service to ask about ("" for the whole server).
+        #[arg(long, default_value = "")]
+        service: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout_seconds: u64,
+    },
+    /// Spread a batch over several replicas (client-side load balancing): items of a replica
+    /// that dies go to another; every item is answered exactly once; prints a JSON report
+    /// with the fleet totals.
+    Batch(BatchCli),
     /// The saved catalog: export it to, or import it from, a directory of JSON files (the
     /// layout --catalog reads).
     Catalog {
@@ -275,6 +293,21 @@ struct ServeCli {
     /// Also serve grpc.health.v1 alone on this address, on a thread of its own (for probes).
     #[arg(long, env = "TARIFF_HEALTH_LISTEN")]
     health_listen: Option<SocketAddr>,
+    /// Serve Prometheus /metrics, /livez and /readyz over HTTP on this address (off by
+    /// default; it takes no token: loopback or a cluster-only port).
+    #[arg(long, env = "TARIFF_ADMIN_LISTEN")]
+    admin_listen: Option<SocketAddr>,
+    /// Export spans over OTLP/gRPC to this collector, e.g. http://127.0.0.1:4317.
+    #[arg(long, env = "TARIFF_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
+    /// Log request contents (error messages naming fields and values, catalog ids): off by
+    /// default, since BOMs and prices are often confidential.
+    #[arg(long, env = "TARIFF_LOG_REQUEST_DETAILS")]
+    log_request_details: bool,
+    /// This replica's name in the x-tariff-instance response header (default: $HOSTNAME,
+    /// a pod's name, else pid-N).
+    #[arg(long, env = "TARIFF_INSTANCE_ID")]
+    instance_id: Option<String>,
     /// Turn server reflection off.
     #[arg(long, env = "TARIFF_NO_REFLECTION")]
     no_reflection: bool,
@@ -375,6 +408,8 @@ impl ServeCli {
                 (None, false) => Storage::Sqlite(self.data_dir.clone()),
             },
             open_reads: self.open_reads,
+            admin_listen: self.admin_listen,
+            instance_id: self.instance_id.clone().unwrap_or(d.instance_id.clone()),
             store_limits: tariff_impact::store::StoreLimits {
                 max_objects: self.max_catalog_objects,
                 max_body_bytes: self.max_catalog_object_bytes,
@@ -383,6 +418,36 @@ impl ServeCli {
             ..d
         }
     }
+}
+
+/// `batch`: a file of CalculateBatchRequest lines over `--servers`.
+#[derive(clap::Args)]
+struct BatchCli {
+    /// The replicas, comma-separated host:port or URLs (e.g. the pods behind a headless
+    /// Service).
+    #[arg(long, value_delimiter = ',', required = true)]
+    servers: Vec<String>,
+    /// One CalculateBatchRequest per line in proto3 JSON; a missing requestId becomes line-N.
+    file: PathBuf,
+    /// Write every answer here, one JSON line each ({"requestId", "instance", "result" or
+    /// "error"}), in the order they arrive.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Streams at once (default: two per replica).
+    #[arg(long)]
+    streams: Option<usize>,
+    /// Items per stream.
+    #[arg(long, default_value_t = 500)]
+    chunk: usize,
+    /// Unanswered items one stream holds at most: what a replica that dies can take with it.
+    #[arg(long, default_value_t = 64)]
+    window: usize,
+    /// Sends of one item before it is given up.
+    #[arg(long, default_value_t = 5)]
+    max_attempts: u32,
+    /// Bearer token of the servers (prefer the environment variable).
+    #[arg(long, env = "TARIFF_AUTH_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 /// `calc`: a request in JSON, or a BOM in CSV with presets and options from flags. With
@@ -458,21 +523,23 @@ struct CalcCli {
 }
 
 fn run_serve(serve: ServeCli) -> ExitCode {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    if serve.json_logs {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .json()
-            .init();
-    } else {
-        // Colour codes only for a terminal: a log redirected to a file or a collector must
-        // stay plain text.
-        use std::io::IsTerminal;
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_ansi(std::io::stdout().is_terminal())
-            .init();
-    }
+    let runtime = match runtime() {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    // The span exporter's connection lives on the server's runtime.
+    let logging = LogSettings {
+        json: serve.json_logs,
+        request_details: serve.log_request_details,
+        otlp_endpoint: serve.otlp_endpoint.clone(),
+    };
+    let exporting = match runtime.block_on(async { subscriber::init(&logging) }) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let catalog = match load_catalog(serve.catalog.as_ref()).and_then(|c| with_export(c, &serve)) {
         Ok(c) => Arc::new(c),
         Err(e) => {
@@ -482,10 +549,6 @@ fn run_serve(serve: ServeCli) -> ExitCode {
     };
     let config = serve.config();
     let listen = serve.listen;
-    let runtime = match runtime() {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
     let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -499,6 +562,8 @@ fn run_serve(serve: ServeCli) -> ExitCode {
         .await
         .map_err(|e| e.to_string())
     });
+    // The last spans, while the exporter's runtime still runs.
+    exporting.shutdown(Duration::from_secs(5));
     // Blocking work still running was told to stop at the end of the drain; do not wait
     // for a straggler longer than this.
     runtime.shutdown_timeout(Duration::from_secs(2));
@@ -622,6 +687,88 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     })
 }
 
+fn run_health(addr: &str, service: &str, timeout: Duration) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match runtime.block_on(client::health::check(addr, service, timeout)) {
+        Ok(status) => {
+            println!("{}", status.as_str_name());
+            if status == tonic_health::pb::health_check_response::ServingStatus::Serving {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_batch(b: BatchCli) -> ExitCode {
+    // Replicas leaving and streams retried are told on standard error; the report is stdout.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_max_level(tracing::Level::WARN)
+        .try_init();
+    let file = match std::fs::File::open(&b.file) {
+        Ok(f) => std::io::BufReader::new(f),
+        Err(e) => {
+            eprintln!("error: {}: {e}", b.file.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let items = match client::batch::input::read(file) {
+        Ok(items) => items,
+        Err(e) => {
+            eprintln!("error: {}: {e}", b.file.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let out: Option<Box<dyn std::io::Write + Send>> = match &b.out {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(Box::new(std::io::BufWriter::new(f))),
+            Err(e) => {
+                eprintln!("error: --out {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    let mut options = client::batch::Options::new(b.servers);
+    options.streams = b.streams.unwrap_or(options.streams);
+    options.chunk = b.chunk;
+    options.window = b.window;
+    options.max_attempts = b.max_attempts;
+    options.token = b.token;
+    let runtime = match runtime() {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match runtime.block_on(client::batch::run(items, options, out, None)) {
+        Ok(report) => {
+            match serde_json::to_string_pretty(&report) {
+                Ok(json) => println!("{json}"),
+                Err(e) => eprintln!("error: {e}"),
+            }
+            if report.gave_up == 0 {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("error: {} items were given up unanswered", report.gave_up);
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn run_catalog(command: CatalogCommand) -> ExitCode {
     let runtime = match runtime() {
         Ok(r) => r,
@@ -702,6 +849,12 @@ fn main() -> ExitCode {
             }
         },
         Command::Catalog { command } => run_catalog(command),
+        Command::Health {
+            addr,
+            service,
+            timeout_seconds,
+        } => run_health(&addr, &service, Duration::from_secs(timeout_seconds)),
+        Command::Batch(b) => run_batch(b),
         Command::Presets { catalog } => match load_catalog(catalog.as_ref()) {
             Ok(c) => {
                 for b in c.boms() {

@@ -31,6 +31,8 @@ pub(crate) const CHANNEL_CAPACITY: usize = 4;
 pub(crate) type Outgoing = (Result<pb::CalculateBatchResponse, Status>, Reservation);
 
 fn batch_error(e: &ApiError) -> pb::BatchError {
+    e.count();
+    metrics::counter!(crate::observe::BATCH_ITEMS, "outcome" => e.code_name()).increment(1);
     pb::BatchError {
         code: e.code_name().to_string(),
         message: e.message(),
@@ -209,6 +211,7 @@ impl Totals {
     ) -> Result<pb::calculate_batch_response::Outcome, Status> {
         match outcome {
             Ok(result) => {
+                metrics::counter!(crate::observe::BATCH_ITEMS, "outcome" => "OK").increment(1);
                 self.succeeded += 1;
                 add(&mut self.unit_delta, result.delta.as_ref())
                     .and_then(|()| add(&mut self.annual, result.annual_impact.as_ref()))
@@ -217,7 +220,8 @@ impl Totals {
             }
             Err(e) => {
                 if matches!(e, ApiError::Internal) {
-                    tracing::error!(%request_id, "a batch item panicked; answered INTERNAL");
+                    tracing::error!("a batch item panicked; answered INTERNAL");
+                    tracing::error!(target: crate::observe::DETAILS, %request_id, "the batch item that panicked");
                 }
                 self.failed += 1;
                 Ok(pb::calculate_batch_response::Outcome::Error(batch_error(

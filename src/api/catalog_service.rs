@@ -87,7 +87,7 @@ fn summary(h: &Header) -> pb::PresetSummary {
 
 fn answer<T>(rpc: &'static str, r: Result<T, ApiError>) -> Result<Response<T>, Status> {
     if let Err(e) = &r {
-        tracing::info!(rpc, code = e.code_name(), "{e}");
+        tracing::info!(target: crate::observe::DETAILS, rpc, code = e.code_name(), "{e}");
     }
     r.map(Response::new).map_err(Status::from)
 }

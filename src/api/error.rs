@@ -486,8 +486,55 @@ pub(crate) fn code_name(code: Code) -> &'static str {
     }
 }
 
+impl Budget {
+    /// The `budget` label of [`crate::observe::REFUSED`].
+    fn label(self) -> &'static str {
+        match self {
+            Budget::Work => "work",
+            Budget::Memory => "memory",
+            Budget::Response => "response",
+            Budget::Decoding => "decoding",
+        }
+    }
+}
+
+impl Resource {
+    /// The `resource` label of [`crate::observe::SHED`].
+    fn label(self) -> &'static str {
+        match self {
+            Resource::Calls => "calls",
+            Resource::LargeCalls => "large_calls",
+            Resource::BatchStreams => "batch_streams",
+            Resource::Calculations => "calculations",
+            Resource::Memory => "memory",
+        }
+    }
+}
+
+impl ApiError {
+    /// Counts a shed call (or batch item) or one refused by a budget, as it is answered: what
+    /// an operator sizes capacity and budgets by.
+    pub(crate) fn count(&self) {
+        match self {
+            ApiError::Overloaded { resource, .. } => {
+                metrics::counter!(crate::observe::SHED, "resource" => resource.label())
+                    .increment(1);
+            }
+            ApiError::OverBudget { budget, .. } => {
+                metrics::counter!(crate::observe::REFUSED, "budget" => budget.label()).increment(1);
+            }
+            ApiError::Stopped(Stopped::OverBudget { .. }) => {
+                metrics::counter!(crate::observe::REFUSED, "budget" => Budget::Work.label())
+                    .increment(1);
+            }
+            _ => {}
+        }
+    }
+}
+
 impl From<ApiError> for Status {
     fn from(e: ApiError) -> Status {
+        e.count();
         // As many violations as fit: the status itself must always arrive.
         let mut listed = MAX_VIOLATIONS;
         loop {

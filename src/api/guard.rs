@@ -77,19 +77,17 @@ pub(crate) fn parts<T: PrepareWeight>(
     (metadata, size, decoded, req)
 }
 
-/// Logs the outcome of a unary call and maps its error.
+/// Maps a unary call's error, logging its message only under the details target: a message
+/// names fields, ids and values of the request (the telemetry layer logs every call's code).
 pub(crate) fn respond<T>(
     rpc: &str,
     r: Result<T, ApiError>,
 ) -> Result<tonic::Response<T>, tonic::Status> {
     match r {
-        Ok(v) => {
-            tracing::info!(rpc, "ok");
-            Ok(tonic::Response::new(v))
-        }
+        Ok(v) => Ok(tonic::Response::new(v)),
         Err(e) => {
             let status = tonic::Status::from(e);
-            tracing::info!(rpc, code = ?status.code(), message = status.message(), "rejected");
+            tracing::info!(target: crate::observe::DETAILS, rpc, code = ?status.code(), message = status.message(), "rejected");
             Err(status)
         }
     }

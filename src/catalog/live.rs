@@ -14,6 +14,7 @@ use super::{Catalog, Header, Kind, Object, Origin, layer::Layer, versioned};
 use crate::convert::Limits;
 use crate::store::{CatalogStore, Change, Expectation, Revision, StoreError};
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -75,6 +76,9 @@ struct Position {
 pub struct Catalogs {
     presets: Catalog,
     current: RwLock<Arc<Catalog>>,
+    /// The store's change sequence the current snapshot includes (0: nothing saved), read by
+    /// the metrics without taking the position's lock.
+    version: AtomicI64,
     store: Option<Arc<dyn CatalogStore>>,
     position: tokio::sync::Mutex<Position>,
     cache: Mutex<VersionCache>,
@@ -104,6 +108,7 @@ impl Catalogs {
     pub fn fixed(presets: Catalog) -> Arc<Catalogs> {
         Arc::new(Catalogs {
             current: RwLock::new(Arc::new(presets.clone())),
+            version: AtomicI64::new(0),
             presets,
             store: None,
             position: tokio::sync::Mutex::default(),
@@ -124,6 +129,7 @@ impl Catalogs {
         let notices = store.subscribe();
         let c = Arc::new(Catalogs {
             current: RwLock::new(Arc::new(presets.clone())),
+            version: AtomicI64::new(0),
             presets,
             store: Some(store),
             position: tokio::sync::Mutex::default(),
@@ -142,6 +148,11 @@ impl Catalogs {
             Ok(c) => c.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// The store's change sequence the current snapshot includes (0: nothing saved).
+    pub fn version(&self) -> i64 {
+        self.version.load(Ordering::Relaxed)
     }
 
     /// The store, when the server keeps one.
@@ -191,6 +202,7 @@ impl Catalogs {
                 Ok(mut c) => *c = next,
                 Err(poisoned) => *poisoned.into_inner() = next,
             }
+            self.version.store(at.seq, Ordering::Relaxed);
         }
         result
     }
@@ -262,7 +274,8 @@ impl Catalogs {
                             v
                         }
                         Err(e) => {
-                            tracing::error!(kind = %kind, reference = %reference, "a saved version no longer validates: {e}");
+                            tracing::error!(kind = %kind, "a saved version no longer validates (its id and the error: the details log target)");
+                            tracing::error!(target: crate::observe::DETAILS, kind = %kind, reference = %reference, "a saved version no longer validates: {e}");
                             continue;
                         }
                     }
@@ -375,7 +388,8 @@ fn applied(presets: &Catalog, limits: &Limits, r: &Revision) -> Option<Validated
         return None;
     }
     if presets.is_preset(r.kind, &r.id) {
-        tracing::warn!(kind = %r.kind, id = %r.id, "a saved object has a preset's id; the preset is served");
+        tracing::warn!(kind = %r.kind, "a saved object has a preset's id; the preset is served");
+        tracing::warn!(target: crate::observe::DETAILS, kind = %r.kind, id = %r.id, "the saved object with a preset's id");
         return None;
     }
     match validated(r, limits) {
@@ -383,7 +397,8 @@ fn applied(presets: &Catalog, limits: &Limits, r: &Revision) -> Option<Validated
         Err(e) => {
             // Written under other rules: serving an older version under the latest's name
             // would be a silently wrong input, so the object is left out.
-            tracing::error!(kind = %r.kind, id = %r.id, version = r.version, "a saved object no longer validates and is not served: {e}");
+            tracing::error!(kind = %r.kind, "a saved object no longer validates and is not served (its id and the error: the details log target)");
+            tracing::error!(target: crate::observe::DETAILS, kind = %r.kind, id = %r.id, version = r.version, "a saved object no longer validates: {e}");
             None
         }
     }

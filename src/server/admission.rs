@@ -146,7 +146,7 @@ where
             Err(e) => {
                 let status = Status::from(e);
                 tracing::info!(
-                    path = req.uri().path(),
+                    rpc = super::telemetry::rpc_label(req.uri().path()),
                     message = status.message(),
                     "shed before decoding"
                 );

@@ -85,6 +85,11 @@ pub struct ServerConfig {
     pub store_limits: crate::store::StoreLimits,
     /// With a bearer token: calculations and catalog reads need none, catalog writes still do.
     pub open_reads: bool,
+    /// Serve `/metrics`, `/livez` and `/readyz` over HTTP on this address (off by default: it
+    /// takes no token, so bind it to loopback or a cluster-only port).
+    pub admin_listen: Option<std::net::SocketAddr>,
+    /// This replica's name in every response's `x-tariff-instance` header: which pod answered.
+    pub instance_id: String,
 }
 
 /// Where the server keeps the catalog objects saved through `CatalogService`.
@@ -127,6 +132,16 @@ impl Default for ServerConfig {
             storage: Storage::None,
             store_limits: crate::store::StoreLimits::default(),
             open_reads: false,
+            admin_listen: None,
+            instance_id: default_instance_id(),
         }
     }
+}
+
+/// The host name (a pod's name in Kubernetes), else the process id.
+pub fn default_instance_id() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| format!("pid-{}", std::process::id()))
 }

@@ -19,6 +19,7 @@ pub mod config;
 pub mod connections;
 pub mod gateway;
 pub(crate) mod status_codes;
+pub mod telemetry;
 
 pub use config::{ServerConfig, Storage, TlsFiles};
 
@@ -122,6 +123,15 @@ pub async fn run(
     let guard = Guard::new(capacity.clone(), config.budgets, config.max_call_duration);
     let auth = BearerAuth::new(config.auth_token.as_deref());
     let live = open_catalog(&catalog, &config).await?;
+    let ready = Arc::new(telemetry::admin::Readiness::default());
+    if let Some(addr) = config.admin_listen {
+        let state = telemetry::admin::AdminState {
+            metrics: telemetry::recorder::handle()?,
+            ready: ready.clone(),
+            catalog: live.clone(),
+        };
+        telemetry::admin::serve(addr, state)?;
+    }
     let ctx = Context {
         catalog: live.snapshot(),
         limits: config.limits,
@@ -173,6 +183,9 @@ pub async fn run(
         // gRPC-Web (HTTP/1.1 or HTTP/2, `application/grpc-web*`) becomes gRPC here, below
         // the JSON gateway and above admission, authentication and limits.
         .layer(tonic_web::GrpcWebLayer::new())
+        // Spans, the call log line and metrics, of every call whatever its protocol, seen
+        // with the status code a client gets.
+        .layer(telemetry::TelemetryLayer::new(&config.instance_id))
         .layer(tower::util::MapResponseLayer::new(
             status_codes::remap::<tonic::body::Body> as fn(_) -> _,
         ))
@@ -228,8 +241,10 @@ pub async fn run(
     tracing::info!(%addr, tls = config.tls.is_some(), auth = config.auth_token.is_some(), "serving tariff.v1");
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let grace = config.drain_grace;
+    ready.set(true);
     let stop_accepting = async move {
         shutdown.await;
+        ready.set(false);
         tracing::info!(
             grace_ms = grace.as_millis() as u64,
             "shutdown signal: health NOT_SERVING, draining"

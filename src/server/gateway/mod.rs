@@ -19,6 +19,7 @@ pub mod page;
 pub mod routes;
 mod status;
 
+use super::telemetry;
 use crate::catalog::{Catalogs, Kind};
 use bytes::{BufMut, Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, StatusCode, header};
@@ -103,11 +104,14 @@ where
         let inner = std::mem::replace(&mut self.inner, clone);
         let (catalog, max_body) = (self.catalog.clone(), self.max_body);
         Box::pin(async move {
-            Ok(
-                match transcode(inner, &catalog, max_body, route, vars, req).await? {
+            let mut echoed = http::HeaderMap::new();
+            let mut resp =
+                match transcode(inner, &catalog, max_body, route, vars, req, &mut echoed).await? {
                     Ok(resp) | Err(resp) => resp,
-                },
-            )
+                };
+            // The call's request id and the replica that answered, as a gRPC client sees them.
+            resp.headers_mut().extend(echoed);
+            Ok(resp)
         })
     }
 }
@@ -123,6 +127,7 @@ async fn transcode<S>(
     route: routes::Route,
     vars: Vec<(&'static str, String)>,
     req: Request<Body>,
+    echoed: &mut http::HeaderMap,
 ) -> Result<Answer, S::Error>
 where
     S: Service<Request<Body>, Response = Response<Body>>,
@@ -152,6 +157,11 @@ where
     let resp = inner
         .call(grpc_request(route.grpc_path, parts, &message))
         .await?;
+    for name in [telemetry::REQUEST_ID_HEADER, telemetry::INSTANCE_HEADER] {
+        if let Some(v) = resp.headers().get(name) {
+            echoed.insert(name, v.clone());
+        }
+    }
     let (message, status) = read_grpc(resp).await;
     if status.code() != tonic::Code::Ok {
         return Ok(Err(error(status)));
@@ -270,7 +280,8 @@ fn media_type(format: crate::export::Format) -> &'static str {
 
 /// The gRPC request of `message` for method `path`, keeping the caller's connection (its
 /// extensions: the admission layer counts streams per connection) and the headers the gRPC
-/// stack reads: `authorization` and `grpc-timeout`.
+/// stack reads: `authorization`, `grpc-timeout`, and the request id and trace context the
+/// telemetry layer reads.
 fn grpc_request(path: &str, parts: http::request::Parts, message: &[u8]) -> Request<Body> {
     let mut frame = BytesMut::with_capacity(5 + message.len());
     frame.put_u8(0);
@@ -287,7 +298,8 @@ fn grpc_request(path: &str, parts: http::request::Parts, message: &[u8]) -> Requ
         HeaderValue::from_static("application/grpc"),
     );
     headers.insert(header::TE, HeaderValue::from_static("trailers"));
-    for name in [header::AUTHORIZATION.as_str(), "grpc-timeout"] {
+    let carried = [header::AUTHORIZATION.as_str(), "grpc-timeout"];
+    for name in carried.into_iter().chain(telemetry::PROPAGATED_HEADERS) {
         if let Some(v) = parts.headers.get(name) {
             headers.insert(name, v.clone());
         }
