@@ -224,7 +224,7 @@ impl Guard {
         let cancel = CancelOnDrop(Some(signal.clone()));
         let meter = move || Meter::new(Some(signal), until, self.budgets.max_call_work);
         let result = if request_bytes <= LARGE_REQUEST_BYTES {
-            let plan = isolate(prepare)?;
+            let plan = prepared(prepare)?;
             drop(decoded);
             let cost = plan.cost();
             self.budgets.check(&cost, plan.explain())?;
@@ -249,7 +249,7 @@ impl Guard {
             let (budgets, m) = (self.budgets, meter());
             self.offload(deadline, started, move || {
                 let _slot = slot;
-                let plan = prepare()?;
+                let plan = prepared(prepare)?;
                 drop(decoded);
                 let cost = plan.cost();
                 budgets.check(&cost, plan.explain())?;
@@ -297,7 +297,9 @@ impl Guard {
         W: FnOnce() -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let task = tokio::task::spawn_blocking(move || isolate(work));
+        // The work's spans are children of the call's, on whichever thread it runs.
+        let span = tracing::Span::current();
+        let task = tokio::task::spawn_blocking(move || span.in_scope(|| isolate(work)));
         // A little after the meter's own deadline, so the work normally reports it itself.
         let wait = deadline.saturating_sub(started.elapsed()) + Duration::from_millis(20);
         match tokio::time::timeout(wait, task).await {
@@ -308,8 +310,18 @@ impl Guard {
     }
 }
 
+/// Decodes and validates a request into its plan, in a span of its own (a trace shows where
+/// a call's time went: validation, or the calculation).
+fn prepared<P, F>(prepare: F) -> Result<P, ApiError>
+where
+    F: FnOnce() -> Result<P, ApiError>,
+{
+    tracing::info_span!("validate").in_scope(|| isolate(prepare))
+}
+
 /// Runs a plan and checks its response's size.
 fn finish<P: Plan>(budgets: &Budgets, plan: P, meter: &Meter) -> Result<P::Response, ApiError> {
+    let _span = tracing::info_span!("calculate").entered();
     let explain = plan.explain();
     let response = plan.run(meter)?;
     let bytes = prost::Message::encoded_len(&response) as u64;

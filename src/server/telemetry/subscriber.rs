@@ -141,6 +141,9 @@ mod tests {
         assert!(off.contains("call finished"), "{off}");
         assert!(!off.contains("secret-bom"), "{off}");
         let on = logged(true);
-        assert!(on.contains("call finished") && on.contains("secret-bom"), "{on}");
+        assert!(
+            on.contains("call finished") && on.contains("secret-bom"),
+            "{on}"
+        );
     }
 }
