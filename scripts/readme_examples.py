@@ -15,7 +15,7 @@ An expected output that starts with `ERROR:` means grpcurl must exit non-zero; o
 An abridged JSON output without checks fails, so nothing is compared loosely.
 
 Usage: scripts/readme_examples.py PATH_TO_TARIFF_IMPACT_BINARY
-Starts the binary on 127.0.0.1:50051, waits for health, runs the examples, then sends SIGTERM
+Starts the binary on 127.0.0.1:50051 (admin listener on 127.0.0.1:9090), waits for health, runs the examples, then sends SIGTERM
 and requires a clean exit. Prints 'N passed, M failed' and exits non-zero on any failure.
 """
 import json
@@ -29,6 +29,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADDR = "127.0.0.1:50051"
+ADMIN_ADDR = "127.0.0.1:9090"
 
 
 FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
@@ -163,7 +164,9 @@ def main():
     log = open(os.path.join(ROOT, "target", "readme-examples-server.log"), "w")
     # A fresh catalog store each run, so the examples that save objects start from nothing.
     data_dir = tempfile.mkdtemp(prefix="tariff-readme-data-")
-    proc = subprocess.Popen([binary, "serve", "--listen", ADDR, "--data-dir", data_dir],
+    # The admin listener too: the metrics example at the end reads the counts of the others.
+    proc = subprocess.Popen([binary, "serve", "--listen", ADDR, "--data-dir", data_dir,
+                             "--admin-listen", ADMIN_ADDR],
                             stdout=log, stderr=subprocess.STDOUT)
     passed = failed = 0
     try:
