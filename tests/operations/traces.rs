@@ -176,3 +176,25 @@ async fn a_call_is_a_span_of_the_callers_trace_exported_over_otlp() {
         assert!(!everything.contains(content), "{content} in the spans");
     }
 }
+
+#[test]
+fn the_json_gateway_carries_the_request_id_both_ways_and_names_the_replica() {
+    use std::io::{Read, Write};
+    let replica = Replica::start(&["--instance-id", "replica-7"]);
+    let mut stream = std::net::TcpStream::connect(&replica.addr).unwrap();
+    stream.set_read_timeout(Some(EVENTUALLY)).unwrap();
+    write!(
+        stream,
+        "GET /v1/boms HTTP/1.1\r\nHost: x\r\nx-request-id: gateway-check-9\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let head = answer.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("x-request-id: gateway-check-9"), "{head}");
+    assert!(head.contains("x-tariff-instance: replica-7"), "{head}");
+    // The gRPC call the gateway made is logged under the caller's id.
+    let log = replica.wait_for_log("request_id=\"gateway-check-9\"");
+    assert!(log.contains("tariff.v1.CatalogService/ListBoms"), "{log}");
+}

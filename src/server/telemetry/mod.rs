@@ -5,9 +5,9 @@
 //!
 //! Per call: a request id (the caller's `x-request-id` when it is a plain token, else a new
 //! one), the W3C `traceparent` parent, the method (only methods the server serves; any other
-//! path is `unknown`, so a caller cannot grow the label set), the status code, the duration
-//! to the end of the response body (a stream's whole life), and the request's size. Nothing
-//! of the request's contents: ids, prices and BOMs stay out of spans, labels and this log line
+//! path is `unknown`, so a caller cannot grow the label set), the status code, and the
+//! duration to the end of the response body (a stream's whole life). Nothing of the request's
+//! contents: ids, prices and BOMs stay out of spans, labels and this log line
 //! (see [`crate::observe`] for the operator's opt-in).
 
 pub mod admin;
