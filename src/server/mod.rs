@@ -238,10 +238,12 @@ pub async fn run(
     }
 
     let addr = listener.local_addr()?;
+    // Ready from here: the listener is bound and queues connections until the router takes
+    // them. Set before the line that announces the address, which tests and scripts wait for.
+    ready.set(true);
     tracing::info!(%addr, tls = config.tls.is_some(), auth = config.auth_token.is_some(), "serving tariff.v1");
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let grace = config.drain_grace;
-    ready.set(true);
     let stop_accepting = async move {
         shutdown.await;
         ready.set(false);

@@ -125,9 +125,10 @@ async fn a_replica_killed_mid_batch_loses_nothing_and_counts_nothing_twice() {
     let victim_url = format!("http://{}", replicas[&victim].addr);
     assert_eq!(fleet.removed_servers, [victim_url]);
     assert_eq!(fleet.by_instance.values().sum::<u64>(), PRODUCTS as u64);
-    for (name, answered) in &fleet.by_instance {
-        assert!(answered > &0, "{name} answered nothing: {fleet:?}");
-    }
+    assert!(
+        fleet.by_instance[&victim] >= 1,
+        "the killed replica had answered: {fleet:?}"
+    );
 
     // The same batch on one surviving replica: the same totals, to the cent.
     let survivor = replicas.keys().find(|n| **n != victim).unwrap();

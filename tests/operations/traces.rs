@@ -190,7 +190,11 @@ fn the_json_gateway_carries_the_request_id_both_ways_and_names_the_replica() {
     .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
-    let head = answer.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+    let head = answer
+        .split("\r\n\r\n")
+        .next()
+        .unwrap()
+        .to_ascii_lowercase();
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(head.contains("x-request-id: gateway-check-9"), "{head}");
     assert!(head.contains("x-tariff-instance: replica-7"), "{head}");

@@ -13,7 +13,7 @@ use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;
 
 /// How long one health probe may take before its replica counts as gone.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The service whose health decides: the one a batch calls.
 const SERVICE: &str = "tariff.v1.CostImpactService";
 

@@ -263,6 +263,44 @@ mod tests {
         assert_eq!((r.answered, r.failed, r.retried), (1, 1, 1));
     }
 
+    /// A writer the test can read back.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn answers_are_found_by_request_id_and_written_once_each() {
+        let out = Shared::default();
+        let mut l = Ledger::new(&[item("a"), item("b")], 3, Some(Box::new(out.clone())));
+        assert_eq!(
+            (l.item("a"), l.item("b"), l.item("c")),
+            (Some(0), Some(1), None)
+        );
+        l.record(1, "b", "r2", result("0.50")).unwrap();
+        l.record(1, "b", "r3", result("0.50")).unwrap();
+        l.record(0, "a", "r1", error("NOT_FOUND")).unwrap();
+        l.finish().unwrap();
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0]["requestId"], "b");
+        assert_eq!(lines[0]["instance"], "r2");
+        assert_eq!(lines[0]["result"]["delta"]["amount"], "0.50");
+        assert_eq!(lines[1]["requestId"], "a");
+        assert_eq!(lines[1]["error"]["code"], "NOT_FOUND");
+    }
+
     #[test]
     fn an_item_out_of_attempts_is_given_up_once() {
         let mut l = Ledger::new(&[item("a"), item("b")], 2, None);

@@ -57,6 +57,8 @@ impl Extractor for Headers<'_> {
     fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).and_then(|v| v.to_str().ok())
     }
+    // Required by the trait; the W3C propagator reads its two headers by name and never lists
+    // them (so a mutation of this body is equivalent: docs/mutants.md).
     fn keys(&self) -> Vec<&str> {
         self.0.keys().map(http::HeaderName::as_str).collect()
     }
@@ -121,6 +123,53 @@ mod tests {
             request_id(&headers(&[("x-request-id", &"x".repeat(64))])).len(),
             64
         );
+    }
+
+    /// What a plain log subscriber writes for one event inside `span_for(headers)`.
+    fn logged_in_span(headers: &http::HeaderMap) -> String {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone)]
+        struct Sink(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink(Arc::default());
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = call_span(
+                "tariff.v1.CostImpactService/CalculateImpact",
+                "id-1",
+                headers,
+            );
+            span.in_scope(|| tracing::info!("inside"));
+        });
+        String::from_utf8(sink.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn the_callers_trace_id_is_logged_without_an_exporter() {
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let log = logged_in_span(&headers(&[("traceparent", parent)]));
+        assert!(
+            log.contains("trace_id=4bf92f3577b34da6a3ce929d0e0e4736"),
+            "{log}"
+        );
+        assert!(log.contains("request_id=\"id-1\""), "{log}");
+        // No parent (or a malformed one): no trace id to log.
+        for h in [headers(&[]), headers(&[("traceparent", "00-zz-yy-01")])] {
+            let log = logged_in_span(&h);
+            assert!(log.contains("inside") && !log.contains("trace_id"), "{log}");
+        }
     }
 
     #[test]
