@@ -550,17 +550,14 @@ fn run_serve(serve: ServeCli) -> ExitCode {
     let config = serve.config();
     let listen = serve.listen;
     let result = runtime.block_on(async move {
+        // Before anything is announced: a SIGTERM from here on drains.
+        let shutdown = tariff_impact::server::shutdown_signal();
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        tariff_impact::server::run(
-            listener,
-            catalog,
-            config,
-            tariff_impact::server::shutdown_signal(),
-        )
-        .await
-        .map_err(|e| e.to_string())
+        tariff_impact::server::run(listener, catalog, config, shutdown)
+            .await
+            .map_err(|e| e.to_string())
     });
     // The last spans, while the exporter's runtime still runs.
     exporting.shutdown(Duration::from_secs(5));
