@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Runs the README's grpcurl and curl examples verbatim against a freshly started server.
 
-Every fenced ```sh block in README.md whose first line starts with `grpcurl` or `curl` (the
-HTTP/JSON gateway on the same port) is run with bash.
+Every fenced ```sh block in README.md and in docs/seed-figures.md (the seed report's figures,
+reproduced from the presets) whose first line starts with `grpcurl` or `curl` (the HTTP/JSON
+gateway on the same port) is run with bash, from the repository's root.
 The fenced block that follows it is the expected output:
   - if it contains a line that is exactly `...` (abridged), the output must contain its other
     lines in order (lines compared exactly, indentation included), and, because a line such as
@@ -30,6 +31,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADDR = "127.0.0.1:50051"
 ADMIN_ADDR = "127.0.0.1:9090"
+# The documents whose examples run, in order (the README's metrics example counts the calls
+# made before it, so the README comes first and its last example reads only its own).
+DOCS = ["README.md", "docs/seed-figures.md"]
 
 
 FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
@@ -153,10 +157,13 @@ def wait_healthy(proc):
 
 def main():
     binary = sys.argv[1]
-    with open(os.path.join(ROOT, "README.md")) as f:
-        cases = examples(f.read())
-    if not cases:
-        sys.exit("no grpcurl examples found in README.md")
+    cases = []
+    for doc in DOCS:
+        with open(os.path.join(ROOT, doc)) as f:
+            found = examples(f.read())
+        if not found:
+            sys.exit(f"no grpcurl examples found in {doc}")
+        cases += found
     # Refuse to test whatever else may already listen on the port.
     probe = subprocess.run(["grpcurl", "-plaintext", "-max-time", "1", ADDR, "list"], capture_output=True, text=True)
     if probe.returncode == 0:

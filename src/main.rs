@@ -855,18 +855,34 @@ fn main() -> ExitCode {
         Command::Presets { catalog } => match load_catalog(catalog.as_ref()) {
             Ok(c) => {
                 for b in c.boms() {
-                    println!("bom             {:<28} {}", b.proto.id, b.proto.name);
+                    println!("{:<16} {:<30} {}", "bom", b.proto.id, b.proto.name);
                 }
                 for d in c.price_decks() {
                     println!(
-                        "price_deck      {:<28} {} (as of {})",
+                        "price_deck       {:<30} {} (as of {})",
                         d.proto.id, d.proto.name, d.proto.as_of_date
                     );
                 }
                 for s in c.tariff_schedules() {
                     println!(
-                        "tariff_schedule {:<28} {} (as of {})",
+                        "tariff_schedule  {:<30} {} (as of {})",
                         s.proto.id, s.proto.name, s.proto.as_of_date
+                    );
+                }
+                for d in c.fx_decks() {
+                    println!(
+                        "fx_deck          {:<30} {} (as of {})",
+                        d.proto.id, d.proto.name, d.proto.as_of_date
+                    );
+                }
+                for h in c.headers(tariff_impact::catalog::Kind::ScheduleOverlay) {
+                    // An overlay has no name: its description's first sentence says what it adds.
+                    let first = h.description.split([':', '(']).next().unwrap_or_default();
+                    println!(
+                        "{:<16} {:<30} {}",
+                        "schedule_overlay",
+                        h.id,
+                        first.trim_end()
                     );
                 }
                 ExitCode::SUCCESS

@@ -25,9 +25,13 @@ async fn lists_and_fetches_every_preset() {
         ids,
         [
             "defense-fighter",
+            "defense-ree-subsystems",
+            "ev-bev-midsize",
+            "ev-bev-midsize-cn-cells",
             "ev-high-ree",
             "ev-jp-import",
             "ev-low-ree",
+            "semiconductor-deposition-tool",
             "semiconductor-etch-tool"
         ]
     );

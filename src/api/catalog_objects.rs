@@ -596,12 +596,14 @@ mod tests {
             page_size: 1000,
             ..Default::default()
         });
-        // 5 BOMs, 2 FX decks, 2 price decks, 3 schedules (kinds in storage-name order).
-        assert_eq!(all.len(), 12);
+        // 9 BOMs, 2 FX decks, 2 price decks, 2 overlays, 3 schedules (kinds in storage-name
+        // order).
+        assert_eq!(all.len(), 18);
         assert_eq!(all[0], "1:defense-fighter");
-        assert_eq!(all[5], "5:fx-h10-2024-01-12");
-        assert_eq!(all[11], "3:us-hts-2026");
-        for size in [1, 2, 5, 11, 12] {
+        assert_eq!(all[9], "5:fx-h10-2024-01-12");
+        assert_eq!(all[13], "4:reciprocal-annex-i");
+        assert_eq!(all[17], "3:us-hts-2026");
+        for size in [1, 2, 5, 17, 18] {
             let paged = walk(pb::ListCatalogObjectsRequest {
                 page_size: size,
                 ..Default::default()
@@ -612,12 +614,12 @@ mod tests {
         let one = list(
             &ctx(),
             &pb::ListCatalogObjectsRequest {
-                page_size: 12,
+                page_size: 18,
                 ..Default::default()
             },
         )
         .unwrap();
-        assert_eq!((one.objects.len(), one.next_page_token.as_str()), (12, ""));
+        assert_eq!((one.objects.len(), one.next_page_token.as_str()), (18, ""));
         let presets = one
             .objects
             .iter()

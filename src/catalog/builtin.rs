@@ -31,6 +31,26 @@ pub(super) const FILES: &[(Kind, &str, &str)] = &[
         include_str!("../../catalog/boms/semiconductor-etch-tool.json"),
     ),
     (
+        Kind::Bom,
+        "catalog/boms/ev-bev-midsize.json",
+        include_str!("../../catalog/boms/ev-bev-midsize.json"),
+    ),
+    (
+        Kind::Bom,
+        "catalog/boms/ev-bev-midsize-cn-cells.json",
+        include_str!("../../catalog/boms/ev-bev-midsize-cn-cells.json"),
+    ),
+    (
+        Kind::Bom,
+        "catalog/boms/semiconductor-deposition-tool.json",
+        include_str!("../../catalog/boms/semiconductor-deposition-tool.json"),
+    ),
+    (
+        Kind::Bom,
+        "catalog/boms/defense-ree-subsystems.json",
+        include_str!("../../catalog/boms/defense-ree-subsystems.json"),
+    ),
+    (
         Kind::PriceDeck,
         "catalog/price_decks/ree-pre-restriction.json",
         include_str!("../../catalog/price_decks/ree-pre-restriction.json"),
@@ -54,6 +74,16 @@ pub(super) const FILES: &[(Kind, &str, &str)] = &[
         Kind::TariffSchedule,
         "catalog/tariff_schedules/us-hts-2026.json",
         include_str!("../../catalog/tariff_schedules/us-hts-2026.json"),
+    ),
+    (
+        Kind::ScheduleOverlay,
+        "catalog/schedule_overlays/us-2025-ieepa-auto-parts.json",
+        include_str!("../../catalog/schedule_overlays/us-2025-ieepa-auto-parts.json"),
+    ),
+    (
+        Kind::ScheduleOverlay,
+        "catalog/schedule_overlays/reciprocal-annex-i.json",
+        include_str!("../../catalog/schedule_overlays/reciprocal-annex-i.json"),
     ),
     (
         Kind::FxDeck,
@@ -100,9 +130,10 @@ mod tests {
     #[test]
     fn builtin_catalog_loads() {
         let c = super::super::Catalog::builtin().unwrap();
-        assert_eq!(c.boms().count(), 5);
+        assert_eq!(c.boms().count(), 9);
         assert_eq!(c.price_decks().count(), 2);
         assert_eq!(c.tariff_schedules().count(), 3);
         assert_eq!(c.fx_decks().count(), 2);
+        assert_eq!(c.headers(Kind::ScheduleOverlay).len(), 2);
     }
 }

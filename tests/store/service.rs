@@ -657,8 +657,9 @@ async fn listing_pages_filters_and_tokens() {
         .unwrap()
         .into_inner();
     assert!(one.next_page_token.is_empty());
-    // 12 presets (5 BOMs, 2 FX decks, 2 price decks, 3 schedules) and 6 saved objects.
-    assert_eq!(one.objects.len(), 18, "{:?}", keys(&one.objects));
+    // 18 presets (9 BOMs, 2 FX decks, 2 price decks, 2 overlays, 3 schedules) and 6 saved
+    // objects.
+    assert_eq!(one.objects.len(), 24, "{:?}", keys(&one.objects));
     let by_two = list_all(&mut c, K::Unspecified, "", "", 2).await;
     assert_eq!(keys(&by_two), keys(&one.objects));
     // Sorted by kind then id, each once.
@@ -713,9 +714,13 @@ async fn listing_pages_filters_and_tokens() {
         ids(&boms),
         [
             "defense-fighter",
+            "defense-ree-subsystems",
+            "ev-bev-midsize",
+            "ev-bev-midsize-cn-cells",
             "ev-high-ree",
             "ev-jp-import",
             "ev-low-ree",
+            "semiconductor-deposition-tool",
             "semiconductor-etch-tool",
             "team-ev",
             "team-ev-2"
@@ -856,7 +861,7 @@ async fn a_server_without_a_store_refuses_writes_and_lists_presets() {
     let e = update(&mut c, bom_obj(bom), "").await.unwrap_err();
     assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
     let all = list_all(&mut c, pb::CatalogKind::Unspecified, "", "", 5).await;
-    assert_eq!(all.len(), 12, "{:?}", keys(&all));
+    assert_eq!(all.len(), 18, "{:?}", keys(&all));
     assert!(
         all.iter().all(|o| o.origin() == pb::CatalogOrigin::BuiltIn
             && o.version == 0
