@@ -6,13 +6,18 @@ stay in step with the official data it is compiled from:
   - the Section 232 automobile-parts list of U.S. note 33(g) (the schedule's known gap
     `s232-auto-parts-note-33`, itself copied from the HTSUS 2026 Rev. 6 chapter 99 notes);
   - the passenger-vehicle lines of heading 9903.94.01 and the EU member list of note 33(n).
+  - the subheadings the IEEPA reciprocal duties did not apply to (heading 9903.01.32, U.S.
+    note 2(v)(iii)(a) of subchapter III, in the chapter 99 notes text), for the 2025 overlay.
 The rates and dates are written here, each with the text it stands on (docs/seed-figures.md
 explains why these two overlays exist and what they leave out).
 
-Usage: scripts/compile_seed_overlays.py   (run from anywhere; rewrites both files)
+Usage: scripts/compile_seed_overlays.py NOTES_TXT   (rewrites both files)
+  NOTES_TXT: hts-2026-rev6-chapter99-notes.txt (the shared data's copy)
 """
+import importlib.util
 import json
 import os
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASE = os.path.join(ROOT, "catalog", "tariff_schedules", "us-hts-2026.json")
@@ -23,10 +28,24 @@ PARTS_FROM = "2025-05-03"
 EO_RECIPROCAL = ("Executive Order 14257 of 2025-04-02 (IEEPA reciprocal tariffs) and its modifications; "
                  "collection ended 2026-02-24 after the Supreme Court held on 2026-02-20 that IEEPA does not "
                  "authorize tariffs (the project's domain notes)")
-MEMO_8486 = ("HTS 8486 (machines for semiconductors) excepted from the reciprocal duties by the "
-             "presidential memorandum of 2025-04-11 clarifying the exceptions of EO 14257, retroactive to "
-             "2025-04-05 (not in the project's data: verify); the 2026 data exempts 8486 from heading "
-             "9903.03.01 likewise (U.S. note 2(aa))")
+RECIPROCAL_EXEMPT = ("HTSUS 2026 Rev. 6, heading 9903.01.32 and chapter 99 subchapter III U.S. note 2(v)(iii)(a): "
+                     "the subheadings the reciprocal duties (headings 9903.01.25, .35, .39, .63, 9903.02.01-.73 "
+                     "and others) do not apply to, among them 8486 and 8505.11.0070; the list as the 2026 notes "
+                     "print it, applied from 2025-04-05, so a subheading added to it later is exempt here from "
+                     "the start")
+
+
+def exempt_list(notes_path):
+    """The subheadings of note 2(v)(iii)(a), copied from the notes text as the chapter 99
+    compiler copies its lists."""
+    spec = importlib.util.spec_from_file_location(
+        "c99", os.path.join(ROOT, "scripts", "compile_chapter99_measures.py"))
+    c99 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(c99)
+    with open(notes_path, encoding="latin-1") as f:
+        text = f.read()
+    return c99.note_list(text, "(a) As provided for in heading 9903.01.32",
+                         "(b) As provided in heading 9903.02.78", {"headings": True, "not": ["2026"]})
 
 
 def load_base():
@@ -97,7 +116,7 @@ def parts_measures(parts, eu):
     return out
 
 
-def exemptions(vehicles, parts, with_parts, with_8486):
+def exemptions(vehicles, parts, with_parts, listed):
     out = [{"htsPrefixes": vehicles,
             "source": "EO 14257 sec. 3(b): articles subject to Section 232 duties (passenger vehicles, heading "
                       "9903.94.01, from 2025-04-03) are not subject to the reciprocal duties"}]
@@ -105,8 +124,8 @@ def exemptions(vehicles, parts, with_parts, with_8486):
         out.append({"htsPrefixes": parts,
                     "source": "EO 14257 sec. 3(b): automobile parts under Section 232 (heading 9903.94.05, from "
                               "2025-05-03) are not subject to the reciprocal duties"})
-    if with_8486:
-        out.append({"htsPrefixes": ["8486"], "source": MEMO_8486})
+    if listed:
+        out.append({"htsPrefixes": listed, "source": RECIPROCAL_EXEMPT})
     return out
 
 
@@ -132,10 +151,10 @@ def reciprocal(id_, name, origins, excluded, start, end, pct, exempt, extra="", 
     return m
 
 
-def us_2025(base):
+def us_2025(base, listed):
     parts, vehicles, eu = lists(base)
-    before = exemptions(vehicles, parts, with_parts=False, with_8486=True)
-    after = exemptions(vehicles, parts, with_parts=True, with_8486=True)
+    before = exemptions(vehicles, parts, with_parts=False, listed=listed)
+    after = exemptions(vehicles, parts, with_parts=True, listed=listed)
     deal = ["JP", "KR"] + eu
     measures = parts_measures(parts, eu)
     fentanyl_src = ("Executive Orders 14195 and 14228 (IEEPA, China: 10% from 2025-02-04, 20% from 2025-03-04) "
@@ -202,7 +221,8 @@ def us_2025(base):
                         "EU and Korea), from U.S. note 33 with its HTS list copied from the schedule's known gap. The "
                         "Section 232 derivative measures are re-added without their pre-emption of IEEPA, so the "
                         "fentanyl duty stacks on their full value while the reciprocal duties reach only the "
-                        "non-metal remainder. "
+                        "non-metal remainder; the reciprocal duties spare the subheadings of heading 9903.01.32 "
+                        "(note 2(v)(iii)(a), copied from the notes). "
                         "The known gap s232-auto-parts-note-33 stays listed: acknowledge it when this overlay "
                         "carries the parts. Written by scripts/compile_seed_overlays.py."),
         "source": ("HTSUS 2026 Rev. 6 chapter 99 U.S. note 33 (automobile parts); Executive Orders 14195, 14228, "
@@ -222,10 +242,11 @@ ANNEX_I = [("CN", "34"), ("TW", "32"), ("KR", "25"), ("JP", "24"), ("MY", "24"),
 
 def annex_i(base):
     parts, vehicles, eu = lists(base)
-    exempt = exemptions(vehicles, parts, with_parts=True, with_8486=False)
+    exempt = exemptions(vehicles, parts, with_parts=True, listed=None)
     src = ("Executive Order 14257 of 2025-04-02, Annex I (country rates announced for 2025-04-09, paused for 90 "
-           "days that day for every country but China); as announced: without the 2025-04-11 exception of "
-           "electronics and HTS 8486, which analysts' first estimates predate")
+           "days that day for every country but China); as announced, without the exemptions of Annex II: the "
+           "data holds them only in their final form (heading 9903.01.32), which includes the exception of "
+           "electronics and HTS 8486 of 2025-04-11 that analysts' first estimates predate")
     measures = []
     for cc, pct in ANNEX_I:
         measures.append(reciprocal(f"annex-i-{cc.lower()}", f"IEEPA reciprocal duty on {cc} as announced, {pct}%",
@@ -245,16 +266,20 @@ def annex_i(base):
                         "2025-04-09 with no end: the levels analysts discussed in April 2025, not duties collected "
                         "(only China's applied, and was raised further). Goods under Section 232 (vehicles, "
                         "automobile parts, the metal content of derivatives) are left out as the order leaves them "
-                        "out; HTS 8486 is not, as announced. Written by scripts/compile_seed_overlays.py."),
+                        "out; nothing else is, as announced (the exemptions of Annex II are not applied). Written by "
+                        "scripts/compile_seed_overlays.py."),
         "source": "Executive Order 14257, Annex I (2025-04-02); docs/seed-figures.md",
         "addMeasures": measures,
     }
 
 
 def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
     base = load_base()
+    listed = exempt_list(sys.argv[1])
     os.makedirs(OUT, exist_ok=True)
-    for overlay in (us_2025(base), annex_i(base)):
+    for overlay in (us_2025(base, listed), annex_i(base)):
         path = os.path.join(OUT, overlay["id"] + ".json")
         with open(path, "w") as f:
             json.dump(overlay, f, indent=2)

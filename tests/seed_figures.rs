@@ -139,15 +139,18 @@ async fn row_2_rare_earths_per_ev_bracket_by_reading() {
 
 fn ev_dates(bom: &str) -> Value {
     let o = Some("us-2025-ieepa-auto-parts");
+    let mut shock = scenario("2025-09-02 with REE shock", "2025-09-02", o);
+    shock["pricesId"] = json!("ree-post-restriction");
     json!({"bomId": bom, "baselinePricesId": "ree-pre-restriction",
            "baselineScheduleId": "us-hts-2026", "options": ev_options(), "scenarios": [
         scenario("2025-04-15", "2025-04-15", o), scenario("2025-09-02", "2025-09-02", o),
-        scenario("2026-03-02", "2026-03-02", o), scenario("2026-12-01", "2026-12-01", o)]})
+        scenario("2026-03-02", "2026-03-02", o), shock]})
 }
 
 /// Rows 3 and 4, US-assembled with Korean cells. By hand on 2025-09-02: cells 25% x 6,375.00
-/// = 1,593.75 (Section 232 parts); magnets 20% + 10% of 106.05 = 21.21 + 10.61; steel parts 15%
-/// x 1,200.00 = 180.00; aluminium 50% x 0.95 x 800.00 = 380.00; total 2,185.57.
+/// = 1,593.75 (Section 232 parts); magnets 20% of 106.05 = 21.21 (fentanyl; the reciprocal
+/// duty spares 8505.11.00.70); aluminium 50% x 0.95 x 800.00 = 380.00; total 1,994.96. On
+/// 2025-04-15 the cells paid the 10% reciprocal duty instead: 637.50.
 #[tokio::test]
 async fn rows_3_4_us_assembled_ev_with_korean_cells() {
     let server = TestServer::start().await;
@@ -155,47 +158,57 @@ async fn rows_3_4_us_assembled_ev_with_korean_cells() {
     let sep = &results[1].1;
     assert_eq!(measure(sep, "9903.94.05-kr"), "1593.75");
     assert_eq!(measure(sep, "ieepa-fentanyl-cn-20"), "21.21");
-    assert_eq!(measure(sep, "ieepa-reciprocal-cn-10"), "10.61");
-    assert_eq!(measure(sep, "ieepa-reciprocal-kr-15"), "180.00");
     assert_eq!(measure(sep, "9903.85.07@2025-06-04"), "380.00");
+    assert_eq!(measure(&results[0].1, "ieepa-reciprocal-10a"), "637.50");
+    let reciprocal = sep
+        .measures
+        .iter()
+        .filter(|m| m.measure_id.starts_with("ieepa-reciprocal"))
+        .count();
+    assert_eq!(
+        reciprocal, 0,
+        "magnets and parts are spared the reciprocal duty"
+    );
     assert_eq!(
         table(&results),
         [
-            ("2025-04-15", "1101.27", "2.45"),
-            ("2025-09-02", "2185.57", "4.86"),
-            ("2026-03-02", "1482.83", "3.29"),
-            ("2026-12-01", "1102.83", "2.45"),
+            ("2025-04-15", "848.71", "1.89"),
+            ("2025-09-02", "1994.96", "4.43"),
+            ("2026-03-02", "1362.85", "3.03"),
+            ("2025-09-02 with REE shock", "1994.96", "4.72"),
         ]
     );
-    // The steel parts' chapter 73 Section 232 duty is a known gap of the data, listed.
+    assert_eq!(amount(&results[3].1.delta), "2125.71");
+    // The steel brackets' chapter 73 Section 232 duty is a known gap of the data, listed.
     assert!(
         sep.coverage_gaps
             .iter()
-            .any(|g| g.path == "steel-body-parts"
+            .any(|g| g.path == "steel-brackets-and-fittings"
                 && g.known_gap_id == "s232-steel-aluminum-before-2026-04-06")
     );
 }
 
-/// Rows 3 and 4, Chinese cells. At the April 2025 peak: 125% and 20% on the cells and magnets,
-/// 1.25 x 6,481.05 = 8,101.31 and 0.2 x 6,481.05 = 1,296.21.
+/// Rows 3 and 4, Chinese cells. At the April 2025 peak: 125% reciprocal on the cells, 1.25 x
+/// 6,375.00 = 7,968.75, and 20% fentanyl on cells and magnets, 0.2 x 6,481.05 = 1,296.21.
 #[tokio::test]
 async fn rows_3_4_us_assembled_ev_with_chinese_cells() {
     let server = TestServer::start().await;
     let results = compare(&server, ev_dates("ev-bev-midsize-cn-cells")).await;
     assert_eq!(
         measure(&results[0].1, "ieepa-reciprocal-cn-125a"),
-        "8101.31"
+        "7968.75"
     );
     assert_eq!(measure(&results[0].1, "ieepa-fentanyl-cn-20"), "1296.21");
     assert_eq!(
         table(&results),
         [
-            ("2025-04-15", "9707.52", "21.46"),
-            ("2025-09-02", "3460.57", "7.65"),
-            ("2026-03-02", "3714.10", "8.21"),
-            ("2026-12-01", "3334.10", "7.37"),
+            ("2025-04-15", "9454.96", "20.90"),
+            ("2025-09-02", "3269.96", "7.23"),
+            ("2026-03-02", "3594.10", "7.95"),
+            ("2025-09-02 with REE shock", "3269.96", "7.52"),
         ]
     );
+    assert_eq!(amount(&results[3].1.delta), "3400.34");
     let sens = sensitivity(&server, json!({"calculation": {
         "bomId": "ev-bev-midsize-cn-cells", "baselinePricesId": "ree-pre-restriction",
         "baselineScheduleId": "us-hts-2026", "scenarioScheduleOverlayId": "us-2025-ieepa-auto-parts",
@@ -208,8 +221,8 @@ async fn rows_3_4_us_assembled_ev_with_chinese_cells() {
         {"name": "China fentanyl duty 10-20%", "rate": {"measureId": "ieepa-fentanyl-cn-20", "side": "SIDE_SCENARIO"},
          "low": "10", "base": "20", "high": "20"}]}))
     .await;
-    assert_eq!(amount(&sens.delta_lower_bound), "1856.21");
-    assert_eq!(amount(&sens.delta_upper_bound), "4034.32");
+    assert_eq!(amount(&sens.delta_lower_bound), "1665.60");
+    assert_eq!(amount(&sens.delta_upper_bound), "3843.71");
 }
 
 /// Rows 3 and 4, vehicles imported whole: 25% x 45,000 = 11,250 and 25% x 80,000 = 20,000;
@@ -235,7 +248,7 @@ async fn rows_3_4_vehicles_imported_whole() {
             vehicle("premium-80k-de", "80000.00", "DE", "")]},
         "baselinePricesId": "ree-pre-restriction", "baselineScheduleId": "us-hts-2026",
         "options": {"entryDate": "2025-01-15", "unitsPerEntry": "500"},
-        "scenarios": [scenario("25%", "2025-09-02", o), scenario("15% all-in", "2026-03-02", o)]}),
+        "scenarios": [scenario("25%", "2025-06-16", o), scenario("15% all-in", "2026-03-02", o)]}),
     )
     .await;
     let lines = |r: &pb::CalculateImpactResponse| {
@@ -286,8 +299,7 @@ async fn row_5_semiconductor_equipment() {
         "baselineScheduleId": "us-hts-2026", "options": {"entryDate": "2025-01-15"},
         "scenarios": [scenario("announced", "2025-09-02", Some("reciprocal-annex-i")),
                       scenario("collected", "2025-09-02", Some("us-2025-ieepa-auto-parts")),
-                      scenario("2026-03-02", "2026-03-02", None),
-                      scenario("2026-12-01", "2026-12-01", None)]}),
+                      scenario("2026-03-02", "2026-03-02", None)]}),
     )
     .await;
     let collected = &integrated[1].1;
@@ -299,14 +311,14 @@ async fn row_5_semiconductor_equipment() {
             ("announced", "226740.00", "7.54"),
             ("collected", "129500.00", "4.31"),
             ("2026-03-02", "117516.88", "3.91"),
-            ("2026-12-01", "16.88", "0.00"),
         ]
     );
 }
 
-/// Rows 6 and 7: the magnets of one aircraft set. By hand on 2025-09-02, at baseline prices:
-/// Germany 26,400 x (15% - 2.1%) = 3,405.60; Japan (claimed, column 1 free) 31,177.58 x 15% =
-/// 4,676.64; 8,082.24 of tariff effect. 150 aircraft a year give the annual impact.
+/// Rows 6 and 7: the magnets of one aircraft set. By hand on 2025-09-02: Germany's Sm-Co
+/// 26,400 x (15% - 2.1%) = 3,405.60; Japan's Sm-Co (claimed, column 1 free) 25,000 x 15% =
+/// 3,750.00; the Japanese NdFeB (8505.11.00.70) is spared the reciprocal duty: 7,155.60 of
+/// tariff effect. 150 aircraft a year give the annual impact.
 #[tokio::test]
 async fn rows_6_7_defense_subsystems_per_aircraft() {
     let server = TestServer::start().await;
@@ -327,7 +339,7 @@ async fn rows_6_7_defense_subsystems_per_aircraft() {
     assert_eq!(
         annual,
         [
-            ("8082.24", "1266913.50"),
+            ("7155.60", "1120821.00"),
             ("12762.62", "1973230.50"),
             ("5140.00", "818481.00")
         ]
