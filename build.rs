@@ -55,10 +55,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // A BOM item's import is boxed: most items have none, and inline it would double the
         // size of every item in memory (which bounds how much memory a request may take).
         .boxed(".tariff.v1.BomItem.import")
+        // The benchmark's pre-encoded answer: bytes sent as they are (src/server/bench_echo.rs).
+        .extern_path(
+            ".tariff.bench.v1.EchoAnswerResponse",
+            "crate::server::bench_echo::AnswerBytes",
+        )
         .compile_fds_with_config(fds, config)?;
 
     pbjson_build::Builder::new()
         .register_descriptors(&descriptor_bytes)?
+        .exclude([".tariff.bench.v1.EchoAnswerResponse"])
         .build(&[".tariff.v1", ".tariff.bench.v1"])?;
     Ok(())
 }

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Load benchmark: CalculateImpact on an EV-sized inline request against a bare echo service on
-# the same server process and stack, driven by h2load over loopback with the same
-# concurrency. Prints requests/s, p50/p99 latency, their ratio and the server's peak RSS.
+# Load benchmark: CalculateImpact on an EV-sized inline request against two echoes on the same
+# server process and stack, driven by h2load over loopback with the same concurrency: `Echo`
+# (the request back, about 1.6 KB each way) and `EchoAnswer` (the full view's own answer bytes,
+# encoded once: the same bytes in and out as CalculateImpact, no calculation). Prints
+# requests/s, p50/p99 latency and the server's peak RSS, then an overload run, and ends with
+# the two ratios of issue 16's goals: `full view / equal-size echo: N%` and
+# `summary view / echo: N%`.
 # Usage: scripts/bench_load.sh [REQUESTS] [CONNECTIONS] [STREAMS_PER_CONNECTION] [PORT]
 # Needs h2load (apt-get install nghttp2-client).
 set -euo pipefail
@@ -41,13 +45,15 @@ echo -e "rpc\treq/s\tp50_ms\tp99_ms\tsucceeded\tresponse_bytes"
 CALC=$(run calculate /tariff.v1.CostImpactService/CalculateImpact "$OUT/calculate.bin")
 SUMMARY=$(run calculate-summary /tariff.v1.CostImpactService/CalculateImpact "$OUT/calculate-summary.bin")
 ECHO=$(run echo /tariff.bench.v1.EchoService/Echo "$OUT/echo.bin")
-echo "$CALC"; echo "$SUMMARY"; echo "$ECHO"
-python3 - "$CALC" "$SUMMARY" "$ECHO" <<'PY'
+ANSWER=$(run echo-answer /tariff.bench.v1.EchoService/EchoAnswer "$OUT/echo.bin")
+echo "$CALC"; echo "$SUMMARY"; echo "$ECHO"; echo "$ANSWER"
+RATIOS=$(python3 - "$CALC" "$SUMMARY" "$ECHO" "$ANSWER" <<'PY'
 import sys
-c, s, e = (float(x.split("\t")[1]) for x in sys.argv[1:4])
-print(f"CalculateImpact full view / echo throughput: {100 * c / e:.1f}%")
-print(f"CalculateImpact summary view / echo throughput: {100 * s / e:.1f}%")
+c, s, e, a = (float(x.split("\t")[1]) for x in sys.argv[1:5])
+print(f"full view / equal-size echo: {100 * c / a:.1f}%")
+print(f"summary view / echo: {100 * s / e:.1f}%")
 PY
+)
 echo "server peak RSS (VmHWM): $(awk '/VmHWM/ {print $2}' /proc/$SERVER/status) KiB"
 
 # Overload: a second server gated at 1 concurrent calculation, driven with 2 concurrent streams
@@ -78,3 +84,4 @@ print(f"overload (2 streams, limit 1): {rps:.0f} calls/s, {answered} answered, {
       f"RSS before {before} KiB, during {min(samples)}-{max(samples)} KiB")
 PY
 echo "overload server peak RSS (VmHWM): $(awk '/VmHWM/ {print $2}' /proc/$OSERVER/status) KiB"
+echo "$RATIOS"

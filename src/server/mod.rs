@@ -153,7 +153,8 @@ pub async fn run(
         CatalogServiceServer::new(CatalogApi::new(ctx.clone(), guard.clone(), may_write))
             .max_decoding_message_size(config.max_request_bytes)
             .max_encoding_message_size(max_response);
-    let cost = CostImpactServiceServer::new(CostImpactApi::new(ctx, guard, batch))
+    let costs = CostImpactApi::new(ctx, guard, batch);
+    let cost = CostImpactServiceServer::new(costs.clone())
         .max_decoding_message_size(config.max_request_bytes)
         .max_encoding_message_size(max_response);
 
@@ -198,8 +199,9 @@ pub async fn run(
         .add_service(InterceptedService::new(cost, reads.clone()))
         .add_service(InterceptedService::new(catalog_service, reads));
     if config.bench_echo {
-        let echo = pb::bench::echo_service_server::EchoServiceServer::new(bench_echo::Echo)
-            .max_decoding_message_size(config.max_request_bytes);
+        let echo =
+            pb::bench::echo_service_server::EchoServiceServer::new(bench_echo::Echo::new(costs))
+                .max_decoding_message_size(config.max_request_bytes);
         router = router.add_service(InterceptedService::new(echo, auth.clone()));
     }
     if config.reflection {
