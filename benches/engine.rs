@@ -1,7 +1,8 @@
 //! Engine benchmarks: one full calculation (baseline, scenario and the two crossed costings
 //! for the effect split) on BOMs of 10, 1,000 and 100,000 lines with tariffs on every other
 //! line, reported per BOM line; plus the whole request path without the network (validation,
-//! engine, response) for 1,000 lines. Run: `cargo bench --bench engine`.
+//! engine, response) for 1,000 lines, also under the official `us-hts-2026` with the 2025
+//! overlay. Run: `cargo bench --bench engine`.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
@@ -51,6 +52,19 @@ fn request(n: usize) -> pb::CalculateImpactRequest {
         "baselinePricesId": "ree-pre-restriction", "scenarioPricesId": "ree-post-restriction",
         "baselineScheduleId": "us-2025", "scenarioScheduleId": "us-2026",
         "options": {"entryDate": "2026-03-02", "unitsPerEntry": "500"}
+    }))
+    .unwrap()
+}
+
+/// The same BOM under the schedule compiled from the official data (its measures indexed by
+/// HTS prefix) and the 2025 overlay: before the 2025 measures against 2025-09-02.
+fn request_hts(n: usize) -> pb::CalculateImpactRequest {
+    serde_json::from_value(json!({
+        "bom": bom(n),
+        "baselinePricesId": "ree-pre-restriction", "scenarioPricesId": "ree-post-restriction",
+        "baselineScheduleId": "us-hts-2026", "scenarioScheduleOverlayId": "us-2025-ieepa-auto-parts",
+        "options": {"entryDate": "2025-01-15", "scenarioEntryDate": "2025-09-02", "unitsPerEntry": "500",
+                    "acknowledgedGaps": ["s232-auto-parts-note-33"]}
     }))
     .unwrap()
 }
@@ -121,6 +135,12 @@ fn request_path(c: &mut Criterion) {
             b.iter(|| calculate::calculate(&ctx, &req, &Meter::unlimited()).unwrap())
         });
     }
+    let n = 1_000;
+    let req = request_hts(n);
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_with_input(BenchmarkId::new("us-hts-2026", n), &n, |b, _| {
+        b.iter(|| calculate::calculate(&ctx, &req, &Meter::unlimited()).unwrap())
+    });
     group.finish();
 }
 

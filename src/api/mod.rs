@@ -16,6 +16,7 @@ pub(crate) mod coverage;
 pub(crate) mod error;
 pub mod guard;
 pub(crate) mod lookup;
+pub(crate) mod overlaid;
 pub(crate) mod refs;
 pub(crate) mod resolve;
 pub(crate) mod response;

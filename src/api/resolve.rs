@@ -32,7 +32,6 @@ use crate::pb::calculate_impact_request::{
     BaselineFxSource, BaselinePricesSource, BaselineScheduleSource, BomSource, ScenarioFxSource,
     ScenarioPricesSource, ScenarioScheduleSource,
 };
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -549,7 +548,42 @@ pub(crate) struct SideSchedule<'r> {
     /// The validated schedule.
     pub given: ScheduleRef,
     /// Its message: the preset's or the request's, or the overlaid copy.
-    pub message: Cow<'r, pb::TariffSchedule>,
+    pub message: Message<'r>,
+}
+
+/// A schedule's message: the catalog's or the request's, or one an overlay built (shared with
+/// the cache of built schedules, [`super::overlaid`]).
+#[derive(Debug)]
+pub(crate) enum Message<'r> {
+    /// A preset's or a saved object's.
+    Catalog(&'r Arc<pb::TariffSchedule>),
+    /// The request's own.
+    Inline(&'r pb::TariffSchedule),
+    /// Built by an overlay.
+    Built(Arc<pb::TariffSchedule>),
+}
+
+impl Message<'_> {
+    /// The shared message, unless it is the request's own: what an overlay's build may be
+    /// cached by.
+    fn shared(&self) -> Option<&Arc<pb::TariffSchedule>> {
+        match self {
+            Message::Catalog(m) => Some(m),
+            Message::Built(m) => Some(m),
+            Message::Inline(_) => None,
+        }
+    }
+}
+
+impl std::ops::Deref for Message<'_> {
+    type Target = pb::TariffSchedule;
+    fn deref(&self) -> &pb::TariffSchedule {
+        match self {
+            Message::Catalog(m) => m,
+            Message::Inline(m) => m,
+            Message::Built(m) => m,
+        }
+    }
 }
 
 /// Resolves a side's schedule given at `field` (`_id` for a preset) and changed by the
@@ -564,18 +598,21 @@ pub(crate) fn side_schedule<'r>(
     fallback: Option<&SideSchedule<'_>>,
     rebuilds: &mut Rebuilds,
 ) -> Result<Option<SideSchedule<'r>>, ApiError> {
-    let Some((o, overlay_version)) = overlay_of(catalog, &src, field)? else {
+    let Some((o, overlay_version, overlay_entry)) = overlay_of(catalog, &src, field)? else {
         let message = match (src.id, src.inline) {
-            (Some(id), _) => catalog.tariff_schedule(id).map(|e| &*e.proto),
-            (None, inline) => inline,
+            (Some(id), _) => catalog
+                .tariff_schedule(id)
+                .map(|e| Message::Catalog(&e.proto)),
+            (None, inline) => inline.map(Message::Inline),
         };
         let given = schedule(catalog, src.id, src.inline, field)?;
-        return Ok(given.zip(message).map(|(given, m)| SideSchedule {
-            given,
-            message: Cow::Borrowed(m),
-        }));
+        return Ok(given
+            .zip(message)
+            .map(|(given, message)| SideSchedule { given, message }));
     };
     let overlay_field = format!("{field}_overlay");
+    // A catalog schedule under a catalog overlay: both immutable, so the build is cached.
+    let mut both_catalog = None;
     let (base, given) = match (src.id, src.inline, fallback) {
         (Some(id), _, _) => {
             let e = catalog.tariff_schedule(id).ok_or_else(|| {
@@ -587,13 +624,17 @@ pub(crate) fn side_schedule<'r>(
                 )
             })?;
             let from = source_ref(&e.proto.id, Some(e), "", "");
+            both_catalog = overlay_entry.map(|o| (&e.proto, o));
             (&*e.proto, (from, field.to_string()))
         }
         (None, Some(inline), _) => {
             let from = source_ref::<pb::TariffSchedule, ()>(&inline.id, None, "", "");
             (inline, (from, field.to_string()))
         }
-        (None, None, Some(f)) => (&*f.message, (f.given.source.clone(), f.given.field.clone())),
+        (None, None, Some(f)) => {
+            both_catalog = f.message.shared().zip(overlay_entry);
+            (&*f.message, (f.given.source.clone(), f.given.field.clone()))
+        }
         (None, None, None) => return Ok(None),
     };
     let (from, base_field) = given;
@@ -602,9 +643,11 @@ pub(crate) fn side_schedule<'r>(
         base: &base_field,
     };
     let (value, message) =
-        overlaid(limits, base, o, paths, rebuilds).map_err(|e| match src.overlay_id {
-            Some(_) => in_saved_overlay(e, &overlay_field, &o.id, overlay_version),
-            None => e,
+        overlaid(limits, base, o, both_catalog, paths, rebuilds).map_err(|e| {
+            match src.overlay_id {
+                Some(_) => in_saved_overlay(e, &overlay_field, &o.id, overlay_version),
+                None => e,
+            }
         })?;
     // The base's provenance (a fallback's may already carry an overlay: it is replaced).
     let source = pb::SourceRef {
@@ -619,21 +662,27 @@ pub(crate) fn side_schedule<'r>(
     };
     Ok(Some(SideSchedule {
         given: Given {
-            value: Arc::new(value),
+            value,
             source,
             field: base_field,
         },
-        message: Cow::Owned(message),
+        message: Message::Built(message),
     }))
 }
 
 /// The overlay a side's schedule takes, given inline or by saved id at `field` + `_overlay`,
-/// and its saved version (0 inline); `None` without one.
+/// its saved version (0 inline) and, from the catalog, its shared message; `None` without one.
+type OverlayOf<'r> = (
+    &'r pb::ScheduleOverlay,
+    i64,
+    Option<&'r Arc<pb::ScheduleOverlay>>,
+);
+
 fn overlay_of<'r>(
     catalog: &'r Catalog,
     src: &ScheduleSource<'r>,
     field: &str,
-) -> Result<Option<(&'r pb::ScheduleOverlay, i64)>, ApiError> {
+) -> Result<Option<OverlayOf<'r>>, ApiError> {
     let overlay_field = format!("{field}_overlay");
     match (src.overlay, src.overlay_id) {
         (Some(_), Some(_)) => Err(ApiError::from(InputError::new(
@@ -641,10 +690,10 @@ fn overlay_of<'r>(
             Reason::InvalidStructure,
             format!("set {overlay_field} (inline) or {overlay_field}_id (saved), not both"),
         ))),
-        (Some(o), None) => Ok(Some((o, 0))),
+        (Some(o), None) => Ok(Some((o, 0, None))),
         (None, Some(id)) => catalog
             .schedule_overlay(id)
-            .map(|e| Some((&*e.proto, e.version)))
+            .map(|e| Some((&*e.proto, e.version, Some(&e.proto))))
             .ok_or_else(|| {
                 not_found(
                     &overlay_field,
@@ -684,13 +733,19 @@ fn in_saved_overlay(e: ApiError, overlay_field: &str, id: &str, version: i64) ->
 
 /// Applies overlay `o` to `base` and validates the result, after counting its rebuild in
 /// `rebuilds` and refusing it if that takes the request past `Limits::max_overlay_entries`.
+/// Applies overlay `o` to `base` once its rebuild is counted in `rebuilds` (a cached build
+/// counts as if rebuilt, so a request's cost does not depend on what others asked before).
+/// `catalog` holds both messages' shared copies when both come from the catalog: the build is
+/// then taken from, or kept in, [`super::overlaid`].
+#[allow(clippy::type_complexity)]
 fn overlaid(
     limits: &Limits,
     base: &pb::TariffSchedule,
     o: &pb::ScheduleOverlay,
+    catalog: Option<(&Arc<pb::TariffSchedule>, &Arc<pb::ScheduleOverlay>)>,
     paths: Paths<'_>,
     rebuilds: &mut Rebuilds,
-) -> Result<(Schedule, pb::TariffSchedule), ApiError> {
+) -> Result<(Arc<Schedule>, Arc<pb::TariffSchedule>), ApiError> {
     let size = overlay::size(base).plus(overlay::added_size(o));
     let total = rebuilds.entries.saturating_add(size.count());
     let max = limits.max_overlay_entries as u64;
@@ -714,9 +769,21 @@ fn overlaid(
         .estimate
         .memory_bytes
         .saturating_add(build.memory_bytes);
-    let changed = overlay::apply(base, o, paths, limits.max_overlay_changes)?;
-    let schedule = changed.convert(paths)?;
-    Ok((schedule, changed.message))
+    let max_changes = limits.max_overlay_changes;
+    if let Some(built) = catalog.and_then(|(b, o)| super::overlaid::get(b, o, max_changes)) {
+        return Ok((built.schedule, built.message));
+    }
+    let changed = overlay::apply(base, o, paths, max_changes)?;
+    let schedule = Arc::new(changed.convert(paths)?);
+    let message = Arc::new(changed.message);
+    if let Some((b, o)) = catalog {
+        let built = super::overlaid::Built {
+            schedule: schedule.clone(),
+            message: message.clone(),
+        };
+        super::overlaid::put(b.clone(), o.clone(), max_changes, built);
+    }
+    Ok((schedule, message))
 }
 
 /// Collects violations across inputs so one call reports them all; other failures (a preset

@@ -9,7 +9,7 @@ use crate::engine::currency::Currency;
 use crate::engine::impact::{MaterialSummary, MeasureSummary};
 use crate::engine::incentive::IncentiveOutcome;
 use crate::engine::model::Options;
-use crate::engine::money::{amount_text, plain, unsigned_zero};
+use crate::engine::money::{amount_text, decimal_text, plain, unsigned_zero};
 use crate::pb;
 use rust_decimal::Decimal;
 
@@ -21,7 +21,7 @@ impl Fmt {
     fn text(&self, d: Decimal) -> String {
         let mut d = d;
         d.rescale(self.currency.minor_units);
-        unsigned_zero(d).to_string()
+        decimal_text(unsigned_zero(d))
     }
     fn money(&self, d: Decimal) -> Option<pb::Money> {
         Some(pb::Money {

@@ -19,7 +19,7 @@ use super::text::clip;
 use super::units::{self, ConvertError};
 use super::work::{Meter, units};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 /// One side of a calculation: which prices, which schedule, which entry date, and whether
@@ -831,7 +831,7 @@ fn de_minimis_origins<'a>(
     };
     meter.charge(units(imports.len()))?;
     let mut per_origin: Vec<(&str, Decimal)> = Vec::new();
-    let mut at: HashMap<&str, usize> = HashMap::new();
+    let mut at: HashMap<&str, usize> = HashMap::default();
     for imported in imports {
         let origin: &str = &imported.import.origin;
         let value =

@@ -20,7 +20,7 @@ use super::money::{RoundingMode, quantize, shown_amount, shown_number};
 use super::text::clip;
 use super::units::{self, Unit};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// An imported item as duty sees it.
 pub(crate) struct Dutiable<'a, 'b> {
@@ -313,7 +313,7 @@ fn one_per_group(
     explain: bool,
 ) -> Vec<bool> {
     let exact = |c: &Option<Charge>| c.as_ref().map_or(Decimal::ZERO, |c| c.exact);
-    let mut best: HashMap<&str, usize> = HashMap::new();
+    let mut best: HashMap<&str, usize> = HashMap::default();
     for (i, m) in measures.iter().enumerate() {
         if let Some(g) = m.group.as_deref() {
             let b = best.entry(g).or_insert(i);
@@ -325,7 +325,7 @@ fn one_per_group(
     if best.is_empty() {
         return vec![true; measures.len()];
     }
-    let mut others: HashMap<usize, (Vec<&str>, usize)> = HashMap::new();
+    let mut others: HashMap<usize, (Vec<&str>, usize)> = HashMap::default();
     let keep: Vec<bool> = measures
         .iter()
         .enumerate()

@@ -20,7 +20,7 @@ use super::model::{Fee, Options};
 use super::money::{quantize, shown_amount, shown_number};
 use super::text::clip;
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The fee `fee` on each line of `lines` it applies to on `date`: `(line index, charge)`.
 /// Each entry raised to the minimum while the units per entry were not given adds a note to
@@ -89,7 +89,7 @@ fn entries<'l, 'a>(
     date: Date,
 ) -> Vec<(&'l str, Vec<&'l ImportedLine<'a>>)> {
     let mut entries: Vec<(&str, Vec<&ImportedLine<'_>>)> = Vec::new();
-    let mut at: HashMap<&str, usize> = HashMap::new();
+    let mut at: HashMap<&str, usize> = HashMap::default();
     for l in lines
         .iter()
         .copied()

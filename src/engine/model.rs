@@ -8,6 +8,7 @@ pub use super::fx::FxDeck;
 use super::money::RoundingMode;
 use super::units::Unit;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -95,24 +96,26 @@ impl Bom {
     /// Every item in depth-first order, the order of a costing's lines. Built on demand (for
     /// a response), so costing itself allocates no strings per line.
     pub fn lines(&self) -> Vec<LineInfo<'_>> {
-        fn walk<'a>(items: &'a [Item], prefix: &str, out: &mut Vec<LineInfo<'a>>) {
+        // One buffer holds the path of the item being walked; each line copies it once.
+        fn walk<'a>(items: &'a [Item], path: &mut String, out: &mut Vec<LineInfo<'a>>) {
             for item in items {
-                let path = if prefix.is_empty() {
-                    item.id.clone()
-                } else {
-                    format!("{prefix}/{}", item.id)
-                };
+                let parent = path.len();
+                if parent > 0 {
+                    path.push('/');
+                }
+                path.push_str(&item.id);
                 out.push(LineInfo {
                     path: path.clone(),
                     description: &item.description,
                 });
                 if let ItemKind::Assembly { children } = &item.kind {
-                    walk(children, &path, out);
+                    walk(children, path, out);
                 }
+                path.truncate(parent);
             }
         }
         let mut out = Vec::new();
-        walk(&self.items, "", &mut out);
+        walk(&self.items, &mut String::new(), &mut out);
         out
     }
 }
@@ -534,12 +537,12 @@ impl Fee {
 /// each measure at most once.
 #[derive(Debug, Clone, Default)]
 pub struct MeasureIndex {
-    by_prefix: HashMap<Box<str>, Vec<usize>>,
+    by_prefix: FxHashMap<Box<str>, Vec<usize>>,
 }
 
 impl MeasureIndex {
     fn build(measures: &[Measure]) -> MeasureIndex {
-        let mut by_prefix: HashMap<Box<str>, Vec<usize>> = HashMap::new();
+        let mut by_prefix: FxHashMap<Box<str>, Vec<usize>> = FxHashMap::default();
         for (i, m) in measures.iter().enumerate() {
             if m.hts_prefixes.is_empty() {
                 by_prefix.entry("".into()).or_default().push(i);
@@ -586,7 +589,7 @@ pub struct Schedule {
     /// Measures, and the index over their prefixes (kept together: see [`Schedule::new`]).
     measures: Vec<Measure>,
     index: MeasureIndex,
-    by_id: HashMap<Arc<str>, usize>,
+    by_id: FxHashMap<Arc<str>, usize>,
     /// Fees charged per entry.
     pub fees: Vec<Fee>,
     /// De minimis threshold per entry, if in force.
@@ -633,7 +636,7 @@ impl KnownGap {
 /// estimate wherever used, never in place of a declared share.
 #[derive(Debug, Clone, Default)]
 pub struct MetalShares {
-    by_prefix: HashMap<Box<str>, Decimal>,
+    by_prefix: FxHashMap<Box<str>, Decimal>,
     longest: usize,
     /// Where the estimates come from.
     pub source: Arc<str>,
@@ -642,7 +645,7 @@ pub struct MetalShares {
 impl MetalShares {
     /// Estimates by HTS prefix (digits), from `source`.
     pub fn new(shares: impl IntoIterator<Item = (String, Decimal)>, source: Arc<str>) -> Self {
-        let by_prefix: HashMap<Box<str>, Decimal> =
+        let by_prefix: FxHashMap<Box<str>, Decimal> =
             shares.into_iter().map(|(p, s)| (p.into(), s)).collect();
         let longest = by_prefix.keys().map(|k| k.len()).max().unwrap_or(0);
         MetalShares {
@@ -684,7 +687,7 @@ impl Schedule {
         preference_programs: HashMap<Arc<str>, PreferenceProgram>,
     ) -> Schedule {
         let index = MeasureIndex::build(&measures);
-        let mut by_id = HashMap::with_capacity(measures.len());
+        let mut by_id = FxHashMap::with_capacity_and_hasher(measures.len(), Default::default());
         for (i, m) in measures.iter().enumerate() {
             by_id.entry(m.id.clone()).or_insert(i);
         }

@@ -45,9 +45,50 @@ impl RoundingMode {
     }
 }
 
+/// `value` as `Decimal`'s `Display` prints it (every decimal of its scale, "-" when
+/// negative), written straight from its integer mantissa: a full response prints thousands of
+/// amounts, and the formatting machinery with its intermediate buffers was about a tenth of
+/// the request path. A test checks it against `Display`.
+pub fn decimal_text(value: Decimal) -> String {
+    // The text is built right to left in a buffer: digits, the point, the sign.
+    let mut buf = [0u8; 48];
+    let mut at = buf.len();
+    let mut push = |b: u8| {
+        at -= 1;
+        buf[at] = b;
+    };
+    let scale = value.scale() as usize;
+    let mut written = 0;
+    let mut wide = value.mantissa().unsigned_abs();
+    // 128-bit division is a library call: only the digits above 64 bits take it.
+    while wide > u128::from(u64::MAX) {
+        if written == scale && scale > 0 {
+            push(b'.');
+        }
+        push(b'0' + (wide % 10) as u8);
+        wide /= 10;
+        written += 1;
+    }
+    let mut n = wide as u64;
+    // At least scale + 1 digits: "0.05" for 5 at scale 2.
+    while n > 0 || written <= scale {
+        if written == scale && scale > 0 {
+            push(b'.');
+        }
+        push(b'0' + (n % 10) as u8);
+        n /= 10;
+        written += 1;
+    }
+    if value.is_sign_negative() {
+        push(b'-');
+    }
+    // Only ASCII digits, '.' and '-' were written.
+    String::from(std::str::from_utf8(&buf[at..]).unwrap_or_default())
+}
+
 /// An exact decimal without trailing zeros, for formulas and exact totals ("0.3464", "120").
 pub fn plain(value: Decimal) -> String {
-    value.normalize().to_string()
+    decimal_text(value.normalize())
 }
 
 /// `value`, a zero without its sign: a difference of equal amounts, or a tiny negative amount
@@ -63,7 +104,7 @@ pub fn unsigned_zero(mut value: Decimal) -> Decimal {
 pub fn amount_text(value: Decimal, minor_units: u32) -> String {
     let mut v = unsigned_zero(value).normalize();
     v.rescale(v.scale().max(minor_units));
-    v.to_string()
+    decimal_text(v)
 }
 
 /// An amount as a formula shows it: at the currency's minor unit, rounded half away from
@@ -75,7 +116,7 @@ pub fn shown_amount(value: Decimal, minor_units: u32) -> String {
         rust_decimal::RoundingStrategy::MidpointAwayFromZero,
     );
     v.rescale(minor_units);
-    unsigned_zero(v).to_string()
+    decimal_text(unsigned_zero(v))
 }
 
 /// Decimals a formula shows of a rate, share or quantity.
@@ -85,18 +126,50 @@ pub const SHOWN_DECIMALS: u32 = 4;
 /// rounded half away from zero, trailing zeros dropped ("2.1", "0.3464", "0.3333" for a
 /// third).
 pub fn shown_number(value: Decimal) -> String {
-    value
+    let shown = value
         .round_dp_with_strategy(
             SHOWN_DECIMALS,
             rust_decimal::RoundingStrategy::MidpointAwayFromZero,
         )
-        .normalize()
-        .to_string()
+        .normalize();
+    decimal_text(shown)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The fast text is `Display`'s, for any mantissa, scale and sign.
+        #[test]
+        fn decimal_text_is_displays(lo: u32, mid: u32, hi: u32, negative: bool, scale in 0u32..=28) {
+            let d = Decimal::from_parts(lo, mid, hi, negative, scale);
+            prop_assert_eq!(decimal_text(d), d.to_string());
+        }
+    }
+
+    #[test]
+    fn decimal_text_of_edges() {
+        for s in [
+            "0",
+            "0.00",
+            "-0.05",
+            "0.05",
+            "120",
+            "-120.50",
+            "79228162514264337593543950335",
+            "0.0000000000000000000000000001",
+            "-7.9228162514264337593543950335",
+        ] {
+            let d: Decimal = s.parse().unwrap();
+            assert_eq!(decimal_text(d), d.to_string(), "{s}");
+        }
+        assert_eq!(
+            decimal_text(Decimal::new(-0, 2)),
+            Decimal::new(-0, 2).to_string()
+        );
+    }
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()

@@ -743,3 +743,47 @@ fn a_request_with_an_overlay_is_prepared_as_a_large_one() {
     );
     assert!(sensitivity(magnets(json!({}))).prepare_weight() < 1024);
 }
+
+/// A preset schedule under a preset overlay is built once and reused (`api::overlaid`): the
+/// answer is the same on every call and on another server, and the reuse bypasses no limit.
+/// The magnets on 2025-09-02 under `us-2025-ieepa-auto-parts`: Section 301 is not yet in force
+/// (9903.91.06 from 2026-01-01), the China fentanyl duty charges 20% = 20.00, and the reciprocal
+/// duty spares 8505.11.00.70 (heading 9903.01.32).
+#[tokio::test]
+async fn a_built_overlay_is_reused_without_bypassing_limits() {
+    let req = || {
+        magnets(
+            json!({"scenarioScheduleOverlayId": "us-2025-ieepa-auto-parts",
+            "options": {"entryDate": "2025-01-15", "scenarioEntryDate": "2025-09-02"}}),
+        )
+    };
+    let server = TestServer::start().await;
+    let first = calculate(&server, req()).await;
+    assert_eq!(amount(&first.delta), "20.00");
+    let again = calculate(&server, req()).await;
+    assert_eq!(again, first);
+    let other = TestServer::start().await;
+    assert_eq!(calculate(&other, req()).await, first);
+    // A server allowing fewer changes per overlay refuses the overlay even once it is built.
+    let strict = TestServer::start_with(ServerConfig {
+        limits: Limits {
+            max_overlay_changes: 5,
+            ..Limits::default()
+        },
+        ..ServerConfig::default()
+    })
+    .await;
+    let s = calculate_err(&strict, request(req())).await;
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    // And one allowing fewer rebuilt entries per request counts the reused build as rebuilt.
+    let small_budget = TestServer::start_with(ServerConfig {
+        limits: Limits {
+            max_overlay_entries: 100,
+            ..Limits::default()
+        },
+        ..ServerConfig::default()
+    })
+    .await;
+    let s = calculate_err(&small_budget, request(req())).await;
+    assert_eq!(violations(&s)[0].0, "scenario_schedule_overlay_id", "{s:?}");
+}
