@@ -559,18 +559,21 @@ pub(crate) enum Message<'r> {
     Catalog(&'r Arc<pb::TariffSchedule>),
     /// The request's own.
     Inline(&'r pb::TariffSchedule),
-    /// Built by an overlay.
+    /// Built by an overlay from catalog inputs, and kept by the cache.
+    Cached(Arc<pb::TariffSchedule>),
+    /// Built by an overlay for this request alone.
     Built(Arc<pb::TariffSchedule>),
 }
 
 impl Message<'_> {
-    /// The shared message, unless it is the request's own: what an overlay's build may be
-    /// cached by.
+    /// The message as the catalog or the cache holds it, which an overlay's build may be
+    /// cached by; `None` for a message of this request alone (keying the cache by it would
+    /// only crowd it out).
     fn shared(&self) -> Option<&Arc<pb::TariffSchedule>> {
         match self {
             Message::Catalog(m) => Some(m),
-            Message::Built(m) => Some(m),
-            Message::Inline(_) => None,
+            Message::Cached(m) => Some(m),
+            Message::Inline(_) | Message::Built(_) => None,
         }
     }
 }
@@ -581,7 +584,7 @@ impl std::ops::Deref for Message<'_> {
         match self {
             Message::Catalog(m) => m,
             Message::Inline(m) => m,
-            Message::Built(m) => m,
+            Message::Cached(m) | Message::Built(m) => m,
         }
     }
 }
@@ -642,6 +645,7 @@ pub(crate) fn side_schedule<'r>(
         overlay: &overlay_field,
         base: &base_field,
     };
+    let cached = both_catalog.is_some();
     let (value, message) =
         overlaid(limits, base, o, both_catalog, paths, rebuilds).map_err(|e| {
             match src.overlay_id {
@@ -666,7 +670,11 @@ pub(crate) fn side_schedule<'r>(
             source,
             field: base_field,
         },
-        message: Message::Built(message),
+        message: if cached {
+            Message::Cached(message)
+        } else {
+            Message::Built(message)
+        },
     }))
 }
 
