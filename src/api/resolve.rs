@@ -602,16 +602,7 @@ pub(crate) fn side_schedule<'r>(
     rebuilds: &mut Rebuilds,
 ) -> Result<Option<SideSchedule<'r>>, ApiError> {
     let Some((o, overlay_version, overlay_entry)) = overlay_of(catalog, &src, field)? else {
-        let message = match (src.id, src.inline) {
-            (Some(id), _) => catalog
-                .tariff_schedule(id)
-                .map(|e| Message::Catalog(&e.proto)),
-            (None, inline) => inline.map(Message::Inline),
-        };
-        let given = schedule(catalog, src.id, src.inline, field)?;
-        return Ok(given
-            .zip(message)
-            .map(|(given, message)| SideSchedule { given, message }));
+        return unchanged(catalog, &src, field);
     };
     let overlay_field = format!("{field}_overlay");
     // A catalog schedule under a catalog overlay: both immutable, so the build is cached.
@@ -676,6 +667,24 @@ pub(crate) fn side_schedule<'r>(
             Message::Built(message)
         },
     }))
+}
+
+/// A side's schedule without an overlay: the preset or inline one, as given.
+fn unchanged<'r>(
+    catalog: &'r Catalog,
+    src: &ScheduleSource<'r>,
+    field: &str,
+) -> Result<Option<SideSchedule<'r>>, ApiError> {
+    let message = match (src.id, src.inline) {
+        (Some(id), _) => catalog
+            .tariff_schedule(id)
+            .map(|e| Message::Catalog(&e.proto)),
+        (None, inline) => inline.map(Message::Inline),
+    };
+    let given = schedule(catalog, src.id, src.inline, field)?;
+    Ok(given
+        .zip(message)
+        .map(|(given, message)| SideSchedule { given, message }))
 }
 
 /// The overlay a side's schedule takes, given inline or by saved id at `field` + `_overlay`,
