@@ -15,6 +15,7 @@
 
 use super::catalog_objects::origin_pb;
 use super::error::ApiError;
+use super::overlaid::Built;
 use crate::catalog::{Catalog, Entry};
 use crate::convert::bom::SourcedBom;
 use crate::convert::overlay::{self, Paths};
@@ -637,13 +638,15 @@ pub(crate) fn side_schedule<'r>(
         base: &base_field,
     };
     let cached = both_catalog.is_some();
-    let (value, message) =
-        overlaid(limits, base, o, both_catalog, paths, rebuilds).map_err(|e| {
-            match src.overlay_id {
-                Some(_) => in_saved_overlay(e, &overlay_field, &o.id, overlay_version),
-                None => e,
-            }
-        })?;
+    let Built {
+        schedule: value,
+        message,
+    } = overlaid(limits, base, o, both_catalog, paths, rebuilds).map_err(|e| {
+        match src.overlay_id {
+            Some(_) => in_saved_overlay(e, &overlay_field, &o.id, overlay_version),
+            None => e,
+        }
+    })?;
     // The base's provenance (a fallback's may already carry an overlay: it is replaced).
     let source = pb::SourceRef {
         id: message.id.clone(),
@@ -687,14 +690,15 @@ fn unchanged<'r>(
         .map(|(given, message)| SideSchedule { given, message }))
 }
 
-/// The overlay a side's schedule takes, given inline or by saved id at `field` + `_overlay`,
-/// its saved version (0 inline) and, from the catalog, its shared message; `None` without one.
+/// An overlay, its saved version (0 inline) and, from the catalog, its shared message.
 type OverlayOf<'r> = (
     &'r pb::ScheduleOverlay,
     i64,
     Option<&'r Arc<pb::ScheduleOverlay>>,
 );
 
+/// The overlay a side's schedule takes, given inline or by saved id at `field` + `_overlay`;
+/// `None` without one.
 fn overlay_of<'r>(
     catalog: &'r Catalog,
     src: &ScheduleSource<'r>,
@@ -749,12 +753,10 @@ fn in_saved_overlay(e: ApiError, overlay_field: &str, id: &str, version: i64) ->
 }
 
 /// Applies overlay `o` to `base` and validates the result, after counting its rebuild in
-/// `rebuilds` and refusing it if that takes the request past `Limits::max_overlay_entries`.
-/// Applies overlay `o` to `base` once its rebuild is counted in `rebuilds` (a cached build
-/// counts as if rebuilt, so a request's cost does not depend on what others asked before).
-/// `catalog` holds both messages' shared copies when both come from the catalog: the build is
-/// then taken from, or kept in, [`super::overlaid`].
-#[allow(clippy::type_complexity)]
+/// `rebuilds` and refusing it if that takes the request past `Limits::max_overlay_entries` (a
+/// cached build counts as if rebuilt, so a request's cost does not depend on what others asked
+/// before). `catalog` holds both messages' shared copies when both come from the catalog: the
+/// build is then taken from, or kept in, [`super::overlaid`].
 fn overlaid(
     limits: &Limits,
     base: &pb::TariffSchedule,
@@ -762,7 +764,7 @@ fn overlaid(
     catalog: Option<(&Arc<pb::TariffSchedule>, &Arc<pb::ScheduleOverlay>)>,
     paths: Paths<'_>,
     rebuilds: &mut Rebuilds,
-) -> Result<(Arc<Schedule>, Arc<pb::TariffSchedule>), ApiError> {
+) -> Result<Built, ApiError> {
     let size = overlay::size(base).plus(overlay::added_size(o));
     let total = rebuilds.entries.saturating_add(size.count());
     let max = limits.max_overlay_entries as u64;
@@ -788,19 +790,17 @@ fn overlaid(
         .saturating_add(build.memory_bytes);
     let max_changes = limits.max_overlay_changes;
     if let Some(built) = catalog.and_then(|(b, o)| super::overlaid::get(b, o, max_changes)) {
-        return Ok((built.schedule, built.message));
+        return Ok(built);
     }
     let changed = overlay::apply(base, o, paths, max_changes)?;
-    let schedule = Arc::new(changed.convert(paths)?);
-    let message = Arc::new(changed.message);
+    let built = Built {
+        schedule: Arc::new(changed.convert(paths)?),
+        message: Arc::new(changed.message),
+    };
     if let Some((b, o)) = catalog {
-        let built = super::overlaid::Built {
-            schedule: schedule.clone(),
-            message: message.clone(),
-        };
-        super::overlaid::put(b.clone(), o.clone(), max_changes, built);
+        super::overlaid::put(b.clone(), o.clone(), max_changes, built.clone());
     }
-    Ok((schedule, message))
+    Ok(built)
 }
 
 /// Collects violations across inputs so one call reports them all; other failures (a preset
