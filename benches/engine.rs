@@ -120,6 +120,8 @@ fn engine_per_line(c: &mut Criterion) {
     group.finish();
 }
 
+/// What a unary `CalculateImpact` runs once decoded: validation, the engine and the answer
+/// encoded to its bytes (no network).
 fn request_path(c: &mut Criterion) {
     let ctx = Context {
         catalog: Arc::new(Catalog::builtin().unwrap()),
@@ -132,14 +134,14 @@ fn request_path(c: &mut Criterion) {
         let req = request(n);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-            b.iter(|| calculate::calculate(&ctx, &req, &Meter::unlimited()).unwrap())
+            b.iter(|| calculate::calculate_encoded(&ctx, &req, &Meter::unlimited()).unwrap())
         });
     }
     let n = 1_000;
     let req = request_hts(n);
     group.throughput(Throughput::Elements(n as u64));
     group.bench_with_input(BenchmarkId::new("us-hts-2026", n), &n, |b, _| {
-        b.iter(|| calculate::calculate(&ctx, &req, &Meter::unlimited()).unwrap())
+        b.iter(|| calculate::calculate_encoded(&ctx, &req, &Meter::unlimited()).unwrap())
     });
     group.finish();
 }

@@ -40,9 +40,13 @@ async fn echo_answer_sends_the_full_views_bytes() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(first.0, answer.encode_to_vec(), "the full view's own bytes");
     assert_eq!(
-        pb::CalculateImpactResponse::decode(first.0.clone()).unwrap(),
+        first.bytes()[..],
+        answer.encode_to_vec()[..],
+        "the full view's own bytes"
+    );
+    assert_eq!(
+        pb::CalculateImpactResponse::decode(first.bytes().clone()).unwrap(),
         answer
     );
     // Later calls send the same bytes, even for another request.
@@ -51,7 +55,7 @@ async fn echo_answer_sends_the_full_views_bytes() {
         pb::calculate_impact_request::BomSource::BomId("ev-low-ree".into()),
     );
     let again = echo.echo_answer(other).await.unwrap().into_inner();
-    assert_eq!(again.0, first.0);
+    assert_eq!(again.bytes(), first.bytes());
     // The plain echo sends the request back.
     let back = echo
         .echo(pb::bench::EchoRequest {

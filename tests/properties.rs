@@ -2244,6 +2244,18 @@ proptest! {
         prop_assert!(cost.response_floor <= bytes, "floor {} > {bytes} bytes", cost.response_floor);
     }
 
+    /// A unary call's answer is encoded straight from the engine's result, without building
+    /// the response: its bytes are exactly prost's encoding of the built response, in the
+    /// full and the summary view, with every rule, currency and path the generator makes.
+    #[test]
+    fn the_encoded_answer_is_the_built_response_encoded(v in costed_case()) {
+        let req: pb::CalculateImpactRequest = serde_json::from_value(v).unwrap();
+        let built = calculate(&req).unwrap_or_else(|e| panic!("{}", e.message()));
+        let encoded = calculate::calculate_encoded(ctx(), &req, &Meter::unlimited())
+            .unwrap_or_else(|e| panic!("{}", e.message()));
+        prop_assert_eq!(&encoded.bytes()[..], &prost::Message::encode_to_vec(&built)[..]);
+    }
+
     /// The same for an analysis: quantity factors on random items, a material price, a rate.
     #[test]
     fn the_estimate_bounds_the_work_of_a_sensitivity_analysis(

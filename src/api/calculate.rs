@@ -1,6 +1,7 @@
 //! `CalculateImpact`: the request resolved into a [`CalculatePlan`] (every input validated,
-//! the cost estimated), then costed by the engine and turned into its response. The tonic
-//! service, the batch stream and the command line all run this one function.
+//! the cost estimated), then costed by the engine and turned into its response: built as
+//! `pb::` structs (the batch stream, the command line), or encoded straight to its bytes (a
+//! unary call, [`EncodedCalculatePlan`]).
 
 use super::Context;
 use super::budget::Cost;
@@ -10,10 +11,12 @@ use super::guard::INLINE_WORK;
 use super::guard::{Plan, PrepareWeight};
 use super::resolve::{Rebuilds, Resolved, resolve};
 use super::response::impact_response;
+use super::response_wire::encode_impact;
 use crate::engine::estimate::{self, Estimate};
 use crate::engine::model::Options;
 use crate::engine::{Impact, Meter};
 use crate::pb;
+use crate::wire::Encoded;
 
 /// A BOM id that panics in debug builds, so tests can prove a panic stays inside its call.
 /// Release builds do not contain it.
@@ -138,13 +141,24 @@ impl Plan for CalculatePlan {
     }
 
     fn run(self, meter: &Meter) -> Result<pb::CalculateImpactResponse, ApiError> {
+        self.answer(meter, impact_response)
+    }
+}
+
+impl CalculatePlan {
+    /// Calculates, then writes the answer with `respond` (built or encoded).
+    fn answer<R>(
+        self,
+        meter: &Meter,
+        respond: impl FnOnce(&Impact, &Resolved, &Options) -> R,
+    ) -> Result<R, ApiError> {
         match self.0 {
             Inner::Calculate {
                 inputs, options, ..
             } => {
                 let impact = super::coverage::calculate(&inputs, &options, meter)?;
                 meter.charge(response_units(&impact, options.explain))?;
-                Ok(impact_response(&impact, &inputs, &options))
+                Ok(respond(&impact, &inputs, &options))
             }
             #[cfg(debug_assertions)]
             Inner::BlockUntilStopped => loop {
@@ -153,4 +167,41 @@ impl Plan for CalculatePlan {
             },
         }
     }
+
+    /// The same plan answering with the encoded bytes (a unary call's answer).
+    pub fn encoded(self) -> EncodedCalculatePlan {
+        EncodedCalculatePlan(self)
+    }
+}
+
+/// A calculation whose answer is encoded straight from the engine's result
+/// ([`super::response_wire`]): the bytes of [`CalculatePlan`]'s response, without building
+/// it. Unary `CalculateImpact` calls run this.
+pub struct EncodedCalculatePlan(CalculatePlan);
+
+impl Plan for EncodedCalculatePlan {
+    type Response = Encoded<pb::CalculateImpactResponse>;
+
+    fn cost(&self) -> Cost {
+        self.0.cost()
+    }
+
+    fn explain(&self) -> bool {
+        self.0.explain()
+    }
+
+    fn run(self, meter: &Meter) -> Result<Self::Response, ApiError> {
+        self.0.answer(meter, |impact, inputs, options| {
+            Encoded::new(encode_impact(impact, inputs, options))
+        })
+    }
+}
+
+/// [`calculate`], answering with the encoded bytes a unary call sends.
+pub fn calculate_encoded(
+    ctx: &Context,
+    req: &pb::CalculateImpactRequest,
+    meter: &Meter,
+) -> Result<Encoded<pb::CalculateImpactResponse>, ApiError> {
+    prepare(ctx, req)?.encoded().run(meter)
 }

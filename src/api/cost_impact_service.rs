@@ -2,11 +2,13 @@
 //! under the server's guards, with the outcome logged.
 
 use super::batch::{self, BatchSettings};
+use super::calculate::CalculatePlan;
 use super::capacity::Admission;
 use super::guard::{Guard, parts, respond};
 use super::{Context, calculate, compare, refs, sensitivity};
 use crate::pb;
 use crate::pb::cost_impact_service_server::CostImpactService;
+use crate::wire::Encoded;
 use std::pin::Pin;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -26,6 +28,22 @@ impl CostImpactApi {
     pub fn new(ctx: Context, guard: Guard, batch: BatchSettings) -> Self {
         Self { ctx, guard, batch }
     }
+
+    /// `CalculateImpact` with its answer encoded straight from the engine's result: what the
+    /// server sends (`server::encoded_answers` routes the method here).
+    pub async fn calculate_impact_encoded(
+        &self,
+        request: Request<pb::CalculateImpactRequest>,
+    ) -> Result<Response<Encoded<pb::CalculateImpactResponse>>, Status> {
+        let (metadata, size, decoded, req) = parts(request);
+        let ctx = match self.ctx.for_request(&refs::calculate(&req)).await {
+            Ok(ctx) => ctx,
+            Err(e) => return Err(Status::from(e)),
+        };
+        let prepare = move || calculate::prepare(&ctx, &req).map(CalculatePlan::encoded);
+        let r = self.guard.run(&metadata, size, decoded, prepare).await;
+        respond("CalculateImpact", r)
+    }
 }
 
 #[tonic::async_trait]
@@ -34,14 +52,14 @@ impl CostImpactService for CostImpactApi {
         &self,
         request: Request<pb::CalculateImpactRequest>,
     ) -> Result<Response<pb::CalculateImpactResponse>, Status> {
-        let (metadata, size, decoded, req) = parts(request);
-        let ctx = match self.ctx.for_request(&refs::calculate(&req)).await {
-            Ok(ctx) => ctx,
-            Err(e) => return Err(Status::from(e)),
-        };
-        let prepare = move || calculate::prepare(&ctx, &req);
-        let r = self.guard.run(&metadata, size, decoded, prepare).await;
-        respond("CalculateImpact", r)
+        // The server answers this method from `calculate_impact_encoded`; an in-process
+        // caller of the trait gets the same answer decoded.
+        let answer = self.calculate_impact_encoded(request).await?;
+        let (metadata, encoded, extensions) = answer.into_parts();
+        let decoded = encoded
+            .decode()
+            .map_err(|_| Status::from(super::ApiError::Internal))?;
+        Ok(Response::from_parts(metadata, decoded, extensions))
     }
 
     async fn compare_scenarios(

@@ -20,6 +20,7 @@ pub(crate) mod overlaid;
 pub(crate) mod refs;
 pub(crate) mod resolve;
 pub(crate) mod response;
+pub(crate) mod response_wire;
 pub mod sensitivity;
 
 pub use catalog_service::{CatalogApi, WriteCheck};

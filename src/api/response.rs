@@ -9,7 +9,7 @@ use crate::engine::currency::Currency;
 use crate::engine::impact::{MaterialSummary, MeasureSummary};
 use crate::engine::incentive::IncentiveOutcome;
 use crate::engine::model::Options;
-use crate::engine::money::{amount_text, decimal_text, plain, unsigned_zero};
+use crate::engine::money::{DecimalText, amount_text, plain};
 use crate::pb;
 use rust_decimal::Decimal;
 
@@ -19,9 +19,7 @@ struct Fmt {
 
 impl Fmt {
     fn text(&self, d: Decimal) -> String {
-        let mut d = d;
-        d.rescale(self.currency.minor_units);
-        decimal_text(unsigned_zero(d))
+        String::from(DecimalText::amount(d, self.currency.minor_units).as_str())
     }
     fn money(&self, d: Decimal) -> Option<pb::Money> {
         Some(pb::Money {
@@ -101,8 +99,27 @@ impl Fmt {
     }
 }
 
-/// Builds the response for `impact`, computed from `inputs` with `options`.
+/// Builds the response for `impact`, computed from `inputs` with `options`: the form the
+/// command line, the batch stream and the comparisons take. A unary call's answer is encoded
+/// straight from the engine's result instead ([`super::response_wire`]), to the same bytes.
 pub(crate) fn impact_response(
+    impact: &Impact,
+    inputs: &Resolved,
+    options: &Options,
+) -> pb::CalculateImpactResponse {
+    let mut r = summary_response(impact, inputs, options);
+    // The summary view leaves the per-line breakdown out.
+    if options.explain {
+        let f = Fmt {
+            currency: impact.currency,
+        };
+        r.lines = f.lines(impact, inputs);
+    }
+    r
+}
+
+/// The response for `impact` without its lines, which the full view adds.
+pub(crate) fn summary_response(
     impact: &Impact,
     inputs: &Resolved,
     options: &Options,
@@ -130,12 +147,7 @@ pub(crate) fn impact_response(
         }),
         baseline_totals: f.totals(&b.totals),
         scenario_totals: f.totals(&s.totals),
-        // The summary view leaves the per-line breakdown out.
-        lines: if options.explain {
-            f.lines(impact, inputs)
-        } else {
-            Vec::new()
-        },
+        lines: Vec::new(),
         measures: impact.measures.iter().map(|m| f.measure(m)).collect(),
         materials: impact.materials.iter().map(|m| f.material(m)).collect(),
         annual_impact: impact.annual_impact.and_then(|a| f.money(a)),

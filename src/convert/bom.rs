@@ -27,9 +27,21 @@ impl SourcedBom {
     /// The field path of line `line` under the BOM's field path `root` (e.g. `bom`,
     /// `calculation.bom`); `root` itself for a line it does not have.
     pub fn path(&self, root: &str, line: usize) -> String {
-        match self.paths.get(line) {
-            Some(rel) => join(root, rel),
-            None => root.to_string(),
+        let mut out = String::new();
+        self.path_into(root, line, &mut out);
+        out
+    }
+
+    /// [`SourcedBom::path`] written into `out` (cleared first), for a writer that reuses one
+    /// buffer for every line.
+    pub fn path_into(&self, root: &str, line: usize, out: &mut String) {
+        out.clear();
+        out.push_str(root);
+        if let Some(rel) = self.paths.get(line) {
+            if !root.is_empty() {
+                out.push('.');
+            }
+            out.push_str(rel);
         }
     }
 

@@ -96,27 +96,35 @@ impl Bom {
     /// Every item in depth-first order, the order of a costing's lines. Built on demand (for
     /// a response), so costing itself allocates no strings per line.
     pub fn lines(&self) -> Vec<LineInfo<'_>> {
-        // One buffer holds the path of the item being walked; each line copies it once.
-        fn walk<'a>(items: &'a [Item], path: &mut String, out: &mut Vec<LineInfo<'a>>) {
+        let mut out = Vec::new();
+        self.for_each_line(|path, description| {
+            out.push(LineInfo {
+                path: path.to_string(),
+                description,
+            })
+        });
+        out
+    }
+
+    /// Calls `f` with every item's readable path and description, depth-first: one buffer
+    /// holds the path of the item being walked, so a writer that copies it on (the response
+    /// encoder) allocates nothing per line.
+    pub fn for_each_line<'a>(&'a self, mut f: impl FnMut(&str, &'a str)) {
+        fn walk<'a>(items: &'a [Item], path: &mut String, f: &mut impl FnMut(&str, &'a str)) {
             for item in items {
                 let parent = path.len();
                 if parent > 0 {
                     path.push('/');
                 }
                 path.push_str(&item.id);
-                out.push(LineInfo {
-                    path: path.clone(),
-                    description: &item.description,
-                });
+                f(path, &item.description);
                 if let ItemKind::Assembly { children } = &item.kind {
-                    walk(children, path, out);
+                    walk(children, path, f);
                 }
                 path.truncate(parent);
             }
         }
-        let mut out = Vec::new();
-        walk(&self.items, &mut String::new(), &mut out);
-        out
+        walk(&self.items, &mut String::new(), &mut f);
     }
 }
 

@@ -50,45 +50,88 @@ impl RoundingMode {
 /// amounts, and the formatting machinery with its intermediate buffers was about a tenth of
 /// the request path. A test checks it against `Display`.
 pub fn decimal_text(value: Decimal) -> String {
-    // The text is built right to left in a buffer: digits, the point, the sign.
-    let mut buf = [0u8; 48];
-    let mut at = buf.len();
-    let mut push = |b: u8| {
-        at -= 1;
-        buf[at] = b;
-    };
-    let scale = value.scale() as usize;
-    let mut written = 0;
-    let mut wide = value.mantissa().unsigned_abs();
-    // 128-bit division is a library call: only the digits above 64 bits take it.
-    while wide > u128::from(u64::MAX) {
-        if written == scale && scale > 0 {
-            push(b'.');
+    String::from(DecimalText::new(value).as_str())
+}
+
+/// The text of one decimal in a buffer on the stack, for a writer that copies it on (the
+/// response encoder, which needs its length before its bytes and no `String` per amount).
+pub struct DecimalText {
+    buf: [u8; 48],
+    at: usize,
+}
+
+impl DecimalText {
+    /// Prints `value` as [`decimal_text`] does.
+    pub fn new(value: Decimal) -> Self {
+        // The text is built right to left: digits, the point, the sign.
+        let mut text = DecimalText {
+            buf: [0u8; 48],
+            at: 48,
+        };
+        let scale = value.scale() as usize;
+        let mut written = 0;
+        let mut wide = value.mantissa().unsigned_abs();
+        // 128-bit division is a library call: only the digits above 64 bits take it.
+        while wide > u128::from(u64::MAX) {
+            if written == scale && scale > 0 {
+                text.push(b'.');
+            }
+            text.push(b'0' + (wide % 10) as u8);
+            wide /= 10;
+            written += 1;
         }
-        push(b'0' + (wide % 10) as u8);
-        wide /= 10;
-        written += 1;
-    }
-    let mut n = wide as u64;
-    // At least scale + 1 digits: "0.05" for 5 at scale 2.
-    while n > 0 || written <= scale {
-        if written == scale && scale > 0 {
-            push(b'.');
+        let mut n = wide as u64;
+        // At least scale + 1 digits: "0.05" for 5 at scale 2.
+        while n > 0 || written <= scale {
+            if written == scale && scale > 0 {
+                text.push(b'.');
+            }
+            text.push(b'0' + (n % 10) as u8);
+            n /= 10;
+            written += 1;
         }
-        push(b'0' + (n % 10) as u8);
-        n /= 10;
-        written += 1;
+        if value.is_sign_negative() {
+            text.push(b'-');
+        }
+        text
     }
-    if value.is_sign_negative() {
-        push(b'-');
+
+    fn push(&mut self, b: u8) {
+        self.at -= 1;
+        self.buf[self.at] = b;
     }
-    // Only ASCII digits, '.' and '-' were written.
-    String::from(std::str::from_utf8(&buf[at..]).unwrap_or_default())
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits, '.' and '-' were written.
+        std::str::from_utf8(&self.buf[self.at..]).unwrap_or_default()
+    }
+
+    /// A rounded amount as a response shows it: `value` at the currency's `minor_units`, a
+    /// zero without its sign.
+    pub fn amount(value: Decimal, minor_units: u32) -> Self {
+        let mut d = value;
+        d.rescale(minor_units);
+        DecimalText::new(unsigned_zero(d))
+    }
+
+    /// An exact amount: never fewer decimals than the minor unit, no trailing zeros beyond
+    /// them ([`amount_text`]).
+    pub fn exact_amount(value: Decimal, minor_units: u32) -> Self {
+        let mut v = unsigned_zero(value).normalize();
+        v.rescale(v.scale().max(minor_units));
+        DecimalText::new(v)
+    }
+
+    /// An exact decimal without trailing zeros ([`plain`]).
+    pub fn plain(value: Decimal) -> Self {
+        DecimalText::new(value.normalize())
+    }
 }
 
 /// An exact decimal without trailing zeros, for formulas and exact totals ("0.3464", "120").
 pub fn plain(value: Decimal) -> String {
-    decimal_text(value.normalize())
+    String::from(DecimalText::plain(value).as_str())
 }
 
 /// `value`, a zero without its sign: a difference of equal amounts, or a tiny negative amount
@@ -102,9 +145,7 @@ pub fn unsigned_zero(mut value: Decimal) -> Decimal {
 
 /// An amount for a formula: exact, but never fewer decimals than the minor unit ("120.00").
 pub fn amount_text(value: Decimal, minor_units: u32) -> String {
-    let mut v = unsigned_zero(value).normalize();
-    v.rescale(v.scale().max(minor_units));
-    decimal_text(v)
+    String::from(DecimalText::exact_amount(value, minor_units).as_str())
 }
 
 /// An amount as a formula shows it: at the currency's minor unit, rounded half away from

@@ -17,6 +17,7 @@ pub(crate) mod auth;
 pub(crate) mod bench_echo;
 pub mod config;
 pub mod connections;
+mod encoded_answers;
 pub mod gateway;
 pub(crate) mod status_codes;
 pub mod telemetry;
@@ -33,6 +34,7 @@ use crate::pb;
 use crate::pb::catalog_service_server::CatalogServiceServer;
 use crate::pb::cost_impact_service_server::CostImpactServiceServer;
 use auth::BearerAuth;
+use encoded_answers::CostImpactRoutes;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -154,9 +156,7 @@ pub async fn run(
             .max_decoding_message_size(config.max_request_bytes)
             .max_encoding_message_size(max_response);
     let costs = CostImpactApi::new(ctx, guard, batch);
-    let cost = CostImpactServiceServer::new(costs.clone())
-        .max_decoding_message_size(config.max_request_bytes)
-        .max_encoding_message_size(max_response);
+    let cost = CostImpactRoutes::new(costs.clone(), config.max_request_bytes, max_response);
 
     let mut builder = tonic::transport::Server::builder()
         // HTTP/1.1 too, for the JSON gateway's curl and browser clients; gRPC stays HTTP/2.

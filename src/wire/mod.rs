@@ -12,10 +12,12 @@
 //! crate's API, built once.
 
 pub mod codec;
+mod encoded;
 mod scan;
 mod schema;
 
 pub use codec::Codec;
+pub use encoded::Encoded;
 pub use scan::{
     INVALID_UTF8, MALFORMED_WIRE, MAX_NESTING, NESTING_TOO_DEEP, Shape, Violation,
     WIRE_TYPE_MISMATCH, scan,
