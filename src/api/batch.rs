@@ -19,13 +19,18 @@ use crate::engine::{InputError, Reason};
 use crate::pb;
 use crate::wire::codec::take_item_failure as item_failure;
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tonic::{Status, Streaming};
 
 /// Responses buffered per stream before the server stops reading requests.
 pub(crate) const CHANNEL_CAPACITY: usize = 4;
+
+/// Items of one stream calculated at once: enough to keep both cores of a standard machine
+/// busy with one stream while the next request is read, few enough that a stream's memory
+/// stays a handful of items.
+pub(crate) const PIPELINE: usize = 4;
 
 /// One response on its way to the client, with the memory it holds until tonic takes it.
 pub(crate) type Outgoing = (Result<pb::CalculateBatchResponse, Status>, Reservation);
@@ -138,55 +143,43 @@ async fn items(
     tx: &mpsc::Sender<Outgoing>,
 ) -> Result<(), End> {
     let mut t = Totals::default();
-    loop {
+    let mut pending: VecDeque<Pending> = VecDeque::with_capacity(PIPELINE);
+    // Why reading stopped: the client closed its side (None) or the stream failed.
+    let mut ended: Option<Option<Status>> = None;
+    while ended.is_none() || !pending.is_empty() {
         // A malformed item is answered as an empty request and its failure left for this
         // loop (see `wire::codec`); nothing stale may linger from before.
         let _ = item_failure();
-        let req = match tokio::time::timeout(idle, inbound.message()).await {
-            Ok(Ok(Some(req))) => req,
-            Ok(Ok(None)) => break,
-            Ok(Err(status)) => return Err(End::Status(canonical_status(status))),
-            Err(_) => {
-                return Err(End::Status(Status::from(ApiError::StreamIdle {
-                    timeout: idle,
-                })));
+        let read = ended.is_none() && pending.len() < PIPELINE;
+        tokio::select! {
+            // Answers go out in request order, the oldest as soon as it is done.
+            biased;
+            outcome = oldest(&mut pending), if !pending.is_empty() => {
+                let request_id = pending
+                    .pop_front()
+                    .map(|mut p| std::mem::take(&mut p.request_id))
+                    .unwrap_or_default();
+                answer(&mut t, guard, tx, idle, request_id, outcome).await?;
             }
-        };
-        let failure = item_failure();
-        t.requests += 1;
-        let memory = admission.take_decoded();
-        let pb::CalculateBatchRequest {
-            request_id,
-            calculation,
-        } = req;
-        let outcome = match calculation {
-            _ if failure.is_some() => Err(failure.unwrap_or(ApiError::Internal)),
-            None => Err(ApiError::from(InputError::new(
-                "calculation",
-                Reason::Required,
-                "each batch request needs a calculation",
-            ))),
-            Some(calc) => match ctx.for_request(&super::refs::calculate(&calc)).await {
-                Err(e) => Err(e),
-                Ok(ctx) => {
-                    let size = calc.prepare_weight();
-                    guard
-                        .run_item(size, memory, move || calculate::prepare(&ctx, &calc))
-                        .await
+            next = tokio::time::timeout(idle, inbound.message()), if read => match next {
+                Ok(Ok(Some(req))) => {
+                    let failure = item_failure();
+                    t.requests += 1;
+                    let memory = admission.take_decoded();
+                    pending.push_back(Pending::start(ctx, guard, req, memory, failure));
+                }
+                Ok(Ok(None)) => ended = Some(None),
+                Ok(Err(status)) => ended = Some(Some(canonical_status(status))),
+                Err(_) => {
+                    let idle = ApiError::StreamIdle { timeout: idle };
+                    ended = Some(Some(Status::from(idle)));
                 }
             },
-        };
-        let response = pb::CalculateBatchResponse {
-            outcome: Some(t.count(outcome, &request_id).map_err(End::Status)?),
-            request_id,
-        };
-        // The response is held until tonic takes it: its memory is lent from the pool.
-        let bytes = prost::Message::encoded_len(&response) as u64;
-        let held = match guard.capacity().reserve_waiting(bytes).await {
-            Ok(r) => r,
-            Err(e) => return Err(End::Status(Status::from(e))),
-        };
-        send(tx, Ok(response), held, idle).await?;
+        }
+    }
+    // The items read before a failure were answered; then the failure ends the stream.
+    if let Some(Some(status)) = ended {
+        return Err(End::Status(status));
     }
     tracing::info!(
         requests = t.requests,
@@ -199,6 +192,86 @@ async fn items(
         outcome: Some(pb::calculate_batch_response::Outcome::Summary(t.summary())),
     };
     send(tx, Ok(response), Reservation::default(), idle).await
+}
+
+/// Counts one item's outcome and sends its answer, holding the answer's memory from the pool
+/// until tonic takes it.
+async fn answer(
+    t: &mut Totals,
+    guard: &Guard,
+    tx: &mpsc::Sender<Outgoing>,
+    idle: Duration,
+    request_id: String,
+    outcome: Result<pb::CalculateImpactResponse, ApiError>,
+) -> Result<(), End> {
+    let response = pb::CalculateBatchResponse {
+        outcome: Some(t.count(outcome, &request_id).map_err(End::Status)?),
+        request_id,
+    };
+    let bytes = prost::Message::encoded_len(&response) as u64;
+    let held = match guard.capacity().reserve_waiting(bytes).await {
+        Ok(r) => r,
+        Err(e) => return Err(End::Status(Status::from(e))),
+    };
+    send(tx, Ok(response), held, idle).await
+}
+
+/// One item being calculated on its own task, so the items of one stream run on every core;
+/// a stream that ends early aborts it (its calculation then stops at its next checkpoint).
+struct Pending {
+    request_id: String,
+    task: tokio::task::JoinHandle<Result<pb::CalculateImpactResponse, ApiError>>,
+}
+
+impl Pending {
+    /// Starts the item `req`, whose message was lent `memory` and whose decoding may have
+    /// failed with `failure`.
+    fn start(
+        ctx: &Context,
+        guard: &Guard,
+        req: pb::CalculateBatchRequest,
+        memory: Reservation,
+        failure: Option<ApiError>,
+    ) -> Pending {
+        let (ctx, guard) = (ctx.clone(), guard.clone());
+        let pb::CalculateBatchRequest {
+            request_id,
+            calculation,
+        } = req;
+        let task = tokio::spawn(async move {
+            match calculation {
+                _ if failure.is_some() => Err(failure.unwrap_or(ApiError::Internal)),
+                None => Err(ApiError::from(InputError::new(
+                    "calculation",
+                    Reason::Required,
+                    "each batch request needs a calculation",
+                ))),
+                Some(calc) => {
+                    let ctx = ctx.for_request(&super::refs::calculate(&calc)).await?;
+                    let size = calc.prepare_weight();
+                    guard
+                        .run_item(size, memory, move || calculate::prepare(&ctx, &calc))
+                        .await
+                }
+            }
+        });
+        Pending { request_id, task }
+    }
+}
+
+/// The oldest pending item's outcome once it is done (a task that panicked outside the
+/// guards is INTERNAL, as a panic inside them is); never, when none is pending.
+async fn oldest(pending: &mut VecDeque<Pending>) -> Result<pb::CalculateImpactResponse, ApiError> {
+    match pending.front_mut() {
+        Some(p) => (&mut p.task).await.unwrap_or(Err(ApiError::Internal)),
+        None => std::future::pending().await,
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl Totals {

@@ -1,7 +1,7 @@
 //! BOM conversion: decides each item's kind, expands shared assemblies (rejecting cycles),
 //! and enforces the depth and size limits so no BOM can exhaust the stack or memory.
 
-use super::check::{Check, Limits, Range, join};
+use super::check::{Check, Child, Field, Limits, Range, join};
 use super::enums;
 use crate::engine::currency::Currency;
 use crate::engine::model::{Bom, Import, Incoterm, Item, ItemKind};
@@ -179,7 +179,7 @@ impl<'a> Expander<'a> {
         let shape = self.shape(it, f)?;
         let quantity = if shape == Shape::Material || !it.quantity.is_empty() {
             self.c
-                .decimal(&it.quantity, &join(f, "quantity"), Range::NonNegative)
+                .decimal(&it.quantity, Child(f, "quantity"), Range::NonNegative)
         } else {
             Some(Decimal::ONE)
         };
@@ -285,21 +285,18 @@ impl<'a> Expander<'a> {
 
     /// A material line's unit (required); components and assemblies count pieces.
     fn unit(&mut self, it: &pb::BomItem, f: &str, is_material: bool) -> Option<Unit> {
-        let unit_field = join(f, "unit");
+        let unit_field = Child(f, "unit");
         if is_material {
-            return self.c.enum_value(
-                enums::unit(it.unit),
-                it.unit,
-                &unit_field,
-                "unit of measure",
-            );
+            return self
+                .c
+                .enum_value(enums::unit(it.unit), it.unit, unit_field, "unit of measure");
         }
         match enums::unit(it.unit) {
             None if it.unit == 0 => Some(Unit::Piece),
             Some(Unit::Piece) => Some(Unit::Piece),
             _ => {
                 self.c.push(
-                    unit_field,
+                    unit_field.path(),
                     Reason::UnitMismatch,
                     "components and assemblies are counted in pieces",
                 );
@@ -309,7 +306,7 @@ impl<'a> Expander<'a> {
     }
 
     /// The currency code `s` at `field`, or the BOM's when empty.
-    fn currency_or_default(&mut self, s: &str, field: &str) -> Option<Currency> {
+    fn currency_or_default(&mut self, s: &str, field: impl Field) -> Option<Currency> {
         if s.is_empty() {
             Some(self.currency)
         } else {
@@ -363,18 +360,18 @@ impl<'a> Expander<'a> {
             Shape::Component => {
                 let baseline_price =
                     self.c
-                        .decimal(&it.unit_price, &join(f, "unit_price"), Range::NonNegative);
+                        .decimal(&it.unit_price, Child(f, "unit_price"), Range::NonNegative);
                 let scenario_price = if it.scenario_unit_price.is_empty() {
                     baseline_price
                 } else {
                     self.c.decimal(
                         &it.scenario_unit_price,
-                        &join(f, "scenario_unit_price"),
+                        Child(f, "scenario_unit_price"),
                         Range::NonNegative,
                     )
                 };
                 let currency =
-                    self.currency_or_default(&it.price_currency, &join(f, "price_currency"));
+                    self.currency_or_default(&it.price_currency, Child(f, "price_currency"));
                 ItemKind::Component {
                     baseline_price: baseline_price?,
                     scenario_price: scenario_price?,
@@ -396,7 +393,7 @@ impl<'a> Expander<'a> {
         } else {
             self.c.decimal(
                 &it.content_factor,
-                &join(f, "content_factor"),
+                Child(f, "content_factor"),
                 Range::NonNegative,
             )
         }
@@ -437,7 +434,7 @@ impl<'a> Expander<'a> {
             }
             let value = self
                 .c
-                .decimal(&share.share, &join(&sf, "share"), Range::Share);
+                .decimal(&share.share, Child(&sf, "share"), Range::Share);
             let import = share
                 .import
                 .as_ref()
@@ -512,53 +509,53 @@ impl<'a> Expander<'a> {
 
     fn import(&mut self, i: &pb::ImportDeclaration, f: &str) -> Option<Import> {
         let default_incoterm = self.default_incoterm;
-        let currency = self.currency_or_default(&i.currency, &join(f, "currency"));
+        let currency = self.currency_or_default(&i.currency, Child(f, "currency"));
         let c = &mut self.c;
-        let hts_field = join(f, "hts_code");
+        let hts_field = Child(f, "hts_code");
         let hts_digits = if i.hts_code.is_empty() {
             c.push(
-                &hts_field,
+                hts_field.path(),
                 Reason::Required,
                 "an HTS code is required on an import",
             );
             None
         } else {
-            c.hts(&i.hts_code, &hts_field, 4)
+            c.hts(&i.hts_code, hts_field, 4)
         };
-        let origin_field = join(f, "origin");
+        let origin_field = Child(f, "origin");
         let origin = if i.origin.is_empty() {
             c.push(
-                &origin_field,
+                origin_field.path(),
                 Reason::Required,
                 "a country of origin is required on an import",
             );
             None
         } else {
-            c.country(&i.origin, &origin_field)
+            c.country(&i.origin, origin_field)
         };
         let transport_mode = c.enum_value(
             enums::transport_mode(i.transport_mode),
             i.transport_mode,
-            &join(f, "transport_mode"),
+            Child(f, "transport_mode"),
             "transport mode",
         );
         let customs_value = c.optional_decimal(
             &i.customs_value,
-            &join(f, "customs_value"),
+            Child(f, "customs_value"),
             Range::NonNegative,
         );
         let metal_content_share = c.optional_decimal(
             &i.metal_content_share,
-            &join(f, "metal_content_share"),
+            Child(f, "metal_content_share"),
             Range::Share,
         );
         let net_mass_kg =
-            c.optional_decimal(&i.net_mass_kg, &join(f, "net_mass_kg"), Range::NonNegative);
+            c.optional_decimal(&i.net_mass_kg, Child(f, "net_mass_kg"), Range::NonNegative);
         let cost = |c: &mut Check, s: &str, name: &str| {
             if s.is_empty() {
                 Some(Decimal::ZERO)
             } else {
-                c.decimal(s, &join(f, name), Range::NonNegative)
+                c.decimal(s, Child(f, name), Range::NonNegative)
             }
         };
         let freight = cost(c, &i.freight, "freight");

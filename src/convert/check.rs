@@ -68,6 +68,36 @@ pub fn join(parent: &str, child: &str) -> String {
     }
 }
 
+/// A field path a check names only if it finds a violation: validating a BOM of thousands of
+/// items must not format thousands of paths that no error will carry. `&str` is a path
+/// already written; [`Child`] joins one on demand.
+pub(crate) trait Field: Copy {
+    /// The path, written.
+    fn path(self) -> String;
+}
+
+impl Field for &str {
+    fn path(self) -> String {
+        self.to_string()
+    }
+}
+
+impl Field for &String {
+    fn path(self) -> String {
+        self.clone()
+    }
+}
+
+/// `join(parent, child)`, written only when a violation names it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Child<'a>(pub &'a str, pub &'a str);
+
+impl Field for Child<'_> {
+    fn path(self) -> String {
+        join(self.0, self.1)
+    }
+}
+
 /// Allowed range of a decimal input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Range {
@@ -116,9 +146,13 @@ impl Check {
     }
 
     /// Parses a required decimal.
-    pub(crate) fn decimal(&mut self, s: &str, field: &str, range: Range) -> Option<Decimal> {
+    pub(crate) fn decimal(&mut self, s: &str, field: impl Field, range: Range) -> Option<Decimal> {
         if s.is_empty() {
-            self.push(field, Reason::Required, "a decimal string is required");
+            self.push(
+                field.path(),
+                Reason::Required,
+                "a decimal string is required",
+            );
             return None;
         }
         self.optional_decimal(s, field, range)
@@ -128,7 +162,7 @@ impl Check {
     pub(crate) fn optional_decimal(
         &mut self,
         s: &str,
-        field: &str,
+        field: impl Field,
         range: Range,
     ) -> Option<Decimal> {
         if s.is_empty() {
@@ -137,7 +171,7 @@ impl Check {
         let value = match parse_decimal(s) {
             Ok(v) => v,
             Err((reason, message)) => {
-                self.push(field, reason, message);
+                self.push(field.path(), reason, message);
                 return None;
             }
         };
@@ -153,7 +187,7 @@ impl Check {
                 Range::Share => "between 0 and 1",
             };
             self.push(
-                field,
+                field.path(),
                 Reason::OutOfRange,
                 format!("{s} is out of range: must be {want}"),
             );
@@ -163,23 +197,27 @@ impl Check {
     }
 
     /// Parses a required `YYYY-MM-DD` date.
-    pub(crate) fn date(&mut self, s: &str, field: &str) -> Option<Date> {
+    pub(crate) fn date(&mut self, s: &str, field: impl Field) -> Option<Date> {
         if s.is_empty() {
-            self.push(field, Reason::Required, "a date YYYY-MM-DD is required");
+            self.push(
+                field.path(),
+                Reason::Required,
+                "a date YYYY-MM-DD is required",
+            );
             return None;
         }
         self.optional_date(s, field)
     }
 
     /// Parses a date that may be empty.
-    pub(crate) fn optional_date(&mut self, s: &str, field: &str) -> Option<Date> {
+    pub(crate) fn optional_date(&mut self, s: &str, field: impl Field) -> Option<Date> {
         if s.is_empty() {
             return None;
         }
         let d = Date::parse(s);
         if d.is_none() {
             self.push(
-                field,
+                field.path(),
                 Reason::InvalidValue,
                 format!("{s:?} is not a valid date YYYY-MM-DD"),
             );
@@ -218,15 +256,15 @@ impl Check {
         if let (Some(lo), Some(hi)) = (lo, hi)
             && lo > hi
         {
-            self.push(field, Reason::OutOfRange, message);
+            self.push(field.path(), Reason::OutOfRange, message);
         }
     }
 
     /// Parses a supported ISO 4217 currency code.
-    pub(crate) fn currency(&mut self, s: &str, field: &str) -> Option<Currency> {
+    pub(crate) fn currency(&mut self, s: &str, field: impl Field) -> Option<Currency> {
         if s.is_empty() {
             self.push(
-                field,
+                field.path(),
                 Reason::Required,
                 "an ISO 4217 currency code is required",
             );
@@ -235,7 +273,7 @@ impl Check {
         let c = Currency::from_code(s);
         if c.is_none() {
             self.push(
-                field,
+                field.path(),
                 Reason::InvalidValue,
                 format!(
                     "{s:?} is not a supported currency (supported: {})",
@@ -247,12 +285,12 @@ impl Check {
     }
 
     /// Checks an ISO 3166-1 alpha-2 country code.
-    pub(crate) fn country(&mut self, s: &str, field: &str) -> Option<String> {
+    pub(crate) fn country(&mut self, s: &str, field: impl Field) -> Option<String> {
         if ISO_3166_ALPHA2.binary_search(&s).is_ok() {
             Some(s.to_string())
         } else {
             self.push(
-                field,
+                field.path(),
                 Reason::InvalidValue,
                 format!("{s:?} is not an ISO 3166-1 alpha-2 country code (e.g. \"CN\")"),
             );
@@ -270,7 +308,7 @@ impl Check {
 
     /// Parses an HTS code or prefix: digits with optional dots, `min..=10` digits. Returns the
     /// digits alone.
-    pub(crate) fn hts(&mut self, s: &str, field: &str, min_digits: usize) -> Option<String> {
+    pub(crate) fn hts(&mut self, s: &str, field: impl Field, min_digits: usize) -> Option<String> {
         let digits: String = s.chars().filter(|c| *c != '.').collect();
         let well_formed = s.chars().all(|c| c.is_ascii_digit() || c == '.')
             && !s.starts_with('.')
@@ -282,7 +320,7 @@ impl Check {
             Some(digits)
         } else {
             self.push(
-                field,
+                field.path(),
                 Reason::InvalidValue,
                 format!("{s:?} is not an HTS code: {min_digits} to 10 digits, dots optional (e.g. \"8505.11\")"),
             );
@@ -295,7 +333,7 @@ impl Check {
         &mut self,
         converted: Option<T>,
         raw: i32,
-        field: &str,
+        field: impl Field,
         what: &str,
     ) -> Option<T> {
         if converted.is_none() {
@@ -309,7 +347,7 @@ impl Check {
             } else {
                 Reason::InvalidValue
             };
-            self.push(field, reason, message);
+            self.push(field.path(), reason, message);
         }
         converted
     }
