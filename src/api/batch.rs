@@ -1,10 +1,12 @@
-//! `CalculateBatch`: a bidirectional stream of calculations. Requests are read one at a time;
-//! each item runs under the same guards as a unary call (budgets, memory, a calculation slot
-//! for heavy items) but waits for its turn instead of being shed, and each response is sent
-//! into a small bounded channel before the next request is read. A client that stops reading
-//! therefore stops the server reading, and HTTP/2 flow control then stops the client sending:
-//! memory stays flat however long the stream runs. A bad item gets its own error and the
-//! stream goes on; the summary comes last, after the client closes its side.
+//! `CalculateBatch`: a bidirectional stream of calculations. Up to [`PIPELINE`] requests are
+//! read ahead, each calculated on its own task (so one stream can use every core) under the
+//! same guards as a unary call (budgets, memory, a calculation slot for heavy items), waiting
+//! for its turn instead of being shed. Answers go out in request order into a small bounded
+//! channel, and no request is read while [`PIPELINE`] items wait for theirs. A client that
+//! stops reading therefore stops the server reading, and HTTP/2 flow control then stops the
+//! client sending: memory stays flat however long the stream runs. A bad item gets its own
+//! error and the stream goes on; the summary comes last, after the client closes its side
+//! (a stream that fails is answered up to the failure, then ends with its status).
 //!
 //! A stream is not held open for nothing: if no request arrives, or no response can be
 //! delivered, for the idle timeout, the stream ends with DEADLINE_EXCEEDED and its slot is
