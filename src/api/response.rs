@@ -8,7 +8,7 @@ use crate::engine::costing::{Charge, Costing, LineCost, LineKind, Totals};
 use crate::engine::currency::Currency;
 use crate::engine::impact::{MaterialSummary, MeasureSummary};
 use crate::engine::incentive::IncentiveOutcome;
-use crate::engine::model::Options;
+use crate::engine::model::{FeeKind, Options, Program};
 use crate::engine::money::{DecimalText, amount_text, plain};
 use crate::pb;
 use rust_decimal::Decimal;
@@ -77,8 +77,8 @@ impl Fmt {
     fn charge(&self, c: &Charge) -> pb::Charge {
         pb::Charge {
             measure_id: c.id.to_string(),
-            program: c.program.map_or(0, |p| program_to_pb(p) as i32),
-            fee_kind: c.fee_kind.map_or(0, |k| fee_kind_to_pb(k) as i32),
+            program: program_code(c.program),
+            fee_kind: fee_kind_code(c.fee_kind),
             base: self.exact(c.base),
             amount: self.money_exact(c.amount, c.exact),
             formula: c.formula.clone(),
@@ -97,6 +97,25 @@ impl Fmt {
             brokerage: l.logistics.and_then(|x| self.money(x.brokerage)),
         })
     }
+}
+
+/// A line's kind as the answer names it (both writers of the answer use it).
+pub(super) fn item_kind(kind: &LineKind) -> pb::ItemKind {
+    match kind {
+        LineKind::Material { .. } => pb::ItemKind::Material,
+        LineKind::Component => pb::ItemKind::Component,
+        LineKind::Assembly => pb::ItemKind::Assembly,
+    }
+}
+
+/// A charge's or measure's program as the answer's enum number (0 when it has none).
+pub(super) fn program_code(p: Option<Program>) -> i32 {
+    p.map_or(0, |p| program_to_pb(p) as i32)
+}
+
+/// A fee's kind as the answer's enum number (0 for a duty).
+pub(super) fn fee_kind_code(k: Option<FeeKind>) -> i32 {
+    k.map_or(0, |k| fee_kind_to_pb(k) as i32)
 }
 
 /// Builds the response for `impact`, computed from `inputs` with `options`: the form the
@@ -186,11 +205,7 @@ impl Fmt {
                 path: info.path,
                 field_path: inputs.bom.path(&bom_field, line),
                 description: info.description.to_string(),
-                kind: match bl.kind {
-                    LineKind::Material { .. } => pb::ItemKind::Material,
-                    LineKind::Component => pb::ItemKind::Component,
-                    LineKind::Assembly => pb::ItemKind::Assembly,
-                } as i32,
+                kind: item_kind(&bl.kind) as i32,
                 material_id: match &bl.kind {
                     LineKind::Material { material_id } => material_id.to_string(),
                     _ => String::new(),
@@ -208,8 +223,8 @@ impl Fmt {
         pb::MeasureResult {
             measure_id: m.id.to_string(),
             name: m.name.to_string(),
-            program: m.program.map_or(0, |p| program_to_pb(p) as i32),
-            fee_kind: m.fee_kind.map_or(0, |k| fee_kind_to_pb(k) as i32),
+            program: program_code(m.program),
+            fee_kind: fee_kind_code(m.fee_kind),
             baseline_amount: self.money(m.baseline),
             scenario_amount: self.money(m.scenario),
             delta: self.money(m.scenario - m.baseline),

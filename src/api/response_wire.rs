@@ -11,8 +11,8 @@
 //! (`tests/properties.rs`) and the unit tests below hold them to it.
 
 use super::resolve::Resolved;
-use super::response::summary_response;
-use crate::convert::enums::{fee_kind_to_pb, program_to_pb, unit_to_pb};
+use super::response::{fee_kind_code, item_kind, program_code, summary_response};
+use crate::convert::enums::unit_to_pb;
 use crate::engine::Impact;
 use crate::engine::costing::{Charge, LineCost, LineKind};
 use crate::engine::model::Options;
@@ -96,12 +96,7 @@ impl<'a> Lines<'a> {
         string(&mut line, 1, path);
         string(&mut line, 2, &self.field_path);
         string(&mut line, 3, description);
-        let kind = match bl.kind {
-            LineKind::Material { .. } => pb::ItemKind::Material,
-            LineKind::Component => pb::ItemKind::Component,
-            LineKind::Assembly => pb::ItemKind::Assembly,
-        };
-        enumeration(&mut line, 4, kind as i32);
+        enumeration(&mut line, 4, item_kind(&bl.kind) as i32);
         if let LineKind::Material { material_id } = &bl.kind {
             string(&mut line, 5, material_id);
         }
@@ -147,16 +142,8 @@ impl<'a> Lines<'a> {
         let mut charge = std::mem::take(&mut self.charge);
         charge.clear();
         string(&mut charge, 1, &c.id);
-        enumeration(
-            &mut charge,
-            2,
-            c.program.map_or(0, |p| program_to_pb(p) as i32),
-        );
-        enumeration(
-            &mut charge,
-            3,
-            c.fee_kind.map_or(0, |k| fee_kind_to_pb(k) as i32),
-        );
+        enumeration(&mut charge, 2, program_code(c.program));
+        enumeration(&mut charge, 3, fee_kind_code(c.fee_kind));
         self.exact(&mut charge, 4, c.base);
         let amount = DecimalText::amount(c.amount, self.minor_units);
         let exact = DecimalText::exact_amount(c.exact, self.minor_units);

@@ -1,7 +1,7 @@
 //! BOM conversion: decides each item's kind, expands shared assemblies (rejecting cycles),
 //! and enforces the depth and size limits so no BOM can exhaust the stack or memory.
 
-use super::check::{Check, Child, Field, Limits, Range, join};
+use super::check::{Check, Child, Field, Limits, Range, join, join_into};
 use super::enums;
 use crate::engine::currency::Currency;
 use crate::engine::model::{Bom, Import, Incoterm, Item, ItemKind};
@@ -36,12 +36,9 @@ impl SourcedBom {
     /// buffer for every line.
     pub fn path_into(&self, root: &str, line: usize, out: &mut String) {
         out.clear();
-        out.push_str(root);
-        if let Some(rel) = self.paths.get(line) {
-            if !root.is_empty() {
-                out.push('.');
-            }
-            out.push_str(rel);
+        match self.paths.get(line) {
+            Some(rel) => join_into(root, rel, out),
+            None => out.push_str(root),
         }
     }
 

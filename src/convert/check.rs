@@ -61,11 +61,18 @@ pub(crate) fn violations<T>(r: Result<T, Vec<InputError>>) -> Vec<(String, Reaso
 
 /// Joins a field path: `join("bom", "items[0]")` is `bom.items[0]`, `join("", "items")` is `items`.
 pub fn join(parent: &str, child: &str) -> String {
-    if parent.is_empty() {
-        child.to_string()
-    } else {
-        format!("{parent}.{child}")
+    let mut out = String::with_capacity(parent.len() + 1 + child.len());
+    join_into(parent, child, &mut out);
+    out
+}
+
+/// [`join`] appended to `out`, for a writer that reuses one buffer.
+pub(crate) fn join_into(parent: &str, child: &str, out: &mut String) {
+    out.push_str(parent);
+    if !parent.is_empty() {
+        out.push('.');
     }
+    out.push_str(child);
 }
 
 /// A field path a check names only if it finds a violation: validating a BOM of thousands of
