@@ -17,6 +17,10 @@ use tariff_impact::convert::{self, Limits};
 use tariff_impact::engine::{self, Meter, model::Scenario};
 use tariff_impact::pb;
 
+/// The server's allocator (src/main.rs), so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// `n` lines in assemblies of 10: even lines Nd or Dy oxide, odd lines components; every
 /// other assembly imported (from CN by sea, or from KR with a metal share).
 fn bom(n: usize) -> Value {

@@ -19,6 +19,10 @@ use tariff_impact::server::connections::ConnectionSettings;
 use tariff_impact::server::telemetry::subscriber::{self, LogSettings};
 use tariff_impact::server::{ServerConfig, Storage, TlsFiles};
 
+/// The allocator of every command: see `Cargo.toml` for why not the system's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     version,

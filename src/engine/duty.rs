@@ -16,11 +16,12 @@ use super::currency::Currency;
 use super::error::{Attribute, CheckedAt, InputError, Reason};
 use super::line::{Charge, ImportedLine};
 use super::model::{DutyBasis, Measure, Program};
-use super::money::{RoundingMode, quantize, shown_amount, shown_number};
+use super::money::{DecimalText, RoundingMode, quantize, shown_amount};
 use super::text::clip;
 use super::units::{self, Unit};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
+use std::fmt::Write as _;
 
 /// An imported item as duty sees it.
 pub(crate) struct Dutiable<'a, 'b> {
@@ -377,16 +378,6 @@ fn charge(
     preempted_by: &str,
 ) -> Result<Charge, InputError> {
     let imported = target.imported;
-    let context = if target.explain {
-        format!(
-            "{}, HTS {}, origin {}",
-            measure.program.label(),
-            imported.import.hts_code,
-            imported.import.origin
-        )
-    } else {
-        String::new()
-    };
     let mut base = Decimal::ZERO;
     if effective.metal {
         base += portions.metal;
@@ -394,21 +385,26 @@ fn charge(
     if effective.non_metal {
         base = base.add_at(portions.non_metal, imported.at(), "dutiable value")?;
     }
-    let mut duty = Duty::default();
+    let mut duty = Duty {
+        exact: Decimal::ZERO,
+        formula: String::new(),
+        explain: target.explain,
+    };
     if effective.is_empty() {
-        if target.explain {
-            duty.formula =
-                format!("pre-empted by {preempted_by} on the value it covers, {context}");
-        }
+        duty.write(format_args!(
+            "pre-empted by {preempted_by} on the value it covers"
+        ));
     } else {
         ad_valorem(target, measure, portions, base, preempted_by, &mut duty)?;
         specific(target, measure, &mut duty)?;
-        duty.formula = duty.parts.join(" + ");
         limits(target, measure, &mut duty)?;
-        if target.explain {
-            duty.formula = format!("{}, {context}", duty.formula);
-        }
     }
+    duty.write(format_args!(
+        ", {}, HTS {}, origin {}",
+        measure.program.label(),
+        imported.import.hts_code,
+        imported.import.origin
+    ));
     Ok(Charge {
         id: measure.id.clone(),
         name: measure.name.clone(),
@@ -423,14 +419,31 @@ fn charge(
     })
 }
 
-/// A duty being built: its exact amount so far and the readable parts of its formula (empty
-/// when the costing does not explain). Each rate mechanic below adds to it.
-#[derive(Default)]
+/// A duty being built: its exact amount so far and its formula, written part by part into
+/// one `String` (left empty when the costing does not explain). Each rate mechanic below
+/// adds to it.
 struct Duty {
     exact: Decimal,
-    parts: Vec<String>,
     formula: String,
+    explain: bool,
 }
+
+impl Duty {
+    /// Appends `text` to the formula, when the costing explains.
+    fn write(&mut self, text: std::fmt::Arguments<'_>) {
+        if self.explain {
+            if self.formula.capacity() == 0 {
+                self.formula.reserve(FORMULA_CAPACITY);
+            }
+            // Writing into a `String` cannot fail.
+            let _ = self.formula.write_fmt(text);
+        }
+    }
+}
+
+/// Bytes reserved for a formula at its first part: most duty formulas fit, so each is one
+/// allocation.
+const FORMULA_CAPACITY: usize = 160;
 
 /// The ad valorem part: rate x the dutiable value of the measure's basis.
 fn ad_valorem(
@@ -454,13 +467,13 @@ fn ad_valorem(
         field,
         "ad valorem duty",
     )?;
-    if target.explain {
-        duty.parts.push(format!(
-            "{}% x {} {ccy} {}",
-            shown_number(pct),
-            shown_amount(base, mu),
-            basis_text(measure.basis, portions, target, preempted_by)
+    if duty.explain {
+        duty.write(format_args!(
+            "{}% x {} {ccy} ",
+            DecimalText::shown_number(pct),
+            DecimalText::shown_amount(base, mu),
         ));
+        basis_text(measure.basis, portions, target, preempted_by, duty);
     }
     Ok(())
 }
@@ -482,11 +495,12 @@ fn specific(
     let qty = quantity_in(target.imported, unit, "a specific duty")?;
     let part = amount.mul_at(qty, field, "specific duty")?;
     duty.exact = duty.exact.add_at(part, field, "compound duty")?;
-    if target.explain {
-        duty.parts.push(format!(
-            "{} {ccy}/{unit} x {} {unit}",
-            shown_amount(amount, mu),
-            shown_number(qty)
+    if duty.explain {
+        let plus = if duty.formula.is_empty() { "" } else { " + " };
+        duty.write(format_args!(
+            "{plus}{} {ccy}/{unit} x {} {unit}",
+            DecimalText::shown_amount(amount, mu),
+            DecimalText::shown_number(qty)
         ));
     }
     Ok(())
@@ -508,70 +522,73 @@ fn limits(target: &Dutiable<'_, '_>, measure: &Measure, duty: &mut Duty) -> Resu
     let qty = quantity_in(target.imported, unit, "a minimum or maximum duty")?;
     if let Some(min) = rate.minimum {
         let floor = min.mul_at(qty, field, "minimum duty")?;
-        if duty.exact < floor && target.explain {
-            duty.formula = format!(
-                "{} = {} {ccy}, raised to the minimum {} {ccy}/{unit} x {} {unit}",
-                duty.formula,
-                shown_amount(duty.exact, mu),
-                shown_amount(min, mu),
-                shown_number(qty)
-            );
+        if duty.exact < floor {
+            duty.write(format_args!(
+                " = {} {ccy}, raised to the minimum {} {ccy}/{unit} x {} {unit}",
+                DecimalText::shown_amount(duty.exact, mu),
+                DecimalText::shown_amount(min, mu),
+                DecimalText::shown_number(qty)
+            ));
         }
         duty.exact = duty.exact.max(floor);
     }
     if let Some(max) = rate.maximum {
         let cap = max.mul_at(qty, field, "maximum duty")?;
-        if duty.exact > cap && target.explain {
-            duty.formula = format!(
-                "{} = {} {ccy}, capped at the maximum {} {ccy}/{unit} x {} {unit}",
-                duty.formula,
-                shown_amount(duty.exact, mu),
-                shown_amount(max, mu),
-                shown_number(qty)
-            );
+        if duty.exact > cap {
+            duty.write(format_args!(
+                " = {} {ccy}, capped at the maximum {} {ccy}/{unit} x {} {unit}",
+                DecimalText::shown_amount(duty.exact, mu),
+                DecimalText::shown_amount(max, mu),
+                DecimalText::shown_number(qty)
+            ));
         }
         duty.exact = duty.exact.min(cap);
     }
     Ok(())
 }
 
+/// Writes what value a measure of `basis` applies to.
 fn basis_text(
     basis: DutyBasis,
     p: &Portions,
     target: &Dutiable<'_, '_>,
     preempted_by: &str,
-) -> String {
+    duty: &mut Duty,
+) {
     let (ccy, mu) = (target.currency.code, target.currency.minor_units);
     let declared = target.imported.import.metal_content_share;
-    let text = match basis {
-        DutyBasis::FullValue => "customs value".to_string(),
+    let percent = |s: Decimal| DecimalText::shown_number(s * Decimal::ONE_HUNDRED);
+    match basis {
+        DutyBasis::FullValue => duty.write(format_args!("customs value")),
         DutyBasis::MetalContent => match (declared, target.estimated_share) {
-            (Some(s), _) => format!(
+            (Some(s), _) => duty.write(format_args!(
                 "metal content ({}% of {} {ccy})",
-                shown_number(s * Decimal::ONE_HUNDRED),
-                shown_amount(p.value, mu)
-            ),
-            (None, Some((s, source))) => format!(
+                percent(s),
+                DecimalText::shown_amount(p.value, mu)
+            )),
+            (None, Some((s, source))) => duty.write(format_args!(
                 "metal content (estimated {}% of {} {ccy}, no share declared; estimate: {})",
-                shown_number(s * Decimal::ONE_HUNDRED),
-                shown_amount(p.value, mu),
+                percent(s),
+                DecimalText::shown_amount(p.value, mu),
                 clip(source)
-            ),
-            (None, None) => "metal content (share not declared: full customs value)".to_string(),
+            )),
+            (None, None) => duty.write(format_args!(
+                "metal content (share not declared: full customs value)"
+            )),
         },
-        DutyBasis::NonMetalRemainder if p.metal_applies => format!(
+        DutyBasis::NonMetalRemainder if p.metal_applies => duty.write(format_args!(
             "non-metal remainder ({} - {} {ccy} metal content)",
-            shown_amount(p.value, mu),
-            shown_amount(p.metal, mu)
-        ),
-        DutyBasis::NonMetalRemainder => {
-            "non-metal remainder (no metal-content measure applies: full customs value)".to_string()
-        }
-    };
-    if preempted_by.is_empty() {
-        text
-    } else {
-        format!("{text}, less the value pre-empted by {preempted_by}")
+            DecimalText::shown_amount(p.value, mu),
+            DecimalText::shown_amount(p.metal, mu)
+        )),
+        DutyBasis::NonMetalRemainder => duty.write(format_args!(
+            "non-metal remainder (no metal-content measure applies: full customs value)"
+        )),
+    }
+    if !preempted_by.is_empty() {
+        duty.write(format_args!(
+            ", less the value pre-empted by {preempted_by}"
+        ));
     }
 }
 

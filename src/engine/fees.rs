@@ -17,10 +17,14 @@ use super::date::Date;
 use super::error::{CheckedAt, InputError};
 use super::line::{Charge, ImportedLine};
 use super::model::{Fee, Options};
-use super::money::{quantize, shown_amount, shown_number};
+use super::money::{DecimalText, quantize, shown_amount};
 use super::text::clip;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
+use std::fmt::Write as _;
+
+/// Bytes reserved for a fee's formula: most fit, so each is one allocation.
+const FORMULA_CAPACITY: usize = 128;
 
 /// The fee `fee` on each line of `lines` it applies to on `date`: `(line index, charge)`.
 /// Each entry raised to the minimum while the units per entry were not given adds a note to
@@ -211,35 +215,45 @@ impl Entry {
         ))
     }
 
+    /// The formula of line `l`'s share (`r`, its raw fee) of the entry from `origin`, written
+    /// into one `String`.
     fn formula(&self, fee: &Fee, l: &ImportedLine<'_>, r: Decimal, origin: &str) -> String {
         let (ccy, mu) = (self.currency.code, self.currency.minor_units);
-        let rate_text = format!(
+        let mut f = String::with_capacity(FORMULA_CAPACITY);
+        // Writing into a `String` cannot fail.
+        let _ = write!(
+            f,
             "{}% x {} {ccy} customs value",
-            shown_number(fee.rate_percent),
-            shown_amount(l.customs_value, mu)
+            DecimalText::shown_number(fee.rate_percent),
+            DecimalText::shown_amount(l.customs_value, mu)
         );
         if !self.clamped() {
-            return format!("{rate_text}, {}, origin {origin}", clip(&fee.name));
+            let _ = write!(f, ", {}, origin {origin}", clip(&fee.name));
+            return f;
         }
-        let share = if self.raw.len() == 1 {
-            String::new()
-        } else if self.sum.is_zero() {
-            format!(" x 1/{} (equal share of the entry's lines)", self.raw.len())
-        } else {
-            format!(
-                " x {} / {} (this line's share of the entry)",
-                shown_number(r),
-                shown_number(self.sum)
-            )
-        };
-        format!(
-            "{rate_text} = {}; entry of {} units from {origin}: {} {ccy}, {}; / {} units{share}, {}",
-            shown_number(r),
-            shown_number(self.units),
-            shown_amount(self.unclamped, mu),
+        let units = DecimalText::shown_number(self.units);
+        let _ = write!(
+            f,
+            " = {}; entry of {units} units from {origin}: {} {ccy}, {}; / {units} units",
+            DecimalText::shown_number(r),
+            DecimalText::shown_amount(self.unclamped, mu),
             self.clamp_note,
-            shown_number(self.units),
-            clip(&fee.name)
-        )
+        );
+        if self.raw.len() > 1 && self.sum.is_zero() {
+            let _ = write!(
+                f,
+                " x 1/{} (equal share of the entry's lines)",
+                self.raw.len()
+            );
+        } else if self.raw.len() > 1 {
+            let _ = write!(
+                f,
+                " x {} / {} (this line's share of the entry)",
+                DecimalText::shown_number(r),
+                DecimalText::shown_number(self.sum)
+            );
+        }
+        let _ = write!(f, ", {}", clip(&fee.name));
+        f
     }
 }

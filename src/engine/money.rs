@@ -127,6 +127,36 @@ impl DecimalText {
     pub fn plain(value: Decimal) -> Self {
         DecimalText::new(value.normalize())
     }
+
+    /// An amount as a formula shows it ([`shown_amount`]).
+    pub fn shown_amount(value: Decimal, minor_units: u32) -> Self {
+        let mut v = value.round_dp_with_strategy(
+            minor_units,
+            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+        );
+        v.rescale(minor_units);
+        DecimalText::new(unsigned_zero(v))
+    }
+
+    /// A rate, share or quantity as a formula shows it ([`shown_number`]).
+    pub fn shown_number(value: Decimal) -> Self {
+        DecimalText::new(
+            value
+                .round_dp_with_strategy(
+                    SHOWN_DECIMALS,
+                    rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                )
+                .normalize(),
+        )
+    }
+}
+
+/// Formulas are written with `write!` into one `String` per charge: the text goes straight
+/// from the stack into it, with no `String` per number.
+impl std::fmt::Display for DecimalText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// An exact decimal without trailing zeros, for formulas and exact totals ("0.3464", "120").
@@ -152,12 +182,7 @@ pub fn amount_text(value: Decimal, minor_units: u32) -> String {
 /// zero ("26436.11" for 26436.11114303748), so an analyst can read it; the exact value is in
 /// the result's `exact` fields, and the charge's amount is computed from the exact one.
 pub fn shown_amount(value: Decimal, minor_units: u32) -> String {
-    let mut v = value.round_dp_with_strategy(
-        minor_units,
-        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-    );
-    v.rescale(minor_units);
-    decimal_text(unsigned_zero(v))
+    String::from(DecimalText::shown_amount(value, minor_units).as_str())
 }
 
 /// Decimals a formula shows of a rate, share or quantity.
@@ -167,13 +192,7 @@ pub const SHOWN_DECIMALS: u32 = 4;
 /// rounded half away from zero, trailing zeros dropped ("2.1", "0.3464", "0.3333" for a
 /// third).
 pub fn shown_number(value: Decimal) -> String {
-    let shown = value
-        .round_dp_with_strategy(
-            SHOWN_DECIMALS,
-            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-        )
-        .normalize();
-    decimal_text(shown)
+    String::from(DecimalText::shown_number(value).as_str())
 }
 
 #[cfg(test)]
