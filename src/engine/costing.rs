@@ -157,7 +157,40 @@ pub(crate) fn goods<'a>(
 /// Costs one unit of `bom` on `side`.
 pub(crate) fn cost(bom: &Bom, side: Side<'_>, options: &Options) -> Result<Costing, Error> {
     let g = goods(bom, side, options)?;
-    finish(g, bom, side, options)
+    let matched = matches(&g, side)?;
+    finish(g, bom, side, options, &matched)
+}
+
+/// The measures of a side's schedule that match each of a walk's imports on the side's entry
+/// date (the index's candidates for its code, in force, covering its origin, not exempt),
+/// before the one-MFN-rate rule: indices into the schedule's measures, one list per import in
+/// walk order. Which measures match depends on the declarations, the measures' scopes and the
+/// date, never on prices, values or exchange rates, and every walk of a BOM finds its imports
+/// in the same order; so costings whose schedules have the same measures (the schedule itself
+/// or its copy in another currency) on the same date share one: a calculation searches a
+/// schedule of thousands of measures twice, not once per costing.
+pub(crate) struct Matches {
+    per_import: Vec<Vec<usize>>,
+}
+
+/// The matches of `g`'s imports under `side`'s schedule and date. Work: one unit per
+/// candidate measure the index finds for an import, and one per exemption tested.
+pub(crate) fn matches(g: &Goods<'_>, side: Side<'_>) -> Result<Matches, Error> {
+    let (schedule, date) = (side.schedule, side.entry_date);
+    let measures = schedule.measures();
+    let mut per_import = Vec::with_capacity(g.imports.len());
+    for imported in &g.imports {
+        let candidates = schedule.index().candidates(&imported.import.hts_digits);
+        let exemptions: u64 = candidates
+            .iter()
+            .map(|&i| units(measures[i].exemptions.len()))
+            .sum();
+        side.meter.charge(units(candidates.len()) + exemptions)?;
+        let mut matched = candidates;
+        matched.retain(|&i| measures[i].applies_to(imported.import, date));
+        per_import.push(matched);
+    }
+    Ok(Matches { per_import })
 }
 
 /// Completes a side: charges its goods under `side`'s schedule and date, attaches them to
@@ -167,24 +200,25 @@ pub(crate) fn finish(
     bom: &Bom,
     side: Side<'_>,
     options: &Options,
+    matched: &Matches,
 ) -> Result<Costing, Error> {
     let Goods {
         mut lines,
         imports,
-        mut notes,
+        notes,
         totals: goods,
     } = g;
-    let mut gaps = Vec::new();
-    let mut applied = Vec::new();
-    let charges = charge_imports(
-        &imports,
-        side,
-        options,
-        bom.currency,
-        &mut notes,
-        &mut gaps,
-        &mut applied,
-    )?;
+    let mut found = Findings {
+        notes,
+        gaps: Vec::new(),
+        applied: Vec::new(),
+    };
+    let charges = charge_imports(&imports, matched, side, options, bom.currency, &mut found)?;
+    let Findings {
+        notes,
+        gaps,
+        mut applied,
+    } = found;
     let mut totals = add_charges(goods, charges.iter().map(|(_, c)| c))?;
     for (line, charge) in charges {
         lines[line].charges.push(charge);
@@ -231,18 +265,18 @@ pub(crate) fn total_only(
     bom: &Bom,
     side: Side<'_>,
     options: &Options,
+    matched: &Matches,
 ) -> Result<Totals, Error> {
     let charges = charge_imports(
         &g.imports,
+        matched,
         Side {
             explain: false,
             ..side
         },
         options,
         bom.currency,
-        &mut Vec::new(),
-        &mut Vec::new(),
-        &mut Vec::new(),
+        &mut Findings::default(),
     )?;
     let mut totals = add_charges(g.totals, charges.iter().map(|(_, c)| c))?;
     let incentives = incentive::evaluate(
@@ -574,43 +608,63 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// `imports` valued as `schedule` values them: FOB as walked, or CIF.
+fn valued<'i, 'a>(
+    imports: &'i [ImportedLine<'a>],
+    schedule: &Schedule,
+) -> std::borrow::Cow<'i, [ImportedLine<'a>]> {
+    if schedule.valuation_basis == ValuationBasis::Fob {
+        imports.into()
+    } else {
+        imports
+            .iter()
+            .map(|l| l.under(schedule.valuation_basis))
+            .collect::<Vec<_>>()
+            .into()
+    }
+}
+
+/// What charging a side finds besides its charges.
+#[derive(Default)]
+struct Findings {
+    /// Remarks (de minimis, estimated shares, fee minimums).
+    notes: Vec<String>,
+    /// Dutied imports the schedule does not cover, in line order.
+    gaps: Vec<Gap>,
+    /// Indices of the measures that applied to a dutied import, with repeats.
+    applied: Vec<usize>,
+}
+
 /// Charges duties and fees on every imported line, honouring de minimis per entry (origin),
 /// and records in `gaps` each dutied line no MFN rate (or no measure at all) matched.
-/// Work: one unit per imported line for de minimis (when a threshold is set), one per line
-/// plus one per candidate measure the index finds for it, and one per line per fee in force.
+/// `matched` holds the measures each import matches under the side's schedule and date
+/// ([`matches`]). Work: one unit per imported line for de minimis (when a threshold is set),
+/// one per line, and one per line per fee in force.
 fn charge_imports(
     imports: &[ImportedLine<'_>],
+    matched: &Matches,
     side: Side<'_>,
     options: &Options,
     currency: Currency,
-    notes: &mut Vec<String>,
-    gaps: &mut Vec<Gap>,
-    applied: &mut Vec<usize>,
+    found: &mut Findings,
 ) -> Result<Vec<(usize, Charge)>, Error> {
+    let (notes, gaps, applied) = (&mut found.notes, &mut found.gaps, &mut found.applied);
     let mut out = Vec::new();
     let date = side.entry_date;
     let schedule = side.schedule;
     let meter = side.meter;
-    // Valued as the schedule values imports: FOB as walked, or CIF.
-    let valued: Vec<ImportedLine<'_>>;
-    let imports = if schedule.valuation_basis == ValuationBasis::Fob {
-        imports
-    } else {
-        valued = imports
-            .iter()
-            .map(|l| l.under(schedule.valuation_basis))
-            .collect();
-        &valued
-    };
+    let imports = &*valued(imports, schedule);
+    // Every walk of a BOM finds its imports in the same order (see `Matches`).
+    debug_assert_eq!(imports.len(), matched.per_import.len());
     let mut dutiable: Vec<&ImportedLine<'_>> = Vec::with_capacity(imports.len());
     let exempt_origins = de_minimis_origins(imports, schedule, options, meter)?;
-    for imported in imports {
+    for (imported, matched) in imports.iter().zip(&matched.per_import) {
+        meter.charge(1)?;
         if exempt_origins.contains(&imported.import.origin) {
-            meter.charge(1)?;
             continue;
         }
         dutiable.push(imported);
-        let mut applicable = applicable_to(imported, schedule, date, meter, applied)?;
+        let mut applicable = applicable_to(imported, matched, schedule, applied);
         gaps.extend(gap(imported, &applicable));
         known_gaps(imported, schedule, date, meter, gaps)?;
         let special = match &imported.import.preference {
@@ -659,32 +713,19 @@ fn charge_imports(
     Ok(out)
 }
 
-/// The measures of `schedule` that apply to `imported` on `date` (the index's candidates for
-/// its code, in force, covering its origin, not exempt; one MFN rate), their indices added to
-/// `applied`. Testing a candidate's exemptions is metered with it.
+/// The measures of `schedule` that apply to `imported`: those it `matched` on the side's date,
+/// with one MFN rate; their indices added to `applied`.
 fn applicable_to<'s>(
     imported: &ImportedLine<'_>,
+    matched: &[usize],
     schedule: &'s Schedule,
-    date: Date,
-    meter: &Meter,
     applied: &mut Vec<usize>,
-) -> Result<Vec<&'s Measure>, Error> {
+) -> Vec<&'s Measure> {
     let measures = schedule.measures();
-    let candidates = schedule.index().candidates(&imported.import.hts_digits);
-    let exemptions: u64 = candidates
-        .iter()
-        .map(|&i| units(measures[i].exemptions.len()))
-        .sum();
-    meter.charge(1 + units(candidates.len()) + exemptions)?;
-    let first = applied.len();
-    applied.extend(
-        candidates
-            .into_iter()
-            .filter(|&i| measures[i].applies_to(imported.import, date)),
-    );
-    let mut applicable: Vec<&Measure> = applied[first..].iter().map(|&i| &measures[i]).collect();
+    applied.extend_from_slice(matched);
+    let mut applicable: Vec<&Measure> = matched.iter().map(|&i| &measures[i]).collect();
     duty::one_mfn_rate(&mut applicable, &imported.import.hts_digits);
-    Ok(applicable)
+    applicable
 }
 
 /// The schedule's estimated metal share for `imported`, when the request asked for estimates

@@ -159,7 +159,12 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
     // crossed costings reuse those goods under the other schedule.
     let base_goods = costing::goods(s.bom, sides.base, o)?;
     let scen_goods = costing::goods(s.bom, sides.scen, o)?;
-    let (p1t0, p0t1, f1) = sides.crossed_totals(s, &base_goods, &scen_goods)?;
+    // Which measures each import matches, once per schedule and date (see `Matches`).
+    let matched = (
+        costing::matches(&base_goods, sides.base)?,
+        costing::matches(&base_goods, sides.scen)?,
+    );
+    let (p1t0, p0t1, f1) = sides.crossed_totals(s, &base_goods, &scen_goods, &matched)?;
     let explain = o.explain;
     let baseline = costing::finish(
         base_goods,
@@ -169,6 +174,7 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
             ..sides.base
         },
         o,
+        &matched.0,
     )?;
     let scenario = costing::finish(
         scen_goods,
@@ -178,6 +184,7 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
             ..sides.scen
         },
         o,
+        &matched.1,
     )?;
     let split = Split::of(
         baseline.totals.total,
@@ -187,14 +194,7 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
         f1,
         o,
     )?;
-    let annual_impact = o
-        .annual_volume
-        .map(|v| -> Result<Decimal, InputError> {
-            let at = Locator::Setting(Setting::AnnualVolume);
-            let annual = split.delta.mul_at(v, at, "annual impact")?;
-            Ok(o.rounding.round(annual, currency.minor_units))
-        })
-        .transpose()?;
+    let annual_impact = annual_impact(split.delta, o, currency)?;
     let stockpile = match &o.stockpile {
         Some(sp) => Some(stockpile(
             &baseline,
@@ -231,6 +231,21 @@ pub fn calculate(s: &Scenario<'_>, meter: &Meter) -> Result<Impact, Error> {
     })
 }
 
+/// `delta` times the annual volume, rounded, if a volume was given.
+fn annual_impact(
+    delta: Decimal,
+    o: &super::model::Options,
+    currency: Currency,
+) -> Result<Option<Decimal>, InputError> {
+    o.annual_volume
+        .map(|v| -> Result<Decimal, InputError> {
+            let at = Locator::Setting(Setting::AnnualVolume);
+            let annual = delta.mul_at(v, at, "annual impact")?;
+            Ok(o.rounding.round(annual, currency.minor_units))
+        })
+        .transpose()
+}
+
 /// The sides of the costings: baseline, scenario, and the crossings of the effect split
 /// (scenario prices alone, the scenario schedule alone, and, when the exchange rates move,
 /// the scenario's rates alone), which feed only the split and so skip formulas and notes.
@@ -246,23 +261,26 @@ impl<'a> Sides<'a> {
     /// The totals of the crossed costings: scenario prices alone, the scenario schedule
     /// alone, and the scenario's rates alone (`None` when the rates do not move). The goods
     /// of the baseline and scenario sides are reused where the crossing has the same prices
-    /// and rates.
+    /// and rates, and the matches of the baseline's schedule (`matched.0`) and the scenario's
+    /// (`matched.1`) by every crossing under that schedule and date.
     fn crossed_totals(
         &self,
         s: &Scenario<'_>,
         base_goods: &costing::Goods<'_>,
         scen_goods: &costing::Goods<'_>,
+        matched: &(costing::Matches, costing::Matches),
     ) -> Result<(Decimal, Decimal, Option<Decimal>), Error> {
         let o = s.options;
+        let (m0, m1) = matched;
         let fresh = |side: Side<'_>| -> Result<Decimal, Error> {
             let g = costing::goods(s.bom, side, o)?;
-            Ok(costing::total_only(&g, s.bom, side, o)?.total)
+            Ok(costing::total_only(&g, s.bom, side, o, m0)?.total)
         };
         let p1t0 = match self.fx_only {
-            None => costing::total_only(scen_goods, s.bom, self.price_only, o)?.total,
+            None => costing::total_only(scen_goods, s.bom, self.price_only, o, m0)?.total,
             Some(_) => fresh(self.price_only)?,
         };
-        let p0t1 = costing::total_only(base_goods, s.bom, self.tariff_only, o)?.total;
+        let p0t1 = costing::total_only(base_goods, s.bom, self.tariff_only, o, m1)?.total;
         let f1 = self.fx_only.map(fresh).transpose()?;
         Ok((p1t0, p0t1, f1))
     }
