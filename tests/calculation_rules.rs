@@ -1082,6 +1082,34 @@ async fn a_clamped_fee_is_shared_by_the_lines_of_its_entry() {
     );
 }
 
+/// A line alone in its entry carries the entry's whole clamped fee, and its formula names no
+/// share: a 100.00 part from China, 10 units per entry, unclamped 10 x 0.3464 = 3.464 -> raised
+/// to 33.58, 3.358 -> 3.36 per unit; a free part alone from Japan, unclamped 0, the same.
+#[tokio::test]
+async fn a_line_alone_in_its_entry_carries_the_whole_clamped_fee() {
+    let server = TestServer::start().await;
+    let r = mpf_case(
+        &server,
+        json!([part("p", "100", "CN"), part("f", "0", "JP")]),
+        "10",
+    )
+    .await;
+    let p = charge(&line(&r, "p").baseline, "mpf").clone();
+    assert_eq!(amount(&p.amount), "3.36");
+    assert_eq!(
+        p.formula,
+        "0.3464% x 100.00 USD customs value = 0.3464; entry of 10 units from CN: 3.46 USD, \
+         raised to the 33.58 USD minimum per entry; / 10 units, MPF"
+    );
+    let f = charge(&line(&r, "f").baseline, "mpf").clone();
+    assert_eq!(amount(&f.amount), "3.36");
+    assert_eq!(
+        f.formula,
+        "0.3464% x 0.00 USD customs value = 0; entry of 10 units from JP: 0.00 USD, raised to \
+         the 33.58 USD minimum per entry; / 10 units, MPF"
+    );
+}
+
 /// A maximum that binds is named with its arithmetic: 10% of 2,000.00 = 200.00, capped at
 /// 100.00 per piece x 1 piece.
 #[tokio::test]

@@ -387,7 +387,11 @@ fn charge(
     }
     let mut duty = Duty {
         exact: Decimal::ZERO,
-        formula: String::new(),
+        formula: if target.explain {
+            String::with_capacity(FORMULA_CAPACITY)
+        } else {
+            String::new()
+        },
         explain: target.explain,
     };
     if effective.is_empty() {
@@ -432,17 +436,13 @@ impl Duty {
     /// Appends `text` to the formula, when the costing explains.
     fn write(&mut self, text: std::fmt::Arguments<'_>) {
         if self.explain {
-            if self.formula.capacity() == 0 {
-                self.formula.reserve(FORMULA_CAPACITY);
-            }
             // Writing into a `String` cannot fail.
             let _ = self.formula.write_fmt(text);
         }
     }
 }
 
-/// Bytes reserved for a formula at its first part: most duty formulas fit, so each is one
-/// allocation.
+/// Bytes reserved for a formula: most duty formulas fit, so each is one allocation.
 const FORMULA_CAPACITY: usize = 160;
 
 /// The ad valorem part: rate x the dutiable value of the measure's basis.
