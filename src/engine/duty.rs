@@ -522,7 +522,7 @@ fn limits(target: &Dutiable<'_, '_>, measure: &Measure, duty: &mut Duty) -> Resu
     let qty = quantity_in(target.imported, unit, "a minimum or maximum duty")?;
     if let Some(min) = rate.minimum {
         let floor = min.mul_at(qty, field, "minimum duty")?;
-        if duty.exact < floor {
+        if duty.exact < floor && duty.explain {
             duty.write(format_args!(
                 " = {} {ccy}, raised to the minimum {} {ccy}/{unit} x {} {unit}",
                 DecimalText::shown_amount(duty.exact, mu),
@@ -534,7 +534,7 @@ fn limits(target: &Dutiable<'_, '_>, measure: &Measure, duty: &mut Duty) -> Resu
     }
     if let Some(max) = rate.maximum {
         let cap = max.mul_at(qty, field, "maximum duty")?;
-        if duty.exact > cap {
+        if duty.exact > cap && duty.explain {
             duty.write(format_args!(
                 " = {} {ccy}, capped at the maximum {} {ccy}/{unit} x {} {unit}",
                 DecimalText::shown_amount(duty.exact, mu),

@@ -239,19 +239,22 @@ impl Entry {
             DecimalText::shown_amount(self.unclamped, mu),
             self.clamp_note,
         );
-        if self.raw.len() > 1 && self.sum.is_zero() {
-            let _ = write!(
-                f,
-                " x 1/{} (equal share of the entry's lines)",
-                self.raw.len()
-            );
-        } else if self.raw.len() > 1 {
-            let _ = write!(
-                f,
-                " x {} / {} (this line's share of the entry)",
-                DecimalText::shown_number(r),
-                DecimalText::shown_number(self.sum)
-            );
+        // A line alone in its entry carries all of it: no share to name.
+        if self.raw.len() > 1 {
+            if self.sum.is_zero() {
+                let _ = write!(
+                    f,
+                    " x 1/{} (equal share of the entry's lines)",
+                    self.raw.len()
+                );
+            } else {
+                let _ = write!(
+                    f,
+                    " x {} / {} (this line's share of the entry)",
+                    DecimalText::shown_number(r),
+                    DecimalText::shown_number(self.sum)
+                );
+            }
         }
         let _ = write!(f, ", {}", clip(&fee.name));
         f
